@@ -1,0 +1,55 @@
+"""The crawler's errors, and the one place that names why a fetch failed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class CrawlError(Exception):
+    """A crawl could not run or did not finish."""
+
+
+@dataclass(frozen=True)
+class FailureReason:
+    reason: str
+    transient: bool  # worth fetching again in a later crawl
+
+
+def reason_for_status(status: int, headers: dict[str, str]) -> FailureReason:
+    """Name a non-200 answer by the Hub's X-Error-Code first, as huggingface_hub does."""
+    code = headers.get("x-error-code") or ""
+    message = headers.get("x-error-message") or ""
+    if code == "GatedRepo":
+        return FailureReason("gated", False)
+    if code == "RepoNotFound":
+        return FailureReason("not_found", False)
+    if code == "RevisionNotFound":
+        return FailureReason("revision_not_found", True)  # the repo moved on since it was listed
+    if code == "EntryNotFound":
+        missing = headers.get("x-world-missing") == "1"
+        return FailureReason("not_in_snapshot" if missing else "missing_file", False)
+    if message == "Access to this resource is disabled.":
+        return FailureReason("disabled", False)
+    if status == 429:
+        return FailureReason("rate_limited", True)
+    if status >= 500 or status == 408:
+        return FailureReason("server_error", True)
+    if status in (401, 404):
+        return FailureReason("not_found", False)
+    if 300 <= status < 400:
+        return FailureReason("redirect", False)
+    return FailureReason("http_error", False)
+
+
+def reason_for_exception(exc: BaseException) -> FailureReason:
+    """Name a request that got no usable answer (after Scrapy's retries)."""
+    name = type(exc).__name__
+    text = str(exc)
+    if "DataLoss" in text or name == "_DataLoss":
+        return FailureReason("truncated_body", True)
+    if "Timeout" in name or "TimedOut" in name:
+        return FailureReason("timeout", True)
+    if name == "IgnoreRequest" and "maxsize" in text.lower():
+        return FailureReason("too_large", False)
+    if name in ("IgnoreRequest",):
+        return FailureReason("ignored", False)
+    return FailureReason("connection_error", True)

@@ -1,0 +1,142 @@
+"""The Hub side of a crawl: URL building and payload parsing, as pure functions.
+
+huggingface_hub does the Hub-specific work (endpoint, URL quoting, ModelInfo and card parsing);
+this module only adapts it to requests that Scrapy sends.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from urllib.parse import quote, urlencode, urlsplit
+
+import yaml
+from huggingface_hub import ModelCard, ModelInfo, hf_hub_url
+
+# What the listing's expand returns per model: everything the warehouse stores, in one call
+# per page of models. baseModels and usedStorage are model_info only, so they are not here.
+LISTING_EXPAND = ("author", "cardData", "config", "createdAt", "disabled", "downloads", "gated",
+                  "gguf", "lastModified", "library_name", "likes", "pipeline_tag", "private",
+                  "safetensors", "sha", "siblings", "tags", "transformersInfo")
+MAX_PAGE_SIZE = 1000
+_LICENCE_NAME = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice)", re.IGNORECASE)
+MAX_LICENCE_FILES = 12  # a repo with thousands of LICENSE-* files gets its first dozen fetched
+
+logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
+
+
+def listing_url(endpoint: str, *, authors=(), search=None, filters=(), sort=None, limit=None) -> str:
+    params: list[tuple[str, str]] = []
+    for author in authors:
+        params.append(("author", author))
+    if search:
+        params.append(("search", search))
+    params += [("filter", f) for f in filters]
+    if sort:
+        params.append(("sort", sort))
+    params.append(("limit", str(min(limit or MAX_PAGE_SIZE, MAX_PAGE_SIZE))))
+    params += [("expand", key) for key in LISTING_EXPAND]
+    return f"{endpoint.rstrip('/')}/api/models?{urlencode(params)}"
+
+
+def model_info_url(endpoint: str, model_id: str) -> str:
+    params = urlencode([("expand", key) for key in LISTING_EXPAND])
+    return f"{endpoint.rstrip('/')}/api/models/{quote(model_id, safe='/')}?{params}"
+
+
+def tree_url(endpoint: str, model_id: str, sha: str) -> str:
+    return (f"{endpoint.rstrip('/')}/api/models/{quote(model_id, safe='/')}/tree/"
+            f"{quote(sha, safe='')}?recursive=true&expand=false")
+
+
+def file_url(endpoint: str, model_id: str, sha: str, path: str) -> str:
+    return hf_hub_url(model_id, path, revision=sha, endpoint=endpoint.rstrip("/"))
+
+
+def next_page_url(link_header: str | None) -> str | None:
+    """The rel="next" target of a Link header (the Hub sends it absolute, cursor inside)."""
+    if not link_header:
+        return None
+    for part in link_header.split(","):
+        match = re.match(r'\s*<([^>]+)>\s*;(.*)', part)
+        if match and re.search(r'rel\s*=\s*"?next"?', match.group(2)):
+            return match.group(1)
+    return None
+
+
+def parse_model(payload: dict) -> ModelInfo:
+    """huggingface_hub's own parsing; raises on payloads it cannot read (e.g. bad dates)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
+        raise ValueError("model payload without an id")
+    return ModelInfo(**payload)
+
+
+def licence_like_paths(paths: list[str], card_data: dict | None) -> list[str]:
+    """Licence files worth fetching: LICENSE*, LICENCE*, COPYING*, USE_POLICY*, NOTICE* anywhere in
+    the repo, and the file a card's license_link names when it lies in the repo."""
+    present = set(paths)
+    chosen = [p for p in paths if _LICENCE_NAME.match(p.rsplit("/", 1)[-1])]
+    linked = license_link_path(card_data)
+    if linked and linked in present and linked not in chosen:
+        chosen.insert(0, linked)
+    return chosen[:MAX_LICENCE_FILES]
+
+
+def license_link_path(card_data: dict | None) -> str | None:
+    """license_link as a repo path: 'LICENSE', './LICENSE.md' or a /blob/ or /resolve/ URL."""
+    if not isinstance(card_data, dict):
+        return None
+    link = card_data.get("license_link")
+    if not isinstance(link, str) or not link.strip():
+        return None
+    link = link.strip()
+    if "://" not in link:
+        return link.lstrip("./") or None
+    parts = urlsplit(link).path.strip("/").split("/")
+    for marker in ("blob", "resolve", "raw"):
+        if marker in parts:
+            at = parts.index(marker)
+            if len(parts) > at + 2:
+                return "/".join(parts[at + 2:])
+    return None
+
+
+def decode_document(raw: bytes, cap: int) -> tuple[str | None, str | None, bool]:
+    """(text, encoding, truncated). Binary content gives no text; undecodable UTF-8 falls back to
+    cp1252, then latin-1, and says so."""
+    truncated = len(raw) > cap
+    data = raw[:cap]
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None, None, truncated
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16", truncated
+    try:
+        return data.decode("utf-8-sig"), "utf-8", truncated
+    except UnicodeDecodeError as exc:
+        if truncated and exc.start >= len(data) - 3:  # the cap cut a character in two
+            return data[:exc.start].decode("utf-8-sig"), "utf-8", truncated
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return data.decode(encoding), encoding, truncated
+        except UnicodeDecodeError:
+            continue
+    raise AssertionError("latin-1 decodes any bytes")
+
+
+def card_status(text: str | None) -> tuple[str, str | None]:
+    """How the README's metadata block reads: ok, no_metadata, invalid_metadata or unreadable."""
+    if text is None:
+        return "unreadable", "README.md is binary"
+    try:
+        card = ModelCard(text, ignore_metadata_errors=True)
+    except yaml.YAMLError as exc:
+        return "invalid_metadata", " ".join(str(exc).split())[:500]
+    except Exception as exc:  # card text is untrusted; any parse failure is the card's, not ours
+        return "invalid_metadata", f"{type(exc).__name__}: {exc}"[:500]
+    if not card.data.to_dict():
+        return "no_metadata", None
+    return "ok", None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

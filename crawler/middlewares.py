@@ -1,0 +1,145 @@
+"""Downloader middlewares: the Hub token, and the per-bucket rate budget with 429 handling."""
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from urllib.parse import urlsplit
+
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+
+def bucket_of(url: str) -> str:
+    """The Hub's rate-limit bucket for a URL: api, resolvers or pages."""
+    path = urlsplit(url).path
+    if path.startswith("/api/"):
+        return "api"
+    if "/resolve/" in path:
+        return "resolvers"
+    return "pages"
+
+
+def rate_limit_wait(headers, fallback: float) -> float:
+    """Seconds to wait after a 429: the RateLimit header's t (when r=0), else Retry-After."""
+    ratelimit = _header(headers, "RateLimit")
+    if ratelimit:
+        remaining = re.search(r"\br=(\d+)", ratelimit)
+        reset = re.search(r"\bt=(\d+)", ratelimit)
+        if reset and (remaining is None or remaining.group(1) == "0"):
+            return int(reset.group(1)) + 1.0
+    retry_after = _header(headers, "Retry-After")
+    if retry_after and retry_after.strip().isdigit():
+        return int(retry_after.strip()) + 1.0
+    return fallback
+
+
+def _header(headers, name: str) -> str | None:
+    value = headers.get(name)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value
+
+
+class SlidingBudget:
+    """At most `limit` requests in any `window` seconds, hence in any of the Hub's fixed windows,
+    wherever the server's window boundaries lie."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.window = limit, window
+        self.sent: deque[float] = deque()
+
+    def delay(self, now: float) -> float:
+        while self.sent and self.sent[0] <= now - self.window:
+            self.sent.popleft()
+        if len(self.sent) < self.limit:
+            return 0.0
+        return self.sent[0] + self.window - now
+
+    def take(self, now: float) -> None:
+        self.sent.append(now)
+
+
+class RateBudgetMiddleware:
+    """Holds each request until its bucket's budget allows it; pauses a bucket on 429 for as long
+    as the Hub says, then sends the request again. Counts requests per bucket in the stats."""
+
+    def __init__(self, budgets: dict, max_429_retries: int, backoff_base: float, backoff_max: float,
+                 stats, clock=time.monotonic):
+        self.budgets = {bucket: SlidingBudget(int(limit), float(window))
+                        for bucket, (limit, window) in budgets.items()}
+        self.max_429_retries = max_429_retries
+        self.backoff_base, self.backoff_max = backoff_base, backoff_max
+        self.paused_until: dict[str, float] = {}
+        self.stats = stats
+        self.clock = clock
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        return cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
+                   s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats)
+
+    async def process_request(self, request, spider=None):
+        bucket = bucket_of(request.url)
+        retries = request.meta.get("retry_times", 0)
+        if retries:
+            await _sleep(min(self.backoff_base * 2 ** (retries - 1), self.backoff_max))
+        budget = self.budgets.get(bucket)
+        while True:
+            now = self.clock()
+            wait = max(self.paused_until.get(bucket, 0.0) - now, budget.delay(now) if budget else 0.0)
+            if wait <= 0:
+                break
+            self.stats.inc_value(f"openness/budget_waits/{bucket}")
+            await _sleep(wait)
+        if budget:
+            budget.take(self.clock())
+        self.stats.inc_value(f"openness/requests/{bucket}")
+        return None
+
+    def process_response(self, request, response, spider=None):
+        bucket = bucket_of(request.url)
+        if response.status != 429:
+            ratelimit = _header(response.headers, "RateLimit")
+            if ratelimit and re.search(r"\br=0\b", ratelimit):
+                self._pause(bucket, rate_limit_wait(response.headers, 1.0))
+            return response
+        self.stats.inc_value(f"openness/429/{bucket}")
+        attempts = request.meta.get("hub_429_retries", 0)
+        self._pause(bucket, rate_limit_wait(response.headers, min(2 ** attempts, self.backoff_max)))
+        if attempts >= self.max_429_retries:
+            return response
+        retry = request.replace(dont_filter=True)
+        retry.meta["hub_429_retries"] = attempts + 1
+        retry.meta.pop("retry_times", None)
+        return retry
+
+    def _pause(self, bucket: str, seconds: float) -> None:
+        self.paused_until[bucket] = max(self.paused_until.get(bucket, 0.0), self.clock() + seconds)
+
+
+async def _sleep(seconds: float) -> None:
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+class HubAuthMiddleware:
+    """Sends the user's Hub token (HF_TOKEN or the huggingface_hub login) to the Hub's host only.
+    The token is read here, in the crawl process, so it never passes through settings or logs."""
+
+    def __init__(self, endpoint: str, use_token: bool):
+        self.host = urlsplit(endpoint).netloc
+        self.token = None
+        if use_token:
+            from huggingface_hub import get_token
+            self.token = get_token()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("HUB_ENDPOINT"), crawler.settings.getbool("HUB_USE_TOKEN", True))
+
+    def process_request(self, request, spider=None):
+        if self.token and urlsplit(request.url).netloc == self.host:
+            request.headers.setdefault("Authorization", f"Bearer {self.token}")
+        return None

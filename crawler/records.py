@@ -1,0 +1,123 @@
+"""Warehouse rows built from what the Hub returned: pure functions, no I/O."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from huggingface_hub import ModelInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _naive_utc(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    return None
+
+
+def _json(value) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+
+def licence_tag(card_data: dict | None, tags: list[str] | None) -> str | None:
+    """The licence the card declares, as written; the Hub's license: tags when the card has none."""
+    if isinstance(card_data, dict):
+        value = card_data.get("license") or card_data.get("licenses")  # `licenses` on old cards
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, list):
+            names = [str(v).strip() for v in value if str(v).strip()]
+            if names:
+                return ", ".join(names)
+    licences = [t.split(":", 1)[1] for t in tags or [] if isinstance(t, str) and t.startswith("license:")]
+    return ", ".join(licences) or None
+
+
+def gated_value(gated) -> str:
+    return gated if gated in ("auto", "manual") else ("manual" if gated is True else "none")
+
+
+def model_row(info: ModelInfo, payload: dict, card_status: str, card_error: str | None,
+              complete: bool) -> dict:
+    card_data = payload.get("cardData") if isinstance(payload.get("cardData"), dict) else None
+    tags = [t for t in payload.get("tags") or [] if isinstance(t, str)]
+    return {
+        "model_id": info.id,
+        "sha": info.sha,
+        "author": info.author or (info.id.split("/")[0] if "/" in info.id else None),
+        "created_at": _naive_utc(info.created_at),
+        "last_modified": _naive_utc(info.last_modified),
+        "gated": gated_value(payload.get("gated")),
+        "private": bool(payload.get("private")),
+        "disabled": bool(payload.get("disabled")),
+        "downloads": _int(payload.get("downloads")),
+        "likes": _int(payload.get("likes")),
+        "tags": tags,
+        "pipeline_tag": _str(payload.get("pipeline_tag")),
+        "library_name": _str(payload.get("library_name")),
+        "license": licence_tag(card_data, tags),
+        "card_data": _json(card_data),
+        "card_status": card_status,
+        "card_error": card_error,
+        "config": _json(payload.get("config")),
+        "safetensors": _json(payload.get("safetensors")),
+        "info": _json(payload),
+        "complete": complete,
+    }
+
+
+def stats_row(payload: dict) -> dict:
+    return {"model_id": payload.get("id"), "sha": _str(payload.get("sha")),
+            "downloads": _int(payload.get("downloads")), "likes": _int(payload.get("likes")),
+            "observed_at": utcnow()}
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class ModelFetch:
+    """One changed model while its files are being fetched; becomes rows when nothing is pending."""
+    info: ModelInfo
+    payload: dict
+    state: str  # new, changed or incomplete (a stored commit whose documents were not all fetched)
+    pending: int = 0
+    files: dict[str, dict] = field(default_factory=dict)
+    documents: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)
+    card: tuple[str, str | None] | None = None  # (card_status, card_error) once README is read
+
+    def add_failure(self, url: str, path: str | None, status: int | None, reason: str, transient: bool,
+                    error_code: str | None = None, message: str | None = None) -> None:
+        self.failures.append(failure_row(self.info.id, self.info.sha, url, path, status, reason, transient,
+                                         error_code, message))
+
+    def item(self) -> dict:
+        paths = [s.rfilename for s in self.info.siblings or []]
+        if self.card is not None:
+            status, error = self.card
+        elif "README.md" not in paths:
+            status, error = "no_readme", None
+        else:
+            status, error = "unreadable", "README.md could not be fetched"
+        complete = not any(f["transient"] for f in self.failures)
+        files = [self.files.get(p) or {"model_id": self.info.id, "sha": self.info.sha, "path": p}
+                 for p in paths]
+        files += [row for p, row in self.files.items() if p not in set(paths)]
+        return {"kind": "model", "model": model_row(self.info, self.payload, status, error, complete),
+                "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
+                "state": self.state}
+
+
+def failure_row(model_id, sha, url, path, status, reason, transient, error_code=None, message=None) -> dict:
+    return {"model_id": model_id, "sha": sha, "url": url, "path": path, "status": status,
+            "reason": reason, "transient": transient, "error_code": error_code,
+            "message": (message or "")[:1000] or None, "failed_at": utcnow()}

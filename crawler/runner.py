@@ -1,0 +1,169 @@
+"""run_crawl(config) -> CrawlResult: one crawl from the Hub into the warehouse.
+
+Scrapy's reactor cannot be restarted within a process, so each crawl runs in a fresh child
+process; the parent keeps the run's bookkeeping, so a crawl that dies is still recorded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from crawler.errors import CrawlError
+from crawler.settings import DEFAULTS, HUB_BUDGETS
+from warehouse.load import load_staged
+from warehouse.runs import crawl_lock, failures_by_reason, finish_run, new_run_id, start_run
+from warehouse.staging import staging_dir
+
+
+@dataclass
+class CrawlConfig:
+    warehouse: str
+    endpoint: str = DEFAULTS["HUB_ENDPOINT"]
+    authors: list[str] = field(default_factory=list)
+    search: str | None = None
+    filters: list[str] = field(default_factory=list)
+    sort: str | None = None
+    limit: int | None = None
+    model_ids: list[str] = field(default_factory=list)
+    full: bool = False
+    fetch_file_sizes: bool = True
+    rate_budget: dict | None = None  # {bucket: (count, seconds)}; None: by token presence
+    use_token: bool = True
+    settings: dict = field(default_factory=dict)  # further Scrapy/openness settings
+
+    def selection(self) -> dict:
+        return {"authors": self.authors, "search": self.search, "filters": self.filters, "sort": self.sort,
+                "limit": self.limit, "model_ids": self.model_ids, "full": self.full}
+
+
+@dataclass
+class CrawlResult:
+    run_id: str
+    status: str
+    models_seen: int = 0
+    models_new: int = 0
+    models_changed: int = 0
+    models_unchanged: int = 0
+    models_incomplete: int = 0
+    files_fetched: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    responses_429: int = 0
+    rows_loaded: int = 0
+    seconds: float = 0.0
+    interrupted_runs_found: int = 0
+
+    def counters(self) -> dict:
+        data = asdict(self)
+        data["failures"] = sum(self.failures.values())
+        data["failures_by_reason"] = self.failures
+        data["requests_api"] = self.requests.get("api", 0)
+        data["requests_resolvers"] = self.requests.get("resolvers", 0)
+        return data
+
+
+def run_crawl(config: CrawlConfig) -> CrawlResult:
+    warehouse = str(Path(config.warehouse).resolve())
+    with crawl_lock(warehouse):
+        leftover = load_staged(warehouse, staging_dir(warehouse))  # a killed crawl's staged batches
+        run_id = new_run_id()
+        interrupted = start_run(warehouse, run_id, config.endpoint, config.selection())
+        started = time.monotonic()
+        try:
+            stats = _run_child(config, warehouse, run_id)
+        except BaseException as exc:
+            load_staged(warehouse, staging_dir(warehouse))
+            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            finish_run(warehouse, run_id, status, {"seconds": time.monotonic() - started}, str(exc) or status)
+            raise
+        rows = load_staged(warehouse, staging_dir(warehouse))
+        result = _result(run_id, stats, time.monotonic() - started, rows + leftover, interrupted)
+        result.failures = failures_by_reason(warehouse, run_id)
+        finish_run(warehouse, run_id, result.status, result.counters())
+        return result
+
+
+def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupted: int) -> CrawlResult:
+    def value(key: str) -> int:
+        return int(stats.get(f"openness/{key}", 0))
+    status = "partial" if value("listing_failures") else "complete"
+    return CrawlResult(
+        run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
+        models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),
+        models_incomplete=value("models_incomplete"), files_fetched=value("files_fetched"),
+        requests={b: value(f"requests/{b}") for b in ("api", "resolvers")},
+        responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers")),
+        rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
+        interrupted_runs_found=interrupted)
+
+
+def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
+    budget = config.rate_budget
+    if budget is None:
+        budget = HUB_BUDGETS["anonymous"]
+        if config.use_token and _has_token():
+            budget = HUB_BUDGETS["free"]
+    settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_USE_TOKEN": config.use_token,
+                "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "OPENNESS_WAREHOUSE": warehouse,
+                "OPENNESS_RUN_ID": run_id}
+    settings.update(config.settings)
+    return settings
+
+
+def _has_token() -> bool:
+    from huggingface_hub import get_token
+    return get_token() is not None
+
+
+def _run_child(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="openness-crawl-") as tmp:
+        job = os.path.join(tmp, "job.json")
+        result_path = os.path.join(tmp, "stats.json")
+        with open(job, "w", encoding="utf-8") as handle:
+            json.dump({"settings": _crawl_settings(config, warehouse, run_id), "selection": config.selection(),
+                       "warehouse": warehouse, "result": result_path}, handle)
+        child = subprocess.Popen([sys.executable, "-m", "crawler.runner", job])
+        try:
+            exitcode = child.wait()
+        except BaseException:
+            child.terminate()
+            child.wait(10)
+            raise
+        if exitcode != 0:
+            cause = f"signal {-exitcode}" if exitcode < 0 else f"exit code {exitcode}"
+            raise CrawlError(f"the crawl process ended with {cause}; loaded batches are kept, "
+                             "run the crawl again to complete it")
+        with open(result_path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+
+def _child_main(job_path: str) -> int:
+    """The crawl process: runs Scrapy's reactor once and writes the crawl's stats."""
+    with open(job_path, encoding="utf-8") as handle:
+        job = json.load(handle)
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.settings import scrapy_settings
+    from crawler.spiders.models import ModelsSpider
+
+    process = CrawlerProcess(scrapy_settings(job["settings"]))
+    crawler = process.create_crawler(ModelsSpider)
+    process.crawl(crawler, selection=job["selection"], warehouse=job["warehouse"])
+    process.start()
+    stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
+    with open(job["result"], "w", encoding="utf-8") as handle:
+        json.dump(stats, handle)
+    return 0 if crawler.stats.get_value("finish_reason") in ("finished", None) else 3
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1]))

@@ -1,0 +1,81 @@
+"""Every setting of a crawl, its default and what it is for, in one table.
+
+Scrapy reads them from its settings object; `scrapy_settings()` builds that object from a
+CrawlConfig. Endpoints are settings so the same code runs against the real Hub and the emulator.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# The Hub's documented budgets per 5-minute window (hub-docs rate-limits.md).
+HUB_BUDGETS = {
+    "anonymous": {"api": (500, 300), "resolvers": (3000, 300)},
+    "free": {"api": (1000, 300), "resolvers": (5000, 300)},
+    "pro": {"api": (2500, 300), "resolvers": (12000, 300)},
+    "team": {"api": (3000, 300), "resolvers": (20000, 300)},
+    "enterprise": {"api": (6000, 300), "resolvers": (50000, 300)},
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = (
+    Setting("HUB_ENDPOINT", "https://huggingface.co", "Base URL of the Hub (or of an emulator)."),
+    Setting("HUB_RATE_BUDGET", HUB_BUDGETS["anonymous"],
+            "Requests allowed per bucket: {bucket: (count, window seconds)}; never exceeded in any "
+            "window. Defaults to the anonymous budget, or the free one when a token is found."),
+    Setting("HUB_MAX_429_RETRIES", 8, "How often one request is retried after 429 answers."),
+    Setting("CRAWL_FETCH_FILE_SIZES", True,
+            "Fetch each changed repo's file tree (one api request) for sizes and LFS sha256."),
+    Setting("CRAWL_MAX_DOCUMENT_BYTES", 5_000_000, "Documents are stored up to this size, then cut."),
+    Setting("CRAWL_BATCH_MODELS", 500, "Models per staged batch (loaded in one transaction)."),
+    Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),
+    Setting("RETRY_BACKOFF_BASE", 1.0, "Seconds before the first retry of a failed request; doubles."),
+    Setting("RETRY_BACKOFF_MAX", 30.0, "Longest wait between two tries of one request."),
+    Setting("CONCURRENT_REQUESTS", 16, "Requests in flight at once."),
+    Setting("DOWNLOAD_TIMEOUT", 60, "Seconds before a request is abandoned (and retried)."),
+    Setting("RETRY_TIMES", 5, "Retries of a request on 5xx, timeouts and broken connections."),
+)
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+# Scrapy's own settings that every crawl uses; AutoThrottle adapts concurrency to latency while
+# the rate budget caps the request rate.
+SCRAPY_BASE = {
+    "BOT_NAME": "openness",
+    "ROBOTSTXT_OBEY": False,  # API endpoints; robots.txt governs web pages, followed in spiders that read them
+    "COOKIES_ENABLED": False,
+    "TELNETCONSOLE_ENABLED": False,
+    "HTTPERROR_ALLOW_ALL": True,
+    "RETRY_ENABLED": True,
+    "RETRY_HTTP_CODES": [500, 502, 503, 504, 408],
+    "AUTOTHROTTLE_ENABLED": True,
+    "AUTOTHROTTLE_START_DELAY": 0.0,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": 8.0,
+    "AUTOTHROTTLE_MAX_DELAY": 10.0,
+    "DOWNLOAD_DELAY": 0.0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_FAIL_ON_DATALOSS": True,
+    "LOG_LEVEL": "WARNING",
+    "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+    "DOWNLOADER_MIDDLEWARES": {
+        "crawler.middlewares.HubAuthMiddleware": 350,
+        "crawler.middlewares.RateBudgetMiddleware": 560,
+    },
+    "ITEM_PIPELINES": {"crawler.pipelines.StagingPipeline": 300},
+    "EXTENSIONS": {"crawler.progress.Progress": 500},
+}
+
+
+def scrapy_settings(overrides: dict) -> dict:
+    """Scrapy's settings for one crawl: the base, the defaults, then the caller's overrides."""
+    settings = dict(SCRAPY_BASE)
+    settings.update(DEFAULTS)
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = settings["CONCURRENT_REQUESTS"]
+    return settings

@@ -1,0 +1,253 @@
+"""The models spider: Hub listing pages (with expand) -> per changed model, its file tree,
+README.md and licence-like files through /resolve/ at the listed commit."""
+from __future__ import annotations
+
+import json
+
+import scrapy
+
+from crawler import hub
+from crawler.errors import reason_for_exception, reason_for_status
+from crawler.records import ModelFetch, failure_row, stats_row, utcnow
+from warehouse.runs import known_commits
+
+# Above this a document is not downloaded at all; below it, it is stored up to the setting's cap.
+HARD_MAX_BYTES_FACTOR = 4
+
+
+class ModelsSpider(scrapy.Spider):
+    name = "hub-models"
+
+    def __init__(self, selection: dict, warehouse: str, **kwargs):
+        super().__init__(**kwargs)
+        self.selection = selection
+        self.warehouse = warehouse
+        self.limit = selection.get("limit")
+        self.listed = 0
+        self.fetching: dict[str, ModelFetch] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        spider.endpoint = s.get("HUB_ENDPOINT").rstrip("/")
+        spider.fetch_sizes = s.getbool("CRAWL_FETCH_FILE_SIZES")
+        spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
+        return spider
+
+    # -- listing ---------------------------------------------------------------------------
+
+    async def start(self):
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self):
+        sel = self.selection
+        if sel.get("model_ids"):
+            for model_id in sel["model_ids"]:
+                yield scrapy.Request(hub.model_info_url(self.endpoint, model_id), callback=self.parse_info,
+                                     errback=self.listing_failed, meta={"requested_id": model_id})
+            return
+        for author in sel.get("authors") or [None]:
+            url = hub.listing_url(self.endpoint, authors=[author] if author else [], search=sel.get("search"),
+                                  filters=sel.get("filters") or [], sort=sel.get("sort"), limit=self.limit)
+            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed)
+
+    def parse_listing(self, response):
+        payload, failure = self._json_or_failure(response)
+        if failure:
+            yield {"kind": "failure", "row": failure}
+            return
+        if not isinstance(payload, list):
+            self.crawler.stats.inc_value("openness/listing_failures")
+            yield self._failure_item(response.url, 200, "bad_payload", True, "listing is not a JSON list")
+            return
+        if self.limit is not None:
+            payload = payload[: max(0, self.limit - self.listed)]
+        self.listed += len(payload)
+        yield from self._handle_models(payload, response.url)
+        next_url = hub.next_page_url(_text_header(response, "Link"))
+        if next_url and (self.limit is None or self.listed < self.limit):
+            yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed)
+
+    def parse_info(self, response):
+        payload, failure = self._json_or_failure(response, model_id=response.meta["requested_id"])
+        if failure:
+            yield {"kind": "failure", "row": failure}
+            return
+        requested = response.meta["requested_id"]
+        if isinstance(payload, dict) and payload.get("id") and payload["id"] != requested:
+            yield self._failure_item(response.meta.get("redirect_urls", [response.url])[0], 307, "renamed",
+                                     False, f"{requested} is now {payload['id']}", model_id=requested)
+        yield from self._handle_models([payload], response.url)
+
+    def listing_failed(self, failure):
+        reason = reason_for_exception(failure.value)
+        model_id = failure.request.meta.get("requested_id")
+        self.crawler.stats.inc_value("openness/listing_failures")
+        yield self._failure_item(failure.request.url, None, reason.reason, reason.transient,
+                                 _describe(failure.value), model_id=model_id)
+
+    def _json_or_failure(self, response, model_id=None):
+        if response.status != 200:
+            reason = reason_for_status(response.status, _headers(response))
+            if model_id is None:
+                self.crawler.stats.inc_value("openness/listing_failures")
+            return None, failure_row(model_id, None, response.url, None, response.status, reason.reason,
+                                     reason.transient, _headers(response).get("x-error-code"),
+                                     _headers(response).get("x-error-message"))
+        try:
+            return json.loads(response.body), None
+        except (ValueError, UnicodeDecodeError) as exc:
+            if model_id is None:
+                self.crawler.stats.inc_value("openness/listing_failures")
+            snippet = response.body[:120].decode("utf-8", "replace")
+            return None, failure_row(model_id, None, response.url, None, response.status, "bad_payload",
+                                     True, None, f"not JSON ({exc}); body starts {snippet!r}")
+
+    def _handle_models(self, payloads: list, url: str):
+        ids = [p["id"] for p in payloads if isinstance(p, dict) and isinstance(p.get("id"), str)]
+        known = known_commits(self.warehouse, ids)
+        stats = self.crawler.stats
+        for payload in payloads:
+            try:
+                info = hub.parse_model(payload)
+                if not info.sha:
+                    raise ValueError("no sha in the payload")
+            except Exception as exc:  # payloads are untrusted: one bad entry never stops a page
+                model_id = payload.get("id") if isinstance(payload, dict) else None
+                yield self._failure_item(url, 200, "bad_payload", False, _describe(exc), model_id=model_id)
+                continue
+            stats.inc_value("openness/models_seen")
+            yield {"kind": "stats", "row": stats_row(payload)}
+            prior = known.get(info.id, {})
+            if prior.get(info.sha) is True and not self.selection.get("full"):
+                stats.inc_value("openness/models_unchanged")
+                continue
+            state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
+            stats.inc_value(f"openness/models_{state}")
+            yield from self._fetch_model(ModelFetch(info, payload, state))
+
+    # -- one model's files -----------------------------------------------------------------
+
+    def _fetch_model(self, fetch: ModelFetch):
+        info = fetch.info
+        if info.id in self.fetching:
+            return
+        requests = []
+        if self.fetch_sizes and not info.disabled:
+            requests.append(self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha),
+                                                self.parse_tree, None))
+        paths = [s.rfilename for s in info.siblings or []]
+        wanted = (["README.md"] if "README.md" in paths else []) + hub.licence_like_paths(
+            paths, fetch.payload.get("cardData"))
+        for path in dict.fromkeys(wanted):
+            request = self._model_request(fetch, hub.file_url(self.endpoint, info.id, info.sha, path),
+                                          self.parse_document, path)
+            request.meta["download_maxsize"] = self.max_document * HARD_MAX_BYTES_FACTOR
+            requests.append(request)
+        fetch.pending = len(requests)
+        if not requests:
+            yield fetch.item()
+            return
+        self.fetching[info.id] = fetch
+        yield from requests
+
+    def _model_request(self, fetch: ModelFetch, url: str, callback, path: str | None) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.fetch_failed,
+                              meta={"model_id": fetch.info.id, "path": path})
+
+    def parse_tree(self, response):
+        fetch = self.fetching[response.meta["model_id"]]
+        entries = self._tree_entries(response, fetch)
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("type") == "file" and isinstance(entry.get("path"), str):
+                lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
+                fetch.files[entry["path"]] = {"model_id": fetch.info.id, "sha": fetch.info.sha,
+                                              "path": entry["path"], "size": _size(entry.get("size")),
+                                              "lfs_sha256": lfs.get("oid"), "blob_id": entry.get("oid")}
+        next_url = hub.next_page_url(_text_header(response, "Link")) if entries else None
+        if next_url:
+            fetch.pending += 1
+            yield self._model_request(fetch, next_url, self.parse_tree, None)
+        yield from self._settle(fetch)
+
+    def _tree_entries(self, response, fetch: ModelFetch) -> list:
+        if response.status != 200:
+            self._record_status_failure(fetch, response)
+            return []
+        try:
+            entries = json.loads(response.body)
+            if not isinstance(entries, list):
+                raise ValueError("tree is not a JSON list")
+            return entries
+        except ValueError as exc:
+            fetch.add_failure(response.url, None, response.status, "bad_payload", True, None, _describe(exc))
+            return []
+
+    def parse_document(self, response):
+        fetch = self.fetching[response.meta["model_id"]]
+        path = response.meta["path"]
+        headers = _headers(response)
+        if response.status != 200:
+            self._record_status_failure(fetch, response, path)
+        elif "x-repo-commit" not in headers and "text/html" in headers.get("content-type", ""):
+            fetch.add_failure(response.url, path, 200, "unexpected_html", True, None,
+                              "an HTML page came back instead of the file (proxy or error page?)")
+        else:
+            self._store_document(fetch, response, path)
+        yield from self._settle(fetch)
+
+    def _store_document(self, fetch: ModelFetch, response, path: str) -> None:
+        body = response.body
+        text, encoding, truncated = hub.decode_document(body, self.max_document)
+        fetch.documents.append({
+            "model_id": fetch.info.id, "sha": fetch.info.sha, "path": path, "url": response.url,
+            "http_status": response.status, "sha256": hub.sha256_hex(body), "size_bytes": len(body),
+            "encoding": encoding, "truncated": truncated, "text": text, "fetched_at": utcnow()})
+        self.crawler.stats.inc_value("openness/files_fetched")
+        if path == "README.md":
+            fetch.card = hub.card_status(text)
+
+    def _record_status_failure(self, fetch: ModelFetch, response, path: str | None = None) -> None:
+        headers = _headers(response)
+        reason = reason_for_status(response.status, headers)
+        fetch.add_failure(response.url, path, response.status, reason.reason, reason.transient,
+                          headers.get("x-error-code"), headers.get("x-error-message"))
+
+    def fetch_failed(self, failure):
+        request = failure.request
+        fetch = self.fetching.get(request.meta.get("model_id"))
+        if fetch is None:
+            return
+        reason = reason_for_exception(failure.value)
+        fetch.add_failure(request.url, request.meta.get("path"), None, reason.reason, reason.transient,
+                          None, _describe(failure.value))
+        yield from self._settle(fetch)
+
+    def _settle(self, fetch: ModelFetch):
+        fetch.pending -= 1
+        if fetch.pending <= 0:
+            self.fetching.pop(fetch.info.id, None)
+            yield fetch.item()
+
+    def _failure_item(self, url, status, reason, transient, message, model_id=None) -> dict:
+        return {"kind": "failure", "row": failure_row(model_id, None, url, None, status, reason, transient,
+                                                      None, message)}
+
+
+def _headers(response) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+
+
+def _text_header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _size(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _describe(exc) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]

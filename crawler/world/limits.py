@@ -1,0 +1,100 @@
+"""Rate limiting and fault injection for the emulator, as pure, thread-safe decision makers."""
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+
+def parse_rate_limit(spec: str) -> tuple[int, float]:
+    """'500/300' -> (500 requests, 300-second window)."""
+    try:
+        count, _, seconds = spec.partition("/")
+        limit, window = int(count), float(seconds or 300)
+    except ValueError:
+        raise ValueError(f"rate limit must look like N/SECONDS, got {spec!r}") from None
+    if limit < 1 or window <= 0:
+        raise ValueError(f"rate limit must be positive, got {spec!r}")
+    return limit, window
+
+
+class FixedWindowLimiter:
+    """The Hub's policy: a fixed window per bucket, counted from the server's start."""
+
+    def __init__(self, limit: int, window: float, clock=time.monotonic):
+        self.limit, self.window, self._clock = limit, window, clock
+        self._start = clock()
+        self._counts: dict[tuple[str, int], int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def admit(self, bucket: str) -> tuple[bool, int, int]:
+        """Count a request; return (admitted, remaining, seconds until the window resets)."""
+        with self._lock:
+            elapsed = self._clock() - self._start
+            index = int(elapsed // self.window)
+            reset = max(1, math.ceil((index + 1) * self.window - elapsed))
+            used = self._counts[(bucket, index)]
+            if used >= self.limit:
+                return False, 0, reset
+            self._counts[(bucket, index)] = used + 1
+            return True, self.limit - used - 1, reset
+
+    def policy_header(self, bucket: str) -> str:
+        return f'"fixed window";"{bucket}";q={self.limit};w={int(self.window)}'
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    latency: float = 0.0      # seconds added to every answer
+    error: float = 0.0        # share of answers replaced by a 5xx
+    reset: float = 0.0        # share of connections closed before any answer
+    truncate: float = 0.0     # share of bodies cut short of their Content-Length
+    seed: int = 0
+
+    @classmethod
+    def parse(cls, spec: str | None) -> "FaultSpec":
+        """'latency=0.05,error=0.1,reset=0.05,truncate=0.05,seed=3'."""
+        if not spec:
+            return cls()
+        values: dict = {}
+        for part in spec.split(","):
+            key, sep, value = part.strip().partition("=")
+            if not sep or key not in cls.__dataclass_fields__:
+                raise ValueError(f"unknown fault {part!r}; known: latency, error, reset, truncate, seed")
+            values[key] = int(value) if key == "seed" else float(value)
+        for key in ("error", "reset", "truncate"):
+            if not 0 <= values.get(key, 0) <= 1:
+                raise ValueError(f"fault rate {key} must be between 0 and 1")
+        return cls(**values)
+
+
+class FaultPlan:
+    """Decides each request's fault from a hash of (seed, request, attempt number), so the same
+    crawl meets the same faults whatever the order its threads run in."""
+
+    def __init__(self, spec: FaultSpec):
+        self.spec = spec
+        self._attempts: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+
+    def decide(self, method: str, target: str) -> str | None:
+        spec = self.spec
+        if not (spec.error or spec.reset or spec.truncate):
+            return None
+        key = f"{method} {target}"
+        with self._lock:
+            attempt = self._attempts[key]
+            self._attempts[key] = attempt + 1
+        draw = _unit(f"{spec.seed}|{key}|{attempt}")
+        for fault, rate in (("reset", spec.reset), ("error", spec.error), ("truncate", spec.truncate)):
+            if draw < rate:
+                return fault
+            draw -= rate
+        return None
+
+
+def _unit(text: str) -> float:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") / 2**64

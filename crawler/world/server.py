@@ -1,0 +1,153 @@
+"""The Hub emulator: serves a world with the Hub's URLs, headers, pagination and errors.
+
+One handler class answers every request; routing maps a path to a small answer function that
+returns an `Answer`. Rate limiting, faults and the request log wrap every answer the same way.
+"""
+from __future__ import annotations
+
+import json
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from crawler.world import hub_routes
+from crawler.world.answer import Answer
+from crawler.world.limits import FaultPlan, FaultSpec, FixedWindowLimiter
+from crawler.world.store import World
+
+
+def bucket_of(path: str) -> str:
+    if path.startswith("/api/"):
+        return "api"
+    if "/resolve/" in path:
+        return "resolvers"
+    return "pages"
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, *,
+                 rate_limit: tuple[int, float] | None = None, faults: FaultSpec | None = None,
+                 log_path: str | None = None, page_size: int = 1000):
+        super().__init__((host, port), EmulatorHandler)
+        self.world = world
+        self.page_size = page_size
+        self.limiter = FixedWindowLimiter(*rate_limit) if rate_limit else None
+        self.faults = FaultPlan(faults or FaultSpec())
+        self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None
+        self._log_lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def log_request_line(self, record: dict) -> None:
+        if self._log_file is None:
+            return
+        line = json.dumps(record, separators=(",", ":"))
+        with self._log_lock:
+            self._log_file.write(line + "\n")
+            self._log_file.flush()
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self._log_file is not None:
+            self._log_file.close()
+
+
+class EmulatorHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: EmulatorServer
+    server_version = "openness-hub-emulator"
+
+    def log_message(self, format, *args):  # quiet: the JSON request log replaces it
+        pass
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_HEAD(self):
+        self._serve("HEAD")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        split = urlsplit(self.path)
+        path = unquote(split.path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        bucket = bucket_of(split.path)
+        server = self.server
+        fault = server.faults.decide(method, self.path)
+        if server.faults.spec.latency:
+            time.sleep(server.faults.spec.latency)
+        if fault == "reset":
+            self._log(method, 0, bucket, "reset")
+            self._reset_connection()
+            return
+        rate_headers: dict[str, str] = {}
+        if server.limiter is not None and bucket != "pages":
+            admitted, remaining, reset = server.limiter.admit(bucket)
+            rate_headers = {"RateLimit": f'"{bucket}";r={remaining};t={reset}',
+                            "RateLimit-Policy": server.limiter.policy_header(bucket)}
+            if not admitted:
+                answer = Answer.error(429, "You have exceeded our hourly quotas for action "
+                                      f"'{bucket}'. Retry later.", headers=rate_headers)
+                answer.headers["Retry-After"] = str(reset)
+                self._send(method, answer, bucket)
+                return
+        if fault == "error":
+            answer = Answer.error(503, "Service temporarily unavailable (injected fault)")
+        else:
+            try:
+                answer = hub_routes.route(server.world, method, path, query, self._base_url(), server.page_size)
+            except Exception as exc:  # the emulator must answer, whatever a world holds
+                answer = Answer.error(500, f"emulator error: {type(exc).__name__}: {exc}")
+        answer.headers.update(rate_headers)
+        self._send(method, answer, bucket, truncate=(fault == "truncate"))
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        return f"http://{host}"
+
+    def _send(self, method: str, answer: Answer, bucket: str, truncate: bool = False) -> None:
+        self.send_response(answer.status)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(answer.body)))
+        for key, value in answer.headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        body = answer.body if method != "HEAD" else b""
+        if truncate and len(body) > 1:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self._log(method, answer.status, bucket, "truncate")
+            self._reset_connection()
+            return
+        self.wfile.write(body)
+        self._log(method, answer.status, bucket, None)
+
+    def _reset_connection(self) -> None:
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def _log(self, method: str, status: int, bucket: str, fault: str | None) -> None:
+        record = {"ts": round(time.time(), 3), "method": method, "path": self.path,
+                  "status": status, "bucket": bucket}
+        if fault:
+            record["fault"] = fault
+        self.server.log_request_line(record)
+

@@ -1,0 +1,174 @@
+"""A world folder read into memory, with the keys the Hub derives filled in.
+
+Only this module reads a world's files; the server answers from it. It deliberately shares no
+code with the crawler's parsing: it models the services, not our reading of them.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+EPOCH = "2024-01-01T00:00:00.000Z"
+KINDS = ("models", "datasets")
+# What the Hub's listing returns for a model when neither expand nor full is asked for.
+LISTING_DEFAULT_KEYS = ("_id", "id", "likes", "trendingScore", "private", "downloads", "tags",
+                        "pipeline_tag", "library_name", "createdAt", "modelId")
+DATASET_LISTING_DEFAULT_KEYS = ("_id", "id", "author", "sha", "lastModified", "private", "gated",
+                                "disabled", "downloads", "likes", "tags", "createdAt")
+MODEL_EXPAND_KEYS = frozenset(
+    "author baseModels cardData childrenModelCount config createdAt disabled downloads "
+    "downloadsAllTime evalResults gated gguf inference inferenceProviderMapping lastModified "
+    "library_name likes mask_token model-index pipeline_tag private resourceGroup safetensors "
+    "sha siblings spaces tags transformersInfo trendingScore usedStorage widgetData".split())
+DATASET_EXPAND_KEYS = frozenset(
+    "author cardData citation createdAt description disabled downloads downloadsAllTime gated "
+    "lastModified likes mainSize paperswithcode_id private resourceGroup sha siblings tags "
+    "trendingScore usedStorage".split())
+INFO_ONLY_KEYS = frozenset({"baseModels", "childrenModelCount", "usedStorage"})
+
+
+@dataclass
+class Repo:
+    kind: str  # "models" or "datasets"
+    id: str
+    folder: Path
+    info: dict
+    files: dict[str, Path] = field(default_factory=dict)  # stored files by repo path
+
+    @property
+    def sha(self) -> str:
+        return self.info["sha"]
+
+    @property
+    def gated(self) -> bool:
+        return bool(self.info.get("gated"))
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.info.get("private"))
+
+    @property
+    def disabled(self) -> bool:
+        return bool(self.info.get("disabled"))
+
+    def sibling(self, path: str) -> dict | None:
+        for entry in self.info["siblings"]:
+            if entry.get("rfilename") == path:
+                return entry
+        return None
+
+    def file_bytes(self, path: str) -> bytes | None:
+        stored = self.files.get(path)
+        return stored.read_bytes() if stored is not None else None
+
+
+class World:
+    """Every repo of a world folder, by kind and id, plus its renames."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"world folder not found: {self.root}")
+        self.repos: dict[str, dict[str, Repo]] = {kind: {} for kind in KINDS}
+        self.redirects: dict[str, str] = {}
+        self._load()
+
+    def _load(self) -> None:
+        for kind in KINDS:
+            base = self.root / kind
+            if not base.is_dir():
+                continue
+            for info_path in sorted(base.glob("*/*/info.json")):
+                repo = _read_repo(kind, info_path.parent)
+                self.repos[kind][repo.id] = repo
+        redirects = self.root / "redirects.json"
+        if redirects.is_file():
+            self.redirects = json.loads(redirects.read_text("utf-8"))
+
+    def get(self, kind: str, repo_id: str) -> Repo | None:
+        return self.repos[kind].get(repo_id)
+
+    def renamed_to(self, kind: str, repo_id: str) -> str | None:
+        target = self.redirects.get(f"{kind}/{repo_id}")
+        if target and target.startswith(kind + "/"):
+            return target[len(kind) + 1:]
+        return None
+
+    def listable(self, kind: str) -> list[Repo]:
+        return [r for r in self.repos[kind].values() if not r.hidden and not r.disabled]
+
+
+def _read_repo(kind: str, folder: Path) -> Repo:
+    raw = json.loads((folder / "info.json").read_text("utf-8"))
+    info = {k: v for k, v in raw.items() if not k.startswith("_provenance")}
+    repo_id = info.get("id") or f"{folder.parent.name}/{folder.name}"
+    files_dir = folder / "files"
+    files = {}
+    if files_dir.is_dir():
+        for path in sorted(files_dir.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(files_dir).as_posix()] = path
+    _derive_keys(kind, repo_id, folder, info, files)
+    return Repo(kind=kind, id=repo_id, folder=folder, info=info, files=files)
+
+
+def _derive_keys(kind: str, repo_id: str, folder: Path, info: dict, files: dict[str, Path]) -> None:
+    info["id"] = repo_id
+    info.setdefault("_id", hashlib.sha1(repo_id.encode()).hexdigest()[:24])
+    info.setdefault("author", repo_id.split("/")[0] if "/" in repo_id else None)
+    info.setdefault("sha", _content_sha(folder))
+    info.setdefault("lastModified", EPOCH)
+    info.setdefault("createdAt", EPOCH)
+    for key, default in (("private", False), ("disabled", False), ("gated", False),
+                         ("downloads", 0), ("likes", 0), ("tags", [])):
+        info.setdefault(key, default)
+    if kind == "models":
+        info.setdefault("modelId", repo_id)
+        info.setdefault("trendingScore", 0)
+    siblings = info.get("siblings")
+    if siblings is None:
+        siblings = [{"rfilename": p} for p in files]
+    listed = {s.get("rfilename") for s in siblings}
+    siblings = siblings + [{"rfilename": p} for p in files if p not in listed]
+    for entry in siblings:
+        stored = files.get(entry.get("rfilename"))
+        if stored is not None and "size" not in entry and "lfs" not in entry:
+            entry["size"] = stored.stat().st_size
+    info["siblings"] = siblings
+    if "cardData" not in info and "README.md" in files:
+        card = _front_matter(files["README.md"].read_bytes())
+        if card is not None:
+            info["cardData"] = card
+
+
+def _front_matter(raw: bytes) -> dict | None:
+    text = raw.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return None
+    end = text.find("\n---", 4)
+    if end < 0:
+        return None
+    try:
+        data = yaml.safe_load(text[4:end])
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _content_sha(folder: Path) -> str:
+    digest = hashlib.sha1()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def git_blob_oid(data: bytes) -> str:
+    """The git object id of a blob, as the Hub's tree endpoint and ETag report it."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

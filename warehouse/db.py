@@ -1,0 +1,63 @@
+"""Opening the warehouse: read-write for loads (briefly, one batch at a time) or read-only."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from warehouse.errors import WarehouseBusy, WarehouseMissing
+
+SCHEMA_VERSION = 1
+TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats")
+# A crawl holds the write lock only while it loads a batch; readers and the next batch wait
+# this long for it before giving up.
+LOCK_WAIT_SECONDS = 30.0
+
+
+def schema_sql() -> str:
+    return (resources.files("warehouse") / "schema.sql").read_text("utf-8")
+
+
+def _open(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise WarehouseBusy(f"warehouse {path} is locked by another process") from exc
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+@contextmanager
+def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS):
+    """A connection that is closed on exit; read-write connections create the schema."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseMissing(f"no warehouse at {path}: run `openness crawl` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(str(path), read_only, wait)
+    try:
+        if not read_only:
+            ensure_schema(con)
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(schema_sql())
+    if not con.execute("SELECT count(*) FROM schema_info").fetchone()[0]:
+        con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,21 @@
+"""Every error the warehouse raises on purpose; the CLI turns these into clear messages."""
+
+
+class WarehouseError(Exception):
+    """Base of the warehouse's own errors."""
+
+
+class WarehouseMissing(WarehouseError):
+    """No warehouse file where one was expected."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse's write lock for longer than we wait."""
+
+
+class QueryError(WarehouseError):
+    """A user's SQL failed (syntax, unknown table, an attempt to write on a read-only connection)."""
+
+
+class CrawlLocked(WarehouseError):
+    """Another crawl is writing this warehouse."""

@@ -1,0 +1,54 @@
+"""Loading staged batches into the warehouse, one transaction per batch, BY NAME."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from warehouse.db import connect, utcnow
+from warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
+
+# Commits are immutable, so a row already stored for a key is the same row; only `models` is
+# replaced, because a re-fetch of an incomplete commit completes it.
+_INSERT = {
+    "models": "INSERT OR REPLACE INTO models BY NAME SELECT * FROM read_parquet(?)",
+    "repo_files": "INSERT OR IGNORE INTO repo_files BY NAME SELECT * FROM read_parquet(?)",
+    "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?)",
+    "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?)",
+    "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?)",
+}
+
+
+def load_batch(con, batch: Path) -> int:
+    """Load one staged batch inside the caller's connection; returns the rows read."""
+    batch_id = batch.name
+    if con.execute("SELECT 1 FROM loaded_batches WHERE batch_id = ?", [batch_id]).fetchone():
+        return 0
+    run_id = batch_id.rsplit("-", 1)[0]
+    rows = 0
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in STAGED_TABLES:
+            path = batch / f"{table}.parquet"
+            if path.exists():
+                rows += con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
+                con.execute(_INSERT[table], [str(path)])
+        con.execute("INSERT INTO loaded_batches VALUES (?, ?, ?, ?)", [batch_id, run_id, rows, utcnow()])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return rows
+
+
+def load_staged(warehouse_path, staging_root) -> int:
+    """Load every ready batch under staging_root, oldest first, and remove it once committed."""
+    discard_partial(staging_root)
+    batches = ready_batches(staging_root)
+    if not batches:
+        return 0
+    rows = 0
+    with connect(warehouse_path) as con:
+        for batch in batches:
+            rows += load_batch(con, batch)
+            shutil.rmtree(batch, ignore_errors=True)
+    return rows

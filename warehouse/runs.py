@@ -1,0 +1,79 @@
+"""Crawl runs: their rows in crawl_runs, the crawl lock, and what a crawl needs to know of the past."""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from warehouse.db import connect, utcnow
+from warehouse.errors import CrawlLocked
+
+
+def new_run_id() -> str:
+    """Sortable by start time: 20261123T225714Z-3fa2c1."""
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@contextmanager
+def crawl_lock(warehouse_path):
+    """One crawl at a time per warehouse; a second one fails at once rather than interleaving."""
+    lock_path = Path(f"{warehouse_path}.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CrawlLocked(f"another crawl is writing {warehouse_path} (lock {lock_path})") from None
+        handle.seek(0), handle.truncate(), handle.write(str(os.getpid())), handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def start_run(warehouse_path, run_id: str, endpoint: str, selection: dict) -> int:
+    """Record a run as running; runs left 'running' by a killed crawl become 'interrupted'.
+    Returns how many such runs were found."""
+    with connect(warehouse_path) as con:
+        stale = con.execute("UPDATE crawl_runs SET status = 'interrupted' WHERE status = 'running' "
+                            "RETURNING run_id").fetchall()
+        con.execute("INSERT INTO crawl_runs (run_id, started_at, status, endpoint, selection) "
+                    "VALUES (?, ?, 'running', ?, ?)",
+                    [run_id, utcnow(), endpoint, json.dumps(selection, sort_keys=True)])
+    return len(stale)
+
+
+def finish_run(warehouse_path, run_id: str, status: str, counters: dict, message: str | None = None) -> None:
+    columns = ("models_seen", "models_new", "models_changed", "models_unchanged", "files_fetched",
+               "failures", "requests_api", "requests_resolvers", "seconds")
+    with connect(warehouse_path) as con:
+        con.execute(
+            "UPDATE crawl_runs SET finished_at = ?, status = ?, message = ?, stats = ?, "
+            + ", ".join(f"{c} = ?" for c in columns) + " WHERE run_id = ?",
+            [utcnow(), status, message, json.dumps(counters, sort_keys=True, default=str)]
+            + [counters.get(c) for c in columns] + [run_id])
+
+
+def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, bool]]:
+    """For each model id already stored: {sha: complete}. One short read per listing page keeps
+    memory flat however large the warehouse grows."""
+    if not model_ids or not Path(warehouse_path).exists():
+        return {}
+    with connect(warehouse_path) as con:
+        rows = con.execute("SELECT model_id, sha, complete FROM models WHERE model_id IN "
+                           "(SELECT unnest(?::VARCHAR[]))", [model_ids]).fetchall()
+    known: dict[str, dict[str, bool]] = {}
+    for model_id, sha, complete in rows:
+        known.setdefault(model_id, {})[sha] = complete
+    return known
+
+
+def failures_by_reason(warehouse_path, run_id: str) -> dict[str, int]:
+    with connect(warehouse_path) as con:
+        rows = con.execute("SELECT reason, count(*) FROM fetch_failures WHERE run_id = ? GROUP BY reason "
+                           "ORDER BY 2 DESC, 1", [run_id]).fetchall()
+    return dict(rows)

@@ -1,0 +1,123 @@
+-- The warehouse's tables are a public interface: rename nothing without a migration.
+-- Every row carries the run_id of the crawl that wrote it.
+
+CREATE TABLE IF NOT EXISTS schema_info (
+    version     INTEGER NOT NULL,
+    applied_at  TIMESTAMP NOT NULL
+);
+
+-- One row per crawl. status: running, complete, failed, interrupted.
+CREATE TABLE IF NOT EXISTS crawl_runs (
+    run_id            VARCHAR PRIMARY KEY,
+    started_at        TIMESTAMP NOT NULL,
+    finished_at       TIMESTAMP,
+    status            VARCHAR NOT NULL,
+    endpoint          VARCHAR,
+    selection         JSON,
+    models_seen       INTEGER,
+    models_new        INTEGER,
+    models_changed    INTEGER,
+    models_unchanged  INTEGER,
+    files_fetched     INTEGER,
+    failures          INTEGER,
+    requests_api      INTEGER,
+    requests_resolvers INTEGER,
+    seconds           DOUBLE,
+    stats             JSON,
+    message           VARCHAR
+);
+
+-- One row per model and commit. complete is false while a transient failure (5xx, timeout,
+-- 429) left a document unfetched: the next crawl fetches that commit again.
+CREATE TABLE IF NOT EXISTS models (
+    model_id       VARCHAR NOT NULL,
+    sha            VARCHAR NOT NULL,
+    author         VARCHAR,
+    created_at     TIMESTAMP,
+    last_modified  TIMESTAMP,
+    gated          VARCHAR,          -- none, auto, manual
+    private        BOOLEAN,
+    disabled       BOOLEAN,
+    downloads      BIGINT,
+    likes          BIGINT,
+    tags           VARCHAR[],
+    pipeline_tag   VARCHAR,
+    library_name   VARCHAR,
+    license        VARCHAR,          -- the card's licence tag, as written
+    card_data      JSON,             -- README front matter as the Hub parsed it
+    card_status    VARCHAR,          -- ok, no_readme, no_metadata, invalid_metadata, unreadable
+    card_error     VARCHAR,
+    config         JSON,
+    safetensors    JSON,
+    info           JSON,             -- the listing's payload, whole
+    complete       BOOLEAN NOT NULL,
+    run_id         VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha)
+);
+
+CREATE TABLE IF NOT EXISTS repo_files (
+    model_id     VARCHAR NOT NULL,
+    sha          VARCHAR NOT NULL,
+    path         VARCHAR NOT NULL,
+    size         BIGINT,             -- NULL when the crawl ran without file sizes
+    lfs_sha256   VARCHAR,
+    blob_id      VARCHAR,
+    run_id       VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha, path)
+);
+
+-- One row per fetched text of a commit (README.md, licence-like files, license_link targets).
+CREATE TABLE IF NOT EXISTS documents (
+    model_id     VARCHAR NOT NULL,
+    sha          VARCHAR NOT NULL,
+    path         VARCHAR NOT NULL,
+    url          VARCHAR NOT NULL,
+    http_status  INTEGER NOT NULL,
+    sha256       VARCHAR NOT NULL,   -- of the bytes as served
+    size_bytes   BIGINT NOT NULL,
+    encoding     VARCHAR,            -- how the bytes were decoded; NULL for binary
+    truncated    BOOLEAN NOT NULL,   -- text cut at the crawl's document size cap
+    text         VARCHAR,
+    fetched_at   TIMESTAMP NOT NULL,
+    run_id       VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha, path)
+);
+
+CREATE TABLE IF NOT EXISTS fetch_failures (
+    run_id       VARCHAR NOT NULL,
+    model_id     VARCHAR,
+    sha          VARCHAR,
+    url          VARCHAR NOT NULL,
+    path         VARCHAR,
+    status       INTEGER,            -- HTTP status; NULL when no answer came
+    reason       VARCHAR NOT NULL,   -- not_found, gated, disabled, missing_file, not_in_snapshot, ...
+    transient    BOOLEAN NOT NULL,   -- worth retrying in a later crawl
+    error_code   VARCHAR,            -- the Hub's X-Error-Code
+    message      VARCHAR,
+    failed_at    TIMESTAMP NOT NULL
+);
+
+-- Volatile counters, one row per model and run, so trends can be queried.
+CREATE TABLE IF NOT EXISTS model_stats (
+    run_id       VARCHAR NOT NULL,
+    model_id     VARCHAR NOT NULL,
+    sha          VARCHAR,
+    downloads    BIGINT,
+    likes        BIGINT,
+    observed_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, model_id)
+);
+
+-- The newest known commit of each model.
+CREATE OR REPLACE VIEW latest_models AS
+SELECT * FROM models
+QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY last_modified DESC NULLS LAST, run_id DESC) = 1;
+
+-- Staged batches already loaded, so a batch is never loaded twice (a crawl killed between a
+-- load's commit and the removal of its staged files loads nothing again).
+CREATE TABLE IF NOT EXISTS loaded_batches (
+    batch_id   VARCHAR PRIMARY KEY,
+    run_id     VARCHAR NOT NULL,
+    row_count  BIGINT NOT NULL,
+    loaded_at  TIMESTAMP NOT NULL
+);
