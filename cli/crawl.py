@@ -1,0 +1,90 @@
+"""`openness crawl` and `openness demo`."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+from cli.formatting import crawl_summary, render_rows
+from cli.options import hub_endpoint, json_flag, warehouse_path
+from crawler.demo import run_demo
+from crawler.errors import CrawlError
+from crawler.runner import CrawlConfig, run_crawl
+from warehouse.errors import WarehouseError
+
+SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
+
+
+def _budget(ctx, param, values):
+    budget = {}
+    for value in values:
+        bucket, _, spec = value.partition("=")
+        count, _, seconds = spec.partition("/")
+        if bucket not in ("api", "resolvers") or not count.isdigit():
+            raise click.BadParameter(f"expected api=N/SECONDS or resolvers=N/SECONDS, got {value!r}")
+        budget[bucket] = (int(count), float(seconds or 300))
+    return budget or None
+
+
+def _log_level(ctx) -> str:
+    return ("WARNING", "INFO", "DEBUG")[min(ctx.find_root().obj["verbose"], 2)]
+
+
+@click.command()
+@hub_endpoint
+@click.option("--author", "authors", multiple=True, help="Only this author's models (repeatable).")
+@click.option("--search", help="Only models whose id contains this text.")
+@click.option("--filter", "filters", multiple=True, help="A Hub tag every model must carry, e.g. license:mit.")
+@click.option("--sort", type=click.Choice(SORTS), help="Listing order (descending).")
+@click.option("--limit", type=click.IntRange(min=1), help="Stop after this many models.")
+@click.option("--model", "model_ids", multiple=True, help="Crawl exactly this model (repeatable).")
+@click.option("--full", is_flag=True, help="Fetch every model again, changed or not.")
+@click.option("--file-sizes/--no-file-sizes", default=True, show_default=True,
+              help="Fetch each changed repo's file tree for sizes and LFS sha256 (one api request).")
+@click.option("--rate-budget", multiple=True, callback=_budget, metavar="BUCKET=N/SECONDS",
+              help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@json_flag
+@click.pass_context
+def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes,
+          rate_budget, concurrency, as_json) -> None:
+    """Crawl Hub models into the warehouse.
+
+    One listing request (with expand) brings the metadata of up to 1,000 models; README.md and
+    licence-like files of new and changed models follow through /resolve/. Unchanged models cost
+    nothing beyond their share of a listing page. The token comes from HF_TOKEN or
+    `huggingface-cli login` and is never stored.
+    """
+    config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, authors=list(authors),
+                         search=search, filters=list(filters), sort=sort, limit=limit,
+                         model_ids=list(model_ids), full=full, fetch_file_sizes=file_sizes,
+                         rate_budget=rate_budget, settings={"CONCURRENT_REQUESTS": concurrency,
+                                                            "LOG_LEVEL": _log_level(ctx)})
+    try:
+        result = run_crawl(config)
+    except (CrawlError, WarehouseError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(asdict(result), indent=2) if as_json else crawl_summary(result).rstrip())
+    if result.status != "complete":
+        ctx.exit(1)
+
+
+@click.command()
+@click.pass_context
+def demo(ctx) -> None:
+    """Serve the bundled sample world on a free port, crawl it into the warehouse, and summarise."""
+    try:
+        result = run_demo(warehouse_path(ctx))
+    except (CrawlError, WarehouseError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"sample world served at {result.endpoint}")
+    click.echo("1. The whole listing:")
+    click.echo(crawl_summary(result.crawl))
+    click.echo("2. Repos a listing does not show, asked for by id:")
+    click.echo(crawl_summary(result.by_id))
+    for title, table in result.highlights:
+        click.echo(title)
+        click.echo(render_rows(table.columns, table.rows, "table"))
+    click.echo(f"warehouse: {result.warehouse}  (try: openness --warehouse {result.warehouse} "
+               "query \"SELECT model_id, license, gated FROM latest_models\")")

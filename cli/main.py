@@ -1,0 +1,28 @@
+"""The `openness` command: global options, then one module per command group."""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from cli import crawl, query, world
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--warehouse", envvar="OPENNESS_WAREHOUSE", default="./openness.duckdb", show_default=True,
+              type=click.Path(dir_okay=False), help="The DuckDB warehouse file (env OPENNESS_WAREHOUSE).")
+@click.option("-v", "--verbose", count=True, help="More log output; repeat for debug.")
+@click.version_option(package_name="openness")
+@click.pass_context
+def cli(ctx: click.Context, warehouse: str, verbose: int) -> None:
+    """Audit how open Hugging Face models are, component by component, with evidence."""
+    ctx.obj = {"warehouse": warehouse, "verbose": verbose}
+    level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+cli.add_command(world.world)
+cli.add_command(crawl.crawl)
+cli.add_command(crawl.demo)
+cli.add_command(query.query)
+cli.add_command(query.export)

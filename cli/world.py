@@ -1,0 +1,37 @@
+"""`openness world ...`: the Hub emulator."""
+from __future__ import annotations
+
+import click
+
+from crawler.world import make_server
+
+
+@click.group()
+def world() -> None:
+    """Serve a world (a frozen copy of Hub and GitHub repos) as the Hub would."""
+
+
+@world.command("serve")
+@click.argument("world_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, show_default=True, help="0 picks a free port.")
+@click.option("--log-requests", type=click.Path(dir_okay=False), help="Append one JSON line per request.")
+@click.option("--rate-limit", metavar="N/SECONDS", help="Fixed-window limit per bucket, e.g. 500/300.")
+@click.option("--faults", metavar="SPEC", help="e.g. latency=0.05,error=0.1,reset=0.05,truncate=0.05,seed=1")
+@click.option("--page-size", default=1000, show_default=True, help="Listing and tree page size.")
+def serve(world_dir, host, port, log_requests, rate_limit, faults, page_size) -> None:
+    """Serve WORLD_DIR; the first line of output is the base URL. Stop with Ctrl-C."""
+    try:
+        server = make_server(world_dir, host, port, rate_limit=rate_limit, faults=faults,
+                             log_requests=log_requests, page_size=page_size)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(server.base_url)
+    click.echo(f"serving {world_dir}: {len(server.world.repos['models'])} models, "
+               f"{len(server.world.repos['datasets'])} datasets", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -1,0 +1,2 @@
+class CedarConfig:
+    model_type = 'cedar_moe'

@@ -1,0 +1,3 @@
+# Cedar MoE model code (sample world)
+class CedarMoeForCausalLM:
+    pass
