@@ -45,10 +45,12 @@ def _log_level(ctx) -> str:
 @click.option("--rate-budget", multiple=True, callback=_budget, metavar="BUCKET=N/SECONDS",
               help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context
 def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes,
-          rate_budget, concurrency, as_json) -> None:
+          rate_budget, concurrency, batch_size, as_json) -> None:
     """Crawl Hub models into the warehouse.
 
     One listing request (with expand) brings the metadata of up to 1,000 models; README.md and
@@ -60,6 +62,7 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
                          search=search, filters=list(filters), sort=sort, limit=limit,
                          model_ids=list(model_ids), full=full, fetch_file_sizes=file_sizes,
                          rate_budget=rate_budget, settings={"CONCURRENT_REQUESTS": concurrency,
+                                                            "CRAWL_BATCH_MODELS": batch_size,
                                                             "LOG_LEVEL": _log_level(ctx)})
     try:
         result = run_crawl(config)

@@ -79,6 +79,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self._serve("POST")
 
     def _serve(self, method: str) -> None:
+        self._arrived = time.time()
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -145,7 +146,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _log(self, method: str, status: int, bucket: str, fault: str | None) -> None:
-        record = {"ts": round(time.time(), 3), "method": method, "path": self.path,
+        record = {"ts": round(self._arrived, 4), "method": method, "path": self.path,
                   "status": status, "bucket": bucket}
         if fault:
             record["fault"] = fault

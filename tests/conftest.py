@@ -1,0 +1,90 @@
+"""Shared fixtures: worlds, a running emulator, a warehouse path, and warehouse snapshots to compare."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")  # before huggingface_hub is imported
+os.environ.pop("HF_TOKEN", None)
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from crawler.world import sample_world_path, serving
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_SAMPLE = REPO.parent / "shared" / "world" / "real-sample"
+
+
+@pytest.fixture(scope="session")
+def sample_world() -> Path:
+    return sample_world_path()
+
+
+@pytest.fixture(scope="session")
+def real_sample() -> Path:
+    if not REAL_SAMPLE.is_dir():
+        pytest.skip(f"{REAL_SAMPLE} is not beside the project")
+    return REAL_SAMPLE
+
+
+@pytest.fixture
+def emulator(tmp_path):
+    """emulator(world, **options) -> a started server; log_requests defaults to a file in tmp_path."""
+    opened = []
+
+    def start(world, **options):
+        options.setdefault("log_requests", str(tmp_path / f"requests-{len(opened)}.jsonl"))
+        context = serving(world, **options)
+        server = context.__enter__()
+        server.log_path = options["log_requests"]
+        opened.append(context)
+        return server
+
+    yield start
+    for context in reversed(opened):
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> str:
+    return str(tmp_path / "openness.duckdb")
+
+
+def request_log(server) -> list[dict]:
+    with open(server.log_path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+# Columns that differ between two crawls of the same data by nature: run ids, clock times, ports.
+VOLATILE = {"run_id", "fetched_at", "failed_at", "observed_at"}
+
+
+def warehouse_content(path: str, tables=("models", "repo_files", "documents")) -> dict[str, list[tuple]]:
+    """Every row of the content tables without volatile columns, sorted: equal for equal crawls."""
+    content = {}
+    con = duckdb.connect(path, read_only=True)
+    try:
+        for table in tables:
+            columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in VOLATILE]
+            rows = con.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+            content[table] = sorted((tuple(_portless(v) for v in row) for row in rows), key=repr)
+    finally:
+        con.close()
+    return content
+
+
+def _portless(value):
+    """Each emulator listens on its own port; the rest of a URL must match."""
+    return re.sub(r"http://127\.0\.0\.1:\d+", "ENDPOINT", value) if isinstance(value, str) else value
+
+
+def scalar(path: str, sql: str, params=None):
+    con = duckdb.connect(path, read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchone()[0]
+    finally:
+        con.close()

@@ -1,0 +1,123 @@
+"""Rate limits, injected faults and a crawl killed half way: nothing is lost, nothing is doubled."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+
+from conftest import request_log, scalar, warehouse_content
+from crawler.runner import CrawlConfig, run_crawl
+
+
+def crawl(warehouse, server, **options):
+    settings = {"RETRY_BACKOFF_BASE": 0.01, **options.pop("settings", {})}
+    return run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False,
+                                 settings=settings, **options))
+
+
+def baseline(sample_world, emulator, tmp_path):
+    server = emulator(sample_world)
+    path = str(tmp_path / "baseline.duckdb")
+    crawl(path, server)
+    return warehouse_content(path)
+
+
+def test_budget_below_the_servers_limit_never_meets_a_429(sample_world, emulator, warehouse):
+    server = emulator(sample_world, rate_limit="12/1")
+    result = crawl(warehouse, server, rate_budget={"api": (10, 1), "resolvers": (10, 1)})
+    log = request_log(server)
+    assert [r for r in log if r["status"] == 429] == []
+    assert result.models_seen == 30 and result.status == "complete"
+    # the budget held in every window, by the arrival times the server logged (less 0.15 s
+    # for the network's jitter)
+    for bucket in ("api", "resolvers"):
+        times = sorted(r["ts"] for r in log if r["bucket"] == bucket)
+        assert all(sum(1 for t in times if start <= t < start + 0.85) <= 10 for start in times)
+
+
+def test_429s_are_waited_out_and_nothing_is_missing(sample_world, emulator, warehouse, tmp_path):
+    expected = baseline(sample_world, emulator, tmp_path)
+    server = emulator(sample_world, rate_limit="20/1")
+    result = crawl(warehouse, server, rate_budget={"api": (1000, 1), "resolvers": (1000, 1)})
+    assert result.responses_429 > 0
+    answered = [r for r in request_log(server) if r["status"] == 429]
+    assert len(answered) == result.responses_429
+    assert "rate_limited" not in result.failures
+    assert warehouse_content(warehouse) == expected
+
+
+def test_rate_limit_headers_pause_the_bucket(sample_world, emulator, warehouse):
+    server = emulator(sample_world, rate_limit="5/2")
+    started = time.monotonic()
+    result = crawl(warehouse, server, limit=8, rate_budget={"api": (1000, 1), "resolvers": (1000, 1)})
+    assert result.models_seen == 7 and "rate_limited" not in result.failures
+    log = request_log(server)
+    # after a 429 the crawler waits for the window's reset (t) rather than hammering the server
+    assert sum(1 for r in log if r["status"] == 429) <= 6
+    assert time.monotonic() - started >= 2
+
+
+def test_faults_are_retried_or_recorded(sample_world, emulator, warehouse, tmp_path):
+    expected = baseline(sample_world, emulator, tmp_path)
+    server = emulator(sample_world, faults="error=0.2,reset=0.1,truncate=0.1,seed=11")
+    result = crawl(warehouse, server)
+    log = request_log(server)
+    faulted = [r for r in log if r.get("fault") or r["status"] >= 500]
+    assert len(faulted) > 10
+    recorded = {r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
+        "SELECT url FROM fetch_failures WHERE transient").fetchall()}
+    succeeded = {r["path"] for r in log if r["status"] < 500 and not r.get("fault")}
+    for request in faulted:
+        url = server.base_url + request["path"]
+        assert request["path"] in succeeded or url in recorded, request
+    # what was fetched equals the fault-free crawl; what was not is marked incomplete
+    content = warehouse_content(warehouse)
+    incomplete = {r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
+        "SELECT model_id FROM models WHERE NOT complete").fetchall()}
+    assert result.models_seen + result.failures.get("bad_payload", 0) >= 30 - len(incomplete)
+    for table in ("repo_files", "documents"):
+        assert {r for r in content[table] if r[0] not in incomplete} <= set(expected[table])
+    # a later crawl completes the incomplete commits
+    calm = emulator(sample_world)
+    again = crawl(warehouse, calm)
+    assert again.models_incomplete == len(incomplete)
+    assert warehouse_content(warehouse) == expected
+
+
+def test_sigkill_then_rerun_equals_an_uninterrupted_crawl(sample_world, emulator, warehouse, tmp_path):
+    expected = baseline(sample_world, emulator, tmp_path)
+    slow = emulator(sample_world, faults="latency=0.15")
+    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", "--hub-endpoint", slow.base_url,
+               "--concurrency", "2", "--batch-size", "3"]
+    env = {**os.environ, "HF_TOKEN": ""}
+    process = subprocess.Popen(command, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _batches_loaded(warehouse):
+        time.sleep(0.2)
+    assert process.poll() is None, "the crawl finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    partial = scalar(warehouse, "SELECT count(*) FROM models")
+    assert 0 < partial < 30
+    assert scalar(warehouse, "SELECT status FROM crawl_runs") == "running"
+    fast = emulator(sample_world)
+    result = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=fast.base_url, use_token=False))
+    assert result.models_unchanged >= partial - 1
+    assert warehouse_content(warehouse) == expected
+    statuses = sorted(r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
+        "SELECT status FROM crawl_runs").fetchall())
+    assert statuses == ["complete", "interrupted"]
+
+
+def _batches_loaded(warehouse: str) -> bool:
+    if not os.path.exists(warehouse):
+        return False
+    try:
+        return scalar(warehouse, "SELECT count(*) FROM loaded_batches") >= 2
+    except duckdb.Error:
+        return False
