@@ -127,6 +127,7 @@ def card_status(text: str | None) -> tuple[str, str | None]:
     """How the README's metadata block reads: ok, no_metadata, invalid_metadata or unreadable."""
     if text is None:
         return "unreadable", "README.md is binary"
+    text = text.removeprefix("\ufeff")  # the Hub reads cards as utf-8-sig
     try:
         card = ModelCard(text, ignore_metadata_errors=True)
     except yaml.YAMLError as exc:

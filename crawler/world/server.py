@@ -132,7 +132,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
             self._log(method, answer.status, bucket, "truncate")
-            self._reset_connection()
+            self._end_early()
             return
         self.wfile.write(body)
         self._log(method, answer.status, bucket, None)
@@ -141,6 +141,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         try:
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def _end_early(self) -> None:
+        """Close cleanly after a short body, so the client sees fewer bytes than Content-Length."""
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
         except OSError:
             pass
         self.close_connection = True

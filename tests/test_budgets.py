@@ -1,0 +1,71 @@
+"""The crawler's rate budget and the emulator's fixed windows, as pure objects with a fake clock."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from crawler.middlewares import SlidingBudget, bucket_of, rate_limit_wait
+from crawler.world.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit
+
+
+def test_sliding_budget_never_exceeds_the_limit_in_any_fixed_window():
+    budget = SlidingBudget(limit=50, window=10.0)
+    now, sent = 0.0, []
+    rng = random.Random(1)
+    while len(sent) < 500:
+        wait = budget.delay(now)
+        if wait > 0:
+            now += wait
+            continue
+        budget.take(now)
+        sent.append(now)
+        now += rng.random() * 0.05
+    for offset in (0.0, 3.3, 7.7):  # wherever the server's windows start
+        windows: dict[int, int] = {}
+        for t in sent:
+            windows[int((t + offset) // 10)] = windows.get(int((t + offset) // 10), 0) + 1
+        assert max(windows.values()) <= 50
+    assert sent[-1] < 110  # and it uses the budget: ~50 per 10 s
+
+
+@pytest.mark.parametrize("url,bucket", [
+    ("https://h/api/models?x=1", "api"), ("https://h/org/m/resolve/main/README.md", "resolvers"),
+    ("https://h/datasets/org/d/resolve/abc/LICENSE", "resolvers"), ("https://h/org/m", "pages"),
+])
+def test_bucket_of(url, bucket):
+    assert bucket_of(url) == bucket
+
+
+@pytest.mark.parametrize("headers,expected", [
+    ({"RateLimit": '"api";r=0;t=55'}, 56.0),
+    ({"RateLimit": '"api";r=3;t=55', "Retry-After": "7"}, 8.0),
+    ({"Retry-After": "12"}, 13.0),
+    ({"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}, 2.0),
+    ({}, 2.0),
+])
+def test_rate_limit_wait(headers, expected):
+    assert rate_limit_wait(headers, 2.0) == expected
+
+
+def test_fixed_window_limiter_counts_per_bucket_and_resets():
+    clock = [100.0]
+    limiter = FixedWindowLimiter(2, 10, clock=lambda: clock[0])
+    assert limiter.admit("api")[:2] == (True, 1)
+    assert limiter.admit("api")[:2] == (True, 0)
+    admitted, remaining, reset = limiter.admit("api")
+    assert (admitted, remaining, reset) == (False, 0, 10)
+    assert limiter.admit("resolvers")[0]
+    clock[0] += 10
+    assert limiter.admit("api")[0]
+
+
+def test_specs_parse_or_fail_clearly():
+    assert parse_rate_limit("500/300") == (500, 300.0)
+    assert FaultSpec.parse("latency=0.1,error=0.2,seed=4") == FaultSpec(latency=0.1, error=0.2, seed=4)
+    for bad in ("x/1", "0/1", "5/0"):
+        with pytest.raises(ValueError):
+            parse_rate_limit(bad)
+    for bad in ("error=2", "boom=1", "error"):
+        with pytest.raises(ValueError):
+            FaultSpec.parse(bad)

@@ -1,0 +1,126 @@
+"""Staging, loading, read-only queries and Parquet snapshots."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+import json
+import threading
+import time
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from crawler.runner import CrawlConfig, run_crawl
+from warehouse.db import TABLES, connect
+from warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
+from warehouse.export import export_snapshot
+from warehouse.load import load_staged
+from warehouse.query import run_query
+from warehouse.runs import crawl_lock
+from warehouse.staging import BatchWriter, arrow_schema, ready_batches, staging_dir
+
+
+def model_row(model_id="a/b", sha="s1", complete=True):
+    return {"model_id": model_id, "sha": sha, "tags": ["x"], "complete": complete, "run_id": "r1"}
+
+
+def test_arrow_schema_follows_schema_sql():
+    schema = arrow_schema("documents")
+    assert schema.names[:4] == ["model_id", "sha", "path", "url"]
+    assert str(schema.field("truncated").type) == "bool"
+
+
+def test_a_batch_is_loaded_once_even_when_staged_files_remain(warehouse, tmp_path):
+    root = staging_dir(warehouse)
+    writer = BatchWriter(root, "r1")
+    writer.add("models", model_row())
+    writer.add("fetch_failures", {"run_id": "r1", "url": "u", "reason": "gated", "transient": False,
+                                  "failed_at": datetime(2026, 1, 1)})
+    batch = writer.write()
+    import shutil
+    shutil.copytree(batch, tmp_path / "backup")
+    assert load_staged(warehouse, root) == 2
+    shutil.move(tmp_path / "backup", batch)  # a crawl killed after the commit, before the cleanup
+    assert load_staged(warehouse, root) == 0
+    assert ready_batches(root) == []
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM fetch_failures").fetchone()[0] == 1
+
+
+def test_half_written_batches_are_discarded(warehouse):
+    root = staging_dir(warehouse)
+    (root / ".r1-000001.abcd.tmp").mkdir(parents=True)
+    assert load_staged(warehouse, root) == 0
+    assert list(root.iterdir()) == []
+
+
+def test_an_incomplete_commit_is_replaced_when_completed(warehouse):
+    root = staging_dir(warehouse)
+    for complete in (False, True):
+        writer = BatchWriter(root, f"r{int(complete)}")
+        writer.add("models", model_row(complete=complete))
+        writer.write()
+        load_staged(warehouse, root)
+    assert run_query(warehouse, "SELECT count(*), bool_and(complete) FROM models").rows == [(1, True)]
+
+
+def test_query_is_read_only_and_explains_errors(warehouse):
+    with pytest.raises(WarehouseMissing):
+        run_query(warehouse, "SELECT 1")
+    with connect(warehouse):
+        pass
+    with pytest.raises(QueryError, match="read-only"):
+        run_query(warehouse, "DELETE FROM models")
+    with pytest.raises(QueryError):
+        run_query(warehouse, "SELEC nonsense")
+    assert run_query(warehouse, "SELECT count(*) AS n FROM crawl_runs").columns == ["n"]
+
+
+def test_query_waits_for_a_batch_load_to_release_the_lock(warehouse):
+    with connect(warehouse):
+        pass
+    holder_ready = threading.Event()
+
+    def hold_write_lock():
+        import subprocess
+        import sys
+        script = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('locked', flush=True); "
+                  "time.sleep(1.0); c.close()")
+        process = subprocess.Popen([sys.executable, "-c", script, warehouse], stdout=subprocess.PIPE, text=True)
+        process.stdout.readline()
+        holder_ready.set()
+        process.wait()
+
+    thread = threading.Thread(target=hold_write_lock)
+    thread.start()
+    holder_ready.wait(10)
+    started = time.monotonic()
+    assert run_query(warehouse, "SELECT count(*) FROM models").rows == [(0,)]
+    assert time.monotonic() - started >= 0.3  # it waited rather than failing
+    thread.join()
+
+
+def test_one_crawl_at_a_time(warehouse):
+    with crawl_lock(warehouse):
+        with pytest.raises(CrawlLocked):
+            with crawl_lock(warehouse):
+                pass
+
+
+def test_export_writes_every_table_with_a_checkable_manifest(sample_world, emulator, warehouse, tmp_path):
+    server = emulator(sample_world)
+    run = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False, limit=6))
+    result = export_snapshot(warehouse, tmp_path / "snap")
+    manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
+    assert manifest["schema_version"] == 1 and manifest["run_ids"] == [run.run_id]
+    assert set(manifest["files"]) == {f"{t}.parquet" for t in TABLES}
+    for name, entry in manifest["files"].items():
+        path = tmp_path / "snap" / name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
+        assert pq.read_table(path).num_rows == entry["rows"] == result.tables[entry["table"]]
+        assert duckdb.connect().execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0] == entry["rows"]
+    assert manifest["files"]["models.parquet"]["rows"] == 5  # the six listed hold basalt/bad-date
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.read_parquet(tmp_path / "snap" / "documents.parquet")
+    assert len(frame) == manifest["files"]["documents.parquet"]["rows"]
