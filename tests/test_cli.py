@@ -1,0 +1,86 @@
+"""Every command through click's CliRunner."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+
+@pytest.fixture
+def run(warehouse):
+    runner = CliRunner()
+
+    def invoke(*args, **kwargs):
+        return runner.invoke(cli, ["--warehouse", warehouse, *args], catch_exceptions=False, **kwargs)
+    return invoke
+
+
+def test_help_lists_every_command(run):
+    result = run("--help")
+    for command in ("world", "crawl", "query", "export", "demo"):
+        assert command in result.output
+
+
+def test_crawl_prints_a_summary_then_query_reads_it(run, sample_world, emulator):
+    server = emulator(sample_world)
+    result = run("crawl", "--hub-endpoint", server.base_url, "--author", "aurora-labs", "--author", "kestrel-ml")
+    assert result.exit_code == 0, result.output
+    assert "models   6 seen: 6 new, 0 changed, 0 unchanged" in result.output
+    assert "requests api" in result.output
+    table = run("query", "SELECT model_id, gated FROM models ORDER BY model_id")
+    assert "aurora-labs/aurora-7b " in table.output and "(6 rows)" in table.output
+    as_json = json.loads(run("query", "--json", "SELECT model_id FROM models ORDER BY 1").output)
+    assert as_json[0] == {"model_id": "aurora-labs/aurora-7b"}
+    rows = list(csv.reader(io.StringIO(run("query", "--csv", "SELECT model_id, likes FROM models ORDER BY 1").output)))
+    assert rows[0] == ["model_id", "likes"] and len(rows) == 7
+    again = run("crawl", "--hub-endpoint", server.base_url, "--author", "aurora-labs", "--json")
+    assert json.loads(again.output)["models_unchanged"] == 2
+
+
+def test_crawl_by_model_id_and_errors_become_messages(run, sample_world, emulator):
+    server = emulator(sample_world)
+    result = run("crawl", "--hub-endpoint", server.base_url, "--model", "basalt/taken-down")
+    assert result.exit_code == 0 and "disabled 1" in result.output
+    bad = run("crawl", "--rate-budget", "everything=1/1")
+    assert bad.exit_code == 2 and "api=N/SECONDS" in bad.output
+
+
+def test_query_errors_are_clean(run):
+    missing = run("query", "SELECT 1")
+    assert missing.exit_code == 1 and "no warehouse" in missing.output
+    run("query", "SELECT 1")  # still missing: nothing was created by a read
+    assert "Traceback" not in missing.output
+
+
+def test_query_refuses_to_write(run, sample_world, emulator):
+    server = emulator(sample_world)
+    run("crawl", "--hub-endpoint", server.base_url, "--limit", "2")
+    result = run("query", "DROP TABLE models")
+    assert result.exit_code == 1 and "read-only" in result.output
+    assert "(2 rows)" in run("query", "SELECT * FROM models").output
+
+
+def test_export_writes_a_snapshot(run, sample_world, emulator, tmp_path):
+    server = emulator(sample_world)
+    run("crawl", "--hub-endpoint", server.base_url, "--limit", "3", "--sort", "downloads")
+    result = run("export", "--out", str(tmp_path / "snap"))
+    assert result.exit_code == 0 and "manifest:" in result.output
+    assert json.loads((tmp_path / "snap" / "manifest.json").read_text())["files"]["models.parquet"]["rows"] == 3
+
+
+def test_demo_crawls_the_sample_world(run):
+    result = run("demo")
+    assert result.exit_code == 0, result.output
+    assert "models   30 seen: 30 new" in result.output
+    assert "failures 4: not_found 2, disabled 1, renamed 1" in result.output
+    assert "basalt/broken-yaml-model" in result.output and "invalid_metadata" in result.output
+
+
+def test_world_serve_rejects_bad_specs(run, sample_world):
+    result = run("world", "serve", str(sample_world), "--rate-limit", "lots")
+    assert result.exit_code == 1 and "N/SECONDS" in result.output
