@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -58,6 +59,7 @@ class CrawlResult:
     responses_429: int = 0
     rows_loaded: int = 0
     seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # of the crawl process
     interrupted_runs_found: int = 0
 
     def counters(self) -> dict:
@@ -101,6 +103,7 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         requests={b: value(f"requests/{b}") for b in ("api", "resolvers")},
         responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers")),
         rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
+        peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
         interrupted_runs_found=interrupted)
 
 
@@ -160,6 +163,7 @@ def _child_main(job_path: str) -> int:
     process.crawl(crawler, selection=job["selection"], warehouse=job["warehouse"])
     process.start()
     stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
+    stats["openness/peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(stats, handle)
     return 0 if crawler.stats.get_value("finish_reason") in ("finished", None) else 3
