@@ -44,10 +44,12 @@ def _header(headers, name: str) -> str | None:
 
 class SlidingBudget:
     """At most `limit` requests in any `window` seconds, hence in any of the Hub's fixed windows,
-    wherever the server's window boundaries lie."""
+    wherever the server's window boundaries lie. The window is widened by `margin` (a share) because
+    the server counts arrivals, and a request that waited in a queue on the way arrives later than
+    it left."""
 
-    def __init__(self, limit: int, window: float):
-        self.limit, self.window = limit, window
+    def __init__(self, limit: int, window: float, margin: float = 0.0):
+        self.limit, self.window = limit, window * (1 + margin)
         self.sent: deque[float] = deque()
 
     def delay(self, now: float) -> float:
@@ -66,8 +68,8 @@ class RateBudgetMiddleware:
     as the Hub says, then sends the request again. Counts requests per bucket in the stats."""
 
     def __init__(self, budgets: dict, max_429_retries: int, backoff_base: float, backoff_max: float,
-                 stats, clock=time.monotonic):
-        self.budgets = {bucket: SlidingBudget(int(limit), float(window))
+                 stats, clock=time.monotonic, margin: float = 0.0):
+        self.budgets = {bucket: SlidingBudget(int(limit), float(window), margin)
                         for bucket, (limit, window) in budgets.items()}
         self.max_429_retries = max_429_retries
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
@@ -79,7 +81,8 @@ class RateBudgetMiddleware:
     def from_crawler(cls, crawler):
         s = crawler.settings
         return cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
-                   s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats)
+                   s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
+                   margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"))
 
     async def process_request(self, request, spider=None):
         bucket = bucket_of(request.url)

@@ -69,3 +69,24 @@ def test_specs_parse_or_fail_clearly():
     for bad in ("error=2", "boom=1", "error"):
         with pytest.raises(ValueError):
             FaultSpec.parse(bad)
+
+
+def test_progress_line_reads_the_crawl_stats():
+    import io
+
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.progress import Progress
+
+    class FakeCrawler:
+        settings = None
+    stats = MemoryStatsCollector(type("C", (), {"settings": __import__("scrapy.settings").settings.Settings()})())
+    stats.set_value("openness/models_seen", 12)
+    stats.set_value("openness/models_new", 5)
+    stats.set_value("openness/requests/api", 3)
+    stream = io.StringIO()
+    progress = Progress(stats, stream)
+    progress.show()
+    progress.closed(None)
+    assert "models 12 seen, 5 new, 0 changed, 0 unchanged" in stream.getvalue()
+    assert "requests api 3 resolvers 0" in stream.getvalue() and stream.getvalue().endswith("\n")

@@ -121,3 +121,60 @@ def _batches_loaded(warehouse: str) -> bool:
         return scalar(warehouse, "SELECT count(*) FROM loaded_batches") >= 2
     except duckdb.Error:
         return False
+
+
+def test_html_pages_in_place_of_answers_are_never_stored_as_documents(sample_world, emulator, warehouse, tmp_path):
+    expected = baseline(sample_world, emulator, tmp_path)
+    seed = _seed_faulting_first_listing("html=0.2")
+    server = emulator(sample_world, faults=f"html=0.2,seed={seed}")
+    result = crawl(warehouse, server)
+    assert [r for r in request_log(server) if r.get("fault") == "html" and r["path"].startswith("/api/models?")]
+    assert result.status == "complete"  # listing pages that came back as HTML were asked again
+    con = duckdb.connect(warehouse, read_only=True)
+    assert con.execute("SELECT count(*) FROM documents WHERE text LIKE '%sign in to the network%'").fetchone()[0] == 0
+    assert result.failures.get("unexpected_html", 0) > 0
+    assert con.execute("SELECT bool_and(transient) FROM fetch_failures WHERE reason = 'unexpected_html'").fetchone()[0]
+    con.close()
+    crawl(warehouse, emulator(sample_world))  # the next crawl completes what the proxy hid
+    assert warehouse_content(warehouse) == expected
+
+
+def test_timeouts_are_retried_then_recorded(sample_world, emulator, warehouse):
+    server = emulator(sample_world, faults="latency=1.0")
+    result = crawl(warehouse, server, settings={"DOWNLOAD_TIMEOUT": 0.3, "RETRY_TIMES": 1})
+    assert result.status == "partial" and result.failures == {"timeout": 1}
+    assert len([r for r in request_log(server) if r["path"].startswith("/api/models?")]) == 2  # tried, retried
+    row = duckdb.connect(warehouse, read_only=True).execute("SELECT reason, transient, message FROM fetch_failures").fetchone()
+    assert row[:2] == ("timeout", True) and "took longer than" in row[2]
+
+
+def test_token_is_sent_to_the_hub_and_stored_nowhere(sample_world, emulator, warehouse, monkeypatch, tmp_path):
+    secret = "hf_NotARealTokenButSecret123"
+    monkeypatch.setenv("HF_TOKEN", secret)
+    server = emulator(sample_world)
+    result = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, limit=3, sort="downloads",
+                                   use_token=True))
+    assert all(r["auth"] for r in request_log(server))
+    assert result.models_seen == 3
+    export = tmp_path / "dump"
+    con = duckdb.connect(warehouse, read_only=True)
+    con.execute(f"EXPORT DATABASE '{export}' (FORMAT csv)")
+    con.close()
+    for path in list(export.iterdir()) + list(tmp_path.rglob("*.jsonl")):
+        assert secret not in path.read_text(errors="replace"), path
+    assert secret.encode() not in open(warehouse, "rb").read()
+
+
+def _seed_faulting_first_listing(spec: str) -> int:
+    """A seed whose plan answers the crawl's first listing request with that fault."""
+    from urllib.parse import urlsplit
+
+    from crawler import hub
+    from crawler.world.limits import FaultPlan, FaultSpec
+    parts = urlsplit(hub.listing_url("http://x"))
+    target = f"{parts.path}?{parts.query}"
+    for seed in range(1000):
+        fault = spec.split("=")[0]
+        if FaultPlan(FaultSpec.parse(f"{spec},seed={seed}")).decide("GET", target) == fault:
+            return seed
+    raise AssertionError("no seed found")

@@ -7,11 +7,15 @@ from pathlib import Path
 from warehouse.db import connect, utcnow
 from warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
 
-# Commits are immutable, so a row already stored for a key is the same row; only `models` is
-# replaced, because a re-fetch of an incomplete commit completes it.
+# Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
+# an incomplete commit only adds what the first fetch missed (a file tree that failed, say), and
+# never erases what it had.
 _INSERT = {
     "models": "INSERT OR REPLACE INTO models BY NAME SELECT * FROM read_parquet(?)",
-    "repo_files": "INSERT OR IGNORE INTO repo_files BY NAME SELECT * FROM read_parquet(?)",
+    "repo_files": "INSERT INTO repo_files BY NAME SELECT * FROM read_parquet(?) "
+                  "ON CONFLICT (model_id, sha, path) DO UPDATE SET size = coalesce(EXCLUDED.size, repo_files.size), "
+                  "lfs_sha256 = coalesce(EXCLUDED.lfs_sha256, repo_files.lfs_sha256), "
+                  "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id)",
     "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?)",
     "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?)",
     "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?)",

@@ -13,6 +13,10 @@ from warehouse.runs import known_commits
 
 # Above this a document is not downloaded at all; below it, it is stored up to the setting's cap.
 HARD_MAX_BYTES_FACTOR = 4
+# The next listing page is requested only while fewer models than this are still being fetched, so
+# memory holds about one page of models however long the listing is.
+LOOKAHEAD_MODELS = 1000
+LISTING_RETRIES = 3
 
 
 class ModelsSpider(scrapy.Spider):
@@ -25,6 +29,7 @@ class ModelsSpider(scrapy.Spider):
         self.limit = selection.get("limit")
         self.listed = 0
         self.fetching: dict[str, ModelFetch] = {}
+        self.next_pages: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -55,7 +60,14 @@ class ModelsSpider(scrapy.Spider):
 
     def parse_listing(self, response):
         payload, failure = self._json_or_failure(response)
+        if failure and failure["reason"] == "bad_payload" and response.meta.get("page_retries", 0) < LISTING_RETRIES:
+            # a proxy's HTML page or a cut JSON body: the page itself is fine to ask again
+            retry = response.request.replace(dont_filter=True)
+            retry.meta["page_retries"] = response.meta.get("page_retries", 0) + 1
+            yield retry
+            return
         if failure:
+            self.crawler.stats.inc_value("openness/listing_failures")
             yield {"kind": "failure", "row": failure}
             return
         if not isinstance(payload, list):
@@ -68,7 +80,12 @@ class ModelsSpider(scrapy.Spider):
         yield from self._handle_models(payload, response.url)
         next_url = hub.next_page_url(_text_header(response, "Link"))
         if next_url and (self.limit is None or self.listed < self.limit):
-            yield scrapy.Request(next_url, callback=self.parse_listing, errback=self.listing_failed)
+            self.next_pages.append(next_url)
+        yield from self._release_pages()
+
+    def _release_pages(self):
+        while self.next_pages and len(self.fetching) < LOOKAHEAD_MODELS:
+            yield scrapy.Request(self.next_pages.pop(0), callback=self.parse_listing, errback=self.listing_failed)
 
     def parse_info(self, response):
         payload, failure = self._json_or_failure(response, model_id=response.meta["requested_id"])
@@ -91,16 +108,12 @@ class ModelsSpider(scrapy.Spider):
     def _json_or_failure(self, response, model_id=None):
         if response.status != 200:
             reason = reason_for_status(response.status, _headers(response))
-            if model_id is None:
-                self.crawler.stats.inc_value("openness/listing_failures")
             return None, failure_row(model_id, None, response.url, None, response.status, reason.reason,
                                      reason.transient, _headers(response).get("x-error-code"),
                                      _headers(response).get("x-error-message"))
         try:
             return json.loads(response.body), None
         except (ValueError, UnicodeDecodeError) as exc:
-            if model_id is None:
-                self.crawler.stats.inc_value("openness/listing_failures")
             snippet = response.body[:120].decode("utf-8", "replace")
             return None, failure_row(model_id, None, response.url, None, response.status, "bad_payload",
                                      True, None, f"not JSON ({exc}); body starts {snippet!r}")
@@ -230,6 +243,7 @@ class ModelsSpider(scrapy.Spider):
         if fetch.pending <= 0:
             self.fetching.pop(fetch.info.id, None)
             yield fetch.item()
+            yield from self._release_pages()
 
     def _failure_item(self, url, status, reason, transient, message, model_id=None) -> dict:
         return {"kind": "failure", "row": failure_row(model_id, None, url, None, status, reason, transient,

@@ -52,20 +52,21 @@ class FaultSpec:
     error: float = 0.0        # share of answers replaced by a 5xx
     reset: float = 0.0        # share of connections closed before any answer
     truncate: float = 0.0     # share of bodies cut short of their Content-Length
+    html: float = 0.0         # share of answers replaced by a proxy's HTML error page, status 200
     seed: int = 0
 
     @classmethod
     def parse(cls, spec: str | None) -> "FaultSpec":
-        """'latency=0.05,error=0.1,reset=0.05,truncate=0.05,seed=3'."""
+        """'latency=0.05,error=0.1,reset=0.05,truncate=0.05,html=0.05,seed=3'."""
         if not spec:
             return cls()
         values: dict = {}
         for part in spec.split(","):
             key, sep, value = part.strip().partition("=")
             if not sep or key not in cls.__dataclass_fields__:
-                raise ValueError(f"unknown fault {part!r}; known: latency, error, reset, truncate, seed")
+                raise ValueError(f"unknown fault {part!r}; known: latency, error, reset, truncate, html, seed")
             values[key] = int(value) if key == "seed" else float(value)
-        for key in ("error", "reset", "truncate"):
+        for key in ("error", "reset", "truncate", "html"):
             if not 0 <= values.get(key, 0) <= 1:
                 raise ValueError(f"fault rate {key} must be between 0 and 1")
         return cls(**values)
@@ -82,14 +83,15 @@ class FaultPlan:
 
     def decide(self, method: str, target: str) -> str | None:
         spec = self.spec
-        if not (spec.error or spec.reset or spec.truncate):
+        if not (spec.error or spec.reset or spec.truncate or spec.html):
             return None
         key = f"{method} {target}"
         with self._lock:
             attempt = self._attempts[key]
             self._attempts[key] = attempt + 1
         draw = _unit(f"{spec.seed}|{key}|{attempt}")
-        for fault, rate in (("reset", spec.reset), ("error", spec.error), ("truncate", spec.truncate)):
+        for fault, rate in (("reset", spec.reset), ("error", spec.error), ("truncate", spec.truncate),
+                            ("html", spec.html)):
             if draw < rate:
                 return fault
             draw -= rate

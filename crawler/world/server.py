@@ -27,6 +27,11 @@ def bucket_of(path: str) -> str:
     return "pages"
 
 
+# What a captive portal or a misconfigured proxy answers in place of the Hub.
+PROXY_PAGE = (b"<!DOCTYPE html><html><head><title>Gateway notice</title></head>"
+              b"<body><h1>Please sign in to the network</h1></body></html>")
+
+
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -114,34 +119,40 @@ class EmulatorHandler(BaseHTTPRequestHandler):
                 return
         if fault == "error":
             answer = Answer.error(503, "Service temporarily unavailable (injected fault)")
+        elif fault == "html":
+            answer = Answer(200, PROXY_PAGE, {}, "text/html; charset=utf-8")
         else:
             try:
                 answer = hub_routes.route(server.world, method, path, query, self._base_url(), server.page_size)
             except Exception as exc:  # the emulator must answer, whatever a world holds
                 answer = Answer.error(500, f"emulator error: {type(exc).__name__}: {exc}")
         answer.headers.update(rate_headers)
-        self._send(method, answer, bucket, truncate=(fault == "truncate"))
+        self._send(method, answer, bucket, fault)
 
     def _base_url(self) -> str:
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return f"http://{host}"
 
-    def _send(self, method: str, answer: Answer, bucket: str, truncate: bool = False) -> None:
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        for key, value in answer.headers.items():
-            self.send_header(key, value)
-        self.end_headers()
+    def _send(self, method: str, answer: Answer, bucket: str, fault: str | None = None) -> None:
         body = answer.body if method != "HEAD" else b""
-        if truncate and len(body) > 1:
-            self.wfile.write(body[: len(body) // 2])
+        cut = fault == "truncate" and len(body) > 1
+        logged_fault = fault if fault != "truncate" or cut else None
+        try:
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            for key, value in answer.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if cut else body)
             self.wfile.flush()
-            self._log(method, answer.status, bucket, "truncate")
-            self._end_early()
-            return
-        self.wfile.write(body)
-        self._log(method, answer.status, bucket, None)
+            if cut:
+                self._end_early()
+        except (BrokenPipeError, ConnectionResetError):
+            logged_fault = "client_gone"  # e.g. the client timed out first
+            self.close_connection = True
+        finally:
+            self._log(method, answer.status, bucket, logged_fault)
 
     def _reset_connection(self) -> None:
         try:
@@ -161,7 +172,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _log(self, method: str, status: int, bucket: str, fault: str | None) -> None:
         record = {"ts": round(self._arrived, 4), "method": method, "path": self.path,
-                  "status": status, "bucket": bucket}
+                  "status": status, "bucket": bucket, "auth": "Authorization" in self.headers}
         if fault:
             record["fault"] = fault
         self.server.log_request_line(record)
