@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from crawler.errors import CrawlError
 from crawler.settings import DEFAULTS, HUB_BUDGETS
@@ -72,6 +73,8 @@ class CrawlResult:
 
 
 def run_crawl(config: CrawlConfig) -> CrawlResult:
+    if urlsplit(config.endpoint).scheme not in ("http", "https") or not urlsplit(config.endpoint).netloc:
+        raise CrawlError(f"the Hub endpoint must be an http(s) URL, got {config.endpoint!r}")
     warehouse = str(Path(config.warehouse).resolve())
     with crawl_lock(warehouse):
         leftover = load_staged(warehouse, staging_dir(warehouse))  # a killed crawl's staged batches

@@ -48,6 +48,8 @@ def test_crawl_by_model_id_and_errors_become_messages(run, sample_world, emulato
     assert result.exit_code == 0 and "disabled 1" in result.output
     bad = run("crawl", "--rate-budget", "everything=1/1")
     assert bad.exit_code == 2 and "api=N/SECONDS" in bad.output
+    nowhere = run("crawl", "--hub-endpoint", "localhost:8080")
+    assert nowhere.exit_code == 1 and "must be an http(s) URL" in nowhere.output
 
 
 def test_query_errors_are_clean(run):
