@@ -9,7 +9,7 @@ import click
 from cli.formatting import crawl_summary, render_rows
 from cli.options import hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.runner import CrawlConfig, run_crawl
 from warehouse.errors import WarehouseError
 
@@ -66,6 +66,9 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
                                                             "LOG_LEVEL": _log_level(ctx)})
     try:
         result = run_crawl(config)
+    except CrawlInterrupted as exc:
+        click.echo(crawl_summary(exc.result).rstrip(), err=True)
+        raise click.ClickException(str(exc)) from exc
     except (CrawlError, WarehouseError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(asdict(result), indent=2) if as_json else crawl_summary(result).rstrip())

@@ -8,6 +8,14 @@ class CrawlError(Exception):
     """A crawl could not run or did not finish."""
 
 
+class CrawlInterrupted(CrawlError):
+    """The crawl stopped early (interrupt, signal); what it loaded is kept."""
+
+    def __init__(self, message: str, result):
+        super().__init__(message)
+        self.result = result
+
+
 @dataclass(frozen=True)
 class FailureReason:
     reason: str

@@ -12,12 +12,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
+from contextlib import contextmanager
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.settings import DEFAULTS, HUB_BUDGETS
 from warehouse.load import load_staged
 from warehouse.runs import crawl_lock, failures_by_reason, finish_run, new_run_id, start_run
@@ -73,6 +75,8 @@ class CrawlResult:
 
 
 def run_crawl(config: CrawlConfig) -> CrawlResult:
+    """Crawl, stage and load; returns the run's counts. Raises CrawlInterrupted (the crawl stopped
+    early; what it loaded is kept) or CrawlError."""
     if urlsplit(config.endpoint).scheme not in ("http", "https") or not urlsplit(config.endpoint).netloc:
         raise CrawlError(f"the Hub endpoint must be an http(s) URL, got {config.endpoint!r}")
     warehouse = str(Path(config.warehouse).resolve())
@@ -82,17 +86,31 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         interrupted = start_run(warehouse, run_id, config.endpoint, config.selection())
         started = time.monotonic()
         try:
-            stats = _run_child(config, warehouse, run_id)
+            exitcode, stats = _run_child(config, warehouse, run_id)
         except BaseException as exc:
             load_staged(warehouse, staging_dir(warehouse))
-            status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            finish_run(warehouse, run_id, status, {"seconds": time.monotonic() - started}, str(exc) or status)
+            finish_run(warehouse, run_id, "failed", {"seconds": time.monotonic() - started}, str(exc))
             raise
         rows = load_staged(warehouse, staging_dir(warehouse))
         result = _result(run_id, stats, time.monotonic() - started, rows + leftover, interrupted)
         result.failures = failures_by_reason(warehouse, run_id)
-        finish_run(warehouse, run_id, result.status, result.counters())
+        if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):
+            result.status = "interrupted"
+        elif exitcode != 0:
+            result.status = "failed"
+        message = None if exitcode == 0 else _ended(exitcode, result)
+        finish_run(warehouse, run_id, result.status, result.counters(), message)
+        if result.status == "interrupted":
+            raise CrawlInterrupted(message, result)
+        if result.status == "failed":
+            raise CrawlError(message)
         return result
+
+
+def _ended(exitcode: int, result: CrawlResult) -> str:
+    cause = f"signal {-exitcode}" if exitcode < 0 else f"exit code {exitcode}"
+    return (f"the crawl stopped early ({cause}) after listing {result.models_seen} models; what it loaded is kept, "
+            "and the next crawl completes the rest")
 
 
 def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupted: int) -> CrawlResult:
@@ -128,7 +146,9 @@ def _has_token() -> bool:
     return get_token() is not None
 
 
-def _run_child(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
+def _run_child(config: CrawlConfig, warehouse: str, run_id: str) -> tuple[int, dict]:
+    """Run the crawl process; (exit code, its stats). An interrupt here stops the child gracefully:
+    Scrapy closes the spider, and the pipeline stages and loads what is buffered."""
     with tempfile.TemporaryDirectory(prefix="openness-crawl-") as tmp:
         job = os.path.join(tmp, "job.json")
         result_path = os.path.join(tmp, "stats.json")
@@ -136,18 +156,37 @@ def _run_child(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
             json.dump({"settings": _crawl_settings(config, warehouse, run_id), "selection": config.selection(),
                        "warehouse": warehouse, "result": result_path}, handle)
         child = subprocess.Popen([sys.executable, "-m", "crawler.runner", job])
-        try:
-            exitcode = child.wait()
-        except BaseException:
-            child.terminate()
-            child.wait(10)
-            raise
-        if exitcode != 0:
-            cause = f"signal {-exitcode}" if exitcode < 0 else f"exit code {exitcode}"
-            raise CrawlError(f"the crawl process ended with {cause}; loaded batches are kept, "
-                             "run the crawl again to complete it")
+        with _terminate_as_interrupt():
+            exitcode = _wait_forwarding_interrupts(child)
+        if not os.path.exists(result_path):
+            return exitcode, {}
         with open(result_path, encoding="utf-8") as handle:
-            return json.load(handle)
+            return exitcode, json.load(handle)
+
+
+def _wait_forwarding_interrupts(child: subprocess.Popen) -> int:
+    """The child ignores the terminal's SIGINT; each interrupt of the parent becomes one SIGTERM to
+    the child: the first stops it gracefully, a second one at once (Scrapy's own convention)."""
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            child.send_signal(signal.SIGTERM)
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM to the parent (systemd, kill) stops the crawl like Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _child_main(job_path: str) -> int:
@@ -155,7 +194,6 @@ def _child_main(job_path: str) -> int:
     with open(job_path, encoding="utf-8") as handle:
         job = json.load(handle)
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
     from scrapy.crawler import CrawlerProcess
 
     from crawler.settings import scrapy_settings
@@ -164,12 +202,20 @@ def _child_main(job_path: str) -> int:
     process = CrawlerProcess(scrapy_settings(job["settings"]))
     crawler = process.create_crawler(ModelsSpider)
     process.crawl(crawler, selection=job["selection"], warehouse=job["warehouse"])
+    from twisted.internet import reactor  # only now: importing it earlier installs the wrong reactor
+
+    # Scrapy installs its shutdown handlers for SIGINT and SIGTERM when it starts; the terminal's
+    # Ctrl-C reaches the whole process group, so SIGINT is left to the parent, which forwards it.
+    reactor.callWhenRunning(signal.signal, signal.SIGINT, signal.SIG_IGN)
     process.start()
     stats = {k: v for k, v in crawler.stats.get_stats().items() if isinstance(v, (int, float, str))}
     stats["openness/peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(stats, handle)
-    return 0 if crawler.stats.get_value("finish_reason") in ("finished", None) else 3
+    reason = crawler.stats.get_value("finish_reason")
+    if reason is None:  # the spider never ran: the error is in the log above
+        return 4
+    return 0 if reason == "finished" else 3
 
 
 if __name__ == "__main__":

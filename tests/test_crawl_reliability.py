@@ -8,6 +8,7 @@ import sys
 import time
 
 import duckdb
+import pytest
 
 from conftest import request_log, scalar, warehouse_content
 from crawler.runner import CrawlConfig, run_crawl
@@ -112,6 +113,31 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_crawl(sample_world, emulator
     statuses = sorted(r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
         "SELECT status FROM crawl_runs").fetchall())
     assert statuses == ["complete", "interrupted"]
+
+
+@pytest.mark.parametrize("how", ["ctrl-c to the process group", "sigterm to the parent"])
+def test_an_interrupted_crawl_stops_gracefully_and_is_completed_next_time(sample_world, emulator, warehouse,
+                                                                          tmp_path, how):
+    expected = baseline(sample_world, emulator, tmp_path)
+    slow = emulator(sample_world, faults="latency=0.15")
+    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", "--hub-endpoint", slow.base_url,
+               "--concurrency", "2", "--batch-size", "3"]
+    process = subprocess.Popen(command, env={**os.environ, "HF_TOKEN": ""}, start_new_session=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _batches_loaded(warehouse):
+        time.sleep(0.2)
+    if how.startswith("ctrl-c"):
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "stopped early" in stderr and "Traceback" not in stderr
+    assert scalar(warehouse, "SELECT status FROM crawl_runs") == "interrupted"
+    assert scalar(warehouse, "SELECT count(*) FROM models") > 0
+    run_crawl(CrawlConfig(warehouse=warehouse, endpoint=emulator(sample_world).base_url, use_token=False))
+    assert warehouse_content(warehouse) == expected
 
 
 def _batches_loaded(warehouse: str) -> bool:
