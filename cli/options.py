@@ -7,8 +7,8 @@ from crawler.settings import DEFAULTS
 
 
 def hub_endpoint(function):
-    return click.option("--hub-endpoint", envvar="HF_ENDPOINT", default=DEFAULTS["HUB_ENDPOINT"],
-                        show_default=True, help="Base URL of the Hub, or of an emulator (env HF_ENDPOINT).")(function)
+    return click.option("--hub-endpoint", default=DEFAULTS["HUB_ENDPOINT"], show_default=True,
+                        help="Base URL of the Hub, or of an emulator (default: HF_ENDPOINT, else the Hub).")(function)
 
 
 def output_format(function):

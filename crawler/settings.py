@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from huggingface_hub import constants
+
 # The Hub's documented budgets per 5-minute window (hub-docs rate-limits.md).
 HUB_BUDGETS = {
     "anonymous": {"api": (500, 300), "resolvers": (3000, 300)},
@@ -26,7 +28,8 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("HUB_ENDPOINT", "https://huggingface.co", "Base URL of the Hub (or of an emulator)."),
+    Setting("HUB_ENDPOINT", constants.ENDPOINT,
+            "Base URL of the Hub (or of an emulator); huggingface_hub's own default, which honours HF_ENDPOINT."),
     Setting("HUB_RATE_BUDGET", HUB_BUDGETS["anonymous"],
             "Requests allowed per bucket: {bucket: (count, window seconds)}; never exceeded in any "
             "window. Defaults to the anonymous budget, or the free one when a token is found."),

@@ -169,6 +169,9 @@ def test_timeouts_are_retried_then_recorded(sample_world, emulator, warehouse):
     server = emulator(sample_world, faults="latency=1.0")
     result = crawl(warehouse, server, settings={"DOWNLOAD_TIMEOUT": 0.3, "RETRY_TIMES": 1})
     assert result.status == "partial" and result.failures == {"timeout": 1}
+    deadline = time.monotonic() + 5  # the emulator answers (and logs) after its latency, long after the timeout
+    while len([r for r in request_log(server) if r["path"].startswith("/api/models?")]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert len([r for r in request_log(server) if r["path"].startswith("/api/models?")]) == 2  # tried, retried
     row = duckdb.connect(warehouse, read_only=True).execute("SELECT reason, transient, message FROM fetch_failures").fetchone()
     assert row[:2] == ("timeout", True) and "took longer than" in row[2]

@@ -54,6 +54,10 @@ def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_S
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the schema in a new warehouse; an existing one at this version is left untouched."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchone()[0]
+    if exists and con.execute("SELECT max(version) FROM schema_info").fetchone()[0] == SCHEMA_VERSION:
+        return
     con.execute(schema_sql())
     if not con.execute("SELECT count(*) FROM schema_info").fetchone()[0]:
         con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])

@@ -63,7 +63,7 @@ def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, b
     memory flat however large the warehouse grows."""
     if not model_ids or not Path(warehouse_path).exists():
         return {}
-    with connect(warehouse_path) as con:
+    with connect(warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT model_id, sha, complete FROM models WHERE model_id IN "
                            "(SELECT unnest(?::VARCHAR[]))", [model_ids]).fetchall()
     known: dict[str, dict[str, bool]] = {}
@@ -73,7 +73,7 @@ def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, b
 
 
 def failures_by_reason(warehouse_path, run_id: str) -> dict[str, int]:
-    with connect(warehouse_path) as con:
+    with connect(warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT reason, count(*) FROM fetch_failures WHERE run_id = ? GROUP BY reason "
                            "ORDER BY 2 DESC, 1", [run_id]).fetchall()
     return dict(rows)

@@ -136,7 +136,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _send(self, method: str, answer: Answer, bucket: str, fault: str | None = None) -> None:
         body = answer.body if method != "HEAD" else b""
         cut = fault == "truncate" and len(body) > 1
-        logged_fault = fault if fault != "truncate" or cut else None
+        # logged before the body goes out, so a client holding its answer finds the line written
+        self._log(method, answer.status, bucket, fault if fault != "truncate" or cut else None)
         try:
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.content_type)
@@ -148,11 +149,8 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             if cut:
                 self._end_early()
-        except (BrokenPipeError, ConnectionResetError):
-            logged_fault = "client_gone"  # e.g. the client timed out first
+        except (BrokenPipeError, ConnectionResetError):  # e.g. the client timed out first
             self.close_connection = True
-        finally:
-            self._log(method, answer.status, bucket, logged_fault)
 
     def _reset_connection(self) -> None:
         try:
