@@ -1,0 +1,144 @@
+"""The licence knowledge base: one YAML file per licence under data/licences/, loaded and validated
+here and nowhere else. Code never hard-codes a licence; it asks this module."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+CRITERIA = ("research", "commercial", "modify", "copyright_derivative", "other_license_derivative")
+KINDS = {"code", "data", "model", "content", "documentation", "font", "any"}
+_SPDX = re.compile(r"^(NOASSERTION|LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.+\-]*)$")
+_REQUIRED = ("id", "name", "spdx_id", "hub_id", "kind", "family", "aliases", "fingerprints", "rubric")
+
+
+class KnowledgeError(ValueError):
+    """A knowledge file that does not follow the schema; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Criterion:
+    allowed: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Licence:
+    id: str
+    name: str
+    spdx_id: str
+    hub_id: str | None
+    kind: str
+    family: bool
+    aliases: tuple[str, ...]
+    fingerprints: tuple[str, ...]
+    rubric: dict[str, Criterion]
+    url: str | None = None
+    note: str | None = None
+
+    @property
+    def points(self) -> int:
+        """The taxonomy's 5-point licence rubric: one point per criterion allowed."""
+        return sum(self.rubric[c].allowed for c in CRITERIA)
+
+    def as_row(self) -> dict:
+        row = {"id": self.id, "name": self.name, "spdx_id": self.spdx_id}
+        row.update({c: self.rubric[c].allowed for c in CRITERIA})
+        row["points"] = self.points
+        row["justification"] = {c: self.rubric[c].why for c in CRITERIA}
+        row.update({"hub_id": self.hub_id, "kind": self.kind, "family": self.family, "aliases": list(self.aliases)})
+        return row
+
+
+def licences_dir() -> Path:
+    return Path(str(resources.files("extractors") / "data" / "licences"))
+
+
+def load_licences(folder: Path | None = None) -> dict[str, Licence]:
+    """Every licence by id; raises KnowledgeError on the first file that breaks the schema."""
+    folder = folder or licences_dir()
+    licences: dict[str, Licence] = {}
+    names: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yml")):
+        licence = _parse(path)
+        for name in (licence.id, licence.hub_id, *licence.aliases):
+            if name is None:
+                continue
+            key = normalise_name(name)
+            if names.get(key, licence.id) != licence.id:
+                raise KnowledgeError(f"{path.name}: name {name!r} also names {names[key]}")
+            names[key] = licence.id
+        licences[licence.id] = licence
+    if not licences:
+        raise KnowledgeError(f"no licence files in {folder}")
+    return licences
+
+
+@functools.cache
+def knowledge() -> dict[str, Licence]:
+    return load_licences()
+
+
+def lookup(name: str) -> Licence | None:
+    """A licence by id, Hub id or alias, ignoring case, spaces and underscores."""
+    return _by_name().get(normalise_name(name))
+
+
+@functools.cache
+def _by_name() -> dict[str, Licence]:
+    table = {}
+    for licence in knowledge().values():
+        for name in (licence.id, licence.hub_id, *licence.aliases):
+            if name:
+                table[normalise_name(name)] = licence
+    return table
+
+
+def normalise_name(name: str) -> str:
+    return re.sub(r"[\s_]+", "-", name.strip().lower())
+
+
+def _parse(path: Path) -> Licence:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path.name}: not YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{path.name}: expected a mapping")
+    missing = [k for k in _REQUIRED if k not in data]
+    if missing:
+        raise KnowledgeError(f"{path.name}: missing {', '.join(missing)}")
+    if data["id"] != path.stem:
+        raise KnowledgeError(f"{path.name}: id {data['id']!r} differs from the file name")
+    if not _SPDX.match(str(data["spdx_id"])):
+        raise KnowledgeError(f"{path.name}: spdx_id {data['spdx_id']!r} is neither an SPDX id nor LicenseRef-...")
+    if data["kind"] not in KINDS:
+        raise KnowledgeError(f"{path.name}: kind must be one of {sorted(KINDS)}")
+    if not isinstance(data["family"], bool):
+        raise KnowledgeError(f"{path.name}: family must be true or false")
+    for key in ("aliases", "fingerprints"):
+        if not isinstance(data[key], list) or not all(isinstance(v, str) and v.strip() for v in data[key]):
+            raise KnowledgeError(f"{path.name}: {key} must be a list of non-empty strings")
+    return Licence(id=data["id"], name=str(data["name"]), spdx_id=str(data["spdx_id"]), hub_id=data["hub_id"],
+                   kind=data["kind"], family=data["family"], aliases=tuple(data["aliases"]),
+                   fingerprints=tuple(data["fingerprints"]), rubric=_rubric(path, data["rubric"]),
+                   url=data.get("url"), note=data.get("note"))
+
+
+def _rubric(path: Path, rubric) -> dict[str, Criterion]:
+    if not isinstance(rubric, dict) or set(rubric) != set(CRITERIA):
+        raise KnowledgeError(f"{path.name}: rubric must answer exactly {', '.join(CRITERIA)}")
+    out = {}
+    for criterion in CRITERIA:
+        answer = rubric[criterion]
+        if not isinstance(answer, dict) or not isinstance(answer.get("allowed"), bool):
+            raise KnowledgeError(f"{path.name}: rubric.{criterion}.allowed must be true or false")
+        why = answer.get("why")
+        if not isinstance(why, str) or len(why.split()) < 4 or "\n" in why.strip():
+            raise KnowledgeError(f"{path.name}: rubric.{criterion}.why must be a one-line justification")
+        out[criterion] = Criterion(answer["allowed"], why.strip())
+    return out
