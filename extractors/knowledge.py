@@ -142,3 +142,28 @@ def _rubric(path: Path, rubric) -> dict[str, Criterion]:
             raise KnowledgeError(f"{path.name}: rubric.{criterion}.why must be a one-line justification")
         out[criterion] = Criterion(answer["allowed"], why.strip())
     return out
+
+
+@dataclass(frozen=True)
+class WeightFormat:
+    format: str
+    patterns: tuple[re.Pattern, ...]
+    full_path: bool = False
+
+    def matches(self, path: str) -> bool:
+        target = path if self.full_path else path.rsplit("/", 1)[-1]
+        return any(p.search(target) for p in self.patterns)
+
+
+@functools.cache
+def weight_formats() -> tuple[WeightFormat, ...]:
+    path = Path(str(resources.files("extractors") / "data" / "weight_formats.yml"))
+    entries = yaml.safe_load(path.read_text("utf-8"))
+    formats = []
+    for entry in entries:
+        try:
+            patterns = tuple(re.compile(p, re.IGNORECASE) for p in entry["patterns"])
+        except (KeyError, re.error, TypeError) as exc:
+            raise KnowledgeError(f"weight_formats.yml: bad entry {entry!r}: {exc}") from exc
+        formats.append(WeightFormat(entry["format"], patterns, bool(entry.get("full_path"))))
+    return tuple(formats)

@@ -1,0 +1,137 @@
+"""Findings and their evidence, and the record every extractor reads.
+
+Extractors are pure: a ModelRecord in, findings out; no network, no database. Every finding
+carries the evidence that supports it, down to the file, the lines and the verbatim snippet.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Evidence:
+    url: str | None           # where the text was read (resolve URL at the commit), or the API URL
+    path: str | None          # the repo path ('README.md', 'config.json'), or None for API metadata
+    line_start: int | None    # 1-based, inclusive; None when the evidence is a file's presence
+    line_end: int | None
+    snippet: str              # verbatim from that path and those lines (or the file's path)
+    extractor: str
+    version: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    model_id: str
+    sha: str
+    signal: str               # e.g. weights.formats, licence.declared
+    value: object             # JSON-able
+    confidence: float         # 0..1: how sure the extractor is that the value is right
+    evidence: tuple[Evidence, ...]
+
+    @property
+    def finding_id(self) -> str:
+        key = json.dumps([self.model_id, self.sha, self.signal, self.value,
+                          self.evidence[0].extractor if self.evidence else ""], sort_keys=True, default=str)
+        return hashlib.sha1(key.encode()).hexdigest()[:20]
+
+    def as_row(self) -> dict:
+        return {"finding_id": self.finding_id, "model_id": self.model_id, "sha": self.sha, "signal": self.signal,
+                "value": json.dumps(self.value, sort_keys=True, default=str), "confidence": self.confidence,
+                "extractor": self.evidence[0].extractor if self.evidence else None,
+                "extractor_version": self.evidence[0].version if self.evidence else None,
+                "evidence": json.dumps([asdict(e) for e in self.evidence], sort_keys=True)}
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str
+    url: str | None
+    text: str | None
+
+
+@dataclass
+class ModelRecord:
+    """What the crawl stored of one model commit."""
+    model_id: str
+    sha: str
+    info: dict = field(default_factory=dict)                  # the listing payload
+    files: list[dict] = field(default_factory=list)           # {path, size, lfs_sha256}
+    documents: dict[str, Document] = field(default_factory=dict)
+    info_url: str | None = None
+
+    @property
+    def card_data(self) -> dict:
+        card = self.info.get("cardData")
+        return card if isinstance(card, dict) else {}
+
+    @property
+    def paths(self) -> list[str]:
+        return [f["path"] for f in self.files]
+
+    def readme(self) -> Document | None:
+        return self.documents.get("README.md")
+
+
+class Located:
+    """Evidence builder for one extractor: points at files, at card keys, at lines of text."""
+
+    def __init__(self, record: ModelRecord, extractor: str, version: str):
+        self.record, self.extractor, self.version = record, extractor, version
+
+    def file(self, path: str) -> Evidence:
+        doc = self.record.documents.get(path)
+        return Evidence(doc.url if doc else None, path, None, None, path, self.extractor, self.version)
+
+    def lines(self, path: str, start: int, end: int) -> Evidence:
+        doc = self.record.documents[path]
+        lines = doc.text.splitlines()
+        snippet = "\n".join(lines[start - 1:end])
+        return Evidence(doc.url, path, start, end, snippet, self.extractor, self.version)
+
+    def match(self, path: str, offset_start: int, offset_end: int) -> Evidence:
+        """Evidence for the lines that hold text[offset_start:offset_end] of a document."""
+        text = self.record.documents[path].text
+        start = text.count("\n", 0, offset_start) + 1
+        end = text.count("\n", 0, max(offset_start, offset_end - 1)) + 1
+        return self.lines(path, start, end)
+
+    def card_key(self, key: str) -> Evidence:
+        """The README front matter line that sets `key`, or the API's cardData when no line is found."""
+        readme = self.record.readme()
+        if readme and readme.text:
+            block = front_matter_span(readme.text)
+            if block:
+                pattern = re.compile(rf"^{re.escape(key)}\s*:", re.MULTILINE)
+                found = pattern.search(readme.text, block[0], block[1])
+                if found:
+                    return self.match("README.md", found.start(), _value_end(readme.text, found.end(), block[1]))
+        return Evidence(self.record.info_url, None, None, None, f"cardData.{key}", self.extractor, self.version)
+
+    def info_key(self, key: str) -> Evidence:
+        value = json.dumps(self.record.info.get(key), sort_keys=True, default=str)[:200]
+        return Evidence(self.record.info_url, None, None, None, f"{key}: {value}", self.extractor, self.version)
+
+
+def front_matter_span(text: str) -> tuple[int, int] | None:
+    """Offsets of the YAML block between the opening and closing '---' lines (the Hub's rule)."""
+    match = re.match(r"^\ufeff?(\s*---[ \t]*\r?\n)([\s\S]*?)(\r?\n---[ \t]*(\r?\n|$))", text)
+    return (match.start(2), match.end(2)) if match else None
+
+
+def _value_end(text: str, after_key: int, limit: int) -> int:
+    """Where a YAML key's value ends: its line, plus indented or list continuation lines."""
+    end = text.find("\n", after_key)
+    end = limit if end < 0 or end > limit else end
+    while end < limit:
+        nxt = text.find("\n", end + 1)
+        nxt = limit if nxt < 0 or nxt > limit else nxt
+        line = text[end + 1:nxt]
+        if line.strip() and not line.startswith((" ", "\t", "-")):
+            break
+        if not line.strip():
+            break
+        end = nxt
+    return end
