@@ -62,6 +62,18 @@ class ModelRecord:
     documents: dict[str, Document] = field(default_factory=dict)
     info_url: str | None = None
 
+    @classmethod
+    def from_rows(cls, model: dict, files: list[dict], documents: list[dict], info_url: str | None = None):
+        """A record from warehouse-shaped rows (the crawl's items, or rows read back)."""
+        try:
+            info = json.loads(model.get("info") or "{}")
+        except ValueError:
+            info = {}
+        docs = {d["path"]: Document(d["path"], d.get("url"), d.get("text")) for d in documents}
+        return cls(model["model_id"], model["sha"], info if isinstance(info, dict) else {},
+                   [{"path": f["path"], "size": f.get("size"), "lfs_sha256": f.get("lfs_sha256")} for f in files],
+                   docs, info_url)
+
     @property
     def card_data(self) -> dict:
         card = self.info.get("cardData")

@@ -113,6 +113,7 @@ def _quantization(record: ModelRecord, found: dict[str, list[str]]):
         types = sorted({m.group(1).upper() for p in found["gguf"] for m in [_GGUF_QUANT.search(p.rsplit("/", 1)[-1])] if m})
         return {"method": "gguf", "types": types}, lambda at: [at.file(p) for p in found["gguf"][:5]]
     config = record.info.get("config") if isinstance(record.info.get("config"), dict) else {}
+    tags = {t.lower() for t in record.info.get("tags") or [] if isinstance(t, str)}
     qconf = config.get("quantization_config")
     if isinstance(qconf, dict) and qconf.get("quant_method"):
         value = {"method": str(qconf["quant_method"]), "bits": qconf.get("bits")}
@@ -120,11 +121,21 @@ def _quantization(record: ModelRecord, found: dict[str, list[str]]):
     for path, method in (("quantize_config.json", "gptq"), ("quant_config.json", "awq")):
         if path in record.paths:
             doc = record.documents.get(path)
-            bits = _json_key(doc.text if doc else None, "bits") if doc else None
+            bits = (_json_key(doc.text, "bits") if doc else None) or _bits_tag(tags)
             return {"method": method, "bits": bits}, lambda at, p=path: [at.file(p)]
-    if isinstance(config.get("quantization"), dict):  # MLX writes {"group_size", "bits"}
-        return ({"method": "mlx", "bits": config["quantization"].get("bits")},
-                lambda at: [at.info_key("config")])
+    for method in ("gptq", "awq", "exl2", "bnb", "hqq"):
+        if method in tags:
+            return {"method": method, "bits": _bits_tag(tags)}, lambda at: [at.info_key("tags")]
+    if record.info.get("library_name") == "mlx" and _bits_tag(tags | {record.model_id.lower()}):
+        return {"method": "mlx", "bits": _bits_tag(tags | {record.model_id.lower()})}, lambda at: [at.info_key("library_name")]
+    return None
+
+
+def _bits_tag(labels: set[str]) -> int | None:
+    for label in labels:
+        match = re.search(r"(?<!\d)(2|3|4|5|6|8)-?bit", label)
+        if match:
+            return int(match.group(1))
     return None
 
 

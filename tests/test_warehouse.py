@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from crawler.runner import CrawlConfig, run_crawl
-from warehouse.db import TABLES, connect
+from warehouse.db import SCHEMA_VERSION, TABLES, connect
 from warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
 from warehouse.export import export_snapshot
 from warehouse.load import load_staged
@@ -113,7 +113,7 @@ def test_export_writes_every_table_with_a_checkable_manifest(sample_world, emula
     run = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False, limit=6))
     result = export_snapshot(warehouse, tmp_path / "snap")
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
-    assert manifest["schema_version"] == 1 and manifest["run_ids"] == [run.run_id]
+    assert manifest["schema_version"] == SCHEMA_VERSION and manifest["run_ids"] == [run.run_id]
     assert set(manifest["files"]) == {f"{t}.parquet" for t in TABLES}
     for name, entry in manifest["files"].items():
         path = tmp_path / "snap" / name

@@ -11,8 +11,8 @@ import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
-SCHEMA_VERSION = 1
-TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats")
+SCHEMA_VERSION = 2  # 2: findings
+TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings")
 # A crawl holds the write lock only while it loads a batch; readers and the next batch wait
 # this long for it before giving up.
 LOCK_WAIT_SECONDS = 30.0
@@ -54,13 +54,14 @@ def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_S
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the schema in a new warehouse; an existing one at this version is left untouched."""
+    """Create the schema in a new warehouse and bring an older one up to date. schema.sql only adds
+    (CREATE ... IF NOT EXISTS), so running it again is the migration; a warehouse at this version
+    is left untouched."""
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchone()[0]
-    if exists and con.execute("SELECT max(version) FROM schema_info").fetchone()[0] == SCHEMA_VERSION:
+    if exists and (con.execute("SELECT max(version) FROM schema_info").fetchone()[0] or 0) >= SCHEMA_VERSION:
         return
     con.execute(schema_sql())
-    if not con.execute("SELECT count(*) FROM schema_info").fetchone()[0]:
-        con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
+    con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
 
 
 def utcnow() -> datetime:

@@ -19,7 +19,11 @@ _INSERT = {
     "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?)",
     "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?)",
     "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?)",
+    "findings": "INSERT OR REPLACE INTO findings BY NAME SELECT * FROM read_parquet(?)",
 }
+# A commit's findings are the output of one extraction: re-staging a commit replaces all of them.
+_CLEAR_FINDINGS = ("DELETE FROM findings WHERE (model_id, sha) IN "
+                   "(SELECT DISTINCT model_id, sha FROM read_parquet(?))")
 
 
 def load_batch(con, batch: Path) -> int:
@@ -35,6 +39,8 @@ def load_batch(con, batch: Path) -> int:
             path = batch / f"{table}.parquet"
             if path.exists():
                 rows += con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
+                if table == "findings":
+                    con.execute(_CLEAR_FINDINGS, [str(path)])
                 con.execute(_INSERT[table], [str(path)])
         con.execute("INSERT INTO loaded_batches VALUES (?, ?, ?, ?)", [batch_id, run_id, rows, utcnow()])
         con.execute("COMMIT")

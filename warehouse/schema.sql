@@ -121,3 +121,19 @@ CREATE TABLE IF NOT EXISTS loaded_batches (
     row_count  BIGINT NOT NULL,
     loaded_at  TIMESTAMP NOT NULL
 );
+
+-- Evidence-backed findings of the extractors (schema version 2). One row per finding of a model
+-- commit; `openness extract` replaces a commit's findings with the current rules' output.
+CREATE TABLE IF NOT EXISTS findings (
+    finding_id         VARCHAR NOT NULL,
+    model_id           VARCHAR NOT NULL,
+    sha                VARCHAR NOT NULL,
+    signal             VARCHAR NOT NULL,   -- weights.formats, licence.declared, ...
+    value              JSON,
+    confidence         DOUBLE NOT NULL,
+    extractor          VARCHAR,
+    extractor_version  VARCHAR,
+    evidence           JSON NOT NULL,      -- [{url, path, line_start, line_end, snippet, extractor, version}]
+    run_id             VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha, finding_id)
+);

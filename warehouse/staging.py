@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from warehouse.db import schema_sql
 
-STAGED_TABLES = ("models", "repo_files", "documents", "fetch_failures", "model_stats")
+STAGED_TABLES = ("models", "repo_files", "documents", "fetch_failures", "model_stats", "findings")
 
 
 @functools.cache

@@ -140,10 +140,29 @@ def _derive_keys(kind: str, repo_id: str, folder: Path, info: dict, files: dict[
         if stored is not None and "size" not in entry and "lfs" not in entry:
             entry["size"] = stored.stat().st_size
     info["siblings"] = siblings
+    if kind == "models" and "config" not in info and "config.json" in files:
+        config = _hub_config(files["config.json"].read_bytes())
+        if config:
+            info["config"] = config
     if "cardData" not in info and "README.md" in files:
         card = _front_matter(files["README.md"].read_bytes())
         if card is not None:
             info["cardData"] = card
+
+
+# The keys of config.json that the Hub's `config` expand returns.
+HUB_CONFIG_KEYS = ("architectures", "model_type", "auto_map", "quantization_config", "task_specific_params",
+                   "tokenizer_config", "peft")
+
+
+def _hub_config(raw: bytes) -> dict | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {k: data[k] for k in HUB_CONFIG_KEYS if k in data} or None
 
 
 def _front_matter(raw: bytes) -> dict | None:
