@@ -5,7 +5,7 @@ import logging
 
 import click
 
-from cli import crawl, licenses, query, world
+from cli import crawl, extract, licenses, query, world
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,3 +27,4 @@ cli.add_command(crawl.demo)
 cli.add_command(query.query)
 cli.add_command(query.export)
 cli.add_command(licenses.licenses)
+cli.add_command(extract.extract)

@@ -81,7 +81,8 @@ class ModelRecord:
 
     @property
     def paths(self) -> list[str]:
-        return [f["path"] for f in self.files]
+        """Sorted, so that findings do not depend on the order files were stored or read in."""
+        return sorted(f["path"] for f in self.files)
 
     def readme(self) -> Document | None:
         return self.documents.get("README.md")

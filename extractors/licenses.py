@@ -42,6 +42,8 @@ def extract(record: ModelRecord) -> list[Finding]:
 
 def declared_licences(card: dict) -> list[str]:
     value = card.get("license", card.get("licenses"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)  # kept as written: a nonsense tag is still what the card declares
     if isinstance(value, str):
         return [value.strip()] if value.strip() else []
     if isinstance(value, list):

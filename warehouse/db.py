@@ -57,8 +57,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the schema in a new warehouse and bring an older one up to date. schema.sql only adds
     (CREATE ... IF NOT EXISTS), so running it again is the migration; a warehouse at this version
     is left untouched."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchone()[0]
-    if exists and (con.execute("SELECT max(version) FROM schema_info").fetchone()[0] or 0) >= SCHEMA_VERSION:
+    # fetchall, not fetchone: DuckDB keeps a half-read result open, and register() refuses to run beside it
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchall()[0][0]
+    if exists and (con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0] or 0) >= SCHEMA_VERSION:
         return
     con.execute(schema_sql())
     con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])

@@ -1,0 +1,72 @@
+"""Data-driven extractor cases: tests/cases/extract/*.yml hold a card and files in, findings expected out.
+
+A case's `expect` entries name a signal and either its exact `value` or a `subset` of it (dict keys,
+or list items matched in order by their keys), and optionally where the first evidence points
+(`path`, `line`, verbatim `snippet`). `absent` lists signals that must not appear."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from extractors import Document, ModelRecord, extract_all
+
+CASES = sorted((Path(__file__).parent / "cases" / "extract").glob("*.yml"))
+
+
+def load(path: Path) -> tuple[dict, ModelRecord]:
+    case = yaml.safe_load(path.read_text("utf-8"))
+    docs = {p: Document(p, f"https://hub.example/{case['model_id']}/resolve/abc/{p}", text)
+            for p, text in case["documents"].items()}
+    record = ModelRecord(case["model_id"], "abc", case["info"], case["files"], docs,
+                         f"https://hub.example/api/models/{case['model_id']}")
+    return case, record
+
+
+def contains(actual, subset) -> bool:
+    if isinstance(subset, dict):
+        return isinstance(actual, dict) and all(k in actual and contains(actual[k], v) for k, v in subset.items())
+    if isinstance(subset, list):
+        return isinstance(actual, list) and len(actual) == len(subset) and all(map(contains, actual, subset))
+    return actual == subset
+
+
+def test_there_are_cases():
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case(path):
+    case, record = load(path)
+    findings = extract_all(record)
+    by_signal = {}
+    for finding in findings:
+        by_signal.setdefault(finding.signal, []).append(finding)
+    for expected in case["expect"]:
+        found = by_signal.get(expected["signal"])
+        assert found, f"{expected['signal']} missing; found {sorted(by_signal)}"
+        finding = found[0]
+        if "value" in expected:
+            assert finding.value == expected["value"]
+        if "subset" in expected:
+            assert contains(finding.value, expected["subset"]), finding.value
+        evidence = finding.evidence[0]
+        for key, attribute in (("path", "path"), ("line", "line_start"), ("snippet", "snippet")):
+            if key in expected:
+                assert getattr(evidence, attribute) == expected[key]
+    for signal in case["absent"]:
+        assert signal not in by_signal, by_signal[signal][0].value
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_every_snippet_is_verbatim_at_its_path_and_lines(path):
+    case, record = load(path)
+    for finding in extract_all(record):
+        assert 0 < finding.confidence <= 1
+        for evidence in finding.evidence:
+            if evidence.line_start is None:
+                continue
+            lines = case["documents"][evidence.path].splitlines()
+            assert evidence.snippet == "\n".join(lines[evidence.line_start - 1:evidence.line_end])
+            assert evidence.snippet.strip()

@@ -1,0 +1,71 @@
+"""Findings in the warehouse: written by every crawl, re-derived offline by `openness extract`."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+from click.testing import CliRunner
+
+from cli.main import cli
+from crawler.runner import CrawlConfig, run_crawl
+from warehouse.extract import extract_stored
+
+
+def crawl(warehouse, server):
+    return run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False))
+
+
+def findings(warehouse):
+    con = duckdb.connect(warehouse, read_only=True)
+    try:
+        return sorted(con.execute("SELECT finding_id, model_id, sha, signal, value, confidence, evidence "
+                                  "FROM findings").fetchall())
+    finally:
+        con.close()
+
+
+def test_real_sample_models_get_weights_and_licence_findings_with_verbatim_evidence(real_sample, emulator, warehouse):
+    crawl(warehouse, emulator(real_sample))
+    rows = findings(warehouse)
+    models = {r[1] for r in rows}
+    assert len(models) == 6
+    for model_id in models:
+        signals = {r[3] for r in rows if r[1] == model_id}
+        assert {"weights.release", "weights.gating", "licence.declared"} <= signals, model_id
+    checked = 0
+    for _, model_id, _, signal, _, _, evidence in rows:
+        for item in json.loads(evidence):
+            if item["line_start"] is None:
+                continue
+            raw = (real_sample / "models" / model_id / "files" / item["path"]).read_bytes().decode("utf-8-sig")
+            lines = raw.splitlines()
+            assert item["snippet"] == "\n".join(lines[item["line_start"] - 1:item["line_end"]]), (model_id, signal)
+            checked += 1
+    assert checked >= 6
+    gemma = [json.loads(r[4]) for r in rows if r[1] == "mlx-community/gemma-3-4b-it-4bit" and r[3] == "weights.base_model"]
+    assert gemma and gemma[0]["ids"]
+
+
+def test_extract_is_idempotent_and_replaces_a_commits_findings(sample_world, emulator, warehouse):
+    crawl(warehouse, emulator(sample_world))
+    from_crawl = [r[:6] for r in findings(warehouse)]
+    first = extract_stored(warehouse)
+    assert first.commits == 30 and first.findings == len(from_crawl) and first.errors == 0
+    assert [r[:6] for r in findings(warehouse)] == from_crawl
+    con = duckdb.connect(warehouse)
+    con.execute("INSERT INTO findings VALUES ('stale', 'basalt/plain-readme-model', "
+                "(SELECT sha FROM models WHERE model_id = 'basalt/plain-readme-model'), 'old.signal', '1', 1.0, "
+                "'x', '0', '[]', 'r')")
+    con.close()
+    extract_stored(warehouse, ["basalt/plain-readme-model"])
+    assert [r[:6] for r in findings(warehouse)] == from_crawl  # the stale finding is gone
+
+
+def test_extract_command(sample_world, emulator, warehouse):
+    crawl(warehouse, emulator(sample_world))
+    result = CliRunner().invoke(cli, ["--warehouse", warehouse, "extract"])
+    assert result.exit_code == 0, result.output
+    assert "for 30 commits" in result.output and "weights.formats" in result.output
+    as_json = json.loads(CliRunner().invoke(cli, ["--warehouse", warehouse, "extract", "--json",
+                                                  "--model", "nimbus-ai/nimbus-13b"]).output)
+    assert as_json["commits"] == 1 and as_json["by_signal"]["weights.gating"] == 1

@@ -1,0 +1,104 @@
+"""`openness extract`: the current extractors over every stored commit, replacing its findings.
+
+Idempotent: a commit's findings are deleted and written again in one transaction per batch, so
+running it twice leaves the same rows (but for the run id)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from extractors import ModelRecord, extract_all
+from warehouse.db import connect
+from warehouse.runs import new_run_id
+from warehouse.staging import arrow_schema
+
+
+@dataclass
+class ExtractResult:
+    run_id: str
+    commits: int = 0
+    findings: int = 0
+    by_signal: dict[str, int] = field(default_factory=dict)
+    errors: int = 0
+    seconds: float = 0.0
+
+
+def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 500) -> ExtractResult:
+    started = time.monotonic()
+    result = ExtractResult(run_id="extract-" + new_run_id())
+    with connect(warehouse_path, read_only=True) as con:
+        sql = "SELECT model_id, sha FROM models"
+        params: list = []
+        if model_ids:
+            sql += " WHERE model_id IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(model_ids))
+        commits = con.execute(sql + " ORDER BY model_id, sha", params).fetchall()
+    for start in range(0, len(commits), batch_size):
+        chunk = commits[start:start + batch_size]
+        with connect(warehouse_path) as con:
+            rows = []
+            for record in _records(con, chunk):
+                for finding in extract_all(record):
+                    row = finding.as_row()
+                    row["run_id"] = result.run_id
+                    rows.append(row)
+            _replace(con, chunk, rows)
+        result.commits += len(chunk)
+        result.findings += len(rows)
+        for row in rows:
+            result.by_signal[row["signal"]] = result.by_signal.get(row["signal"], 0) + 1
+    result.errors = result.by_signal.get("extractor.error", 0)
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _records(con, chunk: list[tuple[str, str]]) -> list[ModelRecord]:
+    con.register("wanted", pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]}))
+    try:
+        models = _dicts(con, "SELECT m.*, r.endpoint FROM models m JOIN wanted USING (model_id, sha) "
+                             "LEFT JOIN crawl_runs r ON r.run_id = m.run_id")
+        files = _grouped(con, "SELECT f.model_id, f.sha, f.path, f.size, f.lfs_sha256 FROM repo_files f "
+                              "JOIN wanted USING (model_id, sha)")
+        docs = _grouped(con, "SELECT d.model_id, d.sha, d.path, d.url, d.text FROM documents d "
+                             "JOIN wanted USING (model_id, sha)")
+    finally:
+        con.unregister("wanted")
+    records = []
+    for model in models:
+        key = (model["model_id"], model["sha"])
+        endpoint = (model.get("endpoint") or "").rstrip("/")
+        info_url = f"{endpoint}/api/models/{model['model_id']}" if endpoint else None
+        records.append(ModelRecord.from_rows(model, files.get(key, []), docs.get(key, []), info_url))
+    return records
+
+
+def _dicts(con, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _grouped(con, sql: str) -> dict[tuple[str, str], list[dict]]:
+    grouped: dict[tuple[str, str], list[dict]] = {}
+    for row in _dicts(con, sql):
+        grouped.setdefault((row["model_id"], row["sha"]), []).append(row)
+    return grouped
+
+
+def _replace(con, chunk: list[tuple[str, str]], rows: list[dict]) -> None:
+    table = pa.Table.from_pylist(rows, schema=arrow_schema("findings"))
+    con.register("new_findings", table)
+    con.register("done", pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]}))
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM findings WHERE (model_id, sha) IN (SELECT model_id, sha FROM done)")
+        con.execute("INSERT INTO findings BY NAME SELECT * FROM new_findings")
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("new_findings")
+        con.unregister("done")
