@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import click
 
 from cli.formatting import render_rows
+from crawler.settings import DEFAULTS
+from extractors.identify import default_identifier
 from extractors.knowledge import CRITERIA, KnowledgeError, knowledge
+
+CRAWL_DOCUMENT_CAP = DEFAULTS["CRAWL_MAX_DOCUMENT_BYTES"]
 
 _SHORT = {"research": "R", "commercial": "C", "modify": "M", "copyright_derivative": "D",
           "other_license_derivative": "O"}
@@ -31,3 +36,25 @@ def licenses(ctx: click.Context, as_json: bool) -> None:
     columns = ["id", "spdx_id"] + [_SHORT[c] for c in CRITERIA] + ["points", "name"]
     table = [(r["id"], r["spdx_id"], *("✓" if r[c] else "·" for c in CRITERIA), r["points"], r["name"]) for r in rows]
     click.echo(render_rows(columns, table, "table", max_width=48), nl=False)
+
+
+@licenses.command("identify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Every match with its score and method.")
+def identify(files, as_json) -> None:
+    """Name the licence of each text FILE, with a score; 'unknown' rather than a guess."""
+    identifier = default_identifier()
+    results = []
+    for path in files:
+        with open(path, "rb") as handle:
+            text = handle.read(CRAWL_DOCUMENT_CAP).decode("utf-8", errors="replace")
+        found = identifier.identify(text)
+        results.append({"file": path, "licence": found.licence_id, "matches": [asdict(m) for m in found.matches]})
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+        return
+    for result in results:
+        best = max(result["matches"], key=lambda m: m["score"]) if result["matches"] else None
+        label = (f"{best['licence_id'] or '(not in the knowledge base)'}  {best['spdx_id']}  score {best['score']:.2f}  "
+                 f"by {best['method']}") if best else "unknown"
+        click.echo(f"{result['file']}: {label}")

@@ -1,16 +1,16 @@
 """Licence terms as the card and the repo state them: the card's licence tag, license_name and
-license_link, the licence files present, each resolved against the knowledge base.
-
-Identifying a licence from its text (and flagging a text that disagrees with the card) comes with
-the licence text matcher."""
+license_link, the licence files present and the licence each one's text is (or unknown), each
+resolved against the knowledge base; a card that names one licence while its files hold another
+is flagged."""
 from __future__ import annotations
 
 import re
 
 from extractors.base import Finding, Located, ModelRecord
+from extractors.identify import default_identifier
 from extractors.knowledge import lookup
 
-NAME, VERSION = "licenses", "1"
+NAME, VERSION = "licenses", "2"
 _LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice)", re.IGNORECASE)
 
 
@@ -37,7 +37,40 @@ def extract(record: ModelRecord) -> list[Finding]:
     files = [p for p in record.paths if _LICENCE_FILE.match(p.rsplit("/", 1)[-1])]
     if files:
         add("licence.files", files, 1.0, [at.file(p) for p in files])
+    identified = []
+    for path in files:
+        doc = record.documents.get(path)
+        if doc is None or not doc.text or not doc.text.strip():
+            continue
+        match = default_identifier().identify(doc.text).best
+        value = {"path": path, "id": match.licence_id if match else None, "spdx_id": match.spdx_id if match else None,
+                 "score": match.score if match else 0.0, "method": match.method if match else None}
+        add("licence.identified", value, match.score if match else 1.0, [_first_line(at, path)])
+        if match and match.licence_id:
+            identified.append((path, match.licence_id))
+    mismatch = _mismatch(declared, identified)
+    if mismatch:
+        add("licence.mismatch", mismatch, 0.9, [at.card_key("license" if "license" in card else "licenses")]
+            + [_first_line(at, p) for p, _ in identified])
     return findings
+
+
+def _first_line(at: Located, path: str):
+    lines = at.record.documents[path].text.splitlines()
+    number = next((i for i, line in enumerate(lines, 1) if line.strip()), 1)
+    return at.lines(path, number, number)
+
+
+def _mismatch(declared: list[str], identified: list[tuple[str, str]]) -> dict | None:
+    """The card names a specific licence and no licence file in the repo is that licence."""
+    specific = [lookup(name) for name in declared]
+    specific = [l for l in specific if l and not l.family and l.id not in ("other", "unknown")]
+    if not specific or not identified:
+        return None
+    found = {licence_id for _, licence_id in identified}
+    if found & {l.id for l in specific}:
+        return None
+    return {"declared": sorted(l.id for l in specific), "in_files": sorted(found)}
 
 
 def declared_licences(card: dict) -> list[str]:
