@@ -39,7 +39,8 @@ class Identification:
 
     @property
     def best(self) -> Match | None:
-        return max(self.matches, key=lambda m: m.score) if self.matches else None
+        """The highest score; on a tie the template match, which checks the whole text."""
+        return max(self.matches, key=lambda m: (m.score, m.method == "licenseclassifier")) if self.matches else None
 
     @property
     def licence_id(self) -> str | None:
@@ -63,24 +64,38 @@ class Identifier:
     """Identifies licence texts; one instance keeps its cache across calls."""
 
     def __init__(self, cache_size: int = CACHE_SIZE):
-        self.cache: OrderedDict[str, Identification] = OrderedDict()
+        self.cache: OrderedDict[bytes, Identification] = OrderedDict()
         self.cache_size = cache_size
         self.hits = 0
 
     def identify(self, text: str) -> Identification:
+        # Byte-identical copies are the common case and skip normalising; copies that differ only
+        # in whitespace or Markdown meet again under the normalised key.
+        raw_key = b"r" + hashlib.sha1(text.encode("utf-8", "surrogatepass")).digest()
+        result = self._cached(raw_key)
+        if result is not None:
+            return result
         normalised = normalise(text)
-        key = hashlib.sha256(normalised.encode()).hexdigest()
-        cached = self.cache.get(key)
-        if cached is not None:
+        key = b"n" + hashlib.sha1(normalised.encode()).digest()
+        result = self._cached(key)
+        if result is None:
+            spdx = _spdx_matches(text)
+            result = Identification(tuple(_fingerprint_matches(normalised, with_spdx=not spdx)) + tuple(spdx))
+            self._store(key, result)
+        self._store(raw_key, result)
+        return result
+
+    def _cached(self, key: bytes) -> Identification | None:
+        result = self.cache.get(key)
+        if result is not None:
             self.hits += 1
             self.cache.move_to_end(key)
-            return cached
-        spdx = _spdx_matches(text)
-        result = Identification(tuple(_fingerprint_matches(normalised, with_spdx=not spdx)) + tuple(spdx))
+        return result
+
+    def _store(self, key: bytes, result: Identification) -> None:
         self.cache[key] = result
         if len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
-        return result
 
 
 def _spdx_matches(text: str) -> list[Match]:
@@ -119,7 +134,9 @@ def _more_specific(a: Match, b: Match) -> bool:
 
 @functools.cache
 def _fingerprints() -> tuple[tuple[Licence, tuple[str, ...]], ...]:
-    return tuple((l, tuple(normalise(p) for p in l.fingerprints)) for l in knowledge().values() if l.fingerprints)
+    """A family names no one text, so families are never matched."""
+    return tuple((l, tuple(normalise(p) for p in l.fingerprints)) for l in knowledge().values()
+                 if l.fingerprints and not l.family)
 
 
 @functools.cache
