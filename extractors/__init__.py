@@ -1,10 +1,10 @@
 """Extractors: pure functions from a stored model record to findings with evidence."""
 from __future__ import annotations
 
-from extractors import licenses, weights
+from extractors import code, evaluation, licenses, training_data, weights
 from extractors.base import Document, Evidence, Finding, ModelRecord
 
-EXTRACTORS = (weights, licenses)
+EXTRACTORS = (weights, licenses, training_data, code, evaluation)
 
 
 def extract_all(record: ModelRecord) -> list[Finding]:

@@ -167,3 +167,74 @@ def weight_formats() -> tuple[WeightFormat, ...]:
             raise KnowledgeError(f"weight_formats.yml: bad entry {entry!r}: {exc}") from exc
         formats.append(WeightFormat(entry["format"], patterns, bool(entry.get("full_path"))))
     return tuple(formats)
+
+
+STAGES = ("pretraining", "sft", "alignment")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    id: str
+    name: str
+    hub_ids: tuple[str, ...]
+    pattern: re.Pattern
+    licence: str
+    stage: str
+
+
+@functools.cache
+def corpora() -> tuple[Corpus, ...]:
+    path = Path(str(resources.files("extractors") / "data" / "corpora.yml"))
+    out = []
+    for entry in yaml.safe_load(path.read_text("utf-8")):
+        try:
+            flags = 0 if entry.get("case_sensitive") else re.IGNORECASE
+            pattern = re.compile(r"(?<![\w/-])(?:" + "|".join(entry["patterns"]) + r")(?![\w-])", flags)
+            corpus = Corpus(entry["id"], entry["name"], tuple(entry["hub_ids"]), pattern, entry["licence"], entry["stage"])
+        except (KeyError, TypeError, re.error) as exc:
+            raise KnowledgeError(f"corpora.yml: bad entry {entry!r}: {exc}") from exc
+        if corpus.stage not in STAGES:
+            raise KnowledgeError(f"corpora.yml: {corpus.id}: stage must be one of {STAGES}")
+        if corpus.licence not in knowledge():
+            raise KnowledgeError(f"corpora.yml: {corpus.id}: licence {corpus.licence!r} is not in data/licences/")
+        out.append(corpus)
+    return tuple(out)
+
+
+@functools.cache
+def corpus_by_hub_id() -> dict[str, Corpus]:
+    return {hub_id.lower(): c for c in corpora() for hub_id in c.hub_ids}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    id: str
+    kind: str
+    pattern: re.Pattern
+
+
+def _patterns(file: str, key: str, kinds: set[str] | None, bounded: bool) -> tuple[Pattern, ...]:
+    path = Path(str(resources.files("extractors") / "data" / file))
+    out = []
+    for entry in yaml.safe_load(path.read_text("utf-8")):
+        try:
+            body = "|".join(entry["patterns"])
+            regex = rf"(?<![\w-])(?:{body})(?![\w-])" if bounded else rf"\b(?:{body})"
+            flags = 0 if all(p.isupper() for p in entry["patterns"]) else re.IGNORECASE
+            item = Pattern(entry[key], entry.get("kind", entry[key]), re.compile(regex, flags))
+        except (KeyError, TypeError, re.error) as exc:
+            raise KnowledgeError(f"{file}: bad entry {entry!r}: {exc}") from exc
+        if kinds is not None and item.kind not in kinds:
+            raise KnowledgeError(f"{file}: {item.id}: kind must be one of {sorted(kinds)}")
+        out.append(item)
+    return tuple(out)
+
+
+@functools.cache
+def code_roles() -> tuple[Pattern, ...]:
+    return _patterns("code_roles.yml", "role", None, bounded=False)
+
+
+@functools.cache
+def evaluations() -> tuple[Pattern, ...]:
+    return _patterns("evaluations.yml", "id", {"harness", "general", "safety"}, bounded=True)

@@ -33,7 +33,7 @@ def contains(actual, subset) -> bool:
 
 
 def test_there_are_cases():
-    assert len(CASES) >= 25
+    assert len(CASES) >= 60
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -24,14 +24,14 @@ def findings(warehouse):
         con.close()
 
 
-def test_real_sample_models_get_weights_and_licence_findings_with_verbatim_evidence(real_sample, emulator, warehouse):
+def test_real_sample_models_get_weights_licence_and_data_findings_with_verbatim_evidence(real_sample, emulator, warehouse):
     crawl(warehouse, emulator(real_sample))
     rows = findings(warehouse)
     models = {r[1] for r in rows}
     assert len(models) == 6
     for model_id in models:
         signals = {r[3] for r in rows if r[1] == model_id}
-        assert {"weights.release", "weights.gating", "licence.declared"} <= signals, model_id
+        assert {"weights.release", "weights.gating", "licence.declared", "data.disclosure"} <= signals, model_id
     checked = 0
     for _, model_id, _, signal, _, _, evidence in rows:
         for item in json.loads(evidence):
@@ -44,6 +44,9 @@ def test_real_sample_models_get_weights_and_licence_findings_with_verbatim_evide
     assert checked >= 6
     gemma = [json.loads(r[4]) for r in rows if r[1] == "mlx-community/gemma-3-4b-it-4bit" and r[3] == "weights.base_model"]
     assert gemma and gemma[0]["ids"]
+    disclosure = {r[1]: json.loads(r[4]) for r in rows if r[3] == "data.disclosure"}
+    assert disclosure["allenai/OLMo-7B"]["stages"]["pretraining"] == ["dolma"]
+    assert disclosure["databricks/dolly-v1-6b"]["stages"]["sft"] == ["alpaca"]
 
 
 def test_extract_is_idempotent_and_replaces_a_commits_findings(sample_world, emulator, warehouse):

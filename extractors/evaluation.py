@@ -1,0 +1,46 @@
+"""Evaluation: model-index results and their datasets, evaluation harnesses and benchmarks named in
+the card, and safety evaluation or red-teaming statements."""
+from __future__ import annotations
+
+from extractors.base import Finding, Located, ModelRecord
+from extractors.knowledge import evaluations
+
+NAME, VERSION = "evaluation", "1"
+
+
+def extract(record: ModelRecord) -> list[Finding]:
+    at = Located(record, NAME, VERSION)
+    findings: list[Finding] = []
+
+    def add(signal, value, confidence, evidence):
+        findings.append(Finding(record.model_id, record.sha, signal, value, confidence, tuple(evidence)))
+
+    results = model_index_results(record.card_data.get("model-index"))
+    if results:
+        add("eval.model_index", results, 1.0, [at.card_key("model-index")])
+    readme = record.readme()
+    lines = readme.text.splitlines() if readme and readme.text else []
+    seen = set()
+    for number, line in enumerate(lines, 1):
+        for item in evaluations():
+            if item.id not in seen and item.pattern.search(line):
+                seen.add(item.id)
+                signal = {"harness": "eval.harness", "general": "eval.benchmark", "safety": "eval.safety"}[item.kind]
+                add(signal, {"id": item.id, "kind": item.kind}, 0.8, [at.lines("README.md", number, number)])
+    return findings
+
+
+def model_index_results(model_index) -> list[dict]:
+    """Flattened model-index: one entry per (task, dataset, metric); malformed parts are skipped."""
+    out = []
+    for model in model_index if isinstance(model_index, list) else []:
+        for result in model.get("results") or [] if isinstance(model, dict) else []:
+            if not isinstance(result, dict):
+                continue
+            task = result.get("task") if isinstance(result.get("task"), dict) else {}
+            dataset = result.get("dataset") if isinstance(result.get("dataset"), dict) else {}
+            for metric in result.get("metrics") or []:
+                if isinstance(metric, dict):
+                    out.append({"task": task.get("type"), "dataset": dataset.get("type") or dataset.get("name"),
+                                "metric": metric.get("type") or metric.get("name"), "value": metric.get("value")})
+    return out
