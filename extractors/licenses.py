@@ -4,13 +4,15 @@ resolved against the knowledge base; a card that names one licence while its fil
 is flagged."""
 from __future__ import annotations
 
+import functools
 import re
 
 from extractors.base import Finding, Located, ModelRecord
 from extractors.identify import default_identifier
 from extractors.knowledge import lookup
 
-NAME, VERSION = "licenses", "2"
+NAME, VERSION = "licenses", "3"
+_OPERATOR = re.compile(r"\s(and|or|with)\s", re.IGNORECASE)
 _LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice)", re.IGNORECASE)
 
 
@@ -48,6 +50,9 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("licence.identified", value, match.score if match else 1.0, [_first_line(at, path)])
         if match and match.licence_id:
             identified.append((path, match.licence_id))
+    for number, component, name, statement in _component_statements(record):
+        add("licence.component", {"component": component, "licence": _resolve(name), "statement": statement}, 0.8,
+            [at.lines("README.md", number, number)])
     mismatch = _mismatch(declared, identified)
     if mismatch:
         add("licence.mismatch", mismatch, 0.9, [at.card_key("license" if "license" in card else "licenses")]
@@ -85,8 +90,72 @@ def declared_licences(card: dict) -> list[str]:
 
 
 def _resolve(name: str) -> dict:
+    if _OPERATOR.search(name):
+        return _resolve_expression(name)
     licence = lookup(name)
     if licence is None:
         return {"name": name, "id": None, "spdx_id": None, "points": None, "known": False}
     return {"name": name, "id": licence.id, "spdx_id": licence.spdx_id, "points": licence.points,
             "known": True, "family": licence.family}
+
+
+@functools.cache
+def _spdx_licensing():
+    from license_expression import get_spdx_licensing
+    return get_spdx_licensing()
+
+
+def _resolve_expression(name: str) -> dict:
+    """`Apache-2.0 OR MIT` and the like: normalised with license-expression, each part resolved
+    against the knowledge base (never through license-expression alone, which reads the Hub's
+    family id `gpl` as GPL-1.0-or-later). The most restrictive part decides the points of an AND;
+    the most open one those of an OR, since the user may choose."""
+    try:
+        parsed = _spdx_licensing().parse(name, validate=False)
+        keys = list(_spdx_licensing().license_keys(parsed))
+    except Exception:  # an unparseable expression is still what the card says
+        return {"name": name, "id": None, "spdx_id": None, "points": None, "known": False}
+    parts = [_resolve(key) for key in keys]
+    known = [p["points"] for p in parts if p["points"] is not None]
+    choose = max if re.search(r"\bor\b", name, re.IGNORECASE) and not re.search(r"\band\b", name, re.IGNORECASE) else min
+    spdx = parsed.render()
+    for key, part in zip(keys, parts):
+        spdx = re.sub(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])",
+                      part["spdx_id"] or f"LicenseRef-openness-unknown-{re.sub(r'[^A-Za-z0-9.-]', '-', key)}", spdx)
+    return {"name": name, "expression": parsed.render(), "parts": parts, "id": None, "spdx_id": spdx,
+            "points": choose(known) if known and len(known) == len(parts) else None, "known": all(p["known"] for p in parts)}
+
+
+_COMPONENT = re.compile(
+    r"\b(?P<what>source code|code|model weights|weights|checkpoints?|parameters|training data|datasets?|data)\b"
+    r"[^.;]{0,80}?\b(?:is|are)?\s*(?:licensed|released|available|distributed|provided|made available)\s+under\s+"
+    r"(?P<rest>(?:[^.;,\n]|\.(?=\d)){1,80})", re.IGNORECASE)  # a dot inside "2.0" does not end it
+_COMPONENTS = {"source code": "code", "code": "code", "model weights": "weights", "weights": "weights",
+               "checkpoint": "weights", "checkpoints": "weights", "parameters": "weights",
+               "training data": "data", "dataset": "data", "datasets": "data", "data": "data"}
+
+
+def _component_statements(record: ModelRecord):
+    """Lines such as "The code is released under Apache 2.0; the weights under CC-BY-NC-4.0"."""
+    readme = record.readme()
+    if not readme or not readme.text:
+        return
+    for number, line in enumerate(readme.text.splitlines(), 1):
+        for match in _COMPONENT.finditer(line):
+            name = _licence_name(match.group("rest"))
+            if name:
+                yield number, _COMPONENTS[match.group("what").lower()], name, match.group(0).strip()
+
+
+def _licence_name(rest: str) -> str | None:
+    """The longest run of words at the start of `rest` that the knowledge base knows."""
+    words = re.sub(r"[\[\]()*_`]", " ", rest).split()
+    if words and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    for size in range(min(len(words), 7), 0, -1):
+        candidate = " ".join(words[:size]).rstrip(",:")
+        for name in (candidate, re.sub(r"\s+licen[cs]e$", "", candidate, flags=re.IGNORECASE)):
+            licence = lookup(name)
+            if licence and licence.id not in ("other", "unknown"):
+                return licence.id
+    return None
