@@ -13,13 +13,14 @@ from urllib.parse import quote, urlencode, urlsplit
 import yaml
 from huggingface_hub import ModelCard, ModelInfo, hf_hub_url
 
+from extractors.licenses import is_licence_file
+
 # What the listing's expand returns per model: everything the warehouse stores, in one call
 # per page of models. baseModels and usedStorage are model_info only, so they are not here.
 LISTING_EXPAND = ("author", "cardData", "config", "createdAt", "disabled", "downloads", "gated",
                   "gguf", "lastModified", "library_name", "likes", "pipeline_tag", "private",
                   "safetensors", "sha", "siblings", "tags", "transformersInfo")
 MAX_PAGE_SIZE = 1000
-_LICENCE_NAME = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice)", re.IGNORECASE)
 MAX_LICENCE_FILES = 12  # a repo with thousands of LICENSE-* files gets its first dozen fetched
 
 logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
@@ -75,7 +76,7 @@ def licence_like_paths(paths: list[str], card_data: dict | None) -> list[str]:
     """Licence files worth fetching: LICENSE*, LICENCE*, COPYING*, USE_POLICY*, NOTICE* anywhere in
     the repo, and the file a card's license_link names when it lies in the repo."""
     present = set(paths)
-    chosen = [p for p in paths if _LICENCE_NAME.match(p.rsplit("/", 1)[-1])]
+    chosen = [p for p in paths if is_licence_file(p)]
     linked = license_link_path(card_data)
     if linked and linked in present and linked not in chosen:
         chosen.insert(0, linked)

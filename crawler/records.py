@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 
 from huggingface_hub import ModelInfo
 
+from extractors.licenses import declared_licences
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -24,14 +26,9 @@ def _json(value) -> str | None:
 
 def licence_tag(card_data: dict | None, tags: list[str] | None) -> str | None:
     """The licence the card declares, as written; the Hub's license: tags when the card has none."""
-    if isinstance(card_data, dict):
-        value = card_data.get("license") or card_data.get("licenses")  # `licenses` on old cards
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if isinstance(value, list):
-            names = [str(v).strip() for v in value if str(v).strip()]
-            if names:
-                return ", ".join(names)
+    names = declared_licences(card_data) if isinstance(card_data, dict) else []
+    if names:
+        return ", ".join(names)
     licences = [t.split(":", 1)[1] for t in tags or [] if isinstance(t, str) and t.startswith("license:")]
     return ", ".join(licences) or None
 

@@ -36,7 +36,7 @@ def extract(record: ModelRecord) -> list[Finding]:
         if isinstance(value, str) and value.strip():
             resolved = _resolve(value) if key == "license_name" else {"link": value.strip()}
             add(f"licence.{key.split('_')[1]}", resolved, 1.0, [at.card_key(key)])
-    files = [p for p in record.paths if _LICENCE_FILE.match(p.rsplit("/", 1)[-1])]
+    files = [p for p in record.paths if is_licence_file(p)]
     if files:
         add("licence.files", files, 1.0, [at.file(p) for p in files])
     identified = []
@@ -76,6 +76,11 @@ def _mismatch(declared: list[str], identified: list[tuple[str, str]]) -> dict | 
     if found & {l.id for l in specific}:
         return None
     return {"declared": sorted(l.id for l in specific), "in_files": sorted(found)}
+
+
+def is_licence_file(path: str) -> bool:
+    """LICENSE*, LICENCE*, COPYING*, USE_POLICY*, NOTICE*, in any folder."""
+    return bool(_LICENCE_FILE.match(path.rsplit("/", 1)[-1]))
 
 
 def declared_licences(card: dict) -> list[str]:

@@ -114,7 +114,7 @@ def test_reason_for_exception():
     ({"licenses": ["mit", "apache-2.0"]}, [], "mit, apache-2.0"),
     ({}, ["license:cc-by-4.0"], "cc-by-4.0"),
     (None, ["region:us"], None),
-    ({"license": 7}, [], None),
+    ({"license": 7}, [], "7"),  # kept as written, as licence.declared keeps it
 ])
 def test_licence_tag(card, tags, expected):
     assert licence_tag(card, tags) == expected
