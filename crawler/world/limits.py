@@ -42,6 +42,14 @@ class FixedWindowLimiter:
             self._counts[(bucket, index)] = used + 1
             return True, self.limit - used - 1, reset
 
+    def peek(self, bucket: str) -> tuple[int, int]:
+        """(remaining, seconds until reset) without counting a request."""
+        with self._lock:
+            elapsed = self._clock() - self._start
+            index = int(elapsed // self.window)
+            reset = max(1, math.ceil((index + 1) * self.window - elapsed))
+            return self.limit - self._counts[(bucket, index)], reset
+
     def policy_header(self, bucket: str) -> str:
         return f'"fixed window";"{bucket}";q={self.limit};w={int(self.window)}'
 

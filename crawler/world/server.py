@@ -13,13 +13,15 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from crawler.world import hub_routes
+from crawler.world import github_routes, hub_routes
 from crawler.world.answer import Answer
 from crawler.world.limits import FaultPlan, FaultSpec, FixedWindowLimiter
 from crawler.world.store import World
 
 
 def bucket_of(path: str) -> str:
+    if path.startswith("/api/v3/"):
+        return "github"
     if path.startswith("/api/"):
         return "api"
     if "/resolve/" in path:
@@ -106,28 +108,55 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._log(method, 0, bucket, "reset")
             self._reset_connection()
             return
-        rate_headers: dict[str, str] = {}
-        if server.limiter is not None and bucket != "pages":
-            admitted, remaining, reset = server.limiter.admit(bucket)
-            rate_headers = {"RateLimit": f'"{bucket}";r={remaining};t={reset}',
-                            "RateLimit-Policy": server.limiter.policy_header(bucket)}
-            if not admitted:
-                answer = Answer.error(429, "You have exceeded our hourly quotas for action "
-                                      f"'{bucket}'. Retry later.", headers=rate_headers)
-                answer.headers["Retry-After"] = str(reset)
-                self._send(method, answer, bucket)
-                return
+        rejected, rate_headers = self._rate_check(bucket, split.path)
+        if rejected is not None:
+            self._send(method, rejected, bucket)
+            return
         if fault == "error":
             answer = Answer.error(503, "Service temporarily unavailable (injected fault)")
         elif fault == "html":
             answer = Answer(200, PROXY_PAGE, {}, "text/html; charset=utf-8")
         else:
             try:
-                answer = hub_routes.route(server.world, method, path, query, self._base_url(), server.page_size)
+                answer = self._route(method, path, split.path, query, bucket)
             except Exception as exc:  # the emulator must answer, whatever a world holds
                 answer = Answer.error(500, f"emulator error: {type(exc).__name__}: {exc}")
         answer.headers.update(rate_headers)
         self._send(method, answer, bucket, fault)
+
+    def _route(self, method: str, path: str, raw_path: str, query: dict, bucket: str) -> Answer:
+        server = self.server
+        if bucket != "github":
+            return hub_routes.route(server.world, method, path, query, self._base_url(), server.page_size)
+        if raw_path.rstrip("/") == "/api/v3/rate_limit":
+            remaining, reset = server.limiter.peek("github") if server.limiter else (5000, 3600)
+            limit = server.limiter.limit if server.limiter else 5000
+            core = {"limit": limit, "remaining": remaining, "reset": int(time.time()) + reset,
+                    "used": limit - remaining, "resource": "core"}
+            return Answer.json({"resources": {"core": core}, "rate": core})
+        return github_routes.route(server.world, raw_path[len("/api/v3"):], query, self._base_url())
+
+    def _rate_check(self, bucket: str, raw_path: str) -> tuple[Answer | None, dict[str, str]]:
+        """(the refusal when the bucket's window is spent, the headers every answer carries): the
+        Hub's RateLimit headers and 429, or GitHub's X-RateLimit-* headers and 403."""
+        limiter = self.server.limiter
+        github = bucket == "github"
+        headers = {"X-GitHub-Media-Type": "github.v3; format=json"} if github else {}
+        if limiter is None or bucket == "pages" or raw_path.rstrip("/") == "/api/v3/rate_limit":
+            return None, headers
+        admitted, remaining, reset = limiter.admit(bucket)
+        if github:
+            headers.update({"X-RateLimit-Limit": str(limiter.limit), "X-RateLimit-Remaining": str(remaining),
+                            "X-RateLimit-Reset": str(int(time.time()) + reset), "X-RateLimit-Resource": "core",
+                            "X-RateLimit-Used": str(limiter.limit - remaining)})
+            refusal = Answer.json({"message": "API rate limit exceeded for 127.0.0.1.",
+                                   "documentation_url": github_routes.DOCS}, 403, headers)
+        else:
+            headers.update({"RateLimit": f'"{bucket}";r={remaining};t={reset}',
+                            "RateLimit-Policy": limiter.policy_header(bucket)})
+            refusal = Answer.error(429, f"You have exceeded our hourly quotas for action '{bucket}'. Retry later.",
+                                   headers={**headers, "Retry-After": str(reset)})
+        return (None if admitted else refusal), headers
 
     def _base_url(self) -> str:
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])

@@ -75,6 +75,7 @@ class World:
         if not self.root.is_dir():
             raise FileNotFoundError(f"world folder not found: {self.root}")
         self.repos: dict[str, dict[str, Repo]] = {kind: {} for kind in KINDS}
+        self.github: dict[str, GitHubRepo] = {}
         self.redirects: dict[str, str] = {}
         self._load()
 
@@ -86,6 +87,11 @@ class World:
             for info_path in sorted(base.glob("*/*/info.json")):
                 repo = _read_repo(kind, info_path.parent)
                 self.repos[kind][repo.id] = repo
+        base = self.root / "github"
+        if base.is_dir():
+            for repo_json in sorted(base.glob("*/*/repo.json")):
+                repo = _read_github(repo_json.parent)
+                self.github[repo.full_name.lower()] = repo
         redirects = self.root / "redirects.json"
         if redirects.is_file():
             self.redirects = json.loads(redirects.read_text("utf-8"))
@@ -186,6 +192,52 @@ def _content_sha(folder: Path) -> str:
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@dataclass
+class GitHubRepo:
+    full_name: str
+    folder: Path
+    info: dict
+    tree: list[dict]
+    tree_sha: str
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def default_branch(self) -> str:
+        return self.info.get("default_branch") or "main"
+
+
+def _read_github(folder: Path) -> GitHubRepo:
+    raw = json.loads((folder / "repo.json").read_text("utf-8"))
+    info = {k: v for k, v in raw.items() if not k.startswith("_provenance")}
+    full_name = info.get("full_name") or f"{folder.parent.name}/{folder.name}"
+    owner, name = full_name.split("/", 1)
+    info.setdefault("full_name", full_name)
+    info.setdefault("name", name)
+    info.setdefault("owner", {"login": owner})
+    info.setdefault("id", int(hashlib.sha1(full_name.encode()).hexdigest()[:8], 16))
+    info.setdefault("html_url", f"https://github.com/{full_name}")
+    for key, default in (("private", False), ("fork", False), ("archived", False), ("default_branch", "main"),
+                         ("description", None), ("topics", []), ("license", None), ("pushed_at", EPOCH[:19] + "Z")):
+        info.setdefault(key, default)
+    files_dir = folder / "files"
+    files = {p.relative_to(files_dir).as_posix(): p for p in sorted(files_dir.rglob("*")) if p.is_file()} \
+        if files_dir.is_dir() else {}
+    tree_path = folder / "tree.json"
+    tree_data = json.loads(tree_path.read_text("utf-8")) if tree_path.is_file() else {}
+    tree = [dict(e) for e in tree_data.get("tree") or [] if isinstance(e, dict) and e.get("path")]
+    listed = {e["path"] for e in tree}
+    for path, stored in files.items():
+        if path not in listed:
+            tree.append({"path": path, "type": "blob", "size": stored.stat().st_size})
+    for entry in tree:
+        entry.setdefault("mode", "040000" if entry.get("type") == "tree" else "100644")
+        stored = files.get(entry["path"])
+        entry.setdefault("sha", git_blob_oid(stored.read_bytes()) if stored else
+                         hashlib.sha1(f"{full_name}/{entry['path']}".encode()).hexdigest())
+    tree_sha = tree_data.get("sha") or _content_sha(folder)
+    return GitHubRepo(full_name, folder, info, sorted(tree, key=lambda e: e["path"]), tree_sha, files)
 
 
 def git_blob_oid(data: bytes) -> str:

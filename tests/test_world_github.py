@@ -1,0 +1,91 @@
+"""The emulator's GitHub REST side (/api/v3): repos, license, git/trees, contents, rate limits."""
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import time
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import request_log
+
+
+def get(server, path: str):
+    parts = urlsplit(server.base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", path, headers={"Accept": "application/vnd.github+json"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(body)
+
+
+@pytest.fixture
+def github(real_sample, emulator):
+    return emulator(real_sample)
+
+
+def test_repo_metadata_with_defaults_filled_in(github):
+    status, headers, repo = get(github, "/api/v3/repos/allenai/OLMo")
+    assert status == 200 and headers["x-github-media-type"].startswith("github.v3")
+    assert repo["full_name"] == "allenai/OLMo" and repo["default_branch"] == "main"
+    assert repo["license"]["spdx_id"] == "Apache-2.0" and repo["archived"] is False
+    assert "_provenance" not in repo
+    assert get(github, "/api/v3/repos/ALLENAI/olmo")[0] == 200  # GitHub names are case-insensitive
+
+
+def test_license_endpoint_returns_the_file_and_the_detected_licence(github, real_sample):
+    status, _, body = get(github, "/api/v3/repos/meta-llama/llama/license")
+    assert status == 200 and body["path"] == "LICENSE" and body["encoding"] == "base64"
+    text = base64.b64decode(body["content"]).decode()
+    assert text == (real_sample / "github/meta-llama/llama/files/LICENSE").read_text()
+    assert body["license"]["spdx_id"] == "NOASSERTION"
+    _, _, apache = get(github, "/api/v3/repos/allenai/OLMo/license")
+    assert apache["license"]["key"] == "apache-2.0" and apache["license"]["url"].endswith("/licenses/apache-2.0")
+
+
+def test_recursive_tree_and_top_level_tree(github):
+    status, _, tree = get(github, "/api/v3/repos/allenai/OLMo/git/trees/main?recursive=1")
+    assert status == 200 and tree["truncated"] is False and len(tree["tree"]) > 1000
+    paths = {e["path"] for e in tree["tree"]}
+    assert "LICENSE" in paths and any("/" in p for p in paths)
+    _, _, top = get(github, "/api/v3/repos/allenai/OLMo/git/trees/main")
+    assert all("/" not in e["path"] for e in top["tree"]) and len(top["tree"]) < len(tree["tree"])
+    assert get(github, f"/api/v3/repos/allenai/OLMo/git/trees/{tree['sha']}")[0] == 200
+    assert get(github, "/api/v3/repos/allenai/OLMo/git/trees/no-such-branch")[0] == 404
+
+
+def test_contents_files_directories_and_missing_blobs(github):
+    status, _, readme = get(github, "/api/v3/repos/allenai/OLMo/contents/README.md")
+    assert status == 200 and base64.b64decode(readme["content"]).startswith(b"<div")
+    status, _, listing = get(github, "/api/v3/repos/allenai/OLMo/contents/olmo")
+    assert status == 200 and isinstance(listing, list) and {e["type"] for e in listing} <= {"file", "dir"}
+    status, headers, body = get(github, "/api/v3/repos/allenai/OLMo/contents/olmo/model.py")
+    assert (status, headers.get("x-world-missing"), body["message"]) == (404, "1", "Not Found")
+    assert get(github, "/api/v3/repos/allenai/OLMo/contents/no/such/path")[1].get("x-world-missing") is None
+
+
+def test_missing_repo_is_githubs_404(github):
+    status, _, body = get(github, "/api/v3/repos/nobody/nothing")
+    assert status == 404 and body["message"] == "Not Found"
+
+
+def test_rate_limit_headers_403_and_rate_limit_endpoint(real_sample, emulator):
+    server = emulator(real_sample, rate_limit="3/60")
+    answers = [get(server, "/api/v3/repos/allenai/OLMo") for _ in range(4)]
+    assert [a[0] for a in answers] == [200, 200, 200, 403]
+    assert [a[1]["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
+    reset = int(answers[3][1]["x-ratelimit-reset"])
+    assert time.time() < reset <= time.time() + 61
+    assert "rate limit exceeded" in answers[3][2]["message"]
+    status, _, limits = get(server, "/api/v3/rate_limit")  # free of charge, as on GitHub
+    assert status == 200 and limits["resources"]["core"]["remaining"] == 0 and limits["rate"]["limit"] == 3
+    assert {r["bucket"] for r in request_log(server)} == {"github"}
+
+
+def test_hub_and_github_buckets_are_counted_apart(real_sample, emulator):
+    server = emulator(real_sample, rate_limit="2/60")
+    assert [get(server, "/api/v3/repos/allenai/OLMo")[0] for _ in range(2)] == [200, 200]
+    assert get(server, "/api/models/allenai/OLMo-7B")[0] == 200
