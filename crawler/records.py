@@ -8,10 +8,7 @@ from datetime import datetime, timezone
 from huggingface_hub import ModelInfo
 
 from extractors.licenses import declared_licences
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from warehouse.db import utcnow
 
 
 def _naive_utc(value) -> datetime | None:

@@ -148,3 +148,25 @@ def _value_end(text: str, after_key: int, limit: int) -> int:
             break
         end = nxt
     return end
+
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$|^\s*\*\*([^*]{2,80})\*\*:?\s*$|<h[1-6][^>]*>(.+?)</h[1-6]>",
+                      re.IGNORECASE)
+
+
+def headings(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, text) of every heading: Markdown ATX and setext, a bold line, HTML <hN>."""
+    found = []
+    for number, line in enumerate(lines, 1):
+        match = _HEADING.search(line)
+        if match:
+            found.append((number, re.sub(r"<[^>]+>|[*_`]", "", next(g for g in match.groups()[1:] if g)).strip()))
+        elif number > 1 and re.fullmatch(r"\s*(=+|-+)\s*", line) and lines[number - 2].strip() and len(line.strip()) >= 3:
+            found.append((number - 1, lines[number - 2].strip()))  # setext heading
+    return found
+
+
+def heading_above(found: list[tuple[int, str]], number: int) -> str:
+    """The text of the nearest heading at or above a line ('' when there is none)."""
+    above = [text for line, text in found if line <= number]
+    return above[-1] if above else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord
+from extractors.base import Finding, Located, ModelRecord, heading_above, headings
 from extractors.knowledge import code_roles
 
 NAME, VERSION = "code", "1"
@@ -24,11 +24,10 @@ def extract(record: ModelRecord) -> list[Finding]:
 
     readme = record.readme()
     lines = readme.text.splitlines() if readme and readme.text else []
-    heading = ""
+    sections = headings(lines)
     seen = set()
     for number, line in enumerate(lines, 1):
-        if re.match(r"^\s{0,3}#{1,6}\s", line):
-            heading = line
+        heading = heading_above(sections, number)
         for match in _LINK.finditer(line):
             host, owner, rest = match.group(1).lower(), match.group(2), match.group(4)
             repo = match.group(3).rstrip(".")  # a sentence's full stop is not part of the name

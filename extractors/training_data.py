@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord
+from extractors.base import Finding, Located, ModelRecord, heading_above, headings
 from extractors.knowledge import STAGES, corpora, corpus_by_hub_id
 
 NAME, VERSION = "training_data", "1"
@@ -17,7 +17,6 @@ _STAGE_WORDS = (  # checked in this order: the most specific stage wins
 _DATA_HEADING = re.compile(
     r"\b(training|pre-?training|fine-?tuning|finetuning|sft|instruction|alignment|rlhf|preference)?\s*"
     r"(data|dataset|datasets|corpus|corpora|data sources|data mix(ture)?)\b", re.I)
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$|^\s*\*\*([^*]{2,80})\*\*:?\s*$|<h[1-6][^>]*>(.+?)</h[1-6]>", re.I)
 _WITHHELD = (
     ("proprietary", re.compile(r"\b(proprietary|internal|in-house|private)\s+(training\s+)?(data(set)?s?|corpus|corpora|mix(ture)?)\b", re.I)),
     ("not_released", re.compile(r"\b(do not|don't|will not|won't|cannot|can't)\s+(release|disclose|share|publish)\s+(the\s+|our\s+)?(training\s+)?(data|dataset)", re.I)),
@@ -44,15 +43,15 @@ def extract(record: ModelRecord) -> list[Finding]:
     readme = record.readme()
     text = readme.text if readme and readme.text else ""
     lines = text.splitlines()
-    headings = _headings(lines)
-    for number, heading in headings:
+    sections = headings(lines)
+    for number, heading in sections:
         if _DATA_HEADING.search(heading):
-            end = _section_end(headings, number, len(lines))
+            end = _section_end(sections, number, len(lines))
             add("data.section", {"heading": heading, "lines": [number, end]}, 0.9,
                 [at.lines("README.md", number, min(end, number + 15))])
     named = set()
     for corpus, number in _corpus_mentions(lines):
-        stage = _stage(lines[number - 1], _heading_above(headings, number)) or corpus.stage
+        stage = _stage(lines[number - 1], heading_above(sections, number)) or corpus.stage
         stages[stage].add(corpus.id)
         named.add(corpus.id)
         add("data.corpus", {"corpus": corpus.id, "name": corpus.name, "stage": stage, "licence": corpus.licence,
@@ -89,25 +88,9 @@ def _card_datasets(record: ModelRecord) -> list[dict]:
     return out
 
 
-def _headings(lines: list[str]) -> list[tuple[int, str]]:
-    found = []
-    for number, line in enumerate(lines, 1):
-        match = _HEADING.search(line)
-        if match:
-            found.append((number, re.sub(r"<[^>]+>|[*_`]", "", next(g for g in match.groups()[1:] if g)).strip()))
-        elif number > 1 and re.fullmatch(r"\s*(=+|-+)\s*", line) and lines[number - 2].strip() and len(line.strip()) >= 3:
-            found.append((number - 1, lines[number - 2].strip()))  # setext heading
-    return found
-
-
-def _section_end(headings: list[tuple[int, str]], start: int, last: int) -> int:
-    later = [n for n, _ in headings if n > start]
+def _section_end(sections: list[tuple[int, str]], start: int, last: int) -> int:
+    later = [n for n, _ in sections if n > start]
     return (later[0] - 1) if later else last
-
-
-def _heading_above(headings: list[tuple[int, str]], number: int) -> str:
-    above = [h for n, h in headings if n <= number]
-    return above[-1] if above else ""
 
 
 def _corpus_mentions(lines: list[str]):
