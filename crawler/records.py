@@ -47,8 +47,8 @@ def model_row(info: ModelInfo, payload: dict, card_status: str, card_error: str 
         "gated": gated_value(payload.get("gated")),
         "private": bool(payload.get("private")),
         "disabled": bool(payload.get("disabled")),
-        "downloads": _int(payload.get("downloads")),
-        "likes": _int(payload.get("likes")),
+        "downloads": as_int(payload.get("downloads")),
+        "likes": as_int(payload.get("likes")),
         "tags": tags,
         "pipeline_tag": _str(payload.get("pipeline_tag")),
         "library_name": _str(payload.get("library_name")),
@@ -65,11 +65,12 @@ def model_row(info: ModelInfo, payload: dict, card_status: str, card_error: str 
 
 def stats_row(payload: dict) -> dict:
     return {"model_id": payload.get("id"), "sha": _str(payload.get("sha")),
-            "downloads": _int(payload.get("downloads")), "likes": _int(payload.get("likes")),
+            "downloads": as_int(payload.get("downloads")), "likes": as_int(payload.get("likes")),
             "observed_at": utcnow()}
 
 
-def _int(value) -> int | None:
+def as_int(value) -> int | None:
+    """An int from a payload, or None (a bool is not a count)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

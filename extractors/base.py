@@ -5,6 +5,7 @@ carries the evidence that supports it, down to the file, the lines and the verba
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -168,5 +169,17 @@ def headings(lines: list[str]) -> list[tuple[int, str]]:
 
 def heading_above(found: list[tuple[int, str]], number: int) -> str:
     """The text of the nearest heading at or above a line ('' when there is none)."""
-    above = [text for line, text in found if line <= number]
-    return above[-1] if above else ""
+    index = bisect.bisect_right([line for line, _ in found], number)  # found is in line order
+    return found[index - 1][1] if index else ""
+
+
+def first_mentions(lines: list[str], items) -> list[tuple[int, object]]:
+    """(line number, item) for each item whose `.pattern` matches a line, at its first such line,
+    in line order. One search over the text per item, not one per line: cards run to megabytes."""
+    text = "\n".join(lines)  # lines hold no separators, so "\n" counts give splitlines' numbering
+    found = []
+    for index, item in enumerate(items):
+        match = item.pattern.search(text)
+        if match:
+            found.append((text.count("\n", 0, match.start()) + 1, index, item))
+    return [(number, item) for number, _, item in sorted(found, key=lambda f: f[:2])]

@@ -27,7 +27,6 @@ def extract(record: ModelRecord) -> list[Finding]:
     sections = headings(lines)
     seen = set()
     for number, line in enumerate(lines, 1):
-        heading = heading_above(sections, number)
         for match in _LINK.finditer(line):
             host, owner, rest = match.group(1).lower(), match.group(2), match.group(4)
             repo = match.group(3).rstrip(".")  # a sentence's full stop is not part of the name
@@ -35,7 +34,7 @@ def extract(record: ModelRecord) -> list[Finding]:
             if owner.lower() in _NOT_REPOS or key in seen:
                 continue
             seen.add(key)
-            roles = _roles(f"{repo} {rest} {line} {heading}")
+            roles = _roles(f"{repo} {rest} {line} {heading_above(sections, number)}")
             add("code.link", {"host": host, "repo": f"{owner}/{repo}", "url": f"https://{host}/{owner}/{repo}",
                               "roles": roles}, 0.8 if roles else 0.6, [at.lines("README.md", number, number)])
     custom = sorted(p for p in record.paths if "/" not in p and _CUSTOM.match(p))

@@ -2,7 +2,7 @@
 the card, and safety evaluation or red-teaming statements."""
 from __future__ import annotations
 
-from extractors.base import Finding, Located, ModelRecord
+from extractors.base import Finding, Located, ModelRecord, first_mentions
 from extractors.knowledge import evaluations
 
 NAME, VERSION = "evaluation", "1"
@@ -20,13 +20,9 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("eval.model_index", results, 1.0, [at.card_key("model-index")])
     readme = record.readme()
     lines = readme.text.splitlines() if readme and readme.text else []
-    seen = set()
-    for number, line in enumerate(lines, 1):
-        for item in evaluations():
-            if item.id not in seen and item.pattern.search(line):
-                seen.add(item.id)
-                signal = {"harness": "eval.harness", "general": "eval.benchmark", "safety": "eval.safety"}[item.kind]
-                add(signal, {"id": item.id, "kind": item.kind}, 0.8, [at.lines("README.md", number, number)])
+    for number, item in first_mentions(lines, evaluations()):
+        signal = {"harness": "eval.harness", "general": "eval.benchmark", "safety": "eval.safety"}[item.kind]
+        add(signal, {"id": item.id, "kind": item.kind}, 0.8, [at.lines("README.md", number, number)])
     return findings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from extractors.base import Finding, Located, ModelRecord, first_mentions, heading_above, headings
 from extractors.knowledge import STAGES, corpora, corpus_by_hub_id
 
 NAME, VERSION = "training_data", "1"
@@ -50,7 +50,7 @@ def extract(record: ModelRecord) -> list[Finding]:
             add("data.section", {"heading": heading, "lines": [number, end]}, 0.9,
                 [at.lines("README.md", number, min(end, number + 15))])
     named = set()
-    for corpus, number in _corpus_mentions(lines):
+    for number, corpus in first_mentions(lines, corpora()):
         stage = _stage(lines[number - 1], heading_above(sections, number)) or corpus.stage
         stages[stage].add(corpus.id)
         named.add(corpus.id)
@@ -91,16 +91,6 @@ def _card_datasets(record: ModelRecord) -> list[dict]:
 def _section_end(sections: list[tuple[int, str]], start: int, last: int) -> int:
     later = [n for n, _ in sections if n > start]
     return (later[0] - 1) if later else last
-
-
-def _corpus_mentions(lines: list[str]):
-    """The first line naming each known corpus."""
-    seen = set()
-    for number, line in enumerate(lines, 1):
-        for corpus in corpora():
-            if corpus.id not in seen and corpus.pattern.search(line):
-                seen.add(corpus.id)
-                yield corpus, number
 
 
 def _stage(line: str, heading: str) -> str | None:

@@ -8,7 +8,7 @@ import scrapy
 
 from crawler import hub
 from crawler.errors import reason_for_exception, reason_for_status
-from crawler.records import ModelFetch, failure_row, stats_row, utcnow
+from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from warehouse.runs import known_commits
 
 # Above this a document is not downloaded at all; below it, it is stored up to the setting's cap.
@@ -177,7 +177,7 @@ class ModelsSpider(scrapy.Spider):
             if isinstance(entry, dict) and entry.get("type") == "file" and isinstance(entry.get("path"), str):
                 lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
                 fetch.files[entry["path"]] = {"model_id": fetch.info.id, "sha": fetch.info.sha,
-                                              "path": entry["path"], "size": _size(entry.get("size")),
+                                              "path": entry["path"], "size": as_int(entry.get("size")),
                                               "lfs_sha256": lfs.get("oid"), "blob_id": entry.get("oid")}
         next_url = hub.next_page_url(_text_header(response, "Link")) if entries else None
         if next_url:
@@ -257,10 +257,6 @@ def _headers(response) -> dict[str, str]:
 def _text_header(response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _size(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _describe(exc) -> str:

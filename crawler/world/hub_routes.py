@@ -94,10 +94,7 @@ def listing(world: World, kind: str, query: dict, base_url: str, page_size: int)
     items = [_listing_item(kind, r, expand, full, with_card, _flag(query, "config")) for r in page]
     headers = {}
     if offset + size < len(repos):
-        rest = {k: v for k, v in query.items() if k != "cursor"}
-        cursor = base64.urlsafe_b64encode(json.dumps({"o": offset + size}).encode()).decode()
-        url = f"{base_url}/api/{kind}?" + urlencode({**rest, "cursor": [cursor]}, doseq=True)
-        headers["Link"] = f'<{url}>; rel="next"'
+        headers["Link"] = _next_link(f"{base_url}/api/{kind}", query, offset + size)
     return Answer.json(items, headers=headers)
 
 
@@ -240,10 +237,7 @@ def tree(repo: Repo, prefix: str, query: dict, base_url: str, raw_path: str, pag
     offset = _cursor_offset(_first(query, "cursor"))
     headers = {}
     if offset + page_size < len(ordered):
-        cursor = base64.urlsafe_b64encode(json.dumps({"o": offset + page_size}).encode()).decode()
-        rest = {k: v for k, v in query.items() if k != "cursor"}
-        headers["Link"] = (f'<{base_url}{raw_path}?' + urlencode({**rest, "cursor": [cursor]}, doseq=True)
-                           + '>; rel="next"')
+        headers["Link"] = _next_link(f"{base_url}{raw_path}", query, offset + page_size)
     return Answer.json(ordered[offset: offset + page_size], headers=headers)
 
 
@@ -296,6 +290,13 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def _next_link(url: str, query: dict, offset: int) -> str:
+    """The Hub's pagination header: an absolute URL, the cursor inside it."""
+    rest = {k: v for k, v in query.items() if k != "cursor"}
+    cursor = base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+    return f'<{url}?' + urlencode({**rest, "cursor": [cursor]}, doseq=True) + '>; rel="next"'
 
 
 def _cursor_offset(cursor: str | None) -> int:
