@@ -42,14 +42,19 @@ def _header(headers, name: str) -> str | None:
     return value
 
 
+MIN_MARGIN_SECONDS = 0.25
+
+
 class SlidingBudget:
     """At most `limit` requests in any `window` seconds, hence in any of the Hub's fixed windows,
-    wherever the server's window boundaries lie. The window is widened by `margin` (a share) because
-    the server counts arrivals, and a request that waited in a queue on the way arrives later than
-    it left."""
+    wherever the server's window boundaries lie. The window is widened by `margin` (a share), and by
+    at least MIN_MARGIN_SECONDS, because the server counts arrivals, and a request that waited in a
+    queue or in a busy event loop on the way arrives later than it left: that delay is a matter of
+    milliseconds whatever the window's length."""
 
     def __init__(self, limit: int, window: float, margin: float = 0.0):
-        self.limit, self.window = limit, window * (1 + margin)
+        widen = max(window * margin, MIN_MARGIN_SECONDS) if margin else 0.0
+        self.limit, self.window = limit, window + widen
         self.sent: deque[float] = deque()
 
     def delay(self, now: float) -> float:

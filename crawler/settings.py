@@ -34,7 +34,7 @@ SETTINGS = (
             "Requests allowed per bucket: {bucket: (count, window seconds)}; never exceeded in any "
             "window. Defaults to the anonymous budget, or the free one when a token is found."),
     Setting("HUB_RATE_WINDOW_MARGIN", 0.02,
-            "Widen each budget window by this share, for requests delayed on their way to the server."),
+            "Widen each budget window by this share (0.25 s at least), for requests delayed on their way to the server."),
     Setting("HUB_MAX_429_RETRIES", 8, "How often one request is retried after 429 answers."),
     Setting("CRAWL_FETCH_FILE_SIZES", True,
             "Fetch each changed repo's file tree (one api request) for sizes and LFS sha256."),
