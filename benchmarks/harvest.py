@@ -57,7 +57,7 @@ def count_requests(log: Path) -> dict[str, int]:
 def crawl(endpoint: str, warehouse: Path, file_sizes: bool = True) -> dict:
     started = time.perf_counter()
     result = run_crawl(CrawlConfig(warehouse=str(warehouse), endpoint=endpoint, use_token=False,
-                                   rate_budget=UNLIMITED, fetch_file_sizes=file_sizes,
+                                   rate_budget=UNLIMITED, fetch_file_sizes=file_sizes, follow_depth=0,
                                    settings={"CONCURRENT_REQUESTS": 32}))
     seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 2), "models": result.models_seen, "models_per_s": round(result.models_seen / seconds, 1),
@@ -111,7 +111,7 @@ def main() -> None:
 
         second = time.perf_counter()
         rerun = run_crawl(CrawlConfig(warehouse=str(work / "bench.duckdb"), endpoint=endpoint, use_token=False,
-                                      rate_budget=UNLIMITED))
+                                      rate_budget=UNLIMITED, follow_depth=0))
         report["unchanged_recrawl"] = {"seconds": round(time.perf_counter() - second, 2), "requests": rerun.requests}
     finally:
         process.terminate()

@@ -11,6 +11,7 @@ from cli.options import hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
 from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.runner import CrawlConfig, run_crawl
+from crawler.settings import DEFAULTS
 from warehouse.errors import WarehouseError
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
@@ -44,24 +45,38 @@ def _log_level(ctx) -> str:
               help="Fetch each changed repo's file tree for sizes and LFS sha256 (one api request).")
 @click.option("--rate-budget", multiple=True, callback=_budget, metavar="BUCKET=N/SECONDS",
               help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
+@click.option("--follow-depth", type=click.IntRange(min=0), default=DEFAULTS["FOLLOW_MAX_DEPTH"], show_default=True,
+              help="Follow links to datasets, base models, GitHub repos and papers this many steps; 0: none.")
+@click.option("--github-api", default=DEFAULTS["GITHUB_API"], show_default=True, envvar="OPENNESS_GITHUB_API",
+              help="GitHub's REST API base URL (GitHub Enterprise or an emulator: <base>/api/v3). "
+                   "GITHUB_TOKEN is sent when set, never stored.")
+@click.option("--web-base", envvar="OPENNESS_WEB_BASE",
+              help="Read web pages (papers) as <base>/<host>/<path>, e.g. an emulator's <base>/web.")
+@click.option("--papers/--no-papers", default=True, show_default=True,
+              help="Read cited papers' abstract pages where robots.txt allows (ids are recorded either way).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context
 def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes,
-          rate_budget, concurrency, batch_size, as_json) -> None:
+          rate_budget, follow_depth, github_api, web_base, papers, concurrency, batch_size, as_json) -> None:
     """Crawl Hub models into the warehouse.
 
     One listing request (with expand) brings the metadata of up to 1,000 models; README.md and
     licence-like files of new and changed models follow through /resolve/. Unchanged models cost
     nothing beyond their share of a listing page. The token comes from HF_TOKEN or
     `huggingface-cli login` and is never stored.
+
+    Then the links the models' findings make are followed, each target once per crawl: Hub
+    datasets, base models (to their roots), GitHub repos and arXiv papers. A target GitHub's rate
+    limit holds back is recorded as deferred, and the next crawl takes it up.
     """
     config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, authors=list(authors),
                          search=search, filters=list(filters), sort=sort, limit=limit,
                          model_ids=list(model_ids), full=full, fetch_file_sizes=file_sizes,
-                         rate_budget=rate_budget, settings={"CONCURRENT_REQUESTS": concurrency,
+                         rate_budget=rate_budget, follow_depth=follow_depth, github_api=github_api,
+                         web_base=web_base, fetch_papers=papers, settings={"CONCURRENT_REQUESTS": concurrency,
                                                             "CRAWL_BATCH_MODELS": batch_size,
                                                             "LOG_LEVEL": _log_level(ctx)})
     try:

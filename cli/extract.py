@@ -27,7 +27,7 @@ def extract(ctx, model_ids, as_json) -> None:
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return
-    click.echo(f"run {result.run_id}: {result.findings} findings for {result.commits} commits "
+    click.echo(f"run {result.run_id}: {result.findings} findings and {result.links} links for {result.commits} commits "
                f"in {result.seconds:.1f}s" + (f", {result.errors} extractor errors" if result.errors else ""))
     for signal, count in sorted(result.by_signal.items()):
         click.echo(f"  {signal:28} {count}")

@@ -54,7 +54,11 @@ def crawl_summary(result) -> str:
         f"{result.models_unchanged} unchanged"
         + (f", {result.models_incomplete} completed" if result.models_incomplete else ""),
         f"files    {result.files_fetched} fetched",
+        f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
+        f"{result.targets_failed} failed, {result.targets_deferred} deferred; "
+        f"{result.base_models_stored} base models stored, {result.linked_files_fetched} files read",
         f"failures {sum(result.failures.values())}: {failures}",
-        f"requests api {result.requests.get('api', 0)}, resolvers {result.requests.get('resolvers', 0)}"
+        f"requests api {result.requests.get('api', 0)}, resolvers {result.requests.get('resolvers', 0)}, "
+        f"github {result.requests.get('github', 0)}"
         + (f" ({result.responses_429} answered 429 and retried)" if result.responses_429 else ""),
     ]) + "\n"

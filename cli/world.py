@@ -18,17 +18,23 @@ def world() -> None:
 @click.option("--log-requests", type=click.Path(dir_okay=False), help="Append one JSON line per request.")
 @click.option("--rate-limit", metavar="N/SECONDS", help="Fixed-window limit per bucket, e.g. 500/300.")
 @click.option("--faults", metavar="SPEC", help="e.g. latency=0.05,error=0.1,reset=0.05,truncate=0.05,seed=1")
+@click.option("--github-rate-limit", metavar="N/SECONDS",
+              help="GitHub's own fixed-window limit (default: --rate-limit's), e.g. 60/3600.")
 @click.option("--page-size", default=1000, show_default=True, help="Listing and tree page size.")
-def serve(world_dir, host, port, log_requests, rate_limit, faults, page_size) -> None:
-    """Serve WORLD_DIR; the first line of output is the base URL. Stop with Ctrl-C."""
+def serve(world_dir, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size) -> None:
+    """Serve WORLD_DIR; the first line of output is the base URL. Stop with Ctrl-C.
+
+    The Hub's API is at the base URL, GitHub's REST API at <base>/api/v3 (crawl with
+    --github-api), and the world's web/ pages at <base>/web/<host>/<path> (crawl with --web-base).
+    """
     try:
         server = make_server(world_dir, host, port, rate_limit=rate_limit, faults=faults,
-                             log_requests=log_requests, page_size=page_size)
+                             log_requests=log_requests, page_size=page_size, github_rate_limit=github_rate_limit)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(server.base_url)
     click.echo(f"serving {world_dir}: {len(server.world.repos['models'])} models, "
-               f"{len(server.world.repos['datasets'])} datasets", err=True)
+               f"{len(server.world.repos['datasets'])} datasets, {len(server.world.github)} GitHub repos", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -14,6 +14,12 @@ HIGHLIGHTS = (
      "GROUP BY ALL ORDER BY models DESC, license"),
     ("Cards that could not be read as metadata:",
      "SELECT model_id, card_status, card_error FROM latest_models WHERE card_status <> 'ok' ORDER BY model_id"),
+    ("Where the models' links lead (datasets, base models, code, papers):",
+     "SELECT kind, status, coalesce(reason, '') AS reason, count(DISTINCT target) AS targets, count(*) AS links "
+     "FROM links GROUP BY ALL ORDER BY kind, status, reason"),
+    ("Code repositories and what they are for:",
+     "SELECT repo, array_to_string(roles, ', ') AS roles, host_licence, array_to_string(licence_ids, ', ') AS licence "
+     "FROM code_repos ORDER BY repo"),
     ("What could not be fetched, and why:",
      "SELECT coalesce(model_id, '-') AS model_id, coalesce(path, '') AS path, reason, status "
      "FROM fetch_failures WHERE run_id IN (?, ?) ORDER BY reason, model_id, path"),
@@ -38,7 +44,8 @@ def run_demo(warehouse: str) -> DemoResult:
     with serving(sample_world_path()) as server:
         # The sample world must not be crawled with a developer's real Hub token attached.
         common = {"warehouse": warehouse, "endpoint": server.base_url, "use_token": False,
-                  "rate_budget": {"api": (500, 1), "resolvers": (3000, 1)}}
+                  "rate_budget": {"api": (500, 1), "resolvers": (3000, 1)},
+                  "github_api": f"{server.base_url}/api/v3", "web_base": f"{server.base_url}/web"}
         result = run_crawl(CrawlConfig(**common))
         by_id = run_crawl(CrawlConfig(model_ids=list(UNLISTED), **common))
         demo = DemoResult(server.base_url, str(Path(warehouse).resolve()), result, by_id)

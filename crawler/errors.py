@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from scrapy.exceptions import IgnoreRequest
 
 
 class CrawlError(Exception):
@@ -52,6 +55,11 @@ def reason_for_exception(exc: BaseException) -> FailureReason:
     """Name a request that got no usable answer (after Scrapy's retries)."""
     name = type(exc).__name__
     text = str(exc)
+    if isinstance(exc, Deferred):
+        return FailureReason("rate_limited", True)
+    if name in ("DNSLookupError", "CannotResolveHostError", "NoRouteError", "ConnectionRefusedError",
+                "DownloadConnectionRefusedError"):
+        return FailureReason("unreachable", True)
     if "DataLoss" in text or name == "_DataLoss":
         return FailureReason("truncated_body", True)
     if "Timeout" in name or "TimedOut" in name:
@@ -61,3 +69,12 @@ def reason_for_exception(exc: BaseException) -> FailureReason:
     if name in ("IgnoreRequest",):
         return FailureReason("ignored", False)
     return FailureReason("connection_error", True)
+
+
+class Deferred(IgnoreRequest):
+    """A request not sent in this crawl because its service's rate limit is spent until later than
+    the crawl waits; the target is recorded as deferred and a later crawl takes it up."""
+
+    def __init__(self, service: str, retry_at: datetime):
+        super().__init__(f"{service} rate limit spent until {retry_at:%Y-%m-%d %H:%M:%S} UTC")
+        self.service, self.retry_at = service, retry_at

@@ -50,8 +50,13 @@ def tree_url(endpoint: str, model_id: str, sha: str) -> str:
             f"{quote(sha, safe='')}?recursive=true&expand=false")
 
 
-def file_url(endpoint: str, model_id: str, sha: str, path: str) -> str:
-    return hf_hub_url(model_id, path, revision=sha, endpoint=endpoint.rstrip("/"))
+def file_url(endpoint: str, repo_id: str, sha: str, path: str, repo_type: str | None = None) -> str:
+    return hf_hub_url(repo_id, path, revision=sha, endpoint=endpoint.rstrip("/"), repo_type=repo_type)
+
+
+def dataset_info_url(endpoint: str, dataset_id: str) -> str:
+    """The dataset's info with its card data and files; a renamed id answers with a redirect."""
+    return f"{endpoint.rstrip('/')}/api/datasets/{quote(dataset_id, safe='/')}"
 
 
 def next_page_url(link_header: str | None) -> str | None:

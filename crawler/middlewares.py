@@ -90,6 +90,8 @@ class RateBudgetMiddleware:
                    margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"))
 
     async def process_request(self, request, spider=None):
+        if request.meta.get("service", "hub") != "hub":
+            return None  # GitHub and web hosts have limits of their own
         bucket = bucket_of(request.url)
         retries = request.meta.get("retry_times", 0)
         if retries:
@@ -108,6 +110,8 @@ class RateBudgetMiddleware:
         return None
 
     def process_response(self, request, response, spider=None):
+        if request.meta.get("service", "hub") != "hub":
+            return response
         bucket = bucket_of(request.url)
         if response.status != 429:
             ratelimit = _header(response.headers, "RateLimit")
@@ -148,6 +152,7 @@ class HubAuthMiddleware:
         return cls(crawler.settings.get("HUB_ENDPOINT"), crawler.settings.getbool("HUB_USE_TOKEN", True))
 
     def process_request(self, request, spider=None):
-        if self.token and urlsplit(request.url).netloc == self.host:
+        hub = request.meta.get("service", "hub") == "hub"  # an emulator serves GitHub on the Hub's host
+        if self.token and hub and urlsplit(request.url).netloc == self.host:
             request.headers.setdefault("Authorization", f"Bearer {self.token}")
         return None

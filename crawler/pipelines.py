@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import time
 
+from crawler.signals import flush_requested, items_decided
 from extractors import ModelRecord, extract_all
+from extractors.links import link_rows
 from warehouse.load import load_staged
 from warehouse.staging import BatchWriter, staging_dir
 
@@ -30,32 +32,50 @@ class StagingPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.get("OPENNESS_WAREHOUSE"), s.get("OPENNESS_RUN_ID"), s.getint("CRAWL_BATCH_MODELS"),
-                   s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"))
+        pipeline = cls(s.get("OPENNESS_WAREHOUSE"), s.get("OPENNESS_RUN_ID"), s.getint("CRAWL_BATCH_MODELS"),
+                       s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"))
+        crawler.signals.connect(pipeline.flush, signal=flush_requested)
+        crawler.signals.connect(pipeline.add_items, signal=items_decided)
+        return pipeline
+
+    # Items of what links lead to: their table, and whether they carry fetched texts.
+    LINKED = {"target": "link_targets", "dataset": "datasets", "code_repo": "code_repos", "paper": "papers"}
 
     def process_item(self, item, spider=None):
         kind = item["kind"]
         if kind == "model":
-            self._add("models", item["model"])
-            for table in ("repo_files", "documents", "fetch_failures"):
-                for row in item[table]:
-                    self._add(table, row)
-            for finding in self._extract(item):
-                self._add("findings", finding.as_row())
-            self.models_buffered += 1
+            self._add_model(item)
         elif kind == "stats":
             self._add("model_stats", item["row"])
         elif kind == "failure":
             self._add("fetch_failures", item["row"])
+        elif kind in self.LINKED:
+            self._add(self.LINKED[kind], item["row"])
+            for row in item.get("documents", ()):
+                self._add("linked_documents", row)
+            self.models_buffered += kind != "target"
         if (self.models_buffered >= self.batch_models
                 or time.monotonic() - self.last_flush >= self.batch_seconds):
             self.flush()
         return item
 
-    def _extract(self, item: dict):
+    def add_items(self, items: list[dict]) -> None:
+        for item in items:
+            self.process_item(item)
+
+    def _add_model(self, item: dict) -> None:
         model = item["model"]
+        self._add("models", model)
+        for table in ("repo_files", "documents", "fetch_failures"):
+            for row in item[table]:
+                self._add(table, row)
         info_url = f"{self.endpoint}/api/models/{model['model_id']}"
-        return extract_all(ModelRecord.from_rows(model, item["repo_files"], item["documents"], info_url))
+        findings = extract_all(ModelRecord.from_rows(model, item["repo_files"], item["documents"], info_url))
+        for finding in findings:
+            self._add("findings", finding.as_row())
+        for row in link_rows(model["model_id"], model["sha"], findings, item.get("depth", 0) + 1, self.endpoint):
+            self._add("model_links", row)
+        self.models_buffered += 1
 
     def _add(self, table: str, row: dict) -> None:
         row["run_id"] = self.run_id

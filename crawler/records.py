@@ -84,6 +84,7 @@ class ModelFetch:
     info: ModelInfo
     payload: dict
     state: str  # new, changed or incomplete (a stored commit whose documents were not all fetched)
+    depth: int = 0  # 0: selected by the crawl; n: reached by following links n deep
     pending: int = 0
     files: dict[str, dict] = field(default_factory=dict)
     documents: list[dict] = field(default_factory=list)
@@ -109,7 +110,7 @@ class ModelFetch:
         files += [row for p, row in self.files.items() if p not in set(paths)]
         return {"kind": "model", "model": model_row(self.info, self.payload, status, error, complete),
                 "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
-                "state": self.state}
+                "state": self.state, "depth": self.depth}
 
 
 def failure_row(model_id, sha, url, path, status, reason, transient, error_code=None, message=None) -> dict:

@@ -40,6 +40,10 @@ class CrawlConfig:
     fetch_file_sizes: bool = True
     rate_budget: dict | None = None  # {bucket: (count, seconds)}; None: by token presence
     use_token: bool = True
+    follow_depth: int = DEFAULTS["FOLLOW_MAX_DEPTH"]  # 0: follow no links
+    github_api: str = DEFAULTS["GITHUB_API"]
+    web_base: str | None = None
+    fetch_papers: bool = DEFAULTS["FOLLOW_PAPERS"]
     settings: dict = field(default_factory=dict)  # further Scrapy/openness settings
 
     def selection(self) -> dict:
@@ -57,6 +61,12 @@ class CrawlResult:
     models_unchanged: int = 0
     models_incomplete: int = 0
     files_fetched: int = 0
+    targets_followed: int = 0      # link targets (datasets, base models, code repos, papers) asked for
+    targets_resolved: int = 0
+    targets_failed: int = 0
+    targets_deferred: int = 0      # rate limited until after the crawl: a later crawl takes them up
+    base_models_stored: int = 0    # ancestors reached through base_model links, new or changed
+    linked_files_fetched: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     requests: dict[str, int] = field(default_factory=dict)
     responses_429: int = 0
@@ -71,14 +81,16 @@ class CrawlResult:
         data["failures_by_reason"] = self.failures
         data["requests_api"] = self.requests.get("api", 0)
         data["requests_resolvers"] = self.requests.get("resolvers", 0)
+        data["requests_github"] = self.requests.get("github", 0)
         return data
 
 
 def run_crawl(config: CrawlConfig) -> CrawlResult:
     """Crawl, stage and load; returns the run's counts. Raises CrawlInterrupted (the crawl stopped
     early; what it loaded is kept) or CrawlError."""
-    if urlsplit(config.endpoint).scheme not in ("http", "https") or not urlsplit(config.endpoint).netloc:
-        raise CrawlError(f"the Hub endpoint must be an http(s) URL, got {config.endpoint!r}")
+    for name, url in (("Hub endpoint", config.endpoint), ("GitHub API", config.github_api), ("web base", config.web_base)):
+        if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+            raise CrawlError(f"the {name} must be an http(s) URL, got {url!r}")
     warehouse = str(Path(config.warehouse).resolve())
     with crawl_lock(warehouse):
         leftover = load_staged(warehouse, staging_dir(warehouse))  # a killed crawl's staged batches
@@ -121,8 +133,12 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
         models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),
         models_incomplete=value("models_incomplete"), files_fetched=value("files_fetched"),
-        requests={b: value(f"requests/{b}") for b in ("api", "resolvers")},
-        responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers")),
+        targets_followed=value("targets_followed"), targets_resolved=value("targets_resolved"),
+        targets_failed=value("targets_failed"), targets_deferred=value("targets_deferred"),
+        linked_files_fetched=value("linked_files_fetched"),
+        base_models_stored=sum(value(f"base_models_{s}") for s in ("new", "changed", "incomplete")),
+        requests={b: value(f"requests/{b}") for b in ("api", "resolvers", "github")},
+        responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers", "github")),
         rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
         peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
         interrupted_runs_found=interrupted)
@@ -136,7 +152,9 @@ def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
             budget = HUB_BUDGETS["free"]
     settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_USE_TOKEN": config.use_token,
                 "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "OPENNESS_WAREHOUSE": warehouse,
-                "OPENNESS_RUN_ID": run_id}
+                "OPENNESS_RUN_ID": run_id, "FOLLOW_MAX_DEPTH": config.follow_depth, "GITHUB_API": config.github_api,
+                "GITHUB_USE_TOKEN": config.use_token, "WEB_BASE": config.web_base,
+                "FOLLOW_PAPERS": config.fetch_papers}
     settings.update(config.settings)
     return settings
 

@@ -46,6 +46,22 @@ SETTINGS = (
     Setting("CONCURRENT_REQUESTS", 16, "Requests in flight at once."),
     Setting("DOWNLOAD_TIMEOUT", 60, "Seconds before a request is abandoned (and retried)."),
     Setting("RETRY_TIMES", 5, "Retries of a request on 5xx, timeouts and broken connections."),
+    Setting("FOLLOW_MAX_DEPTH", 4,
+            "Follow links (datasets, base models, code repos, papers) this many steps from the selected "
+            "models; 0 follows none. Base model chains are followed to their roots within it."),
+    Setting("FOLLOW_RECHECK_DAYS", 7.0, "A link target settled less than this long ago is not asked again."),
+    Setting("FOLLOW_WAVE_SIZE", 2000,
+            "Link targets handed to the downloader at once; the next wave starts when they are settled."),
+    Setting("FOLLOW_PAPERS", True, "Read the abstract pages of cited papers (where robots.txt allows)."),
+    Setting("GITHUB_API", "https://api.github.com",
+            "Base URL of GitHub's REST API (GitHub Enterprise and the emulator: <base>/api/v3)."),
+    Setting("GITHUB_USE_TOKEN", True, "Send GITHUB_TOKEN (or GH_TOKEN) from the environment to the API host."),
+    Setting("GITHUB_MAX_WAIT", 120.0,
+            "Wait out a GitHub rate limit that resets within this many seconds; defer the rest to a later crawl."),
+    Setting("GITHUB_CONCURRENCY", 4, "GitHub requests in flight at once (GitHub asks clients not to hammer it)."),
+    Setting("WEB_BASE", None, "Read web pages (papers) under this base URL, as <base>/<host>/<path>: a world's web/ "
+            "folder served by the emulator. None reads them from their own hosts."),
+    Setting("WEB_DELAY", 1.0, "Seconds between two requests to one web host (robots.txt's Crawl-delay if longer)."),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 
@@ -73,9 +89,12 @@ SCRAPY_BASE = {
     # Items per response are few; 100 parallel item workers per response cost more than they give.
     "CONCURRENT_ITEMS": 8,
     "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+    "USER_AGENT": "openness (Hugging Face model openness audit; Scrapy)",
     "DOWNLOADER_MIDDLEWARES": {
         "crawler.middlewares.HubAuthMiddleware": 350,
+        "crawler.github_middleware.GitHubMiddleware": 355,
         "crawler.middlewares.RateBudgetMiddleware": 560,
+        "crawler.web_middleware.WebPolitenessMiddleware": 565,
     },
     "ITEM_PIPELINES": {"crawler.pipelines.StagingPipeline": 300},
     "EXTENSIONS": {"crawler.progress.Progress": 500},
@@ -88,4 +107,7 @@ def scrapy_settings(overrides: dict) -> dict:
     settings.update(DEFAULTS)
     settings.update({k: v for k, v in overrides.items() if v is not None})
     settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = settings["CONCURRENT_REQUESTS"]
+    # Download slots named by service (the emulator serves every service from one host)
+    settings["DOWNLOAD_SLOTS"] = {"github": {"concurrency": settings["GITHUB_CONCURRENCY"], "delay": 0.0},
+                                  "web": {"concurrency": 1, "delay": 0.0}}
     return settings

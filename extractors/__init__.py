@@ -1,10 +1,10 @@
 """Extractors: pure functions from a stored model record to findings with evidence."""
 from __future__ import annotations
 
-from extractors import code, evaluation, licenses, training_data, weights
+from extractors import code, evaluation, licenses, papers, training_data, weights
 from extractors.base import Document, Evidence, Finding, ModelRecord
 
-EXTRACTORS = (weights, licenses, training_data, code, evaluation)
+EXTRACTORS = (weights, licenses, training_data, code, evaluation, papers)
 
 
 def extract_all(record: ModelRecord) -> list[Finding]:

@@ -238,3 +238,39 @@ def code_roles() -> tuple[Pattern, ...]:
 @functools.cache
 def evaluations() -> tuple[Pattern, ...]:
     return _patterns("evaluations.yml", "id", {"harness", "general", "safety"}, bounded=True)
+
+
+@dataclass(frozen=True)
+class RepoRole:
+    """How a code repository's own files show one role (data/repo_roles.yml)."""
+    role: str
+    paths: re.Pattern | None
+    generic_paths: re.Pattern | None
+    unless: tuple[str, ...]
+    headings: re.Pattern | None
+    packages: re.Pattern | None
+
+
+def _piece_pattern(patterns: list[str] | None) -> re.Pattern | None:
+    """Whole pieces of a path or a name, where '_', '-', '.', '/' and spaces separate pieces."""
+    if not patterns:
+        return None
+    return re.compile(rf"(?<![a-z0-9])(?:{'|'.join(patterns)})(?![a-z0-9])", re.IGNORECASE)
+
+
+@functools.cache
+def repo_roles() -> tuple[RepoRole, ...]:
+    path = Path(str(resources.files("extractors") / "data" / "repo_roles.yml"))
+    roles = []
+    for entry in yaml.safe_load(path.read_text("utf-8")):
+        try:
+            roles.append(RepoRole(entry["role"], _piece_pattern(entry.get("paths")),
+                                  _piece_pattern(entry.get("generic_paths")), tuple(entry.get("unless") or ()),
+                                  _piece_pattern(entry.get("headings")), _piece_pattern(entry.get("packages"))))
+        except (KeyError, TypeError, re.error) as exc:
+            raise KnowledgeError(f"repo_roles.yml: bad entry {entry!r}: {exc}") from exc
+    known = {r.role for r in roles}
+    for role in roles:
+        if not set(role.unless) <= known:
+            raise KnowledgeError(f"repo_roles.yml: {role.role}: unless names unknown roles {set(role.unless) - known}")
+    return tuple(roles)

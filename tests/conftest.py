@@ -54,6 +54,18 @@ def warehouse(tmp_path) -> str:
     return str(tmp_path / "openness.duckdb")
 
 
+def world_endpoints(server) -> dict:
+    """CrawlConfig options that point every service (Hub, GitHub, web pages) at an emulator."""
+    return {"endpoint": server.base_url, "github_api": f"{server.base_url}/api/v3",
+            "web_base": f"{server.base_url}/web"}
+
+
+def world_flags(server) -> list[str]:
+    """The same for `openness crawl`."""
+    return ["--hub-endpoint", server.base_url, "--github-api", f"{server.base_url}/api/v3",
+            "--web-base", f"{server.base_url}/web"]
+
+
 def request_log(server) -> list[dict]:
     with open(server.log_path, encoding="utf-8") as handle:
         return [json.loads(line) for line in handle]

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from conftest import world_flags
 
 
 @pytest.fixture
@@ -28,23 +29,25 @@ def test_help_lists_every_command(run):
 
 def test_crawl_prints_a_summary_then_query_reads_it(run, sample_world, emulator):
     server = emulator(sample_world)
-    result = run("crawl", "--hub-endpoint", server.base_url, "--author", "aurora-labs", "--author", "kestrel-ml")
+    result = run("crawl", *world_flags(server), "--author", "aurora-labs", "--author", "kestrel-ml")
     assert result.exit_code == 0, result.output
     assert "models   6 seen: 6 new, 0 changed, 0 unchanged" in result.output
-    assert "requests api" in result.output
+    assert "requests api" in result.output and "1 base models stored" in result.output
     table = run("query", "SELECT model_id, gated FROM models ORDER BY model_id")
-    assert "aurora-labs/aurora-7b " in table.output and "(6 rows)" in table.output
+    # the six selected, and the base model kestrel-ml/polyglot-1b-GPTQ names (followed, not listed)
+    assert "aurora-labs/aurora-7b " in table.output and "openfield/polyglot-1b " in table.output
+    assert "(7 rows)" in table.output
     as_json = json.loads(run("query", "--json", "SELECT model_id FROM models ORDER BY 1").output)
     assert as_json[0] == {"model_id": "aurora-labs/aurora-7b"}
     rows = list(csv.reader(io.StringIO(run("query", "--csv", "SELECT model_id, likes FROM models ORDER BY 1").output)))
-    assert rows[0] == ["model_id", "likes"] and len(rows) == 7
-    again = run("crawl", "--hub-endpoint", server.base_url, "--author", "aurora-labs", "--json")
+    assert rows[0] == ["model_id", "likes"] and len(rows) == 8
+    again = run("crawl", *world_flags(server), "--author", "aurora-labs", "--json")
     assert json.loads(again.output)["models_unchanged"] == 2
 
 
 def test_crawl_by_model_id_and_errors_become_messages(run, sample_world, emulator):
     server = emulator(sample_world)
-    result = run("crawl", "--hub-endpoint", server.base_url, "--model", "basalt/taken-down")
+    result = run("crawl", *world_flags(server), "--model", "basalt/taken-down")
     assert result.exit_code == 0 and "disabled 1" in result.output
     bad = run("crawl", "--rate-budget", "everything=1/1")
     assert bad.exit_code == 2 and "api=N/SECONDS" in bad.output
@@ -61,7 +64,7 @@ def test_query_errors_are_clean(run):
 
 def test_query_refuses_to_write(run, sample_world, emulator):
     server = emulator(sample_world)
-    run("crawl", "--hub-endpoint", server.base_url, "--limit", "2")
+    run("crawl", *world_flags(server), "--limit", "2")
     result = run("query", "DROP TABLE models")
     assert result.exit_code == 1 and "read-only" in result.output
     assert "(2 rows)" in run("query", "SELECT * FROM models").output
@@ -69,7 +72,7 @@ def test_query_refuses_to_write(run, sample_world, emulator):
 
 def test_export_writes_a_snapshot(run, sample_world, emulator, tmp_path):
     server = emulator(sample_world)
-    run("crawl", "--hub-endpoint", server.base_url, "--limit", "3", "--sort", "downloads")
+    run("crawl", *world_flags(server), "--limit", "3", "--sort", "downloads")
     result = run("export", "--out", str(tmp_path / "snap"))
     assert result.exit_code == 0 and "manifest:" in result.output
     assert json.loads((tmp_path / "snap" / "manifest.json").read_text())["files"]["models.parquet"]["rows"] == 3

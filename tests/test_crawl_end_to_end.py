@@ -6,7 +6,7 @@ import json
 import duckdb
 import pytest
 
-from conftest import request_log, scalar, warehouse_content
+from conftest import request_log, scalar, warehouse_content, world_endpoints
 from crawler.runner import CrawlConfig, run_crawl
 
 FAST = {"RETRY_BACKOFF_BASE": 0.01}
@@ -14,8 +14,8 @@ FAST = {"RETRY_BACKOFF_BASE": 0.01}
 
 def crawl(warehouse, server, **options):
     settings = {**FAST, **options.pop("settings", {})}
-    return run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False,
-                                 settings=settings, **options))
+    return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings=settings,
+                                 **{**world_endpoints(server), **options}))
 
 
 def test_real_sample_loads_every_model_with_siblings_card_and_documents(real_sample, emulator, warehouse):

@@ -1,6 +1,7 @@
 """Rate limits, injected faults and a crawl killed half way: nothing is lost, nothing is doubled."""
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -10,14 +11,14 @@ import time
 import duckdb
 import pytest
 
-from conftest import request_log, scalar, warehouse_content
+from conftest import request_log, scalar, warehouse_content, world_endpoints, world_flags
 from crawler.runner import CrawlConfig, run_crawl
 
 
 def crawl(warehouse, server, **options):
     settings = {"RETRY_BACKOFF_BASE": 0.01, **options.pop("settings", {})}
-    return run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False,
-                                 settings=settings, **options))
+    return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings=settings,
+                                 **{**world_endpoints(server), **options}))
 
 
 def baseline(sample_world, emulator, tmp_path):
@@ -55,7 +56,9 @@ def test_429s_are_waited_out_and_nothing_is_missing(sample_world, emulator, ware
 def test_rate_limit_headers_pause_the_bucket(sample_world, emulator, warehouse):
     server = emulator(sample_world, rate_limit="5/2")
     started = time.monotonic()
-    result = crawl(warehouse, server, limit=8, rate_budget={"api": (1000, 1), "resolvers": (1000, 1)})
+    # links are not followed here: the test counts how the Hub's buckets pause, nothing else
+    result = crawl(warehouse, server, limit=8, rate_budget={"api": (1000, 1), "resolvers": (1000, 1)},
+                   follow_depth=0)
     assert result.models_seen == 7 and "rate_limited" not in result.failures
     log = request_log(server)
     # after a 429 the crawler waits for the window's reset (t) rather than hammering the server
@@ -93,7 +96,7 @@ def test_faults_are_retried_or_recorded(sample_world, emulator, warehouse, tmp_p
 def test_sigkill_then_rerun_equals_an_uninterrupted_crawl(sample_world, emulator, warehouse, tmp_path):
     expected = baseline(sample_world, emulator, tmp_path)
     slow = emulator(sample_world, faults="latency=0.15")
-    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", "--hub-endpoint", slow.base_url,
+    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", *world_flags(slow),
                "--concurrency", "2", "--batch-size", "3"]
     env = {**os.environ, "HF_TOKEN": ""}
     process = subprocess.Popen(command, env=env, start_new_session=True,
@@ -108,7 +111,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_crawl(sample_world, emulator
     assert 0 < partial < 30
     assert scalar(warehouse, "SELECT status FROM crawl_runs") == "running"
     fast = emulator(sample_world)
-    result = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=fast.base_url, use_token=False))
+    result = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, **world_endpoints(fast)))
     assert result.models_unchanged >= partial - 1
     assert warehouse_content(warehouse) == expected
     statuses = sorted(r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
@@ -121,7 +124,7 @@ def test_an_interrupted_crawl_stops_gracefully_and_is_completed_next_time(sample
                                                                           tmp_path, how):
     expected = baseline(sample_world, emulator, tmp_path)
     slow = emulator(sample_world, faults="latency=0.15")
-    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", "--hub-endpoint", slow.base_url,
+    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", *world_flags(slow),
                "--concurrency", "2", "--batch-size", "3"]
     process = subprocess.Popen(command, env={**os.environ, "HF_TOKEN": ""}, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -137,7 +140,7 @@ def test_an_interrupted_crawl_stops_gracefully_and_is_completed_next_time(sample
     assert "stopped early" in stderr and "Traceback" not in stderr
     assert scalar(warehouse, "SELECT status FROM crawl_runs") == "interrupted"
     assert scalar(warehouse, "SELECT count(*) FROM models") > 0
-    run_crawl(CrawlConfig(warehouse=warehouse, endpoint=emulator(sample_world).base_url, use_token=False))
+    run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, **world_endpoints(emulator(sample_world))))
     assert warehouse_content(warehouse) == expected
 
 
@@ -180,19 +183,28 @@ def test_timeouts_are_retried_then_recorded(sample_world, emulator, warehouse):
 
 def test_token_is_sent_to_the_hub_and_stored_nowhere(sample_world, emulator, warehouse, monkeypatch, tmp_path):
     secret = "hf_NotARealTokenButSecret123"
+    github_secret = "ghp_AlsoNotARealTokenButSecret456"
     monkeypatch.setenv("HF_TOKEN", secret)
+    monkeypatch.setenv("GITHUB_TOKEN", github_secret)
     server = emulator(sample_world)
-    result = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, limit=3, sort="downloads",
-                                   use_token=True))
-    assert all(r["auth"] for r in request_log(server))
-    assert result.models_seen == 3
+    result = run_crawl(CrawlConfig(warehouse=warehouse, limit=3, sort="downloads", use_token=True,
+                                   **world_endpoints(server)))
+    fingerprint = {bucket: hashlib.sha256(f"Bearer {token}".encode()).hexdigest()[:8]
+                   for bucket, token in (("api", secret), ("resolvers", secret), ("github", github_secret))}
+    log = request_log(server)
+    assert {r["bucket"] for r in log} == {"api", "resolvers", "github", "web"}
+    for record in log:  # each token to its own service only; web pages get none
+        assert record["auth"] == fingerprint.get(record["bucket"], False), record
+    assert result.targets_resolved >= 3
     export = tmp_path / "dump"
     con = duckdb.connect(warehouse, read_only=True)
     con.execute(f"EXPORT DATABASE '{export}' (FORMAT csv)")
     con.close()
     for path in list(export.iterdir()) + list(tmp_path.rglob("*.jsonl")):
         assert secret not in path.read_text(errors="replace"), path
+        assert github_secret not in path.read_text(errors="replace"), path
     assert secret.encode() not in open(warehouse, "rb").read()
+    assert github_secret.encode() not in open(warehouse, "rb").read()
 
 
 def _seed_faulting_first_listing(spec: str) -> int:

@@ -6,6 +6,7 @@ import json
 import duckdb
 import pytest
 
+from conftest import world_endpoints
 from crawler.demo import UNLISTED
 from crawler.runner import CrawlConfig, run_crawl
 from crawler.world import sample_world_path, serving
@@ -15,7 +16,7 @@ from crawler.world import sample_world_path, serving
 def crawled(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("sample") / "openness.duckdb")
     with serving(sample_world_path()) as server:
-        options = {"warehouse": path, "endpoint": server.base_url, "use_token": False,
+        options = {"warehouse": path, "use_token": False, **world_endpoints(server),
                    "settings": {"CRAWL_MAX_DOCUMENT_BYTES": 1_000_000}}
         listing = run_crawl(CrawlConfig(**options))
         by_id = run_crawl(CrawlConfig(model_ids=list(UNLISTED), **options))

@@ -11,6 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import world_endpoints
 from crawler.runner import CrawlConfig, run_crawl
 from warehouse.db import SCHEMA_VERSION, TABLES, connect
 from warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
@@ -110,7 +111,7 @@ def test_one_crawl_at_a_time(warehouse):
 
 def test_export_writes_every_table_with_a_checkable_manifest(sample_world, emulator, warehouse, tmp_path):
     server = emulator(sample_world)
-    run = run_crawl(CrawlConfig(warehouse=warehouse, endpoint=server.base_url, use_token=False, limit=6))
+    run = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, limit=6, **world_endpoints(server)))
     result = export_snapshot(warehouse, tmp_path / "snap")
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["run_ids"] == [run.run_id]

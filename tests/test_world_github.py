@@ -89,3 +89,31 @@ def test_hub_and_github_buckets_are_counted_apart(real_sample, emulator):
     server = emulator(real_sample, rate_limit="2/60")
     assert [get(server, "/api/v3/repos/allenai/OLMo")[0] for _ in range(2)] == [200, 200]
     assert get(server, "/api/models/allenai/OLMo-7B")[0] == 200
+
+
+def test_github_has_a_budget_of_its_own(real_sample, emulator):
+    server = emulator(real_sample, rate_limit="100/60", github_rate_limit="2/3600")
+    assert [get(server, "/api/v3/repos/allenai/OLMo")[0] for _ in range(3)] == [200, 200, 403]
+    status, headers, _ = get(server, "/api/models/allenai/OLMo-7B")
+    assert status == 200 and "x-ratelimit-remaining" not in headers
+    assert get(server, "/api/v3/rate_limit")[2]["rate"]["limit"] == 2
+
+
+def raw_get(server, path: str):
+    parts = urlsplit(server.base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, response.getheader("Content-Type"), body
+
+
+def test_web_folder_is_served_for_other_hosts(sample_world, emulator):
+    server = emulator(sample_world)
+    status, content_type, body = raw_get(server, "/web/arxiv.org/abs/2501.01234")
+    assert status == 200 and content_type.startswith("text/html") and b"Aurora" in body
+    assert raw_get(server, "/web/arxiv.org/abs/0000.00000")[0] == 404
+    assert raw_get(server, "/web/arxiv.org/robots.txt")[0] == 404  # no robots.txt: everything allowed
+    assert raw_get(server, "/web/arxiv.org/../../models/aurora-labs/aurora-7b/info.json")[0] == 404
+    assert {r["bucket"] for r in request_log(server)} == {"web"}

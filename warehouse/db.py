@@ -11,8 +11,9 @@ import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
-SCHEMA_VERSION = 2  # 2: findings
-TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings")
+SCHEMA_VERSION = 3  # 2: findings; 3: links, datasets, code_repos, papers
+TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
+          "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers")
 # A crawl holds the write lock only while it loads a batch; readers and the next batch wait
 # this long for it before giving up.
 LOCK_WAIT_SECONDS = 30.0

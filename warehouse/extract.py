@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from extractors import ModelRecord, extract_all
+from extractors.links import link_rows
 from warehouse.db import connect
 from warehouse.runs import new_run_id
 from warehouse.staging import arrow_schema
@@ -22,6 +23,7 @@ class ExtractResult:
     findings: int = 0
     by_signal: dict[str, int] = field(default_factory=dict)
     errors: int = 0
+    links: int = 0
     seconds: float = 0.0
 
 
@@ -38,15 +40,16 @@ def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_siz
     for start in range(0, len(commits), batch_size):
         chunk = commits[start:start + batch_size]
         with connect(warehouse_path) as con:
-            rows = []
-            for record in _records(con, chunk):
-                for finding in extract_all(record):
-                    row = finding.as_row()
-                    row["run_id"] = result.run_id
-                    rows.append(row)
-            _replace(con, chunk, rows)
+            rows, links = [], []
+            for record, endpoint, depth in _records(con, chunk):
+                findings = extract_all(record)
+                rows += [{**finding.as_row(), "run_id": result.run_id} for finding in findings]
+                links += [{**link, "run_id": result.run_id}
+                          for link in link_rows(record.model_id, record.sha, findings, depth, endpoint)]
+            _replace(con, chunk, rows, links)
         result.commits += len(chunk)
         result.findings += len(rows)
+        result.links += len(links)
         for row in rows:
             result.by_signal[row["signal"]] = result.by_signal.get(row["signal"], 0) + 1
     result.errors = result.by_signal.get("extractor.error", 0)
@@ -54,7 +57,8 @@ def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_siz
     return result
 
 
-def _records(con, chunk: list[tuple[str, str]]) -> list[ModelRecord]:
+def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, str, int]]:
+    """(record, the endpoint it was crawled from, the depth of its links) per commit."""
     con.register("wanted", pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]}))
     try:
         models = _dicts(con, "SELECT m.*, r.endpoint FROM models m JOIN wanted USING (model_id, sha) "
@@ -63,6 +67,10 @@ def _records(con, chunk: list[tuple[str, str]]) -> list[ModelRecord]:
                               "JOIN wanted USING (model_id, sha)")
         docs = _grouped(con, "SELECT d.model_id, d.sha, d.path, d.url, d.text FROM documents d "
                              "JOIN wanted USING (model_id, sha)")
+        # links keep the depth the crawl gave them (1 for a selected model's links)
+        depths = {(m, s): d for m, s, d in con.execute(
+            "SELECT l.model_id, l.sha, min(l.depth) FROM model_links l JOIN wanted USING (model_id, sha) "
+            "GROUP BY ALL").fetchall()}
     finally:
         con.unregister("wanted")
     records = []
@@ -70,7 +78,8 @@ def _records(con, chunk: list[tuple[str, str]]) -> list[ModelRecord]:
         key = (model["model_id"], model["sha"])
         endpoint = (model.get("endpoint") or "").rstrip("/")
         info_url = f"{endpoint}/api/models/{model['model_id']}" if endpoint else None
-        records.append(ModelRecord.from_rows(model, files.get(key, []), docs.get(key, []), info_url))
+        record = ModelRecord.from_rows(model, files.get(key, []), docs.get(key, []), info_url)
+        records.append((record, endpoint, depths.get(key, 1)))
     return records
 
 
@@ -87,18 +96,21 @@ def _grouped(con, sql: str) -> dict[tuple[str, str], list[dict]]:
     return grouped
 
 
-def _replace(con, chunk: list[tuple[str, str]], rows: list[dict]) -> None:
-    table = pa.Table.from_pylist(rows, schema=arrow_schema("findings"))
-    con.register("new_findings", table)
+def _replace(con, chunk: list[tuple[str, str]], rows: list[dict], links: list[dict]) -> None:
+    con.register("new_findings", pa.Table.from_pylist(rows, schema=arrow_schema("findings")))
+    con.register("new_links", pa.Table.from_pylist(links, schema=arrow_schema("model_links")))
     con.register("done", pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]}))
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM findings WHERE (model_id, sha) IN (SELECT model_id, sha FROM done)")
         con.execute("INSERT INTO findings BY NAME SELECT * FROM new_findings")
+        con.execute("DELETE FROM model_links WHERE (model_id, sha) IN (SELECT model_id, sha FROM done)")
+        con.execute("INSERT INTO model_links BY NAME SELECT * FROM new_links")
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     finally:
         con.unregister("new_findings")
+        con.unregister("new_links")
         con.unregister("done")

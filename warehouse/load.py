@@ -20,10 +20,34 @@ _INSERT = {
     "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?)",
     "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?)",
     "findings": "INSERT OR REPLACE INTO findings BY NAME SELECT * FROM read_parquet(?)",
+    "model_links": "INSERT OR REPLACE INTO model_links BY NAME SELECT * FROM read_parquet(?) "
+                   "QUALIFY row_number() OVER (PARTITION BY model_id, sha, kind, target ORDER BY depth) = 1",
+    # A target's newest outcome wins, except that a deferral or a passing failure never hides an
+    # outcome that was settled: the target stays resolved and is tried again later.
+    "link_targets": "INSERT INTO link_targets BY NAME SELECT * FROM read_parquet(?) "
+                    "QUALIFY row_number() OVER (PARTITION BY kind, target ORDER BY checked_at DESC) = 1 "
+                    "ON CONFLICT (kind, target) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
+                    "transient = EXCLUDED.transient, http_status = EXCLUDED.http_status, "
+                    "resolved_id = coalesce(EXCLUDED.resolved_id, link_targets.resolved_id), message = EXCLUDED.message, "
+                    "retry_after = EXCLUDED.retry_after, depth = least(EXCLUDED.depth, link_targets.depth), "
+                    "attempts = link_targets.attempts + 1, checked_at = EXCLUDED.checked_at, run_id = EXCLUDED.run_id "
+                    "WHERE NOT (link_targets.status = 'resolved' AND NOT link_targets.transient "
+                    "AND (EXCLUDED.status = 'deferred' OR (EXCLUDED.status = 'failed' AND EXCLUDED.transient)))",
+    "datasets": "INSERT OR REPLACE INTO datasets BY NAME SELECT * FROM read_parquet(?) "
+                "QUALIFY row_number() OVER (PARTITION BY dataset_id, sha ORDER BY complete DESC) = 1",
+    "code_repos": "INSERT OR REPLACE INTO code_repos BY NAME SELECT * FROM read_parquet(?) "
+                  "QUALIFY row_number() OVER (PARTITION BY repo, tree_sha ORDER BY complete DESC) = 1",
+    "linked_documents": "INSERT OR IGNORE INTO linked_documents BY NAME SELECT * FROM read_parquet(?)",
+    "papers": "INSERT INTO papers BY NAME SELECT * FROM read_parquet(?) "
+              "QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY fetched DESC) = 1 "
+              "ON CONFLICT (paper_id) DO UPDATE SET url = EXCLUDED.url, title = EXCLUDED.title, "
+              "abstract = EXCLUDED.abstract, fetched = EXCLUDED.fetched, note = EXCLUDED.note, run_id = EXCLUDED.run_id "
+              "WHERE EXCLUDED.fetched OR NOT papers.fetched",
 }
-# A commit's findings are the output of one extraction: re-staging a commit replaces all of them.
-_CLEAR_FINDINGS = ("DELETE FROM findings WHERE (model_id, sha) IN "
-                   "(SELECT DISTINCT model_id, sha FROM read_parquet(?))")
+# A commit's findings (and the links they make) are the output of one extraction: re-staging a
+# commit replaces all of them.
+_CLEAR = {table: f"DELETE FROM {table} WHERE (model_id, sha) IN (SELECT DISTINCT model_id, sha FROM read_parquet(?))"
+          for table in ("findings", "model_links")}
 
 
 def load_batch(con, batch: Path) -> int:
@@ -40,7 +64,8 @@ def load_batch(con, batch: Path) -> int:
             if path.exists():
                 rows += con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
                 if table == "findings":
-                    con.execute(_CLEAR_FINDINGS, [str(path)])
+                    for clear in _CLEAR.values():
+                        con.execute(clear, [str(path)])
                 con.execute(_INSERT[table], [str(path)])
         con.execute("INSERT INTO loaded_batches VALUES (?, ?, ?, ?)", [batch_id, run_id, rows, utcnow()])
         con.execute("COMMIT")

@@ -137,3 +137,124 @@ CREATE TABLE IF NOT EXISTS findings (
     run_id             VARCHAR NOT NULL,
     PRIMARY KEY (model_id, sha, finding_id)
 );
+
+-- Following the evidence (schema version 3): what models link to, and what those targets are.
+
+-- One row per link a model commit's findings make: to a Hub dataset, a base model, a code
+-- repository or a paper. Replaced with the commit's findings. depth: 1 for links of the models a
+-- crawl selected, n+1 for links of a target reached at depth n.
+CREATE TABLE IF NOT EXISTS model_links (
+    model_id     VARCHAR NOT NULL,
+    sha          VARCHAR NOT NULL,
+    kind         VARCHAR NOT NULL,   -- dataset, base_model, code, paper
+    target       VARCHAR NOT NULL,   -- dataset or model id as written, github.com/owner/repo, arxiv:ID
+    url          VARCHAR,            -- where the target is read
+    context      VARCHAR,            -- the snippet that makes the link
+    path         VARCHAR,
+    line_start   INTEGER,
+    signal       VARCHAR NOT NULL,   -- the finding the link comes from
+    depth        INTEGER NOT NULL,
+    run_id       VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha, kind, target)
+);
+
+-- The latest outcome of following each target, shared by every model that links to it.
+-- status: resolved, failed (reason says why: not_found, private, gated, unsupported_host,
+-- unreachable, ...) or deferred (rate limited: retry_after says when a later crawl may try).
+CREATE TABLE IF NOT EXISTS link_targets (
+    kind         VARCHAR NOT NULL,
+    target       VARCHAR NOT NULL,
+    status       VARCHAR NOT NULL,
+    reason       VARCHAR,
+    transient    BOOLEAN NOT NULL,   -- failed for now (5xx, timeout): a later crawl tries again
+    http_status  INTEGER,
+    resolved_id  VARCHAR,            -- the canonical id after redirects (the_pile -> EleutherAI/pile)
+    message      VARCHAR,
+    retry_after  TIMESTAMP,
+    depth        INTEGER,
+    attempts     INTEGER NOT NULL,
+    checked_at   TIMESTAMP NOT NULL,
+    run_id       VARCHAR NOT NULL,
+    PRIMARY KEY (kind, target)
+);
+
+-- Links with their outcome: pending until a crawl has followed the target.
+CREATE OR REPLACE VIEW links AS
+SELECT l.model_id, l.sha, l.kind, l.target, l.url, l.context, l.path, l.line_start, l.signal, l.depth,
+       coalesce(t.status, 'pending') AS status, t.reason, t.http_status, t.resolved_id, t.message,
+       t.retry_after, t.checked_at, l.run_id
+FROM model_links l LEFT JOIN link_targets t USING (kind, target);
+
+-- Hub dataset repos that models link to, one row per dataset commit.
+CREATE TABLE IF NOT EXISTS datasets (
+    dataset_id        VARCHAR NOT NULL,
+    sha               VARCHAR NOT NULL,
+    author            VARCHAR,
+    last_modified     TIMESTAMP,
+    gated             VARCHAR,
+    private           BOOLEAN,
+    disabled          BOOLEAN,
+    tags              VARCHAR[],
+    license           VARCHAR,          -- the card's licence tag, as written
+    licence_ids       VARCHAR[],        -- knowledge-base ids from the tag and the licence files' texts
+    licence_findings  JSON,             -- the licence extractor's findings over the dataset, with evidence
+    card_data         JSON,
+    card_status       VARCHAR,
+    info              JSON,
+    complete          BOOLEAN NOT NULL,
+    run_id            VARCHAR NOT NULL,
+    PRIMARY KEY (dataset_id, sha)
+);
+
+-- Code repositories (GitHub) that models link to, one row per repo and tree.
+CREATE TABLE IF NOT EXISTS code_repos (
+    repo              VARCHAR NOT NULL,  -- github.com/owner/repo, lower case
+    tree_sha          VARCHAR NOT NULL,
+    full_name         VARCHAR,
+    html_url          VARCHAR,
+    default_branch    VARCHAR,
+    pushed_at         TIMESTAMP,
+    archived          BOOLEAN,
+    fork              BOOLEAN,
+    description       VARCHAR,
+    topics            VARCHAR[],
+    host_licence      VARCHAR,           -- the licence GitHub detected (SPDX id), as GitHub states it
+    licence_ids       VARCHAR[],         -- knowledge-base ids of the licence files' texts
+    licence_findings  JSON,
+    roles             VARCHAR[],         -- pretraining, finetuning, alignment, evaluation, safety_evaluation, inference
+    role_evidence     JSON,              -- [{role, path, line_start, snippet, source}]
+    file_count        INTEGER,
+    tree_truncated    BOOLEAN,
+    info              JSON,
+    complete          BOOLEAN NOT NULL,
+    run_id            VARCHAR NOT NULL,
+    PRIMARY KEY (repo, tree_sha)
+);
+
+-- Texts read from link targets: dataset cards and licences, code READMEs and licences, paper pages.
+CREATE TABLE IF NOT EXISTS linked_documents (
+    kind         VARCHAR NOT NULL,
+    target       VARCHAR NOT NULL,   -- the resolved id
+    ref          VARCHAR NOT NULL,   -- commit or tree sha; '' for web pages
+    path         VARCHAR NOT NULL,
+    url          VARCHAR NOT NULL,
+    sha256       VARCHAR NOT NULL,
+    size_bytes   BIGINT NOT NULL,
+    encoding     VARCHAR,
+    truncated    BOOLEAN NOT NULL,
+    text         VARCHAR,
+    fetched_at   TIMESTAMP NOT NULL,
+    run_id       VARCHAR NOT NULL,
+    PRIMARY KEY (kind, target, ref, path)
+);
+
+-- Papers that models cite (arXiv), with what their abstract page says when robots.txt allows reading it.
+CREATE TABLE IF NOT EXISTS papers (
+    paper_id     VARCHAR PRIMARY KEY, -- arxiv:2304.01373
+    url          VARCHAR NOT NULL,
+    title        VARCHAR,
+    abstract     VARCHAR,
+    fetched      BOOLEAN NOT NULL,    -- false: recorded only (robots.txt, or fetching papers is off)
+    note         VARCHAR,
+    run_id       VARCHAR NOT NULL
+);

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 
 from crawler import hub
 from crawler.errors import reason_for_exception, reason_for_status
+from crawler.linked import target_row
 from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
+from crawler.signals import flush_requested, items_decided
+from crawler.spiders.follow import LinkFollowing
+from warehouse.links import Target
 from warehouse.runs import known_commits
 
 # Above this a document is not downloaded at all; below it, it is stored up to the setting's cap.
@@ -38,7 +44,30 @@ class ModelsSpider(scrapy.Spider):
         spider.endpoint = s.get("HUB_ENDPOINT").rstrip("/")
         spider.fetch_sizes = s.getbool("CRAWL_FETCH_FILE_SIZES")
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
+        spider.run_id = s.get("OPENNESS_RUN_ID")
+        spider.following = LinkFollowing(spider, spider.follow_model)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
+
+    # -- following links, once the selected models are stored ------------------------------
+
+    def on_idle(self):
+        if not self.following.enabled:
+            return
+        self.crawler.signals.send_catch_log(signal=flush_requested)
+        requests, items = self.following.next_wave()
+        if items:
+            self.crawler.signals.send_catch_log(signal=items_decided, items=items)
+        if not requests:
+            return
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    def follow_model(self, target: Target) -> scrapy.Request:
+        return scrapy.Request(hub.model_info_url(self.endpoint, target.target), callback=self.parse_info,
+                              errback=self.listing_failed, dont_filter=True,
+                              meta={"requested_id": target.target, "target": target, "depth": target.depth})
 
     # -- listing ---------------------------------------------------------------------------
 
@@ -89,21 +118,39 @@ class ModelsSpider(scrapy.Spider):
 
     def parse_info(self, response):
         payload, failure = self._json_or_failure(response, model_id=response.meta["requested_id"])
+        target = response.meta.get("target")
+        if failure and target:  # a base model that cannot be read: its link target says why
+            yield self._target_item(target, "failed", reason=failure["reason"], transient=failure["transient"],
+                                    http_status=failure["status"], message=failure["message"])
+            return
         if failure:
             yield {"kind": "failure", "row": failure}
             return
         requested = response.meta["requested_id"]
-        if isinstance(payload, dict) and payload.get("id") and payload["id"] != requested:
+        renamed = isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"] != requested
+        if renamed:
             yield self._failure_item(response.meta.get("redirect_urls", [response.url])[0], 307, "renamed",
                                      False, f"{requested} is now {payload['id']}", model_id=requested)
-        yield from self._handle_models([payload], response.url)
+        if target:
+            yield self._target_item(target, "resolved", reason="renamed" if renamed else None, http_status=200,
+                                    resolved_id=payload.get("id") if isinstance(payload, dict) else None)
+        yield from self._handle_models([payload], response.url, response.meta.get("depth", 0))
 
     def listing_failed(self, failure):
         reason = reason_for_exception(failure.value)
         model_id = failure.request.meta.get("requested_id")
+        target = failure.request.meta.get("target")
+        if target:
+            yield self._target_item(target, "failed", reason=reason.reason, transient=reason.transient,
+                                    message=_describe(failure.value))
+            return
         self.crawler.stats.inc_value("openness/listing_failures")
         yield self._failure_item(failure.request.url, None, reason.reason, reason.transient,
                                  _describe(failure.value), model_id=model_id)
+
+    def _target_item(self, target: Target, status: str, **details) -> dict:
+        self.crawler.stats.inc_value(f"openness/targets_{status}")
+        return {"kind": "target", "row": target_row(target.kind, target.target, status, target.depth, **details)}
 
     def _json_or_failure(self, response, model_id=None):
         if response.status != 200:
@@ -118,10 +165,11 @@ class ModelsSpider(scrapy.Spider):
             return None, failure_row(model_id, None, response.url, None, response.status, "bad_payload",
                                      True, None, f"not JSON ({exc}); body starts {snippet!r}")
 
-    def _handle_models(self, payloads: list, url: str):
+    def _handle_models(self, payloads: list, url: str, depth: int = 0):
         ids = [p["id"] for p in payloads if isinstance(p, dict) and isinstance(p.get("id"), str)]
         known = known_commits(self.warehouse, ids)
         stats = self.crawler.stats
+        counter = "openness/models" if depth == 0 else "openness/base_models"  # selected, or reached by links
         for payload in payloads:
             try:
                 info = hub.parse_model(payload)
@@ -131,15 +179,15 @@ class ModelsSpider(scrapy.Spider):
                 model_id = payload.get("id") if isinstance(payload, dict) else None
                 yield self._failure_item(url, 200, "bad_payload", False, _describe(exc), model_id=model_id)
                 continue
-            stats.inc_value("openness/models_seen")
+            stats.inc_value(f"{counter}_seen")
             yield {"kind": "stats", "row": stats_row(payload)}
             prior = known.get(info.id, {})
             if prior.get(info.sha) is True and not self.selection.get("full"):
-                stats.inc_value("openness/models_unchanged")
+                stats.inc_value(f"{counter}_unchanged")
                 continue
             state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
-            stats.inc_value(f"openness/models_{state}")
-            yield from self._fetch_model(ModelFetch(info, payload, state))
+            stats.inc_value(f"{counter}_{state}")
+            yield from self._fetch_model(ModelFetch(info, payload, state, depth=depth))
 
     # -- one model's files -----------------------------------------------------------------
 

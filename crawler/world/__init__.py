@@ -18,10 +18,11 @@ def sample_world_path() -> Path:
 
 def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limit: str | None = None,
                 faults: str | None = None, log_requests: str | None = None,
-                page_size: int = 1000) -> EmulatorServer:
+                page_size: int = 1000, github_rate_limit: str | None = None) -> EmulatorServer:
     return EmulatorServer(World(world_path), host, port,
                           rate_limit=parse_rate_limit(rate_limit) if rate_limit else None,
-                          faults=FaultSpec.parse(faults), log_path=log_requests, page_size=page_size)
+                          faults=FaultSpec.parse(faults), log_path=log_requests, page_size=page_size,
+                          github_rate_limit=parse_rate_limit(github_rate_limit) if github_rate_limit else None)
 
 
 @contextmanager

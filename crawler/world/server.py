@@ -5,6 +5,7 @@ returns an `Answer`. Rate limiting, faults and the request log wrap every answer
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import socket
 import struct
@@ -22,6 +23,8 @@ from crawler.world.store import World
 def bucket_of(path: str) -> str:
     if path.startswith("/api/v3/"):
         return "github"
+    if path.startswith("/web/") and "/resolve/" not in path:
+        return "web"
     if path.startswith("/api/"):
         return "api"
     if "/resolve/" in path:
@@ -40,11 +43,14 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, *,
                  rate_limit: tuple[int, float] | None = None, faults: FaultSpec | None = None,
-                 log_path: str | None = None, page_size: int = 1000):
+                 log_path: str | None = None, page_size: int = 1000,
+                 github_rate_limit: tuple[int, float] | None = None):
         super().__init__((host, port), EmulatorHandler)
         self.world = world
         self.page_size = page_size
         self.limiter = FixedWindowLimiter(*rate_limit) if rate_limit else None
+        # GitHub's budget is its own (60 or 5,000 an hour), apart from the Hub's
+        self.github_limiter = FixedWindowLimiter(*github_rate_limit) if github_rate_limit else self.limiter
         self.faults = FaultPlan(faults or FaultSpec())
         self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self._log_lock = threading.Lock()
@@ -66,6 +72,25 @@ class EmulatorServer(ThreadingHTTPServer):
         super().server_close()
         if self._log_file is not None:
             self._log_file.close()
+
+
+def _fingerprint(authorization: str | None) -> str | bool:
+    """False without credentials; else 8 hex digits of the header's sha256, so a test can tell
+    which token came without any log holding one."""
+    if not authorization:
+        return False
+    return hashlib.sha256(authorization.encode()).hexdigest()[:8]
+
+
+def _web_page(world: World, host_and_path: str) -> Answer:
+    """A page of the world's web/ folder: /web/<host>/<path>, as that host would serve it."""
+    host, _, path = host_and_path.partition("/")
+    page = world.web_page(host, path) if host else None
+    if page is None:
+        return Answer(404, b"<html><body><h1>404 Not Found</h1></body></html>", {}, "text/html; charset=utf-8")
+    body = page.read_bytes()
+    is_html = body.lstrip()[:1] == b"<"
+    return Answer(200, body, {}, "text/html; charset=utf-8" if is_html else "text/plain; charset=utf-8")
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):
@@ -126,11 +151,14 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, path: str, raw_path: str, query: dict, bucket: str) -> Answer:
         server = self.server
+        if bucket == "web":
+            return _web_page(server.world, path[len("/web/"):])
         if bucket != "github":
             return hub_routes.route(server.world, method, path, query, self._base_url(), server.page_size)
+        limiter = server.github_limiter
         if raw_path.rstrip("/") == "/api/v3/rate_limit":
-            remaining, reset = server.limiter.peek("github") if server.limiter else (5000, 3600)
-            limit = server.limiter.limit if server.limiter else 5000
+            remaining, reset = limiter.peek("github") if limiter else (5000, 3600)
+            limit = limiter.limit if limiter else 5000
             core = {"limit": limit, "remaining": remaining, "reset": int(time.time()) + reset,
                     "used": limit - remaining, "resource": "core"}
             return Answer.json({"resources": {"core": core}, "rate": core})
@@ -139,10 +167,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _rate_check(self, bucket: str, raw_path: str) -> tuple[Answer | None, dict[str, str]]:
         """(the refusal when the bucket's window is spent, the headers every answer carries): the
         Hub's RateLimit headers and 429, or GitHub's X-RateLimit-* headers and 403."""
-        limiter = self.server.limiter
         github = bucket == "github"
+        limiter = self.server.github_limiter if github else self.server.limiter
         headers = {"X-GitHub-Media-Type": "github.v3; format=json"} if github else {}
-        if limiter is None or bucket == "pages" or raw_path.rstrip("/") == "/api/v3/rate_limit":
+        if limiter is None or bucket in ("pages", "web") or raw_path.rstrip("/") == "/api/v3/rate_limit":
             return None, headers
         admitted, remaining, reset = limiter.admit(bucket)
         if github:
@@ -199,7 +227,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _log(self, method: str, status: int, bucket: str, fault: str | None) -> None:
         record = {"ts": round(self._arrived, 4), "method": method, "path": self.path,
-                  "status": status, "bucket": bucket, "auth": "Authorization" in self.headers}
+                  "status": status, "bucket": bucket, "auth": _fingerprint(self.headers.get("Authorization"))}
         if fault:
             record["fault"] = fault
         self.server.log_request_line(record)

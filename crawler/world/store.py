@@ -105,6 +105,14 @@ class World:
             return target[len(kind) + 1:]
         return None
 
+    def web_page(self, host: str, path: str) -> Path | None:
+        """web/<host>/<path> of the world, when it holds that page (never outside web/)."""
+        base = (self.root / "web").resolve()
+        page = (base / host / path.lstrip("/")).resolve()
+        if base not in page.parents or not page.is_file():
+            return None
+        return page
+
     def listable(self, kind: str) -> list[Repo]:
         return [r for r in self.repos[kind].values() if not r.hidden and not r.disabled]
 

@@ -1,0 +1,101 @@
+"""The GitHub side of a crawl: REST URL building, payload parsing and the rate-limit rules, as pure
+functions. The base URL is a setting (https://api.github.com, or GitHub Enterprise's /api/v3)."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from extractors.code_repos import REQUIREMENT_FILES
+from extractors.licenses import is_licence_file
+
+API_VERSION = "2022-11-28"
+MAX_LICENCE_FILES = 3
+# Per hour, as GitHub documents them: 60 without a token, 5,000 with one.
+BUDGETS = {"anonymous": 60, "token": 5000}
+
+
+def repo_url(api: str, full_name: str) -> str:
+    return f"{api.rstrip('/')}/repos/{quote(full_name, safe='/')}"
+
+
+def tree_url(api: str, full_name: str, ref: str) -> str:
+    return f"{repo_url(api, full_name)}/git/trees/{quote(ref, safe='')}?recursive=1"
+
+
+def contents_url(api: str, full_name: str, path: str, ref: str) -> str:
+    return f"{repo_url(api, full_name)}/contents/{quote(path)}?ref={quote(ref, safe='')}"
+
+
+def repo_fields(payload: dict) -> dict:
+    """The code_repos columns GitHub's repo answer gives; tolerant of missing or odd values."""
+    licence = payload.get("license") if isinstance(payload.get("license"), dict) else {}
+    topics = payload.get("topics") if isinstance(payload.get("topics"), list) else []
+    return {
+        "full_name": _str(payload.get("full_name")), "html_url": _str(payload.get("html_url")),
+        "default_branch": _str(payload.get("default_branch")) or "HEAD",
+        "pushed_at": parse_time(payload.get("pushed_at")), "archived": bool(payload.get("archived")),
+        "fork": bool(payload.get("fork")), "description": _str(payload.get("description")),
+        "topics": [t for t in topics if isinstance(t, str)], "host_licence": _str(licence.get("spdx_id")),
+    }
+
+
+def tree_blobs(payload) -> tuple[str | None, list[str], bool]:
+    """(tree sha, blob paths, truncated) of a recursive git tree answer."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("tree"), list):
+        raise ValueError("not a git tree")
+    paths = [e["path"] for e in payload["tree"]
+             if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)]
+    return _str(payload.get("sha")), paths, bool(payload.get("truncated"))
+
+
+def wanted_files(paths: list[str]) -> list[str]:
+    """What is read of a repo beyond its tree: the root README, root licence files and the root
+    files that name its dependencies."""
+    root = sorted(p for p in paths if "/" not in p)
+    readme = [p for p in root if re.match(r"readme(\.(md|rst|txt|markdown))?$", p, re.IGNORECASE)][:1]
+    licences = [p for p in root if is_licence_file(p)][:MAX_LICENCE_FILES]
+    requirements = [p for p in root if p in REQUIREMENT_FILES]
+    return readme + licences + requirements
+
+
+def file_content(payload) -> bytes:
+    """The bytes of a contents API answer (base64 inside JSON)."""
+    if not isinstance(payload, dict) or payload.get("encoding") != "base64" or not isinstance(payload.get("content"), str):
+        raise ValueError("not a file's contents")
+    try:
+        return base64.b64decode("".join(payload["content"].split()), validate=True)  # GitHub wraps lines
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError(f"bad base64 content: {exc}") from None
+
+
+def rate_limit_wait(status: int, headers: dict[str, str], body: bytes, now: float) -> float | None:
+    """Seconds to wait before GitHub takes requests again, or None when the answer is not a rate
+    limit. Secondary limits send Retry-After; the primary one sends remaining 0 and a reset time;
+    a limit with neither asks for a minute at least (GitHub's REST guide)."""
+    retry_after = headers.get("retry-after", "").strip()
+    remaining = headers.get("x-ratelimit-remaining", "").strip()
+    reset = headers.get("x-ratelimit-reset", "").strip()
+    if status in (403, 429) and retry_after.isdigit():
+        return float(retry_after)
+    if remaining == "0" and reset.isdigit():
+        return max(0.0, int(reset) - now) + 1.0
+    if status == 429 or (status == 403 and b"rate limit" in body[:2000].lower()):
+        return 60.0
+    return None
+
+
+def parse_time(value) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None

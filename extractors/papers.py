@@ -1,0 +1,36 @@
+"""Papers: the arXiv ids a model cites, from the Hub's arxiv: tags and from the card's text
+(arxiv.org links and "arXiv:2304.01373" mentions). Versions are dropped: a paper is one target
+whatever revision a card links."""
+from __future__ import annotations
+
+import re
+
+from extractors.base import Finding, Located, ModelRecord
+
+NAME, VERSION = "papers", "1"
+_NEW_ID = r"\d{4}\.\d{4,5}"
+_OLD_ID = r"[a-z-]+(?:\.[A-Z]{2})?/\d{7}"
+_IN_TEXT = re.compile(rf"arxiv\.org/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(?:v\d+)?|\barxiv\s*:\s*({_NEW_ID})(?:v\d+)?",
+                      re.IGNORECASE)
+_TAG = re.compile(rf"^arxiv:({_NEW_ID}|{_OLD_ID})(?:v\d+)?$", re.IGNORECASE)
+MAX_PAPERS = 50  # a card citing more is a bibliography; the first ones are the model's own
+
+
+def extract(record: ModelRecord) -> list[Finding]:
+    at = Located(record, NAME, VERSION)
+    found: dict[str, list] = {}
+    readme = record.readme()
+    for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
+        for match in _IN_TEXT.finditer(line):
+            paper = (match.group(1) or match.group(2)).lower()
+            if paper not in found and len(found) < MAX_PAPERS:
+                found[paper] = [at.lines("README.md", number, number)]
+    tagged = [m.group(1).lower() for t in record.info.get("tags") or [] if isinstance(t, str) and (m := _TAG.match(t))]
+    for paper in tagged:
+        if paper in found:
+            found[paper].append(at.info_key("tags"))
+        elif len(found) < MAX_PAPERS:
+            found[paper] = [at.info_key("tags")]
+    return [Finding(record.model_id, record.sha, "paper.arxiv",
+                    {"id": paper, "url": f"https://arxiv.org/abs/{paper}", "tagged": paper in tagged},
+                    1.0, tuple(evidence)) for paper, evidence in found.items()]

@@ -1,0 +1,78 @@
+"""Data-driven cases for the roles of a code repository (tests/cases/repo_roles/*.yml): a tree's
+paths and a few texts in, roles and their evidence out; and the real sample's repos."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from extractors.base import Document
+from extractors.code_repos import RepoFiles, identified_licences, licence_findings, roles
+from extractors.knowledge import KnowledgeError, repo_roles
+
+CASES = sorted((Path(__file__).parent / "cases" / "repo_roles").glob("*.yml"))
+
+
+def files_of(case: dict) -> RepoFiles:
+    docs = {p: Document(p, f"https://api.example/contents/{p}", text) for p, text in case["documents"].items()}
+    return RepoFiles("github.com/case/repo", "tree", case["paths"], docs)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case(path):
+    case = yaml.safe_load(path.read_text("utf-8"))
+    found, evidence = roles(files_of(case))
+    assert found == case["roles"]
+    rows = [vars(e) for e in evidence]
+    for expected in case.get("evidence", []):
+        assert any(all(row[k] == v for k, v in expected.items()) for row in rows), (expected, rows)
+    for row in rows:  # every piece of evidence is a path of the tree or a verbatim line of a text
+        if row["source"] == "path":
+            assert row["path"] in case["paths"] and row["snippet"] == row["path"]
+        else:
+            assert case["documents"][row["path"]].splitlines()[row["line_start"] - 1].strip() == row["snippet"]
+
+
+def test_there_are_cases():
+    assert len(CASES) >= 8
+
+
+EXPECTED = {  # what a careful reader of each real repository would say
+    "EleutherAI/lm-evaluation-harness": ["evaluation"],
+    "allenai/OLMo": ["evaluation", "pretraining", "inference"],
+    "meta-llama/llama": ["inference"],
+    "meta-llama/llama3": ["inference"],
+    "mistralai/mistral-inference": ["inference"],
+    "databricks/dbrx": ["inference"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_sample_repositories(real_sample, name):
+    folder = real_sample / "github" / name
+    tree = json.loads((folder / "tree.json").read_text("utf-8"))["tree"]
+    docs = {p.name: Document(p.name, None, p.read_text("utf-8", errors="replace")) for p in (folder / "files").iterdir()}
+    files = RepoFiles(f"github.com/{name}".lower(), "t", [e["path"] for e in tree if e["type"] == "blob"], docs)
+    found, _ = roles(files)
+    for role in EXPECTED[name]:
+        assert role in found, (name, found)
+    assert not {"pretraining", "alignment"} & set(found) - set(EXPECTED[name]), (name, found)
+    assert identified_licences(licence_findings(files)), name
+
+
+def test_repo_roles_knowledge_is_validated(tmp_path, monkeypatch):
+    assert [r.role for r in repo_roles()] == ["safety_evaluation", "evaluation", "alignment", "finetuning",
+                                              "pretraining", "inference"]
+    from extractors import knowledge
+    bad = tmp_path / "data"
+    bad.mkdir()
+    (bad / "repo_roles.yml").write_text("- role: x\n  unless: [nope]\n", "utf-8")
+    monkeypatch.setattr(knowledge.resources, "files", lambda package: tmp_path)
+    knowledge.repo_roles.cache_clear()
+    try:
+        with pytest.raises(KnowledgeError, match="unless names unknown roles"):
+            knowledge.repo_roles()
+    finally:
+        knowledge.repo_roles.cache_clear()

@@ -1,0 +1,84 @@
+"""What a crawl must follow next: the link targets no crawl has settled, or whose outcome is
+stale, deferred or transient; and what the warehouse already holds of those targets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from warehouse.db import connect, utcnow
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    target: str
+    depth: int
+    url: str | None = None
+
+
+_FRONTIER = """
+WITH wanted AS (
+    SELECT l.kind, l.target, min(l.depth) AS depth, min(l.url) AS url
+    FROM model_links l JOIN latest_models m USING (model_id, sha)
+    WHERE l.depth <= $max_depth
+    GROUP BY l.kind, l.target
+)
+SELECT w.kind, w.target, w.depth, w.url
+FROM wanted w LEFT JOIN link_targets t USING (kind, target)
+WHERE t.target IS NULL
+   OR (t.run_id <> $run_id AND (
+          (t.status = 'deferred' AND (t.retry_after IS NULL OR t.retry_after <= $now))
+       OR (t.status <> 'deferred' AND t.transient)
+       OR t.checked_at < $stale_before))
+ORDER BY w.depth, w.kind, w.target
+LIMIT $limit
+"""
+
+
+def frontier(warehouse_path, run_id: str, max_depth: int, stale_before: datetime, limit: int = 1_000_000) -> list[Target]:
+    """Targets to follow now, nearest first, at most `limit`. A target settled in this run is never
+    returned again, so a crawl follows each target once however many models link to it."""
+    if not Path(warehouse_path).exists():
+        return []
+    with connect(warehouse_path, read_only=True) as con:
+        rows = con.execute(_FRONTIER, {"max_depth": max_depth, "run_id": run_id, "now": utcnow(),
+                                       "stale_before": stale_before, "limit": limit}).fetchall()
+    return [Target(*row) for row in rows]
+
+
+def deferred_count(warehouse_path) -> int:
+    with connect(warehouse_path, read_only=True) as con:
+        return con.execute("SELECT count(*) FROM link_targets WHERE status = 'deferred'").fetchall()[0][0]
+
+
+def observed_models(warehouse_path, model_ids: list[str], since: datetime) -> set[str]:
+    """Models the warehouse saw listed or fetched since then: a base model among them needs no
+    request of its own."""
+    if not model_ids:
+        return set()
+    with connect(warehouse_path, read_only=True) as con:
+        rows = con.execute("SELECT DISTINCT s.model_id FROM model_stats s JOIN models m USING (model_id, sha) "
+                           "WHERE s.model_id IN (SELECT unnest(?::VARCHAR[])) AND s.observed_at >= ? AND m.complete",
+                           [model_ids, since]).fetchall()
+    return {r[0] for r in rows}
+
+
+def stored_dataset_commits(warehouse_path, dataset_ids: list[str]) -> set[tuple[str, str]]:
+    """(dataset id, sha) pairs stored complete: a dataset at such a commit needs no file fetched."""
+    if not dataset_ids:
+        return set()
+    with connect(warehouse_path, read_only=True) as con:
+        rows = con.execute("SELECT dataset_id, sha FROM datasets WHERE complete AND lower(dataset_id) IN "
+                           "(SELECT lower(unnest(?::VARCHAR[])))", [dataset_ids]).fetchall()
+    return {(a, b) for a, b in rows}
+
+
+def stored_code_repos(warehouse_path, repos: list[str]) -> dict[str, datetime]:
+    """repo -> pushed_at of its newest complete row: a repo pushed no later needs no tree fetched."""
+    if not repos:
+        return {}
+    with connect(warehouse_path, read_only=True) as con:
+        rows = con.execute("SELECT repo, max(pushed_at) FROM code_repos WHERE complete AND pushed_at IS NOT NULL "
+                           "AND repo IN (SELECT unnest(?::VARCHAR[])) GROUP BY repo", [repos]).fetchall()
+    return dict(rows)
