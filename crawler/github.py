@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime, timezone
 from urllib.parse import quote
 
+from crawler.records import as_str, parse_time
 from extractors.code_repos import REQUIREMENT_FILES
 from extractors.licenses import is_licence_file
 
@@ -34,11 +34,11 @@ def repo_fields(payload: dict) -> dict:
     licence = payload.get("license") if isinstance(payload.get("license"), dict) else {}
     topics = payload.get("topics") if isinstance(payload.get("topics"), list) else []
     return {
-        "full_name": _str(payload.get("full_name")), "html_url": _str(payload.get("html_url")),
-        "default_branch": _str(payload.get("default_branch")) or "HEAD",
+        "full_name": as_str(payload.get("full_name")), "html_url": as_str(payload.get("html_url")),
+        "default_branch": as_str(payload.get("default_branch")) or "HEAD",
         "pushed_at": parse_time(payload.get("pushed_at")), "archived": bool(payload.get("archived")),
-        "fork": bool(payload.get("fork")), "description": _str(payload.get("description")),
-        "topics": [t for t in topics if isinstance(t, str)], "host_licence": _str(licence.get("spdx_id")),
+        "fork": bool(payload.get("fork")), "description": as_str(payload.get("description")),
+        "topics": [t for t in topics if isinstance(t, str)], "host_licence": as_str(licence.get("spdx_id")),
     }
 
 
@@ -48,7 +48,7 @@ def tree_blobs(payload) -> tuple[str | None, list[str], bool]:
         raise ValueError("not a git tree")
     paths = [e["path"] for e in payload["tree"]
              if isinstance(e, dict) and e.get("type") == "blob" and isinstance(e.get("path"), str)]
-    return _str(payload.get("sha")), paths, bool(payload.get("truncated"))
+    return as_str(payload.get("sha")), paths, bool(payload.get("truncated"))
 
 
 def wanted_files(paths: list[str]) -> list[str]:
@@ -85,17 +85,3 @@ def rate_limit_wait(status: int, headers: dict[str, str], body: bytes, now: floa
     if status == 429 or (status == 403 and b"rate limit" in body[:2000].lower()):
         return 60.0
     return None
-
-
-def parse_time(value) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None) if parsed.tzinfo else parsed
-
-
-def _str(value) -> str | None:
-    return value if isinstance(value, str) else None

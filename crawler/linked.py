@@ -10,7 +10,7 @@ from datetime import datetime
 from extractors import Finding, licenses
 from extractors.base import Document, ModelRecord
 from extractors.code_repos import RepoFiles, evidence_rows, identified_licences, licence_findings, roles
-from crawler.records import _json, _naive_utc, _str, gated_value, licence_tag
+from crawler.records import as_str, gated_value, json_text, licence_tag, parse_time
 from warehouse.db import utcnow
 
 
@@ -39,12 +39,12 @@ def dataset_row(payload: dict, card_status: str, documents: list[dict], complete
                          docs, info_url)
     findings = licenses.extract(record)
     return {
-        "dataset_id": payload["id"], "sha": payload["sha"], "author": _str(payload.get("author")),
-        "last_modified": _naive_utc(_parse_time(payload.get("lastModified"))),
+        "dataset_id": payload["id"], "sha": payload["sha"], "author": as_str(payload.get("author")),
+        "last_modified": parse_time(payload.get("lastModified")),
         "gated": gated_value(payload.get("gated")), "private": bool(payload.get("private")),
         "disabled": bool(payload.get("disabled")), "tags": tags, "license": licence_tag(card, tags),
-        "licence_ids": _licence_ids(findings), "licence_findings": _findings_json(findings),
-        "card_data": _json(card), "card_status": card_status, "info": _json(payload), "complete": complete,
+        "licence_ids": _licence_ids(findings), "licence_findings": _findingsjson_text(findings),
+        "card_data": json_text(card), "card_status": card_status, "info": json_text(payload), "complete": complete,
     }
 
 
@@ -55,9 +55,9 @@ def code_repo_row(repo: str, fields: dict, tree_sha: str, paths: list[str], trun
     found_roles, evidence = roles(files)
     findings = licence_findings(files)
     return {"repo": repo, "tree_sha": tree_sha, **fields, "licence_ids": identified_licences(findings),
-            "licence_findings": _findings_json(findings), "roles": found_roles,
+            "licence_findings": _findingsjson_text(findings), "roles": found_roles,
             "role_evidence": json.dumps(evidence_rows(evidence), sort_keys=True), "file_count": len(paths),
-            "tree_truncated": truncated, "info": _json(info), "complete": complete}
+            "tree_truncated": truncated, "info": json_text(info), "complete": complete}
 
 
 def paper_row(paper_id: str, url: str, fetched: bool, title: str | None = None, abstract: str | None = None,
@@ -78,15 +78,7 @@ def _licence_ids(findings: list[Finding]) -> list[str]:
     return sorted(ids)
 
 
-def _findings_json(findings: list[Finding]) -> str:
+def _findingsjson_text(findings: list[Finding]) -> str:
     return json.dumps([{"signal": f.signal, "value": f.value, "confidence": f.confidence,
                         "evidence": [asdict(e) for e in f.evidence]} for f in findings], sort_keys=True, default=str)
 
-
-def _parse_time(value):
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None

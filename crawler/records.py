@@ -11,13 +11,24 @@ from extractors.licenses import declared_licences
 from warehouse.db import utcnow
 
 
-def _naive_utc(value) -> datetime | None:
+def naive_utc(value) -> datetime | None:
+    """A datetime as naive UTC (the warehouse's TIMESTAMP), or None."""
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
     return None
 
 
-def _json(value) -> str | None:
+def parse_time(value) -> datetime | None:
+    """An ISO 8601 string from a payload ('Z' or an offset) as naive UTC; None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def json_text(value) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
@@ -42,29 +53,29 @@ def model_row(info: ModelInfo, payload: dict, card_status: str, card_error: str 
         "model_id": info.id,
         "sha": info.sha,
         "author": info.author or (info.id.split("/")[0] if "/" in info.id else None),
-        "created_at": _naive_utc(info.created_at),
-        "last_modified": _naive_utc(info.last_modified),
+        "created_at": naive_utc(info.created_at),
+        "last_modified": naive_utc(info.last_modified),
         "gated": gated_value(payload.get("gated")),
         "private": bool(payload.get("private")),
         "disabled": bool(payload.get("disabled")),
         "downloads": as_int(payload.get("downloads")),
         "likes": as_int(payload.get("likes")),
         "tags": tags,
-        "pipeline_tag": _str(payload.get("pipeline_tag")),
-        "library_name": _str(payload.get("library_name")),
+        "pipeline_tag": as_str(payload.get("pipeline_tag")),
+        "library_name": as_str(payload.get("library_name")),
         "license": licence_tag(card_data, tags),
-        "card_data": _json(card_data),
+        "card_data": json_text(card_data),
         "card_status": card_status,
         "card_error": card_error,
-        "config": _json(payload.get("config")),
-        "safetensors": _json(payload.get("safetensors")),
-        "info": _json(payload),
+        "config": json_text(payload.get("config")),
+        "safetensors": json_text(payload.get("safetensors")),
+        "info": json_text(payload),
         "complete": complete,
     }
 
 
 def stats_row(payload: dict) -> dict:
-    return {"model_id": payload.get("id"), "sha": _str(payload.get("sha")),
+    return {"model_id": payload.get("id"), "sha": as_str(payload.get("sha")),
             "downloads": as_int(payload.get("downloads")), "likes": as_int(payload.get("likes")),
             "observed_at": utcnow()}
 
@@ -74,7 +85,7 @@ def as_int(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _str(value) -> str | None:
+def as_str(value) -> str | None:
     return value if isinstance(value, str) else None
 
 

@@ -16,7 +16,7 @@ from crawler.runner import CrawlConfig, run_crawl
 
 
 def crawl(warehouse, server, **options):
-    settings = {"RETRY_BACKOFF_BASE": 0.01, **options.pop("settings", {})}
+    settings = {"RETRY_BACKOFF_BASE": 0.01, "WEB_DELAY": 0.0, **options.pop("settings", {})}
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings=settings,
                                  **{**world_endpoints(server), **options}))
 
