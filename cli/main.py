@@ -5,7 +5,7 @@ import logging
 
 import click
 
-from cli import crawl, extract, licenses, query, world
+from cli import classify, crawl, extract, licenses, query, world
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -28,3 +28,5 @@ cli.add_command(query.query)
 cli.add_command(query.export)
 cli.add_command(licenses.licenses)
 cli.add_command(extract.extract)
+cli.add_command(classify.classify)
+cli.add_command(classify.explain_command)

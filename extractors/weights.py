@@ -8,7 +8,7 @@ import re
 from extractors.base import Finding, Located, ModelRecord
 from extractors.knowledge import weight_formats
 
-NAME, VERSION = "weights", "1"
+NAME, VERSION = "weights", "2"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.")
 _GGUF_QUANT = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[0-9A-Z]+)*|F16|BF16|F32)(?=[.\-]|$)", re.IGNORECASE)
 _WITHHELD = re.compile(
@@ -88,7 +88,7 @@ def _shards(paths: list[str]) -> dict | None:
 
 def _total_size(record: ModelRecord, found: dict[str, list[str]]) -> int | None:
     sizes = {f["path"]: f.get("size") for f in record.files}
-    wanted = [p for paths in found.values() for p in paths]
+    wanted = [p for paths in found.values() for p in paths if not p.endswith(".index.json")]
     if not wanted or any(sizes.get(p) is None for p in wanted):
         return None
     return sum(sizes[p] for p in wanted)

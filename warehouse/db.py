@@ -11,9 +11,10 @@ import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
-SCHEMA_VERSION = 3  # 2: findings; 3: links, datasets, code_repos, papers
+SCHEMA_VERSION = 4  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
-          "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers")
+          "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
+          "classifications", "model_summaries")
 # A crawl holds the write lock only while it loads a batch; readers and the next batch wait
 # this long for it before giving up.
 LOCK_WAIT_SECONDS = 30.0

@@ -258,3 +258,37 @@ CREATE TABLE IF NOT EXISTS papers (
     note         VARCHAR,
     run_id       VARCHAR NOT NULL
 );
+
+-- The taxonomy's cells (schema version 4): one row per model commit and component, written by
+-- `openness classify` with the rules version that made it. level: 1-5, NULL for N/A and Unknown.
+CREATE TABLE IF NOT EXISTS classifications (
+    model_id        VARCHAR NOT NULL,
+    sha             VARCHAR NOT NULL,
+    component       VARCHAR NOT NULL,   -- training.code.pretraining, ..., deployment.data.weights
+    level           INTEGER,
+    label           VARCHAR NOT NULL,   -- C1-C5, D1-D5, N/A, Unknown
+    reason          VARCHAR NOT NULL,   -- licence, stated_closed, api_only, inherited, no_stage, no_evidence, ...
+    licences        JSON,               -- every licence in play: [{id, points, source}]
+    points          INTEGER,            -- the deciding (lowest) rubric points
+    confidence      DOUBLE NOT NULL,
+    finding_ids     VARCHAR[],
+    evidence        JSON,               -- [{url, path, line_start, line_end, snippet, ...}]
+    inherited_from  VARCHAR,            -- the base model the cell comes from
+    rules_version   INTEGER NOT NULL,
+    run_id          VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha, component)
+);
+
+-- Per model commit: how many components are fully open, semi-open, closed, unknown, not applicable.
+CREATE TABLE IF NOT EXISTS model_summaries (
+    model_id        VARCHAR NOT NULL,
+    sha             VARCHAR NOT NULL,
+    fully_open      INTEGER NOT NULL,
+    semi_open       INTEGER NOT NULL,
+    closed          INTEGER NOT NULL,
+    unknown         INTEGER NOT NULL,
+    not_applicable  INTEGER NOT NULL,
+    rules_version   INTEGER NOT NULL,
+    run_id          VARCHAR NOT NULL,
+    PRIMARY KEY (model_id, sha)
+);

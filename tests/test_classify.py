@@ -1,0 +1,106 @@
+"""Classification over a crawled warehouse: every cell of every model has a level or a stated
+reason, evidence a reader can follow to its source, and base models' cells reach their
+derivatives; `openness classify` and `openness explain` on top."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from conftest import world_endpoints
+from crawler.runner import CrawlConfig, run_crawl
+from warehouse.classify import NotClassified, classify_warehouse, explain
+from warehouse.taxonomy.rules import COMPONENT_KEYS
+
+
+def crawled(warehouse, server):
+    run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings={"WEB_DELAY": 0.0}, **world_endpoints(server)))
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory, real_sample):
+    from crawler.world import serving
+    path = str(tmp_path_factory.mktemp("real") / "openness.duckdb")
+    with serving(real_sample) as server:
+        crawled(path, server)
+    classify_warehouse(path)
+    return path
+
+
+def test_every_cell_of_the_real_sample_has_a_value_and_a_followable_explanation(real):
+    con = duckdb.connect(real, read_only=True)
+    models = [m for (m,) in con.execute("SELECT model_id FROM latest_models ORDER BY 1").fetchall()]
+    documents = {(m, p): t for m, p, t in con.execute("SELECT model_id, path, text FROM documents").fetchall()}
+    assert len(models) == 6
+    for model_id in models:
+        explained = explain(real, model_id)
+        assert list(explained["components"]) == list(COMPONENT_KEYS)
+        for key, cell in explained["components"].items():
+            assert cell["label"] and cell["reason"], (model_id, key)
+            if cell["level"] is not None and cell["reason"] != "inherited":
+                assert cell["evidence"], (model_id, key)
+            for evidence in cell["evidence"]:
+                text = documents.get((model_id, evidence.get("path")))
+                if evidence.get("line_start") and text is not None and evidence.get("url", "").endswith(evidence["path"]):
+                    lines = text.splitlines()[evidence["line_start"] - 1:evidence["line_end"]]
+                    assert "\n".join(lines) == evidence["snippet"], (model_id, key, evidence)
+    con.close()
+
+
+@pytest.mark.parametrize("model_id", ["huihui-ai/gemma-3-12b-it-abliterated", "mlx-community/gemma-3-4b-it-4bit",
+                                      "lmstudio-community/gemma-2-2b-it-GGUF"])
+def test_gated_gemma_derivatives_carry_the_gemma_terms(real, model_id):
+    weights = explain(real, model_id)["components"]["deployment.data.weights"]
+    assert weights["label"] == "D4" and [l["id"] for l in weights["licenses"]] == ["gemma"]
+    assert "gated (auto)" in weights["reason"]
+
+
+def test_real_sample_code_repos_open_olmo_training_code(real):
+    cells = explain(real, "allenai/OLMo-7B")["components"]
+    assert cells["training.code.pretraining"]["label"] == "C5"
+    assert any(e.get("path", "").startswith("scripts/") or "github.com/allenai/OLMo" in e.get("snippet", "")
+               for e in cells["training.code.pretraining"]["evidence"])
+    assert cells["deployment.data.weights"]["label"] == "D5"
+
+
+def test_inherited_cells_come_from_the_base_in_the_warehouse(sample_world, emulator, warehouse):
+    crawled(warehouse, emulator(sample_world))
+    result = classify_warehouse(warehouse)
+    assert result.models == 30 and sum(result.by_label.values()) == 30 * 12
+    quant = explain(warehouse, "kestrel-ml/aurora-7b-GGUF")["components"]
+    assert quant["training.code.pretraining"]["label"] == "C5"
+    assert quant["training.code.pretraining"]["inherited_from"] == "aurora-labs/aurora-7b"
+    merge = explain(warehouse, "parrotfish/aurora-slerp-7b")["components"]
+    assert merge["training.data.pretraining"]["inherited_from"] in ("aurora-labs/aurora-7b", "quillwork/aurora-7b-instruct-lora")
+    withheld = explain(warehouse, "nimbus-ai/nimbus-ultra")["components"]["deployment.data.weights"]
+    assert (withheld["label"], withheld["reason"]) == ("D1", "stated_closed")
+    # idempotent: a second run writes the same cells
+    before = duckdb.connect(warehouse, read_only=True).execute(
+        "SELECT model_id, component, label, reason, points FROM classifications ORDER BY ALL").fetchall()
+    classify_warehouse(warehouse, ["kestrel-ml/aurora-7b-GGUF"])
+    after = duckdb.connect(warehouse, read_only=True).execute(
+        "SELECT model_id, component, label, reason, points FROM classifications ORDER BY ALL").fetchall()
+    assert before == after
+
+
+def test_classify_and_explain_commands(sample_world, emulator, warehouse):
+    crawled(warehouse, emulator(sample_world))
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["--warehouse", warehouse, "explain", "aurora-labs/aurora-7b"])
+    assert missing.exit_code == 1 and "not classified yet" in missing.output
+    done = runner.invoke(cli, ["--warehouse", warehouse, "classify"])
+    assert done.exit_code == 0 and "30 models classified" in done.output, done.output
+    text = runner.invoke(cli, ["--warehouse", warehouse, "explain", "aurora-labs/aurora-7b"])
+    assert "training.code.pretraining    C5" in text.output and "summary:" in text.output
+    shape = json.loads(runner.invoke(cli, ["--warehouse", warehouse, "explain", "--json", "aurora-labs/aurora-7b"]).output)
+    assert set(shape) >= {"model_id", "sha", "components", "summary"}
+    for cell in shape["components"].values():
+        assert set(cell) >= {"level", "label", "licenses", "points", "confidence", "evidence"}
+    nowhere = runner.invoke(cli, ["--warehouse", warehouse, "explain", "no/such-model"])
+    assert nowhere.exit_code == 1 and "not in the warehouse" in nowhere.output
+    with pytest.raises(NotClassified):
+        explain(warehouse, "no/such-model")

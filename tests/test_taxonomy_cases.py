@@ -1,0 +1,58 @@
+"""Data-driven cases of the taxonomy's rules (tests/cases/classify/*.yml): a card and files in (and
+what its links led to: repos, datasets, base models given as cards of their own), the expected
+cells out.
+
+    model_id, info, files, documents      as in the extractor cases
+    repos: {github.com/o/r: {status, roles, licence_ids, host_licence}}    what following found
+    datasets: {dataset id: [licence ids]}                                  linked datasets' licences
+    bases: {base id: {info, files, documents, ...}}                        classified first, recursively
+    expect: {component key: label, or {label, reason, points, licences: [ids], inherited_from}}
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from extractors import Document, ModelRecord, extract_all
+from warehouse.taxonomy.engine import Dossier, classify, linked_repos
+from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
+
+CASES = sorted((Path(__file__).parent / "cases" / "classify").glob("*.yml"))
+
+
+def cells_of(case: dict) -> dict:
+    model_id = case["model_id"]
+    docs = {p: Document(p, f"https://hub.example/{model_id}/resolve/abc/{p}", text)
+            for p, text in (case.get("documents") or {}).items()}
+    files = case.get("files") or [{"path": p} for p in docs]
+    record = ModelRecord(model_id, "abc", case.get("info") or {}, files, docs, f"https://hub.example/api/models/{model_id}")
+    findings = [{**row, "value": json.loads(row["value"]), "evidence": json.loads(row["evidence"])}
+                for row in (f.as_row() for f in extract_all(record))]
+    bases = {base: cells_of({"model_id": base, **sub}) for base, sub in (case.get("bases") or {}).items()}
+    dossier = Dossier(model_id, "abc", record.info, findings, linked_repos(findings, case.get("repos") or {}),
+                      case.get("datasets") or {}, bases)
+    return classify(dossier, rules())
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
+def test_case(path):
+    case = yaml.safe_load(path.read_text("utf-8"))
+    cells = cells_of(case)
+    assert list(cells) == list(COMPONENT_KEYS)
+    for key, expected in case["expect"].items():
+        cell = cells[key]
+        expected = {"label": expected} if isinstance(expected, str) else expected
+        got = {"label": cell.label, "reason": cell.reason, "points": cell.points,
+               "licences": sorted({l["id"] for l in cell.licences if l["id"]}), "inherited_from": cell.inherited_from}
+        assert {k: got[k] for k in expected} == expected, (key, cell)
+    for cell in cells.values():  # every cell says why; a level comes with the evidence for it
+        assert cell.reason and 0 <= cell.confidence <= 1
+        if cell.level is not None and cell.reason != "inherited":
+            assert cell.finding_ids or cell.evidence, cell
+
+
+def test_there_are_cases():
+    assert len(CASES) >= 40
