@@ -59,4 +59,8 @@ def explain_command(ctx, model_id, as_json) -> None:
             click.echo(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
     totals = explained["summary"]
     click.echo(f"summary: {totals['fully_open']} fully open, {totals['semi_open']} semi-open, {totals['closed']} closed, "
-               f"{totals['unknown']} unknown, {totals['not_applicable']} n/a")
+               f"{totals['unknown']} unknown, {totals['not_applicable']} n/a; family {totals['family']}")
+    mof = f"MOF Class {totals['mof_class']}" if totals["mof_class"] else "below MOF Class III"
+    click.echo(f"{mof}" + (f" (next needs: {', '.join(totals['mof_missing'])})" if totals["mof_missing"] else "")
+               + f"; OSAID: {totals['osaid'].replace('_', ' ')}"
+               + (f" (missing: {', '.join(totals['osaid_missing'])})" if totals["osaid_missing"] else ""))

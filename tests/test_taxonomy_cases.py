@@ -7,6 +7,7 @@ cells out.
     datasets: {dataset id: [licence ids]}                                  linked datasets' licences
     bases: {base id: {info, files, documents, ...}}                        classified first, recursively
     expect: {component key: label, or {label, reason, points, licences: [ids], inherited_from}}
+    frameworks: {mof_class, mof_missing, osaid, osaid_missing}                optional
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import yaml
 
 from extractors import Document, ModelRecord, extract_all
 from warehouse.taxonomy.engine import Dossier, classify, linked_repos
+from warehouse.taxonomy.frameworks import verdicts
 from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
 
 CASES = sorted((Path(__file__).parent / "cases" / "classify").glob("*.yml"))
@@ -31,16 +33,16 @@ def cells_of(case: dict) -> dict:
     record = ModelRecord(model_id, "abc", case.get("info") or {}, files, docs, f"https://hub.example/api/models/{model_id}")
     findings = [{**row, "value": json.loads(row["value"]), "evidence": json.loads(row["evidence"])}
                 for row in (f.as_row() for f in extract_all(record))]
-    bases = {base: cells_of({"model_id": base, **sub}) for base, sub in (case.get("bases") or {}).items()}
+    bases = {base: cells_of({"model_id": base, **sub})[0] for base, sub in (case.get("bases") or {}).items()}
     dossier = Dossier(model_id, "abc", record.info, findings, linked_repos(findings, case.get("repos") or {}),
-                      case.get("datasets") or {}, bases)
-    return classify(dossier, rules())
+                      case.get("datasets") or {}, bases, "README.md" in docs)
+    return classify(dossier, rules()), dossier
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_case(path):
     case = yaml.safe_load(path.read_text("utf-8"))
-    cells = cells_of(case)
+    cells, dossier = cells_of(case)
     assert list(cells) == list(COMPONENT_KEYS)
     for key, expected in case["expect"].items():
         cell = cells[key]
@@ -48,6 +50,9 @@ def test_case(path):
         got = {"label": cell.label, "reason": cell.reason, "points": cell.points,
                "licences": sorted({l["id"] for l in cell.licences if l["id"]}), "inherited_from": cell.inherited_from}
         assert {k: got[k] for k in expected} == expected, (key, cell)
+    if "frameworks" in case:
+        found = verdicts(cells, dossier, rules().frameworks)
+        assert {k: found[k] for k in case["frameworks"]} == case["frameworks"], found
     for cell in cells.values():  # every cell says why; a level comes with the evidence for it
         assert cell.reason and 0 <= cell.confidence <= 1
         if cell.level is not None and cell.reason != "inherited":

@@ -17,6 +17,8 @@ from warehouse.db import connect
 from warehouse.runs import new_run_id
 from warehouse.staging import arrow_schema
 from warehouse.taxonomy.engine import Cell, Dossier, classify, linked_repos, summary
+from warehouse.taxonomy.families import family_of
+from warehouse.taxonomy.frameworks import verdicts
 from warehouse.errors import WarehouseError
 from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
 
@@ -53,7 +55,8 @@ def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch
                 if dossier.model_id in needed_later:
                     cells_of[dossier.model_id] = cells
                 rows += [_row(dossier, cell, the_rules.version, result.run_id) for cell in cells.values()]
-                summaries.append({"model_id": dossier.model_id, "sha": dossier.sha, **summary(cells),
+                summaries.append({"model_id": dossier.model_id, "sha": dossier.sha, "family": family_of(dossier.model_id),
+                                  **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
                                   "rules_version": the_rules.version, "run_id": result.run_id})
                 for cell in cells.values():
                     result.by_label[cell.label] = result.by_label.get(cell.label, 0) + 1
@@ -110,8 +113,10 @@ def _in_chain_order(models: list[tuple[str, str]], bases: dict[str, list[str]]) 
 def _dossiers(con, chunk, bases, cells_of):
     con.register("wanted", pa.table({"model_id": [m for m, _ in chunk], "sha": [s for _, s in chunk]}))
     try:
-        info = {(m, s): {"tags": tags or [], "pipeline_tag": p, "library_name": lib} for m, s, tags, p, lib in con.execute(
-            "SELECT model_id, sha, tags, pipeline_tag, library_name FROM models JOIN wanted USING (model_id, sha)").fetchall()}
+        info = {(m, s): ({"tags": tags or [], "pipeline_tag": p, "library_name": lib}, card != "no_readme")
+                for m, s, tags, p, lib, card in con.execute(
+                    "SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
+                    "JOIN wanted USING (model_id, sha)").fetchall()}
         findings: dict[tuple, list[dict]] = defaultdict(list)
         for m, s, fid, signal, value, confidence, evidence in con.execute(
                 "SELECT model_id, sha, finding_id, signal, value, confidence, evidence FROM findings "
@@ -125,9 +130,10 @@ def _dossiers(con, chunk, bases, cells_of):
     # by the time its derivative's dossier asks for its cells
     for model_id, sha in chunk:
         found = findings.get((model_id, sha), [])
-        yield Dossier(model_id, sha, info.get((model_id, sha), {}), found,
-                      linked_repos(found, repos.get((model_id, sha), {})), datasets.get((model_id, sha), {}),
-                      {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of})
+        model_info, has_card = info.get((model_id, sha), ({}, False))
+        yield Dossier(model_id, sha, model_info, found, linked_repos(found, repos.get((model_id, sha), {})),
+                      datasets.get((model_id, sha), {}), {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of},
+                      has_card)
 
 
 def _followed(con) -> tuple[dict, dict]:
@@ -199,8 +205,10 @@ def explain(warehouse_path, model_id: str) -> dict:
         cells = con.execute("SELECT component, level, label, reason, licences, points, confidence, finding_ids, "
                             "evidence, inherited_from, rules_version FROM classifications WHERE model_id = ? AND sha = ?",
                             [model_id, sha]).fetchall()
-        totals = con.execute("SELECT fully_open, semi_open, closed, unknown, not_applicable FROM model_summaries "
-                             "WHERE model_id = ? AND sha = ?", [model_id, sha]).fetchall()[0]
+        names = ("family", "fully_open", "semi_open", "closed", "unknown", "not_applicable", "mof_class", "mof_missing",
+                 "osaid", "osaid_missing")
+        totals = con.execute(f"SELECT {', '.join(names)} FROM model_summaries WHERE model_id = ? AND sha = ?",
+                             [model_id, sha]).fetchall()[0]
     order = {key: i for i, key in enumerate(COMPONENT_KEYS)}
     components = {}
     for key, level, label, reason, licences, points, confidence, finding_ids, evidence, inherited, version in sorted(
@@ -208,6 +216,5 @@ def explain(warehouse_path, model_id: str) -> dict:
         components[key] = {"level": level, "label": label, "reason": reason, "licenses": json.loads(licences or "[]"),
                            "points": points, "confidence": confidence, "inherited_from": inherited,
                            "finding_ids": list(finding_ids or []), "evidence": json.loads(evidence or "[]")}
-    names = ("fully_open", "semi_open", "closed", "unknown", "not_applicable")
     return {"model_id": model_id, "sha": sha, "rules_version": cells[0][10] if cells else None,
             "components": components, "summary": dict(zip(names, totals))}

@@ -279,16 +279,33 @@ CREATE TABLE IF NOT EXISTS classifications (
     PRIMARY KEY (model_id, sha, component)
 );
 
--- Per model commit: how many components are fully open, semi-open, closed, unknown, not applicable.
+-- Per model commit: how many components are fully open, semi-open, closed, unknown, not
+-- applicable; its family; its Model Openness Framework class and OSI Open Source AI verdict, with
+-- what is missing for the next class or the verdict.
 CREATE TABLE IF NOT EXISTS model_summaries (
     model_id        VARCHAR NOT NULL,
     sha             VARCHAR NOT NULL,
+    family          VARCHAR NOT NULL,   -- eleutherai/pythia, meta-llama/llama-2, ...
     fully_open      INTEGER NOT NULL,
     semi_open       INTEGER NOT NULL,
     closed          INTEGER NOT NULL,
     unknown         INTEGER NOT NULL,
     not_applicable  INTEGER NOT NULL,
+    mof_class       VARCHAR,            -- III, II, I or NULL (not even Class III)
+    mof_missing     VARCHAR[],          -- what the next class still needs
+    osaid           VARCHAR NOT NULL,   -- open_source_ai or not_open_source_ai
+    osaid_missing   VARCHAR[],
     rules_version   INTEGER NOT NULL,
     run_id          VARCHAR NOT NULL,
     PRIMARY KEY (model_id, sha)
 );
+
+-- A family's row: per component, how many of its latest models are classified and the most and
+-- least open level among them (the family releases a component openly if one member does).
+CREATE OR REPLACE VIEW family_components AS
+SELECT s.family, c.component, count(*) AS models,
+       max(c.level) AS most_open_level, min(c.level) AS least_open_level,
+       arg_max(c.label, coalesce(c.level, 0)) AS most_open_label,
+       count(*) FILTER (WHERE c.label = 'Unknown') AS unknown, count(*) FILTER (WHERE c.label = 'N/A') AS not_applicable
+FROM classifications c JOIN model_summaries s USING (model_id, sha) JOIN latest_models m USING (model_id, sha)
+GROUP BY s.family, c.component;

@@ -40,6 +40,7 @@ class Dossier:
     repos: list[Repo] = field(default_factory=list)
     dataset_licences: dict[str, list[str]] = field(default_factory=dict)  # linked dataset id -> its licence ids
     bases: dict[str, dict[str, "Cell"]] = field(default_factory=dict)     # base id -> its cells (when known)
+    has_card: bool = True                          # the repo has a README (a model card)
 
     def of(self, signal: str) -> list[dict]:
         """Findings of one signal."""

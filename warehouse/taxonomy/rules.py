@@ -47,6 +47,8 @@ class Rules:
     libraries: dict[str, str]
     harnesses: dict[str, str]
     benchmarks: dict[str, str]
+    frameworks: dict
+    families: dict
 
     def level(self, kind: str, points: int) -> int:
         return self.levels[kind][points]
@@ -60,7 +62,10 @@ def parse_rules(raw: dict) -> Rules:
         words = {stage: re.compile(rf"(?<![a-z0-9])(?:{'|'.join(ws)})(?![a-z0-9])", re.IGNORECASE)
                  for stage, ws in raw["stage_words"].items()}
         rules = Rules(int(raw["version"]), levels, components, tuple(raw["inherit_all_training"]), words,
-                      dict(raw["libraries"]), dict(raw["harnesses"]), dict(raw["benchmarks"]))
+                      dict(raw["libraries"]), dict(raw["harnesses"]), dict(raw["benchmarks"]), dict(raw["frameworks"]),
+                      {k: list(v) for k, v in raw["families"].items()})
+        for patterns in rules.families.values():
+            re.compile("|".join(patterns))
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise RulesError(f"rules.yml: {type(exc).__name__}: {exc}") from exc
     _validate(rules)
@@ -76,6 +81,15 @@ def _validate(rules: Rules) -> None:
     for component in rules.components:
         if component.kind not in ("code", "data") or (component.stage and component.stage not in STAGES):
             raise RulesError(f"rules.yml: {component.key}: bad kind or stage")
+    artefacts = {"model_card", "data_card", "paper", "evaluation_results", "data_information"}
+    for framework, groups in rules.frameworks.items():
+        for group, pieces in groups.items():
+            for piece in pieces:
+                ok = piece in COMPONENT_KEYS or (piece.startswith("artefact.") and piece.split(".", 1)[1] in artefacts)
+                if not ok:
+                    raise RulesError(f"rules.yml: frameworks.{framework}.{group}: unknown piece {piece!r}")
+    if set(rules.frameworks.get("mof", {})) != {"I", "II", "III"}:
+        raise RulesError("rules.yml: frameworks.mof must name classes I, II and III")
     for table in ("libraries", "harnesses", "benchmarks"):
         for name, licence in getattr(rules, table).items():
             if lookup(licence) is None:
