@@ -1,4 +1,4 @@
-"""`openness classify` and `openness explain`: the taxonomy's cells, and why each has its value."""
+"""`openness classify`, `explain` and `audit`: the taxonomy's cells, and why each has its value."""
 from __future__ import annotations
 
 import json
@@ -6,7 +6,11 @@ from dataclasses import asdict
 
 import click
 
-from cli.options import json_flag, warehouse_path
+from cli.formatting import format_explanation
+from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
+from crawler.audit import audit as run_audit
+from crawler.errors import CrawlError
+from crawler.runner import CrawlConfig
 from warehouse.classify import classify_warehouse, explain
 from warehouse.errors import WarehouseError
 
@@ -48,19 +52,31 @@ def explain_command(ctx, model_id, as_json) -> None:
     if as_json:
         click.echo(json.dumps(explained, indent=2, default=str))
         return
-    click.echo(f"{explained['model_id']} @ {explained['sha'][:12]} (rules v{explained['rules_version']})")
-    for key, cell in explained["components"].items():
-        licences = ", ".join(f"{l['id']} ({l['points']})" for l in cell["licenses"] if l.get("id")) or "-"
-        inherited = f" from {cell['inherited_from']}" if cell["inherited_from"] else ""
-        click.echo(f"{key:28} {cell['label']:8} {cell['reason']}{inherited}; licences: {licences}")
-        for evidence in cell["evidence"][:3]:
-            where = evidence.get("path") or evidence.get("url") or ""
-            line = f":{evidence['line_start']}" if evidence.get("line_start") else ""
-            click.echo(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
-    totals = explained["summary"]
-    click.echo(f"summary: {totals['fully_open']} fully open, {totals['semi_open']} semi-open, {totals['closed']} closed, "
-               f"{totals['unknown']} unknown, {totals['not_applicable']} n/a; family {totals['family']}")
-    mof = f"MOF Class {totals['mof_class']}" if totals["mof_class"] else "below MOF Class III"
-    click.echo(f"{mof}" + (f" (next needs: {', '.join(totals['mof_missing'])})" if totals["mof_missing"] else "")
-               + f"; OSAID: {totals['osaid'].replace('_', ' ')}"
-               + (f" (missing: {', '.join(totals['osaid_missing'])})" if totals["osaid_missing"] else ""))
+    click.echo(format_explanation(explained))
+
+
+@click.command()
+@click.argument("model_ids", nargs=-1, required=True)
+@hub_endpoint
+@follow_options
+@json_flag
+@click.pass_context
+def audit(ctx, model_ids, hub_endpoint, follow_depth, github_api, web_base, papers, as_json) -> None:
+    """How open is MODEL_ID? Crawl it and what it links to (reusing what the warehouse holds and
+    has not changed), classify it, and explain every cell."""
+    config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, follow_depth=follow_depth,
+                         github_api=github_api, web_base=web_base, fetch_papers=papers)
+    try:
+        result = run_audit(config, list(model_ids))
+    except (CrawlError, WarehouseError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"explanations": result.explanations, "not_found": result.not_found,
+                               "crawl": asdict(result.crawl)}, indent=2, default=str))
+    else:
+        for explained in result.explanations:
+            click.echo(format_explanation(explained))
+        for model_id, why in result.not_found.items():
+            click.echo(f"{model_id}: {why}", err=True)
+    if result.not_found:
+        ctx.exit(1)

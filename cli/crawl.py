@@ -7,11 +7,10 @@ from dataclasses import asdict
 import click
 
 from cli.formatting import crawl_summary, render_rows
-from cli.options import hub_endpoint, json_flag, warehouse_path
+from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
 from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.runner import CrawlConfig, run_crawl
-from crawler.settings import DEFAULTS
 from warehouse.errors import WarehouseError
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
@@ -45,15 +44,7 @@ def _log_level(ctx) -> str:
               help="Fetch each changed repo's file tree for sizes and LFS sha256 (one api request).")
 @click.option("--rate-budget", multiple=True, callback=_budget, metavar="BUCKET=N/SECONDS",
               help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
-@click.option("--follow-depth", type=click.IntRange(min=0), default=DEFAULTS["FOLLOW_MAX_DEPTH"], show_default=True,
-              help="Follow links to datasets, base models, GitHub repos and papers this many steps; 0: none.")
-@click.option("--github-api", default=DEFAULTS["GITHUB_API"], show_default=True, envvar="OPENNESS_GITHUB_API",
-              help="GitHub's REST API base URL (GitHub Enterprise or an emulator: <base>/api/v3). "
-                   "GITHUB_TOKEN is sent when set, never stored.")
-@click.option("--web-base", envvar="OPENNESS_WEB_BASE",
-              help="Read web pages (papers) as <base>/<host>/<path>, e.g. an emulator's <base>/web.")
-@click.option("--papers/--no-papers", default=True, show_default=True,
-              help="Read cited papers' abstract pages where robots.txt allows (ids are recorded either way).")
+@follow_options
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Models per staged batch; each batch is loaded in one short transaction.")

@@ -62,3 +62,25 @@ def crawl_summary(result) -> str:
         f"github {result.requests.get('github', 0)}"
         + (f" ({result.responses_429} answered 429 and retried)" if result.responses_429 else ""),
     ]) + "\n"
+
+
+def format_explanation(explained: dict) -> str:
+    """The text form of an explanation: a line per cell, its first evidence, the verdicts."""
+    out = []
+    out.append(f"{explained['model_id']} @ {explained['sha'][:12]} (rules v{explained['rules_version']})")
+    for key, cell in explained["components"].items():
+        licences = ", ".join(f"{l['id']} ({l['points']})" for l in cell["licenses"] if l.get("id")) or "-"
+        inherited = f" from {cell['inherited_from']}" if cell["inherited_from"] else ""
+        out.append(f"{key:28} {cell['label']:8} {cell['reason']}{inherited}; licences: {licences}")
+        for evidence in cell["evidence"][:3]:
+            where = evidence.get("path") or evidence.get("url") or ""
+            line = f":{evidence['line_start']}" if evidence.get("line_start") else ""
+            out.append(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
+    totals = explained["summary"]
+    out.append(f"summary: {totals['fully_open']} fully open, {totals['semi_open']} semi-open, {totals['closed']} closed, "
+               f"{totals['unknown']} unknown, {totals['not_applicable']} n/a; family {totals['family']}")
+    mof = f"MOF Class {totals['mof_class']}" if totals["mof_class"] else "below MOF Class III"
+    out.append(f"{mof}" + (f" (next needs: {', '.join(totals['mof_missing'])})" if totals["mof_missing"] else "")
+               + f"; OSAID: {totals['osaid'].replace('_', ' ')}"
+               + (f" (missing: {', '.join(totals['osaid_missing'])})" if totals["osaid_missing"] else ""))
+    return "\n".join(out)

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from conftest import world_endpoints
+from conftest import world_endpoints, world_flags
 from crawler.runner import CrawlConfig, run_crawl
 from warehouse.classify import NotClassified, classify_warehouse, explain
 from warehouse.taxonomy.rules import COMPONENT_KEYS
@@ -104,3 +104,20 @@ def test_classify_and_explain_commands(sample_world, emulator, warehouse):
     assert nowhere.exit_code == 1 and "not in the warehouse" in nowhere.output
     with pytest.raises(NotClassified):
         explain(warehouse, "no/such-model")
+
+
+def test_audit_answers_for_one_model_and_its_ancestors(sample_world, emulator, warehouse):
+    server = emulator(sample_world)
+    flags = world_flags(server)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--warehouse", warehouse, "audit", "kestrel-ml/aurora-7b-GGUF", *flags])
+    assert result.exit_code == 0, result.output
+    assert "kestrel-ml/aurora-7b-GGUF @" in result.output
+    assert "inherited from aurora-labs/aurora-7b" in result.output and "MOF" in result.output
+    # the base model was crawled and classified on the way; a second audit reuses what is stored
+    again = json.loads(runner.invoke(cli, ["--warehouse", warehouse, "audit", "--json", "kestrel-ml/aurora-7b-GGUF",
+                                           *flags]).output)
+    assert again["crawl"]["files_fetched"] == 0 and again["crawl"]["targets_followed"] == 0
+    assert again["explanations"][0]["components"]["training.code.pretraining"]["label"] == "C5"
+    missing = runner.invoke(cli, ["--warehouse", warehouse, "audit", "nobody/nothing", *flags])
+    assert missing.exit_code == 1 and "not in the warehouse" in missing.output
