@@ -1,4 +1,4 @@
-"""`openness classify`, `explain` and `audit`: the taxonomy's cells, and why each has its value."""
+"""`openness classify`, `explain`, `audit` and `report`: the taxonomy's cells, and why each has its value."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,7 @@ from crawler.errors import CrawlError
 from crawler.runner import CrawlConfig
 from warehouse.classify import classify_warehouse, explain
 from warehouse.errors import WarehouseError
+from warehouse.report import write_report
 
 
 @click.command()
@@ -80,3 +81,19 @@ def audit(ctx, model_ids, hub_endpoint, follow_depth, github_api, web_base, pape
             click.echo(f"{model_id}: {why}", err=True)
     if result.not_found:
         ctx.exit(1)
+
+
+@click.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for index.html.")
+@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Models in the matrix (the most downloaded); the counts and charts cover all.")
+@click.pass_context
+def report(ctx, out_dir, limit) -> None:
+    """A static HTML report: the models x components matrix coloured by level, filters by author,
+    licence and family, charts of levels and licences, families, and each cell's evidence on click.
+    One self-contained file: open it in a browser or publish it as it is."""
+    try:
+        result = write_report(warehouse_path(ctx), out_dir, limit)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{result.index}: {result.models_shown} of {result.models_classified} classified models in the matrix")

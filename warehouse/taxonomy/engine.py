@@ -89,14 +89,14 @@ def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | 
     if sources:
         return _from_sources(component, sources, rules)
     if component.stage:
-        closed = _stated_closed(component, dossier)
-        if closed:
-            return closed
         if not _had_stage(component.stage, dossier, rules, relation):
             # no stage of its own: a derivative carries its base's (an aligned base stays aligned)
             if derivative:
                 return _inherited(component, dossier)
             return Cell(component.key, None, NOT_APPLICABLE, "no_stage", confidence=0.6)
+        closed = _stated_closed(component, dossier)
+        if closed:
+            return closed
     return _unknown(component, dossier)
 
 
