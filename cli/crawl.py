@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from cli.formatting import crawl_summary, render_rows
+from cli.formatting import crawl_summary, format_explanation, render_rows
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
 from crawler.errors import CrawlError, CrawlInterrupted
@@ -83,20 +83,27 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
 
 
 @click.command()
+@click.option("--report", "report_dir", default="openness-report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the HTML report.")
 @click.pass_context
-def demo(ctx) -> None:
-    """Serve the bundled sample world on a free port, crawl it into the warehouse, and summarise."""
+def demo(ctx, report_dir) -> None:
+    """Serve the bundled sample world on a free port, crawl it (following links), classify it,
+    explain one model, write the HTML report, and summarise."""
     try:
-        result = run_demo(warehouse_path(ctx))
+        result = run_demo(warehouse_path(ctx), report_dir)
     except (CrawlError, WarehouseError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"sample world served at {result.endpoint}")
-    click.echo("1. The whole listing:")
+    click.echo("1. The whole listing, then the links its cards make:")
     click.echo(crawl_summary(result.crawl))
     click.echo("2. Repos a listing does not show, asked for by id:")
     click.echo(crawl_summary(result.by_id))
+    click.echo(f"3. Classified: {result.classified.models} models x 12 components (rules v{result.classified.rules_version})")
     for title, table in result.highlights:
         click.echo(title)
         click.echo(render_rows(table.columns, table.rows, "table"))
+    click.echo("One model explained (openness explain):")
+    click.echo(format_explanation(result.explained))
+    click.echo(f"\nreport: {result.report.index}  (open it in a browser)")
     click.echo(f"warehouse: {result.warehouse}  (try: openness --warehouse {result.warehouse} "
-               "query \"SELECT model_id, license, gated FROM latest_models\")")
+               "explain aurora-labs/aurora-7b)")

@@ -74,6 +74,8 @@ def format_explanation(explained: dict) -> str:
         out.append(f"{key:28} {cell['label']:8} {cell['reason']}{inherited}; licences: {licences}")
         for evidence in cell["evidence"][:3]:
             where = evidence.get("path") or evidence.get("url") or ""
+            if cell["inherited_from"] and evidence.get("path"):
+                where = f"{cell['inherited_from']}: {where}"  # the base model's file, not this model's
             line = f":{evidence['line_start']}" if evidence.get("line_start") else ""
             out.append(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
     totals = explained["summary"]

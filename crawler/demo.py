@@ -1,4 +1,5 @@
-"""The demo: the bundled sample world, served on a free port and crawled end to end."""
+"""The demo: the bundled sample world, served on a free port, crawled end to end (links followed),
+classified, explained and reported."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -6,7 +7,9 @@ from pathlib import Path
 
 from crawler.runner import CrawlConfig, CrawlResult, run_crawl
 from crawler.world import sample_world_path, serving
+from warehouse.classify import ClassifyResult, classify_warehouse, explain
 from warehouse.query import QueryResult, run_query
+from warehouse.report import ReportResult, write_report
 
 HIGHLIGHTS = (
     ("Models by declared licence:",
@@ -20,6 +23,9 @@ HIGHLIGHTS = (
     ("Code repositories and what they are for:",
      "SELECT repo, array_to_string(roles, ', ') AS roles, host_licence, array_to_string(licence_ids, ', ') AS licence "
      "FROM code_repos ORDER BY repo"),
+    ("How open each model is (of 12 components; MOF class, OSAID):",
+     "SELECT model_id, fully_open AS open, semi_open AS semi, closed, unknown, not_applicable AS na, "
+     "coalesce(mof_class, '-') AS mof, osaid FROM model_summaries ORDER BY fully_open DESC, model_id LIMIT 12"),
     ("What could not be fetched, and why:",
      "SELECT coalesce(model_id, '-') AS model_id, coalesce(path, '') AS path, reason, status "
      "FROM fetch_failures WHERE run_id IN (?, ?) ORDER BY reason, model_id, path"),
@@ -29,6 +35,8 @@ HIGHLIGHTS = (
 # Repos a listing never shows (private, disabled, renamed, missing): asked for by id, to show
 # how each is recorded.
 UNLISTED = ("tinystack/tiny-gpt", "nimbus-ai/nimbus-internal", "basalt/taken-down", "basalt/never-existed")
+# A quantization whose training cells come from its base model, explained cell by cell.
+EXPLAINED = "kestrel-ml/aurora-7b-GGUF"
 
 
 @dataclass
@@ -37,10 +45,13 @@ class DemoResult:
     warehouse: str
     crawl: CrawlResult
     by_id: CrawlResult
+    classified: ClassifyResult | None = None
+    report: ReportResult | None = None
+    explained: dict | None = None
     highlights: list[tuple[str, QueryResult]] = field(default_factory=list)
 
 
-def run_demo(warehouse: str) -> DemoResult:
+def run_demo(warehouse: str, report_dir: str) -> DemoResult:
     with serving(sample_world_path()) as server:
         # The sample world must not be crawled with a developer's real Hub token attached.
         common = {"warehouse": warehouse, "endpoint": server.base_url, "use_token": False,
@@ -49,6 +60,9 @@ def run_demo(warehouse: str) -> DemoResult:
         result = run_crawl(CrawlConfig(**common))
         by_id = run_crawl(CrawlConfig(model_ids=list(UNLISTED), **common))
         demo = DemoResult(server.base_url, str(Path(warehouse).resolve()), result, by_id)
+    demo.classified = classify_warehouse(warehouse)
+    demo.report = write_report(warehouse, report_dir)
+    demo.explained = explain(warehouse, EXPLAINED)
     for title, sql in HIGHLIGHTS:
         params = [result.run_id, by_id.run_id] if "?" in sql else None
         demo.highlights.append((title, run_query(warehouse, sql, params)))

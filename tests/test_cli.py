@@ -78,12 +78,15 @@ def test_export_writes_a_snapshot(run, sample_world, emulator, tmp_path):
     assert json.loads((tmp_path / "snap" / "manifest.json").read_text())["files"]["models.parquet"]["rows"] == 3
 
 
-def test_demo_crawls_the_sample_world(run):
-    result = run("demo")
+def test_demo_crawls_the_sample_world(run, tmp_path):
+    result = run("demo", "--report", str(tmp_path / "report"))
     assert result.exit_code == 0, result.output
     assert "models   30 seen: 30 new" in result.output
     assert "failures 4: not_found 2, disabled 1, renamed 1" in result.output
     assert "basalt/broken-yaml-model" in result.output and "invalid_metadata" in result.output
+    assert "3. Classified: 30 models x 12 components" in result.output
+    assert "training.code.pretraining    C5       inherited from aurora-labs/aurora-7b" in result.output
+    assert (tmp_path / "report" / "index.html").exists()
 
 
 def test_world_serve_rejects_bad_specs(run, sample_world):

@@ -170,9 +170,11 @@ def _role_evidence(raw: str | None) -> list[dict]:
 
 def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
     return {"model_id": dossier.model_id, "sha": dossier.sha, "component": cell.component, "level": cell.level,
-            "label": cell.label, "reason": cell.reason, "licences": json.dumps(cell.licences, sort_keys=True),
+            "label": cell.label, "reason": cell.reason,
+            "licences": json.dumps(cell.licences, sort_keys=True) if cell.licences else "[]",
             "points": cell.points, "confidence": cell.confidence, "finding_ids": cell.finding_ids,
-            "evidence": json.dumps(cell.evidence, sort_keys=True, default=str), "inherited_from": cell.inherited_from,
+            "evidence": json.dumps(cell.evidence, sort_keys=True, default=str) if cell.evidence else "[]",
+            "inherited_from": cell.inherited_from,
             "rules_version": version, "run_id": run_id}
 
 

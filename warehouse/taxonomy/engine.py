@@ -43,8 +43,13 @@ class Dossier:
     has_card: bool = True                          # the repo has a README (a model card)
 
     def of(self, signal: str) -> list[dict]:
-        """Findings of one signal."""
-        return [f for f in self.findings if f["signal"] == signal]
+        """Findings of one signal (indexed once: the rules ask for signals dozens of times)."""
+        index = self.__dict__.get("_by_signal")
+        if index is None:
+            index = self.__dict__["_by_signal"] = {}
+            for finding in self.findings:
+                index.setdefault(finding["signal"], []).append(finding)
+        return index.get(signal, [])
 
 
 @dataclass
