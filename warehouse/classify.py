@@ -38,7 +38,7 @@ class ClassifyResult:
     seconds: float = 0.0
 
 
-def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 2000) -> ClassifyResult:
+def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000) -> ClassifyResult:
     started = time.monotonic()
     the_rules = rules()
     result = ClassifyResult(run_id="classify-" + new_run_id(), rules_version=the_rules.version)
