@@ -87,7 +87,7 @@ def test_inherited_cells_come_from_the_base_in_the_warehouse(sample_world, emula
     assert before == after
 
 
-def test_classify_and_explain_commands(sample_world, emulator, warehouse):
+def test_classify_and_explain_commands(sample_world, emulator, warehouse, tmp_path):
     crawled(warehouse, emulator(sample_world))
     runner = CliRunner()
     missing = runner.invoke(cli, ["--warehouse", warehouse, "explain", "aurora-labs/aurora-7b"])
@@ -104,6 +104,8 @@ def test_classify_and_explain_commands(sample_world, emulator, warehouse):
     assert nowhere.exit_code == 1 and "not in the warehouse" in nowhere.output
     with pytest.raises(NotClassified):
         explain(warehouse, "no/such-model")
+    nothing = runner.invoke(cli, ["--warehouse", str(tmp_path / "none.duckdb"), "classify"])
+    assert nothing.exit_code == 1 and "no warehouse at" in nothing.output and not (tmp_path / "none.duckdb").exists()
 
 
 def test_audit_answers_for_one_model_and_its_ancestors(sample_world, emulator, warehouse):

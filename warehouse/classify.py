@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from pathlib import Path
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -19,7 +20,7 @@ from warehouse.staging import arrow_schema
 from warehouse.taxonomy.engine import Cell, Dossier, classify, linked_repos, summary
 from warehouse.taxonomy.families import family_of
 from warehouse.taxonomy.frameworks import verdicts
-from warehouse.errors import WarehouseError
+from warehouse.errors import WarehouseError, WarehouseMissing
 from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
 
 class NotClassified(WarehouseError):
@@ -39,6 +40,8 @@ class ClassifyResult:
 
 
 def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000) -> ClassifyResult:
+    if not Path(warehouse_path).exists():
+        raise WarehouseMissing(f"no warehouse at {warehouse_path}: run `openness crawl` first")
     started = time.monotonic()
     the_rules = rules()
     result = ClassifyResult(run_id="classify-" + new_run_id(), rules_version=the_rules.version)

@@ -80,11 +80,11 @@ def classify(dossier: Dossier, rules: Rules) -> dict[str, Cell]:
     relation = _relation(dossier)
     cells: dict[str, Cell] = {}
     for component in rules.components:
-        cells[component.key] = _cell(component, dossier, rules, relation, cells)
+        cells[component.key] = _cell(component, dossier, rules, relation)
     return cells
 
 
-def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | None, done: dict) -> Cell:
+def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | None) -> Cell:
     derivative = bool(dossier.bases) or relation is not None
     if component.stage and derivative and (component.inherit or relation in rules.inherit_all_training):
         return _inherited(component, dossier)
@@ -243,12 +243,11 @@ def _inherited(component: Component, dossier: Dossier) -> Cell:
     if not known:
         return Cell(component.key, None, UNKNOWN, "base_unknown", confidence=0.5,
                     evidence=[{"snippet": f"base models: {', '.join(sorted(dossier.bases)) or 'not in the warehouse'}"}])
-    # of several bases (a merge), the least open decides; Unknown when any is unknown
-    decided = [cell for _, cell in known if cell.level is not None]
-    if len(decided) < len(known):
-        base, cell = next((b, c) for b, c in known if c.level is None)
-    else:
-        base, cell = min(known, key=lambda item: item[1].level)
+    # of several bases (a merge): a stage one of them had applies; then Unknown when any is
+    # unknown, else the least open decides
+    applies = [(b, c) for b, c in known if c.label != NOT_APPLICABLE] or known
+    undecided = [(b, c) for b, c in applies if c.level is None]
+    base, cell = undecided[0] if undecided else min(applies, key=lambda item: item[1].level)
     return Cell(component.key, cell.level, cell.label, "no_stage" if cell.label == NOT_APPLICABLE else "inherited",
                 [dict(l) for l in cell.licences], cell.points, round(cell.confidence * 0.9, 3), list(cell.finding_ids),
                 list(cell.evidence), inherited_from=cell.inherited_from or base)
