@@ -69,7 +69,7 @@ def format_explanation(explained: dict) -> str:
     out = []
     out.append(f"{explained['model_id']} @ {explained['sha'][:12]} (rules v{explained['rules_version']})")
     for key, cell in explained["components"].items():
-        licences = ", ".join(f"{l['id']} ({l['points']})" for l in cell["licenses"] if l.get("id")) or "-"
+        licences = ", ".join(dict.fromkeys(f"{l['id']} ({l['points']})" for l in cell["licenses"] if l.get("id"))) or "-"
         inherited = f" from {cell['inherited_from']}" if cell["inherited_from"] else ""
         out.append(f"{key:28} {cell['label']:8} {cell['reason']}{inherited}; licences: {licences}")
         for evidence in cell["evidence"][:3]:

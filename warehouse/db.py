@@ -11,7 +11,7 @@ import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
-SCHEMA_VERSION = 4  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications
+SCHEMA_VERSION = 5  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries' verdicts
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries")

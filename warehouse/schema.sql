@@ -300,6 +300,13 @@ CREATE TABLE IF NOT EXISTS model_summaries (
     PRIMARY KEY (model_id, sha)
 );
 
+-- Columns that came after the table's first form (schema 5): a warehouse that has the table gains them.
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS family VARCHAR;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS mof_class VARCHAR;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS mof_missing VARCHAR[];
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS osaid VARCHAR;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS osaid_missing VARCHAR[];
+
 -- A family's row: per component, how many of its latest models are classified and the most and
 -- least open level among them (the family releases a component openly if one member does).
 CREATE OR REPLACE VIEW family_components AS
