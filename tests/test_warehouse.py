@@ -125,3 +125,25 @@ def test_export_writes_every_table_with_a_checkable_manifest(sample_world, emula
     pandas = pytest.importorskip("pandas")
     frame = pandas.read_parquet(tmp_path / "snap" / "documents.parquet")
     assert len(frame) == manifest["files"]["documents.parquet"]["rows"]
+
+
+def test_a_warehouse_of_an_older_schema_gains_new_tables_and_columns(warehouse):
+    with connect(warehouse):
+        pass
+    con = duckdb.connect(warehouse)
+    con.execute("DROP VIEW family_components")
+    con.execute("DROP TABLE model_summaries")
+    con.execute("DROP TABLE code_repos")
+    con.execute("CREATE TABLE model_summaries (model_id VARCHAR NOT NULL, sha VARCHAR NOT NULL, fully_open INTEGER NOT NULL, "
+                "semi_open INTEGER NOT NULL, closed INTEGER NOT NULL, unknown INTEGER NOT NULL, "
+                "not_applicable INTEGER NOT NULL, rules_version INTEGER NOT NULL, run_id VARCHAR NOT NULL)")
+    con.execute("INSERT INTO model_summaries VALUES ('a/b', 's', 1, 2, 3, 4, 2, 1, 'r')")
+    con.execute("DELETE FROM schema_info")
+    con.execute("INSERT INTO schema_info VALUES (4, now()::TIMESTAMP)")
+    con.close()
+    with connect(warehouse) as con:  # opening it for writing brings it up to date, keeping its rows
+        columns = {r[0] for r in con.execute("DESCRIBE model_summaries").fetchall()}
+        assert {"family", "mof_class", "mof_missing", "osaid", "osaid_missing"} <= columns
+        assert con.execute("SELECT fully_open FROM model_summaries").fetchall() == [(1,)]
+        assert con.execute("SELECT count(*) FROM code_repos").fetchall() == [(0,)]
+        assert con.execute("SELECT max(version) FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
