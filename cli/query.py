@@ -1,10 +1,11 @@
-"""`openness query` and `openness export`: reading the warehouse."""
+"""`openness query`, `export` and `diff`: reading the warehouse."""
 from __future__ import annotations
 
 import click
 
 from cli.formatting import render_rows
 from cli.options import output_format, warehouse_path
+from warehouse.diff import as_json as diff_json, diff_runs
 from warehouse.errors import WarehouseError
 from warehouse.export import export_snapshot
 from warehouse.query import run_query
@@ -42,3 +43,29 @@ def export(ctx: click.Context, out_dir: str) -> None:
     for table, rows in result.tables.items():
         click.echo(f"{table:16} {rows:>10} rows")
     click.echo(f"manifest: {result.manifest}")
+
+
+@click.command("diff")
+@click.argument("run_a", required=False)
+@click.argument("run_b", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
+@click.pass_context
+def diff(ctx, run_a, run_b, as_json) -> None:
+    """What changed from crawl RUN_A to RUN_B (default: the two latest crawls): new, removed and
+    renamed models, new commits, licence and gating changes, and classification changes where both
+    commits are classified."""
+    try:
+        result = diff_runs(warehouse_path(ctx), run_a, run_b)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(diff_json(result))
+        return
+    click.echo(f"{result.run_a} -> {result.run_b}: {len(result.models)} models changed "
+               + (", ".join(f"{kind} {n}" for kind, n in sorted(result.counts.items())) or "(no changes)"))
+    if result.note:
+        click.echo(f"note: {result.note}")
+    for change in result.changes:
+        detail = f" {change.detail}" if change.detail else ""
+        arrow = f": {change.before} -> {change.after}" if change.before or change.after else ""
+        click.echo(f"  {change.kind:14} {change.model_id}{detail}{arrow}")

@@ -77,7 +77,7 @@ def model_row(info: ModelInfo, payload: dict, card_status: str, card_error: str 
 def stats_row(payload: dict) -> dict:
     return {"model_id": payload.get("id"), "sha": as_str(payload.get("sha")),
             "downloads": as_int(payload.get("downloads")), "likes": as_int(payload.get("likes")),
-            "observed_at": utcnow()}
+            "gated": gated_value(payload.get("gated")), "observed_at": utcnow()}
 
 
 def as_int(value) -> int | None:

@@ -11,7 +11,8 @@ import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
-SCHEMA_VERSION = 5  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries' verdicts
+SCHEMA_VERSION = 6  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
+#                     verdicts; 6: gating per run in model_stats
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries")

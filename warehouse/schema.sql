@@ -108,6 +108,10 @@ CREATE TABLE IF NOT EXISTS model_stats (
     PRIMARY KEY (run_id, model_id)
 );
 
+-- What the listing said of a model's access in each run (schema 6): gating and visibility change
+-- without a commit, so they are kept per run beside the counters.
+ALTER TABLE model_stats ADD COLUMN IF NOT EXISTS gated VARCHAR;
+
 -- The newest known commit of each model.
 CREATE OR REPLACE VIEW latest_models AS
 SELECT * FROM models

@@ -1,0 +1,70 @@
+"""`openness diff`: a nightly sequence (crawl, classify, change three repos in the world, crawl,
+classify, diff) shows exactly those three changes, each with what it was and what it became."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from conftest import world_endpoints
+from crawler.runner import CrawlConfig, run_crawl
+from warehouse.classify import classify_warehouse
+from warehouse.diff import NoSuchRun, diff_runs
+
+
+def nightly(warehouse, server):
+    result = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings={"WEB_DELAY": 0.0},
+                                   **world_endpoints(server)))
+    classify_warehouse(warehouse)
+    return result.run_id
+
+
+def test_a_nightly_sequence_shows_exactly_the_three_changes(sample_world, emulator, warehouse, tmp_path):
+    world = tmp_path / "world"
+    shutil.copytree(sample_world, world)
+    first = nightly(warehouse, emulator(world))
+    with pytest.raises(NoSuchRun):
+        diff_runs(warehouse)
+    # overnight: a licence changes, a repo is gated, a repo disappears
+    card = world / "models" / "tinystack" / "tiny-bert-sentiment" / "files" / "README.md"
+    card.write_text(card.read_text("utf-8").replace("license: mit", "license: cc-by-nc-4.0"), "utf-8")
+    info_path = world / "models" / "tinystack" / "tiny-bert-sentiment" / "info.json"
+    info = json.loads(info_path.read_text("utf-8"))
+    info["cardData"]["license"] = "cc-by-nc-4.0"
+    info["tags"] = [t.replace("license:mit", "license:cc-by-nc-4.0") for t in info.get("tags", [])]
+    info_path.write_text(json.dumps(info), "utf-8")
+    gated_path = world / "models" / "openfield" / "polyglot-1b" / "info.json"
+    gated = json.loads(gated_path.read_text("utf-8"))
+    gated["gated"] = "manual"
+    gated_path.write_text(json.dumps(gated), "utf-8")
+    shutil.rmtree(world / "models" / "tinystack" / "multi-format")
+    second = nightly(warehouse, emulator(world))
+
+    result = diff_runs(warehouse)
+    assert (result.run_a, result.run_b) == (first, second) and result.note is None
+    assert result.models == ["openfield/polyglot-1b", "tinystack/multi-format", "tinystack/tiny-bert-sentiment"]
+    kinds = {(c.model_id, c.kind): (c.before, c.after) for c in result.changes}
+    assert kinds[("tinystack/tiny-bert-sentiment", "licence")] == ("mit", "cc-by-nc-4.0")
+    assert kinds[("openfield/polyglot-1b", "gating")] == ("none", "manual")
+    assert ("tinystack/multi-format", "removed") in kinds
+    weights = [c for c in result.changes if c.kind == "classification" and c.detail == "deployment.data.weights"]
+    assert [(c.model_id, c.before, c.after) for c in weights] == [("tinystack/tiny-bert-sentiment", "D5", "D4")]
+
+    runner = CliRunner()
+    text = runner.invoke(cli, ["--warehouse", warehouse, "diff"])
+    assert text.exit_code == 0 and "3 models changed" in text.output and "mit -> cc-by-nc-4.0" in text.output
+    as_json = json.loads(runner.invoke(cli, ["--warehouse", warehouse, "diff", "--json", first, second]).output)
+    assert as_json["counts"]["removed"] == 1 and as_json["run_a"] == first
+    unknown = runner.invoke(cli, ["--warehouse", warehouse, "diff", "no-such-run"])
+    assert unknown.exit_code == 1 and "no crawl run" in unknown.output
+
+
+def test_nothing_changed_means_no_changes(sample_world, emulator, warehouse):
+    server = emulator(sample_world)
+    nightly(warehouse, server)
+    nightly(warehouse, server)
+    result = diff_runs(warehouse)
+    assert result.changes == [] and result.counts == {}
