@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import time
 
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
 from crawler.signals import flush_requested, items_decided
 from extractors import ModelRecord, extract_all
 from extractors.links import link_rows
@@ -36,16 +40,37 @@ class StagingPipeline:
                        s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"))
         crawler.signals.connect(pipeline.flush, signal=flush_requested)
         crawler.signals.connect(pipeline.add_items, signal=items_decided)
+        crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
         return pipeline
+
+    def item_failed(self, item, response=None, spider=None, failure=None) -> None:
+        """Scrapy logs a pipeline error and drops the item; the run must not call itself complete."""
+        self.stats.inc_value("openness/item_errors")
 
     # Items of what links lead to: their table, and whether they carry fetched texts.
     LINKED = {"target": "link_targets", "dataset": "datasets", "code_repo": "code_repos", "paper": "papers"}
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
+        if item["kind"] == "model":
+            # Extraction is CPU work (a megabyte card takes a second): it runs off the reactor's
+            # thread, so downloads go on and requests leave when the rate budget says, not in a burst.
+            findings = await maybe_deferred_to_future(deferToThread(self._extract, item))
+            self._add_model(item, findings)
+        else:
+            self._add_item(item)
+        if (self.models_buffered >= self.batch_models
+                or time.monotonic() - self.last_flush >= self.batch_seconds):
+            self.flush()
+        return item
+
+    def add_items(self, items: list[dict]) -> None:
+        """Items decided without a response (signal items_decided): never a model."""
+        for item in items:
+            self._add_item(item)
+
+    def _add_item(self, item: dict) -> None:
         kind = item["kind"]
-        if kind == "model":
-            self._add_model(item)
-        elif kind == "stats":
+        if kind == "stats":
             self._add("model_stats", item["row"])
         elif kind == "failure":
             self._add("fetch_failures", item["row"])
@@ -54,23 +79,18 @@ class StagingPipeline:
             for row in item.get("documents", ()):
                 self._add("linked_documents", row)
             self.models_buffered += kind != "target"
-        if (self.models_buffered >= self.batch_models
-                or time.monotonic() - self.last_flush >= self.batch_seconds):
-            self.flush()
-        return item
 
-    def add_items(self, items: list[dict]) -> None:
-        for item in items:
-            self.process_item(item)
+    def _extract(self, item: dict) -> list:
+        model = item["model"]
+        info_url = f"{self.endpoint}/api/models/{model['model_id']}"
+        return extract_all(ModelRecord.from_rows(model, item["repo_files"], item["documents"], info_url))
 
-    def _add_model(self, item: dict) -> None:
+    def _add_model(self, item: dict, findings: list) -> None:
         model = item["model"]
         self._add("models", model)
         for table in ("repo_files", "documents", "fetch_failures"):
             for row in item[table]:
                 self._add(table, row)
-        info_url = f"{self.endpoint}/api/models/{model['model_id']}"
-        findings = extract_all(ModelRecord.from_rows(model, item["repo_files"], item["documents"], info_url))
         for finding in findings:
             self._add("findings", finding.as_row())
         for row in link_rows(model["model_id"], model["sha"], findings, item.get("depth", 0) + 1, self.endpoint):

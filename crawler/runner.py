@@ -128,7 +128,8 @@ def _ended(exitcode: int, result: CrawlResult) -> str:
 def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupted: int) -> CrawlResult:
     def value(key: str) -> int:
         return int(stats.get(f"openness/{key}", 0))
-    status = "partial" if value("listing_failures") else "complete"
+    # a listing page not read, or an item the pipeline failed on (its model is fetched again next time)
+    status = "partial" if value("listing_failures") or value("item_errors") else "complete"
     return CrawlResult(
         run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
         models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),

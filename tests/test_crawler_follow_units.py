@@ -139,3 +139,10 @@ def test_github_middleware_defers_a_long_limit_and_sends_its_token_to_the_api_on
     short = response(request, 429, {"Retry-After": "3"})
     retry = middleware.process_response(request, short)
     assert isinstance(retry, Request) and retry.meta["github_rate_retries"] == 1
+
+
+def test_a_run_with_items_the_pipeline_failed_on_is_partial():
+    from crawler.runner import _result
+    assert _result("r", {"openness/models_seen": 3}, 1.0, 0, 0).status == "complete"
+    assert _result("r", {"openness/models_seen": 3, "openness/item_errors": 1}, 1.0, 0, 0).status == "partial"
+    assert _result("r", {"openness/listing_failures": 1}, 1.0, 0, 0).status == "partial"
