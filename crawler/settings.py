@@ -62,6 +62,8 @@ SETTINGS = (
     Setting("WEB_BASE", None, "Read web pages (papers) under this base URL, as <base>/<host>/<path>: a world's web/ "
             "folder served by the emulator. None reads them from their own hosts."),
     Setting("WEB_DELAY", 1.0, "Seconds between two requests to one web host (robots.txt's Crawl-delay if longer)."),
+    Setting("WEB_MAX_PAGES_PER_HOST", 40,
+            "Pages read from one web host per crawl (arXiv asks 15 s between pages); the rest is deferred to the next crawl."),
 )
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

@@ -245,3 +245,13 @@ def test_small_waves_settle_the_same_targets(sample_world, emulator, warehouse, 
     crawl(warehouse, emulator(sample_world), settings={"FOLLOW_WAVE_SIZE": 2})
     outcome = "SELECT kind, target, status, reason, resolved_id, depth FROM link_targets ORDER BY ALL"
     assert rows(warehouse, outcome) == rows(whole, outcome) and len(rows(whole, outcome)) > 10
+
+
+def test_pages_beyond_a_hosts_share_wait_for_the_next_crawl(sample_world, emulator, warehouse):
+    crawl(warehouse, emulator(sample_world), model_ids=["aurora-labs/aurora-7b"], settings={"WEB_MAX_PAGES_PER_HOST": 0})
+    assert rows(warehouse, "SELECT status, reason FROM links WHERE kind = 'paper'") == [("deferred", "politeness")]
+    assert rows(warehouse, "SELECT fetched FROM papers") == [(False,)]
+    later = crawl(warehouse, emulator(sample_world), model_ids=["aurora-labs/aurora-7b"])
+    assert later.targets_followed == 1
+    assert rows(warehouse, "SELECT status FROM links WHERE kind = 'paper'") == [("resolved",)]
+    assert rows(warehouse, "SELECT fetched, title FROM papers") == [(True, "Aurora: an open 7B language model")]

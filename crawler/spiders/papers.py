@@ -1,6 +1,7 @@
 """Following links to papers: every arXiv id a model cites is recorded; its abstract page is read
 when fetching papers is on and the host's robots.txt allows it (read once per host per crawl),
-at the host's crawl delay or the politeness setting, whichever is longer."""
+at the host's crawl delay or the politeness setting, whichever is longer, and at most
+WEB_MAX_PAGES_PER_HOST pages a crawl (the rest is deferred to the next one)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -24,6 +25,8 @@ class PaperFollower(Follower):
         self.web_base = s.get("WEB_BASE") or None
         self.robots: dict[str, web.Robots | None] = {}     # None: robots.txt could not be read
         self.waiting: dict[str, list[TargetFetch]] = {}
+        self.max_pages = s.getint("WEB_MAX_PAGES_PER_HOST")
+        self.pages: dict[str, int] = {}
 
     def start(self, target: Target):
         fetch = TargetFetch(target)
@@ -74,7 +77,13 @@ class PaperFollower(Follower):
             yield {"kind": "paper", "row": paper_row(fetch.target.target, url, False, note="robots.txt disallows it"),
                    "documents": []}
             yield self.target_item(fetch, "resolved", reason="robots_disallowed")
+        elif self.pages.get(host, 0) >= self.max_pages:
+            # a host asking 15 s between pages would hold the crawl for hours: the rest waits for the next crawl
+            note = f"deferred to the next crawl: {self.max_pages} pages of {host} per crawl"
+            yield {"kind": "paper", "row": paper_row(fetch.target.target, url, False, note=note), "documents": []}
+            yield self.target_item(fetch, "deferred", reason="politeness", transient=True, message=note)
         else:
+            self.pages[host] = self.pages.get(host, 0) + 1
             yield self.request(fetch, web.web_url(url, self.web_base), self.parse_page, urlsplit(url).path.lstrip("/"),
                                web_host=host, crawl_delay=robots.delay(), download_maxsize=5_000_000)
 
