@@ -54,8 +54,12 @@ class Licence:
         return row
 
 
+def _data_file(name: str) -> Path:
+    return Path(str(resources.files("extractors") / "data" / name))
+
+
 def licences_dir() -> Path:
-    return Path(str(resources.files("extractors") / "data" / "licences"))
+    return _data_file("licences")
 
 
 def load_licences(folder: Path | None = None) -> dict[str, Licence]:
@@ -157,7 +161,7 @@ class WeightFormat:
 
 @functools.cache
 def weight_formats() -> tuple[WeightFormat, ...]:
-    path = Path(str(resources.files("extractors") / "data" / "weight_formats.yml"))
+    path = _data_file("weight_formats.yml")
     entries = yaml.safe_load(path.read_text("utf-8"))
     formats = []
     for entry in entries:
@@ -184,7 +188,7 @@ class Corpus:
 
 @functools.cache
 def corpora() -> tuple[Corpus, ...]:
-    path = Path(str(resources.files("extractors") / "data" / "corpora.yml"))
+    path = _data_file("corpora.yml")
     out = []
     for entry in yaml.safe_load(path.read_text("utf-8")):
         try:
@@ -214,7 +218,7 @@ class Pattern:
 
 
 def _patterns(file: str, key: str, kinds: set[str] | None, bounded: bool) -> tuple[Pattern, ...]:
-    path = Path(str(resources.files("extractors") / "data" / file))
+    path = _data_file(file)
     out = []
     for entry in yaml.safe_load(path.read_text("utf-8")):
         try:
@@ -260,7 +264,7 @@ def _piece_pattern(patterns: list[str] | None) -> re.Pattern | None:
 
 @functools.cache
 def repo_roles() -> tuple[RepoRole, ...]:
-    path = Path(str(resources.files("extractors") / "data" / "repo_roles.yml"))
+    path = _data_file("repo_roles.yml")
     roles = []
     for entry in yaml.safe_load(path.read_text("utf-8")):
         try:

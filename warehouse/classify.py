@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from warehouse.db import connect
+from warehouse.db import connect, write_registered
 from warehouse.runs import new_run_id
 from warehouse.staging import arrow_schema
 from warehouse.taxonomy.engine import Cell, Dossier, classify, linked_repos, summary
@@ -182,19 +182,10 @@ def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
 
 
 def _replace(con, rows: list[dict], summaries: list[dict]) -> None:
-    con.register("new_cells", pa.Table.from_pylist(rows, schema=arrow_schema("classifications")))
-    con.register("new_summaries", pa.Table.from_pylist(summaries, schema=arrow_schema("model_summaries")))
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("INSERT OR REPLACE INTO classifications BY NAME SELECT * FROM new_cells")
-        con.execute("INSERT OR REPLACE INTO model_summaries BY NAME SELECT * FROM new_summaries")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("new_cells")
-        con.unregister("new_summaries")
+    write_registered(con, {"new_cells": pa.Table.from_pylist(rows, schema=arrow_schema("classifications")),
+                           "new_summaries": pa.Table.from_pylist(summaries, schema=arrow_schema("model_summaries"))},
+                     ["INSERT OR REPLACE INTO classifications BY NAME SELECT * FROM new_cells",
+                      "INSERT OR REPLACE INTO model_summaries BY NAME SELECT * FROM new_summaries"])
 
 
 def explain(warehouse_path, model_id: str) -> dict:

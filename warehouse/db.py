@@ -68,5 +68,23 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
 
 
+def write_registered(con: duckdb.DuckDBPyConnection, tables: dict, statements: list[str]) -> None:
+    """Register Arrow tables under their names, run the statements over them in one transaction
+    (all or nothing), and unregister them whatever happens."""
+    for name, table in tables.items():
+        con.register(name, table)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in statements:
+            con.execute(statement)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from extractors import ModelRecord, extract_all
 from extractors.links import link_rows
-from warehouse.db import connect
+from warehouse.db import connect, write_registered
 from warehouse.runs import new_run_id
 from warehouse.staging import arrow_schema
 
@@ -97,20 +97,11 @@ def _grouped(con, sql: str) -> dict[tuple[str, str], list[dict]]:
 
 
 def _replace(con, chunk: list[tuple[str, str]], rows: list[dict], links: list[dict]) -> None:
-    con.register("new_findings", pa.Table.from_pylist(rows, schema=arrow_schema("findings")))
-    con.register("new_links", pa.Table.from_pylist(links, schema=arrow_schema("model_links")))
-    con.register("done", pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]}))
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM findings WHERE (model_id, sha) IN (SELECT model_id, sha FROM done)")
-        con.execute("INSERT INTO findings BY NAME SELECT * FROM new_findings")
-        con.execute("DELETE FROM model_links WHERE (model_id, sha) IN (SELECT model_id, sha FROM done)")
-        con.execute("INSERT INTO model_links BY NAME SELECT * FROM new_links")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("new_findings")
-        con.unregister("new_links")
-        con.unregister("done")
+    done = "(SELECT model_id, sha FROM done)"
+    write_registered(con, {"new_findings": pa.Table.from_pylist(rows, schema=arrow_schema("findings")),
+                           "new_links": pa.Table.from_pylist(links, schema=arrow_schema("model_links")),
+                           "done": pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]})},
+                     [f"DELETE FROM findings WHERE (model_id, sha) IN {done}",
+                      "INSERT INTO findings BY NAME SELECT * FROM new_findings",
+                      f"DELETE FROM model_links WHERE (model_id, sha) IN {done}",
+                      "INSERT INTO model_links BY NAME SELECT * FROM new_links"])

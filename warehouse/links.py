@@ -47,11 +47,6 @@ def frontier(warehouse_path, run_id: str, max_depth: int, stale_before: datetime
     return [Target(*row) for row in rows]
 
 
-def deferred_count(warehouse_path) -> int:
-    with connect(warehouse_path, read_only=True) as con:
-        return con.execute("SELECT count(*) FROM link_targets WHERE status = 'deferred'").fetchall()[0][0]
-
-
 def observed_models(warehouse_path, model_ids: list[str], since: datetime) -> set[str]:
     """Models the warehouse saw listed or fetched since then: a base model among them needs no
     request of its own."""

@@ -58,18 +58,9 @@ class DatasetFollower(Follower):
         yield from self.settle(fetch)
 
     def finish(self, fetch: TargetFetch):
-        if fetch.outcome is not None:
-            yield fetch.outcome
-            return
         payload = fetch.data["payload"]
-        resolved = payload["id"]
-        renamed = resolved if resolved != fetch.target.target else None
-        if fetch.data.get("unchanged"):
-            yield self.target_item(fetch, "resolved", reason="unchanged", resolved_id=resolved, http_status=200)
-            return
         readme = next((d for d in fetch.documents if d["path"] == "README.md"), None)
         status = hub.card_status(readme["text"])[0] if readme else "no_readme"
         row = dataset_row(payload, status, fetch.documents, not fetch.transient_failures, fetch.data["info_url"])
         yield {"kind": "dataset", "row": row, "documents": fetch.documents}
-        yield self.target_item(fetch, "resolved", reason="renamed" if renamed else None, resolved_id=resolved,
-                               http_status=200, transient=fetch.transient_failures)
+        yield self.resolved_item(fetch)

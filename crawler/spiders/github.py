@@ -90,17 +90,8 @@ class GitHubFollower(Follower):
         yield from self.settle(fetch)
 
     def finish(self, fetch: TargetFetch):
-        if fetch.outcome is not None:
-            yield fetch.outcome
-            return
-        resolved = fetch.data["resolved_id"]
-        renamed = resolved if resolved != fetch.target.target else None
-        if fetch.data.get("unchanged"):
-            yield self.target_item(fetch, "resolved", reason="unchanged", resolved_id=resolved, http_status=200)
-            return
         data = fetch.data
-        row = code_repo_row(resolved, data["fields"], data["tree_sha"], data["paths"], data["truncated"],
+        row = code_repo_row(data["resolved_id"], data["fields"], data["tree_sha"], data["paths"], data["truncated"],
                             fetch.documents, not fetch.transient_failures, data["info"])
         yield {"kind": "code_repo", "row": row, "documents": fetch.documents}
-        yield self.target_item(fetch, "resolved", reason="renamed" if renamed else None, resolved_id=resolved,
-                               http_status=200, transient=fetch.transient_failures)
+        yield self.resolved_item(fetch)

@@ -98,9 +98,6 @@ class PaperFollower(Follower):
         yield from self.settle(fetch)
 
     def finish(self, fetch: TargetFetch):
-        if fetch.outcome is not None:
-            yield fetch.outcome
-            return
         if "fields" not in fetch.data:  # the page request failed: the errback recorded why
             failure = fetch.failures[-1] if fetch.failures else {"reason": "unreachable", "transient": True}
             yield {"kind": "paper", "row": paper_row(fetch.target.target, fetch.data["url"], False,

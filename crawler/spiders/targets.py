@@ -31,7 +31,8 @@ class TargetFetch:
 
 class Follower:
     """Base of the per-kind followers: request building with the shared errback, settling, and
-    the target row. Subclasses implement start(target) and finish(fetch)."""
+    the target row. Subclasses implement start(target) and finish(fetch), which settle() calls when the
+    target was read (not when an outcome was decided early, or the stored copy was current)."""
     kind = ""
     service = "hub"
 
@@ -82,8 +83,20 @@ class Follower:
             failure = fetch.failures[-1]
             fetch.outcome = self.target_item(fetch, "failed", reason=failure["reason"], transient=failure["transient"],
                                              message=failure["message"])
-        yield from self.finish(fetch)
+        if fetch.outcome is not None:  # settled before every request did
+            yield fetch.outcome
+        elif fetch.data.get("unchanged"):  # the stored copy is current: nothing more was fetched
+            yield self.target_item(fetch, "resolved", reason="unchanged", resolved_id=fetch.data["resolved_id"],
+                                   http_status=200)
+        else:
+            yield from self.finish(fetch)
         yield from self._failure_items(fetch)
+
+    def resolved_item(self, fetch: TargetFetch) -> dict:
+        """The target row of a target read whole: renamed when the service answered for another id."""
+        resolved = fetch.data["resolved_id"]
+        return self.target_item(fetch, "resolved", reason="renamed" if resolved != fetch.target.target else None,
+                                resolved_id=resolved, http_status=200, transient=fetch.transient_failures)
 
     def _failure_items(self, fetch: TargetFetch):
         for row in fetch.failures:
