@@ -11,6 +11,7 @@ from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
 from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.runner import CrawlConfig, run_crawl
+from crawler.settings import parse_budget
 from warehouse.errors import WarehouseError
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
@@ -20,10 +21,10 @@ def _budget(ctx, param, values):
     budget = {}
     for value in values:
         bucket, _, spec = value.partition("=")
-        count, _, seconds = spec.partition("/")
-        if bucket not in ("api", "resolvers") or not count.isdigit():
-            raise click.BadParameter(f"expected api=N/SECONDS or resolvers=N/SECONDS, got {value!r}")
-        budget[bucket] = (int(count), float(seconds or 300))
+        try:
+            budget[bucket] = parse_budget(bucket, spec)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     return budget or None
 
 

@@ -5,7 +5,7 @@ import logging
 
 import click
 
-from cli import classify, crawl, extract, licenses, query, world
+from cli import classify, crawl, extract, licenses, query, schedule, world
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,6 +27,9 @@ cli.add_command(crawl.demo)
 cli.add_command(query.query)
 cli.add_command(query.export)
 cli.add_command(query.diff)
+cli.add_command(query.retain_command)
+cli.add_command(schedule.schedule)
+cli.add_command(schedule.run_profile)
 cli.add_command(licenses.licenses)
 cli.add_command(extract.extract)
 cli.add_command(classify.classify)

@@ -8,6 +8,7 @@ from cli.options import output_format, warehouse_path
 from warehouse.diff import as_json as diff_json, diff_runs
 from warehouse.errors import WarehouseError
 from warehouse.export import export_snapshot
+from warehouse.snapshots import export_run, retain
 from warehouse.query import run_query
 
 
@@ -31,18 +32,44 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
 
 @click.command()
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder for <table>.parquet files and manifest.json.")
+              help="Folder for <table>.parquet files and manifest.json; with --run, the folder its dated "
+                   "snapshot folder goes in.")
+@click.option("--run", "run_id", help="Only this crawl run's snapshot ('latest': the newest crawl), written to "
+                                      "OUT/<date>_<run id>/.")
 @click.pass_context
-def export(ctx: click.Context, out_dir: str) -> None:
-    """Write a Parquet snapshot of every table, with a manifest (schema version, run ids,
-    row counts, sha256 per file)."""
+def export(ctx: click.Context, out_dir: str, run_id: str | None) -> None:
+    """Write a Parquet snapshot with a manifest (schema version, run ids, row counts, sha256 per
+    file): of every table, or with --run of one crawl: the models it listed, their commits and all
+    that is known of them, what their links led to, the run's failures and vanished models."""
     try:
-        result = export_snapshot(warehouse_path(ctx), out_dir)
+        result = export_run(warehouse_path(ctx), run_id, out_dir) if run_id else export_snapshot(warehouse_path(ctx), out_dir)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from exc
     for table, rows in result.tables.items():
         click.echo(f"{table:16} {rows:>10} rows")
     click.echo(f"manifest: {result.manifest}")
+
+
+@click.command("retain")
+@click.option("--keep", type=click.IntRange(min=1), required=True, help="How many of the newest crawl runs keep their rows.")
+@click.option("--archive", "archive_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for the snapshots of compacted runs (an export --run already there is reused).")
+@click.pass_context
+def retain_command(ctx, keep: int, archive_dir: str) -> None:
+    """Keep the newest KEEP crawl runs in the warehouse and compact older ones: each is archived
+    as a dated snapshot (checked row by row count against the warehouse) before its per-run rows,
+    and the commits no kept run lists, are removed; crawl_runs keeps every run with its archive's
+    path. The newest commit of every model always stays."""
+    try:
+        result = retain(warehouse_path(ctx), keep, archive_dir)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"kept {len(result.kept)} runs; compacted {len(result.compacted)}")
+    for run_id, archive in result.compacted.items():
+        click.echo(f"  {run_id} -> {archive}")
+    removed = ", ".join(f"{table} {n}" for table, n in result.rows_removed.items() if n)
+    if removed:
+        click.echo(f"rows removed (archived): {removed}")
 
 
 @click.command("diff")

@@ -74,6 +74,8 @@ class StagingPipeline:
             self._add("model_stats", item["row"])
         elif kind == "failure":
             self._add("fetch_failures", item["row"])
+        elif kind == "vanished":
+            self._add("vanished_models", item["row"])
         elif kind in self.LINKED:
             self._add(self.LINKED[kind], item["row"])
             for row in item.get("documents", ()):

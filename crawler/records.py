@@ -74,8 +74,8 @@ def model_row(info: ModelInfo, payload: dict, card_status: str, card_error: str 
     }
 
 
-def stats_row(payload: dict) -> dict:
-    return {"model_id": payload.get("id"), "sha": as_str(payload.get("sha")),
+def stats_row(payload: dict, depth: int = 0) -> dict:
+    return {"model_id": payload.get("id"), "sha": as_str(payload.get("sha")), "depth": depth,
             "downloads": as_int(payload.get("downloads")), "likes": as_int(payload.get("likes")),
             "gated": gated_value(payload.get("gated")), "observed_at": utcnow()}
 

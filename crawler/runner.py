@@ -60,6 +60,7 @@ class CrawlResult:
     models_changed: int = 0
     models_unchanged: int = 0
     models_incomplete: int = 0
+    models_vanished: int = 0       # listed by the previous crawl of this selection, not by this one
     files_fetched: int = 0
     targets_followed: int = 0      # link targets (datasets, base models, code repos, papers) asked for
     targets_resolved: int = 0
@@ -133,7 +134,7 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
     return CrawlResult(
         run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
         models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),
-        models_incomplete=value("models_incomplete"), files_fetched=value("files_fetched"),
+        models_incomplete=value("models_incomplete"), models_vanished=value("models_vanished"), files_fetched=value("files_fetched"),
         targets_followed=value("targets_followed"), targets_resolved=value("targets_resolved"),
         targets_failed=value("targets_failed"), targets_deferred=value("targets_deferred"),
         linked_files_fetched=value("linked_files_fetched"),

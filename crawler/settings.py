@@ -113,3 +113,14 @@ def scrapy_settings(overrides: dict) -> dict:
     settings["DOWNLOAD_SLOTS"] = {"github": {"concurrency": settings["GITHUB_CONCURRENCY"], "delay": 0.0},
                                   "web": {"concurrency": 1, "delay": 0.0}}
     return settings
+
+
+def parse_budget(bucket: str, spec: str) -> tuple[int, float]:
+    """("api", "2500/300") -> (2500, 300.0): a bucket's requests per window; ValueError otherwise."""
+    count, _, seconds = str(spec).partition("/")
+    if bucket not in ("api", "resolvers") or not count.isdigit():
+        raise ValueError(f"expected api=N/SECONDS or resolvers=N/SECONDS, got {bucket}={spec!r}")
+    try:
+        return int(count), float(seconds or 300)
+    except ValueError:
+        raise ValueError(f"expected api=N/SECONDS or resolvers=N/SECONDS, got {bucket}={spec!r}") from None

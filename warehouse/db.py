@@ -11,11 +11,11 @@ import duckdb
 
 from warehouse.errors import WarehouseBusy, WarehouseMissing
 
-SCHEMA_VERSION = 6  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
-#                     verdicts; 6: gating per run in model_stats
+SCHEMA_VERSION = 7  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
+#                     verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
-          "classifications", "model_summaries")
+          "classifications", "model_summaries", "vanished_models")
 # A crawl holds the write lock only while it loads a batch; readers and the next batch wait
 # this long for it before giving up.
 LOCK_WAIT_SECONDS = 30.0

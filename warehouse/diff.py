@@ -76,22 +76,31 @@ def _runs(con, run_a: str | None, run_b: str | None) -> tuple[str, str]:
 
 
 def _membership(con, run_a: str, run_b: str) -> list[Change]:
+    """Models one run's selection listed and the other's did not (models reached only by links are
+    not the selection's); a removed one says what run B found when it asked for it by id."""
     rows = con.execute("""
-        SELECT coalesce(b.model_id, a.model_id), a.model_id IS NULL, b.model_id IS NULL
-        FROM (SELECT model_id FROM model_stats WHERE run_id = ?) a
-        FULL JOIN (SELECT model_id FROM model_stats WHERE run_id = ?) b USING (model_id)
-        WHERE a.model_id IS NULL OR b.model_id IS NULL""", [run_a, run_b]).fetchall()
-    return [Change(model_id, "new" if is_new else "removed") for model_id, is_new, _ in rows]
+        SELECT coalesce(b.model_id, a.model_id), a.model_id IS NULL, v.outcome
+        FROM (SELECT model_id FROM model_stats WHERE run_id = $a AND coalesce(depth, 0) = 0) a
+        FULL JOIN (SELECT model_id FROM model_stats WHERE run_id = $b AND coalesce(depth, 0) = 0) b USING (model_id)
+        LEFT JOIN vanished_models v ON v.run_id = $b AND v.model_id = a.model_id
+        WHERE a.model_id IS NULL OR b.model_id IS NULL""", {"a": run_a, "b": run_b}).fetchall()
+    return [Change(model_id, "new" if is_new else "removed", detail=None if is_new else outcome)
+            for model_id, is_new, outcome in rows]
 
 
 def _renames(con, run_b: str) -> list[Change]:
-    changes = []
+    """Renames run B saw: a model asked for by id that answered under another, or one that left the
+    listing and redirects to its new id."""
+    changes = {}
     for model_id, message in con.execute("SELECT model_id, message FROM fetch_failures WHERE run_id = ? "
                                          "AND reason = 'renamed'", [run_b]).fetchall():
         match = re.match(r"(.+) is now (.+)$", message or "")
         if match:
-            changes.append(Change(match.group(1), "renamed", match.group(1), match.group(2)))
-    return changes
+            changes[match.group(1)] = Change(match.group(1), "renamed", match.group(1), match.group(2))
+    for model_id, now_id in con.execute("SELECT model_id, now_id FROM vanished_models WHERE run_id = ? "
+                                        "AND outcome = 'renamed'", [run_b]).fetchall():
+        changes[model_id] = Change(model_id, "renamed", model_id, now_id)
+    return list(changes.values())
 
 
 def _metadata(con, run_a: str, run_b: str) -> list[Change]:

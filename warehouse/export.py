@@ -22,23 +22,32 @@ class ExportResult:
 def export_snapshot(warehouse_path, out_dir) -> ExportResult:
     """Write <table>.parquet for every table and manifest.json (schema version, run ids, row counts,
     sha256 per file). Uses a read-only connection, so it can run beside a crawl."""
-    out = Path(out_dir)
+    with connect(warehouse_path, read_only=True) as con:
+        run_ids = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at").fetchall()]
+        result = write_tables(con, Path(out_dir), {table: f"SELECT * FROM {table}" for table in TABLES},
+                              extra={"run_ids": run_ids})
+    result.run_ids = run_ids
+    return result
+
+
+def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [], extra: dict | None = None) -> ExportResult:
+    """One <table>.parquet per query, each written under a temporary name and renamed, then the
+    manifest last: a folder with a manifest is whole."""
     out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
     result = ExportResult(out_dir=str(out))
     files = {}
-    with connect(warehouse_path, read_only=True) as con:
-        result.run_ids = [r[0] for r in con.execute(
-            "SELECT run_id FROM crawl_runs ORDER BY started_at").fetchall()]
-        for table in TABLES:
-            path = out / f"{table}.parquet"
-            tmp = out / f".{table}.parquet.tmp"
-            con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
-            tmp.replace(path)
-            result.tables[table] = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            files[path.name] = {"table": table, "rows": result.tables[table], "sha256": _sha256(path),
-                                "bytes": path.stat().st_size}
+    for table, sql in queries.items():
+        path = out / f"{table}.parquet"
+        tmp = out / f".{table}.parquet.tmp"
+        values = params(sql)
+        con.execute(f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", values or None)
+        tmp.replace(path)
+        result.tables[table] = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0][0]
+        files[path.name] = {"table": table, "rows": result.tables[table], "sha256": _sha256(path),
+                            "bytes": path.stat().st_size}
     manifest = {"format": "openness-snapshot", "schema_version": SCHEMA_VERSION,
-                "created_at": utcnow().isoformat() + "Z", "run_ids": result.run_ids, "files": files}
+                "created_at": utcnow().isoformat() + "Z", **(extra or {}), "files": files}
     manifest_path = out / MANIFEST
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     result.manifest = str(manifest_path)

@@ -18,6 +18,7 @@ _INSERT = {
                   "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id)",
     "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?)",
     "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?)",
+    "vanished_models": "INSERT OR REPLACE INTO vanished_models BY NAME SELECT * FROM read_parquet(?)",
     "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?)",
     "findings": "INSERT OR REPLACE INTO findings BY NAME SELECT * FROM read_parquet(?)",
     "model_links": "INSERT OR REPLACE INTO model_links BY NAME SELECT * FROM read_parquet(?) "

@@ -77,3 +77,39 @@ def failures_by_reason(warehouse_path, run_id: str) -> dict[str, int]:
         rows = con.execute("SELECT reason, count(*) FROM fetch_failures WHERE run_id = ? GROUP BY reason "
                            "ORDER BY 2 DESC, 1", [run_id]).fetchall()
     return dict(rows)
+
+
+# A --full crawl selects the same models as a plain one.
+_NOT_SELECTION = ("full",)
+
+
+def selection_key(selection: dict | str | None) -> str:
+    data = json.loads(selection) if isinstance(selection, str) else dict(selection or {})
+    return json.dumps({k: v for k, v in data.items() if k not in _NOT_SELECTION}, sort_keys=True)
+
+
+def previous_listing(con, run_id: str, selection: dict) -> str | None:
+    """The latest earlier crawl of the same selection whose listing was read."""
+    key = selection_key(selection)
+    rows = con.execute("SELECT run_id, selection FROM crawl_runs WHERE run_id <> ? AND status IN ('complete', 'partial') "
+                       "AND models_seen > 0 AND started_at <= (SELECT started_at FROM crawl_runs WHERE run_id = ?) "
+                       "ORDER BY started_at DESC", [run_id, run_id]).fetchall()
+    return next((run for run, selection_json in rows if selection_key(selection_json) == key), None)
+
+
+def vanished_candidates(warehouse_path, run_id: str, selection: dict) -> list[tuple[str, str, str | None]]:
+    """(model_id, last_seen_run, last_sha) of the models the previous crawl of this selection listed
+    and this run's listing did not, plus those the previous crawl could not tell about. This run's
+    listing must be loaded."""
+    with connect(warehouse_path, read_only=True) as con:
+        previous = previous_listing(con, run_id, selection)
+        if previous is None:
+            return []
+        return con.execute("""
+            WITH listed AS (SELECT model_id FROM model_stats WHERE run_id = $run AND coalesce(depth, 0) = 0)
+            SELECT model_id, $previous, sha FROM model_stats
+            WHERE run_id = $previous AND coalesce(depth, 0) = 0 AND model_id NOT IN (SELECT model_id FROM listed)
+            UNION
+            SELECT model_id, last_seen_run, last_sha FROM vanished_models
+            WHERE run_id = $previous AND outcome = 'unknown' AND model_id NOT IN (SELECT model_id FROM listed)
+            ORDER BY 1""", {"run": run_id, "previous": previous}).fetchall()

@@ -111,6 +111,32 @@ CREATE TABLE IF NOT EXISTS model_stats (
 -- What the listing said of a model's access in each run (schema 6): gating and visibility change
 -- without a commit, so they are kept per run beside the counters.
 ALTER TABLE model_stats ADD COLUMN IF NOT EXISTS gated VARCHAR;
+-- 0: the crawl's selection listed the model; n: a link n deep reached it (schema 7). Only depth 0
+-- says what a run's selection held; NULL (older rows) counts as 0.
+ALTER TABLE model_stats ADD COLUMN IF NOT EXISTS depth INTEGER;
+
+-- Models the previous crawl of the same selection listed and this one did not, each asked for by id
+-- to tell why (schema 7). outcome: gone (404/401: deleted, or private, the Hub answers both alike to
+-- a visitor), renamed (now_id says to what), private (visible to the token only), disabled,
+-- unlisted (exists and is public but the selection no longer lists it), unknown (no answer; asked
+-- again next crawl).
+-- Runs compacted by retention (schema 7): their rows left the warehouse after being archived as a
+-- snapshot folder (archive) whose manifest was checked against them.
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS compacted_at TIMESTAMP;
+ALTER TABLE crawl_runs ADD COLUMN IF NOT EXISTS archive VARCHAR;
+
+CREATE TABLE IF NOT EXISTS vanished_models (
+    run_id        VARCHAR NOT NULL,
+    model_id      VARCHAR NOT NULL,
+    last_seen_run VARCHAR,
+    last_sha      VARCHAR,
+    outcome       VARCHAR NOT NULL,
+    now_id        VARCHAR,
+    http_status   INTEGER,
+    message       VARCHAR,
+    observed_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (run_id, model_id)
+);
 
 -- The newest known commit of each model.
 CREATE OR REPLACE VIEW latest_models AS

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from warehouse.db import schema_sql
 
 STAGED_TABLES = ("models", "repo_files", "documents", "fetch_failures", "model_stats", "findings", "model_links",
-                 "link_targets", "datasets", "code_repos", "linked_documents", "papers")
+                 "link_targets", "datasets", "code_repos", "linked_documents", "papers", "vanished_models")
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from crawler.linked import target_row
 from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from crawler.signals import flush_requested, items_decided
 from crawler.spiders.follow import LinkFollowing
+from crawler.spiders.vanished import VanishedCheck
 from warehouse.links import Target
 from warehouse.runs import known_commits
 
@@ -46,12 +47,20 @@ class ModelsSpider(scrapy.Spider):
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
         spider.run_id = s.get("OPENNESS_RUN_ID")
         spider.following = LinkFollowing(spider, spider.follow_model)
+        spider.vanished = VanishedCheck(spider)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
     # -- following links, once the selected models are stored ------------------------------
 
     def on_idle(self):
+        if self.vanished.due():  # the listing is whole and stored: who left it since last time?
+            self.crawler.signals.send_catch_log(signal=flush_requested)
+            requests = self.vanished.requests()
+            if requests:
+                for request in requests:
+                    self.crawler.engine.crawl(request)
+                raise DontCloseSpider
         if not self.following.enabled:
             return
         self.crawler.signals.send_catch_log(signal=flush_requested)
@@ -180,7 +189,7 @@ class ModelsSpider(scrapy.Spider):
                 yield self._failure_item(url, 200, "bad_payload", False, _describe(exc), model_id=model_id)
                 continue
             stats.inc_value(f"{counter}_seen")
-            yield {"kind": "stats", "row": stats_row(payload)}
+            yield {"kind": "stats", "row": stats_row(payload, depth)}
             prior = known.get(info.id, {})
             if prior.get(info.sha) is True and not self.selection.get("full"):
                 stats.inc_value(f"{counter}_unchanged")
