@@ -47,12 +47,18 @@ def _log_level(ctx) -> str:
               help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
 @follow_options
 @click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--redis", "redis_url", envvar="OPENNESS_REDIS_URL", metavar="URL",
+              help="Spread the crawl over --workers processes sharing one frontier in this Redis "
+                   "(redis://host:6379/0; needs openness[distributed]).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="With --redis: worker processes; each takes its share of the rate budget.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context
 def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes,
-          rate_budget, follow_depth, github_api, web_base, papers, concurrency, batch_size, as_json) -> None:
+          rate_budget, follow_depth, github_api, web_base, papers, concurrency, redis_url, workers, batch_size,
+          as_json) -> None:
     """Crawl Hub models into the warehouse.
 
     One listing request (with expand) brings the metadata of up to 1,000 models; README.md and
@@ -63,14 +69,17 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
     Then the links the models' findings make are followed, each target once per crawl: Hub
     datasets, base models (to their roots), GitHub repos and arXiv papers. A target GitHub's rate
     limit holds back is recorded as deferred, and the next crawl takes it up.
+
+    With --redis, one lister and --workers workers share the frontier through scrapy-redis; the
+    workers stage their rows, this process loads them, then follows the links.
     """
     config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, authors=list(authors),
                          search=search, filters=list(filters), sort=sort, limit=limit,
                          model_ids=list(model_ids), full=full, fetch_file_sizes=file_sizes,
                          rate_budget=rate_budget, follow_depth=follow_depth, github_api=github_api,
-                         web_base=web_base, fetch_papers=papers, settings={"CONCURRENT_REQUESTS": concurrency,
-                                                            "CRAWL_BATCH_MODELS": batch_size,
-                                                            "LOG_LEVEL": _log_level(ctx)})
+                         web_base=web_base, fetch_papers=papers, redis_url=redis_url, workers=workers,
+                         settings={"CONCURRENT_REQUESTS": concurrency, "CRAWL_BATCH_MODELS": batch_size,
+                                   "LOG_LEVEL": _log_level(ctx)})
     try:
         result = run_crawl(config)
     except CrawlInterrupted as exc:

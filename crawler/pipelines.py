@@ -21,7 +21,7 @@ from warehouse.staging import BatchWriter, staging_dir
 
 class StagingPipeline:
     def __init__(self, warehouse: str, run_id: str, batch_models: int, batch_seconds: float, stats,
-                 endpoint: str = ""):
+                 endpoint: str = "", load: bool = True, tag: str = ""):
         self.warehouse = warehouse
         self.endpoint = endpoint.rstrip("/")
         self.run_id = run_id
@@ -29,7 +29,8 @@ class StagingPipeline:
         self.batch_seconds = batch_seconds
         self.stats = stats
         self.root = staging_dir(warehouse)
-        self.writer = BatchWriter(self.root, run_id)
+        self.writer = BatchWriter(self.root, run_id, tag)
+        self.load = load  # a distributed worker only stages; the coordinator loads
         self.models_buffered = 0
         self.last_flush = time.monotonic()
 
@@ -37,7 +38,8 @@ class StagingPipeline:
     def from_crawler(cls, crawler):
         s = crawler.settings
         pipeline = cls(s.get("OPENNESS_WAREHOUSE"), s.get("OPENNESS_RUN_ID"), s.getint("CRAWL_BATCH_MODELS"),
-                       s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"))
+                       s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"),
+                       s.getbool("OPENNESS_LOAD_STAGED", True), s.get("OPENNESS_BATCH_TAG", ""))
         crawler.signals.connect(pipeline.flush, signal=flush_requested)
         crawler.signals.connect(pipeline.add_items, signal=items_decided)
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
@@ -108,7 +110,10 @@ class StagingPipeline:
         if self.writer.write() is None:
             return
         self.models_buffered = 0
-        rows = load_staged(self.warehouse, self.root)
+        if not self.load:
+            self.stats.inc_value("openness/batches_staged")
+            return
+        rows = load_staged(self.warehouse, self.root, discard=False)
         self.stats.inc_value("openness/batches_loaded")
         self.stats.inc_value("openness/rows_loaded", rows)
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from crawler.distributed import run_distributed
 from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.settings import DEFAULTS, HUB_BUDGETS
 from warehouse.load import load_staged
@@ -44,6 +45,8 @@ class CrawlConfig:
     github_api: str = DEFAULTS["GITHUB_API"]
     web_base: str | None = None
     fetch_papers: bool = DEFAULTS["FOLLOW_PAPERS"]
+    workers: int = 1               # with redis_url: processes fetching models from a shared frontier
+    redis_url: str | None = None   # set: a distributed crawl (crawler/distributed.py)
     settings: dict = field(default_factory=dict)  # further Scrapy/openness settings
 
     def selection(self) -> dict:
@@ -99,7 +102,12 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         interrupted = start_run(warehouse, run_id, config.endpoint, config.selection())
         started = time.monotonic()
         try:
-            exitcode, stats = _run_child(config, warehouse, run_id)
+            if config.redis_url:
+                with _terminate_as_interrupt():
+                    exitcode, stats = run_distributed(config, warehouse, run_id,
+                                                      _crawl_settings(config, warehouse, run_id))
+            else:
+                exitcode, stats = _run_child(config, warehouse, run_id)
         except BaseException as exc:
             load_staged(warehouse, staging_dir(warehouse))
             finish_run(warehouse, run_id, "failed", {"seconds": time.monotonic() - started}, str(exc))
@@ -169,18 +177,39 @@ def _has_token() -> bool:
 def _run_child(config: CrawlConfig, warehouse: str, run_id: str) -> tuple[int, dict]:
     """Run the crawl process; (exit code, its stats). An interrupt here stops the child gracefully:
     Scrapy closes the spider, and the pipeline stages and loads what is buffered."""
-    with tempfile.TemporaryDirectory(prefix="openness-crawl-") as tmp:
-        job = os.path.join(tmp, "job.json")
-        result_path = os.path.join(tmp, "stats.json")
-        with open(job, "w", encoding="utf-8") as handle:
-            json.dump({"settings": _crawl_settings(config, warehouse, run_id), "selection": config.selection(),
-                       "warehouse": warehouse, "result": result_path}, handle)
-        child = subprocess.Popen([sys.executable, "-m", "crawler.runner", job])
+    with Child(_crawl_settings(config, warehouse, run_id), config.selection(), warehouse) as child:
         with _terminate_as_interrupt():
-            exitcode = _wait_forwarding_interrupts(child)
-        if not os.path.exists(result_path):
+            return child.wait()
+
+
+class Child:
+    """One crawl process (`python -m crawler.runner job.json`) in a role: the whole crawl, or a
+    distributed crawl's lister, worker or follower. Its stats come back through a file."""
+
+    def __init__(self, settings: dict, selection: dict, warehouse: str, role: str = "crawl"):
+        self.tmp = tempfile.TemporaryDirectory(prefix="openness-crawl-")
+        job = os.path.join(self.tmp.name, "job.json")
+        self.result_path = os.path.join(self.tmp.name, "stats.json")
+        with open(job, "w", encoding="utf-8") as handle:
+            json.dump({"settings": settings, "selection": selection, "warehouse": warehouse, "role": role,
+                       "result": self.result_path}, handle)
+        self.process = subprocess.Popen([sys.executable, "-m", "crawler.runner", job])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+        self.tmp.cleanup()
+        return False
+
+    def wait(self) -> tuple[int, dict]:
+        exitcode = _wait_forwarding_interrupts(self.process)
+        if not os.path.exists(self.result_path):
             return exitcode, {}
-        with open(result_path, encoding="utf-8") as handle:
+        with open(self.result_path, encoding="utf-8") as handle:
             return exitcode, json.load(handle)
 
 
@@ -217,10 +246,9 @@ def _child_main(job_path: str) -> int:
     from scrapy.crawler import CrawlerProcess
 
     from crawler.settings import scrapy_settings
-    from crawler.spiders.models import ModelsSpider
 
     process = CrawlerProcess(scrapy_settings(job["settings"]))
-    crawler = process.create_crawler(ModelsSpider)
+    crawler = process.create_crawler(_spider_class(job.get("role", "crawl")))
     process.crawl(crawler, selection=job["selection"], warehouse=job["warehouse"])
     from twisted.internet import reactor  # only now: importing it earlier installs the wrong reactor
 
@@ -236,6 +264,14 @@ def _child_main(job_path: str) -> int:
     if reason is None:  # the spider never ran: the error is in the log above
         return 4
     return 0 if reason == "finished" else 3
+
+
+def _spider_class(role: str):
+    if role in ("lister", "worker"):  # scrapy-redis is needed only here
+        from crawler.spiders.distributed import ListingSpider, WorkerSpider
+        return ListingSpider if role == "lister" else WorkerSpider
+    from crawler.spiders.models import ModelsSpider
+    return ModelsSpider  # the whole crawl, or a distributed crawl's follow step
 
 
 if __name__ == "__main__":

@@ -76,9 +76,12 @@ def load_batch(con, batch: Path) -> int:
     return rows
 
 
-def load_staged(warehouse_path, staging_root) -> int:
-    """Load every ready batch under staging_root, oldest first, and remove it once committed."""
-    discard_partial(staging_root)
+def load_staged(warehouse_path, staging_root, discard: bool = True) -> int:
+    """Load every ready batch under staging_root, oldest first, and remove it once committed.
+    discard: first remove half-written batches a killed crawl left; never while other writers
+    (distributed workers) may be writing theirs."""
+    if discard:
+        discard_partial(staging_root)
     batches = ready_batches(staging_root)
     if not batches:
         return 0

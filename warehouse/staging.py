@@ -39,9 +39,10 @@ def staging_dir(warehouse_path: str | os.PathLike) -> Path:
 class BatchWriter:
     """Buffers rows per table and writes them as staged batches."""
 
-    def __init__(self, root: str | os.PathLike, run_id: str):
+    def __init__(self, root: str | os.PathLike, run_id: str, tag: str = ""):
         self.root = Path(root)
         self.run_id = run_id
+        self.tag = tag  # e.g. "w2.": several writers (workers) staging one run into one folder
         self.rows: dict[str, list[dict]] = {t: [] for t in STAGED_TABLES}
         self.sequence = 0
 
@@ -56,7 +57,7 @@ class BatchWriter:
         if not self.pending():
             return None
         self.sequence += 1
-        batch_id = f"{self.run_id}-{self.sequence:06d}"
+        batch_id = f"{self.run_id}-{self.tag}{self.sequence:06d}"  # the run id is what precedes the last '-'
         final = self.root / batch_id
         temp = self.root / f".{batch_id}.{uuid.uuid4().hex[:8]}.tmp"
         temp.mkdir(parents=True)

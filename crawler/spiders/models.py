@@ -86,6 +86,8 @@ class ModelsSpider(scrapy.Spider):
 
     def start_requests(self):
         sel = self.selection
+        if sel.get("follow_only"):  # a distributed crawl's last step: its models are stored, links remain
+            return
         if sel.get("model_ids"):
             for model_id in sel["model_ids"]:
                 yield scrapy.Request(hub.model_info_url(self.endpoint, model_id), callback=self.parse_info,
@@ -196,7 +198,11 @@ class ModelsSpider(scrapy.Spider):
                 continue
             state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
             stats.inc_value(f"{counter}_{state}")
-            yield from self._fetch_model(ModelFetch(info, payload, state, depth=depth))
+            yield from self.dispatch(ModelFetch(info, payload, state, depth=depth))
+
+    def dispatch(self, fetch: ModelFetch):
+        """Fetch a new or changed model's files here (a distributed lister hands it on instead)."""
+        yield from self._fetch_model(fetch)
 
     # -- one model's files -----------------------------------------------------------------
 

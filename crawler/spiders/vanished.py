@@ -43,7 +43,7 @@ class VanishedCheck:
         selection = self.spider.selection
         listing_failed = self.spider.crawler.stats.get_value("openness/listing_failures", 0)
         return (not self.done and not selection.get("model_ids") and selection.get("limit") is None
-                and not listing_failed)
+                and not selection.get("follow_only") and not listing_failed)
 
     def requests(self) -> list[scrapy.Request]:
         self.done = True

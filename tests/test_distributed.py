@@ -1,0 +1,94 @@
+"""Scale-out: two workers share one frontier in a real Redis server; every model is fetched once
+and none is lost."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from benchmarks.synthetic import write_world
+from conftest import request_log, scalar, warehouse_content, world_endpoints
+from crawler.distributed import merge_stats
+from crawler.runner import CrawlConfig, run_crawl
+
+redis = pytest.importorskip("redis", reason="pip install 'openness[distributed]'")
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "redis-server"], capture_output=True)
+        found = shutil.which("redis-server")
+    if found is None:
+        pytest.skip("needs Debian's redis-server: apt-get install -y redis-server")
+    return found
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.05)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_two_workers_fetch_every_model_once(tmp_path, emulator, redis_url):
+    world = write_world(tmp_path / "world", 400, seed=7)
+    server = emulator(world, page_size=50)
+    warehouse = str(tmp_path / "hub.duckdb")
+    config = dict(warehouse=warehouse, use_token=False, follow_depth=0, **world_endpoints(server))
+    result = run_crawl(CrawlConfig(redis_url=redis_url, workers=2, **config, settings={"CRAWL_BATCH_MODELS": 20}))
+
+    assert result.status == "complete" and result.models_seen == 400 and result.models_new == 400
+    readmes = Counter(e["path"] for e in request_log(server) if e["path"].endswith("/README.md"))
+    assert len(readmes) == 400 and set(readmes.values()) == {1}  # every model's card fetched exactly once
+    assert scalar(warehouse, "SELECT count(*) FROM models WHERE complete") == 400
+    assert scalar(warehouse, "SELECT count(*) FROM documents WHERE path = 'README.md'") == 400
+    # both workers took part, each staging batches of its own
+    batches = scalar(warehouse, "SELECT list(DISTINCT split_part(split_part(batch_id, '-', -1), '.', 1)) "
+                                "FROM loaded_batches WHERE batch_id LIKE '%.%'")
+    assert sorted(batches) == ["w1", "w2"]
+    assert not redis.Redis.from_url(redis_url).keys("openness:*")  # the frontier is cleared
+
+    # the same world crawled by one process gives the same warehouse
+    single = str(tmp_path / "single.duckdb")
+    run_crawl(CrawlConfig(**{**config, "warehouse": single}))
+    assert warehouse_content(warehouse) == warehouse_content(single)
+
+    again = run_crawl(CrawlConfig(redis_url=redis_url, workers=2, **config))  # nothing changed: listing only
+    assert again.models_unchanged == 400 and again.files_fetched == 0
+
+
+def test_an_unreachable_redis_is_a_clear_error(tmp_path, emulator, sample_world):
+    from crawler.errors import CrawlError
+    server = emulator(sample_world)
+    with pytest.raises(CrawlError, match="cannot reach Redis at redis://u:\\*\\*\\*@127.0.0.1:9/0"):
+        run_crawl(CrawlConfig(warehouse=str(tmp_path / "w.duckdb"), use_token=False, redis_url="redis://u:secret@127.0.0.1:9/0",
+                              **world_endpoints(server)))
+
+
+def test_stats_of_the_processes_merge():
+    merged = merge_stats([{"openness/requests/api": 3, "openness/peak_rss_mb": 80.0, "finish_reason": "finished"},
+                          {"openness/requests/api": 4, "openness/peak_rss_mb": 120.0, "finish_reason": "shutdown"}])
+    assert merged == {"openness/requests/api": 7, "openness/peak_rss_mb": 120.0, "finish_reason": "shutdown"}
