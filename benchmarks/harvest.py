@@ -25,8 +25,9 @@ from crawler.runner import CrawlConfig, run_crawl  # noqa: E402
 UNLIMITED = {"api": (10**9, 1), "resolvers": (10**9, 1)}
 
 
-def serve(world: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "cli", "world", "serve", str(world), "--log-requests", str(log)],
+def serve(world: Path, log: Path, options: list[str] = ()) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "cli", "world", "serve", str(world), "--log-requests", str(log),
+                                *options],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return process, process.stdout.readline().strip()
 

@@ -16,7 +16,8 @@ def world() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, show_default=True, help="0 picks a free port.")
 @click.option("--log-requests", type=click.Path(dir_okay=False), help="Append one JSON line per request.")
-@click.option("--rate-limit", metavar="N/SECONDS", help="Fixed-window limit per bucket, e.g. 500/300.")
+@click.option("--rate-limit", metavar="N/SECONDS", help="Fixed-window limit per bucket, e.g. 500/300, or per named "
+              "bucket, e.g. api=500/300,resolvers=3000/300 (the Hub's anonymous budget).")
 @click.option("--faults", metavar="SPEC", help="e.g. latency=0.05,error=0.1,reset=0.05,truncate=0.05,seed=1")
 @click.option("--github-rate-limit", metavar="N/SECONDS",
               help="GitHub's own fixed-window limit (default: --rate-limit's), e.g. 60/3600.")

@@ -177,8 +177,12 @@ def first_mentions(lines: list[str], items) -> list[tuple[int, object]]:
     """(line number, item) for each item whose `.pattern` matches a line, at its first such line,
     in line order. One search over the text per item, not one per line: cards run to megabytes."""
     text = "\n".join(lines)  # lines hold no separators, so "\n" counts give splitlines' numbering
+    lowered = text.lower()
     found = []
     for index, item in enumerate(items):
+        anchors = getattr(item, "anchors", None)
+        if anchors is not None and not any(anchor in lowered for anchor in anchors):
+            continue  # none of the texts every match must contain is in the card
         match = item.pattern.search(text)
         if match:
             found.append((text.count("\n", 0, match.start()) + 1, index, item))

@@ -176,6 +176,51 @@ def weight_formats() -> tuple[WeightFormat, ...]:
 STAGES = ("pretraining", "sft", "alignment")
 
 
+# A regex character that ends a pattern's leading literal text.
+_META = set(".^$*+?{}[]|()\\")
+MIN_ANCHOR = 3
+
+
+def leading_literal(pattern: str) -> str | None:
+    """Text every match of `pattern` must contain, lowercased: its leading literal run (a character
+    made optional by a quantifier dropped), when at least MIN_ANCHOR long; None when there is none,
+    or when a top-level '|' makes it not necessary. A cheap `in` test on the card then skips the
+    regex scan for the names a card does not mention (cards run to megabytes)."""
+    depth, escaped = 0, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return None
+    literal, index = [], 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern) and not pattern[index + 1].isalnum():
+            literal.append(pattern[index + 1])
+            index += 2
+            continue
+        if char in _META:
+            if char in "?*{":
+                literal = literal[:-1]
+            break
+        literal.append(char)
+        index += 1
+    text = "".join(literal).lower()
+    return text if len(text) >= MIN_ANCHOR else None
+
+
+def anchors_of(patterns: list[str]) -> tuple[str, ...] | None:
+    """One necessary text per pattern, or None when some pattern has none (then always scan)."""
+    anchors = [leading_literal(p) for p in patterns]
+    return None if any(a is None for a in anchors) else tuple(anchors)
+
+
 @dataclass(frozen=True)
 class Corpus:
     id: str
@@ -184,6 +229,7 @@ class Corpus:
     pattern: re.Pattern
     licence: str
     stage: str
+    anchors: tuple[str, ...] | None = None
 
 
 @functools.cache
@@ -194,7 +240,8 @@ def corpora() -> tuple[Corpus, ...]:
         try:
             flags = 0 if entry.get("case_sensitive") else re.IGNORECASE
             pattern = re.compile(r"(?<![\w/-])(?:" + "|".join(entry["patterns"]) + r")(?![\w-])", flags)
-            corpus = Corpus(entry["id"], entry["name"], tuple(entry["hub_ids"]), pattern, entry["licence"], entry["stage"])
+            corpus = Corpus(entry["id"], entry["name"], tuple(entry["hub_ids"]), pattern, entry["licence"], entry["stage"],
+                            anchors_of(entry["patterns"]))
         except (KeyError, TypeError, re.error) as exc:
             raise KnowledgeError(f"corpora.yml: bad entry {entry!r}: {exc}") from exc
         if corpus.stage not in STAGES:
@@ -215,6 +262,7 @@ class Pattern:
     id: str
     kind: str
     pattern: re.Pattern
+    anchors: tuple[str, ...] | None = None
 
 
 def _patterns(file: str, key: str, kinds: set[str] | None, bounded: bool) -> tuple[Pattern, ...]:
@@ -225,7 +273,8 @@ def _patterns(file: str, key: str, kinds: set[str] | None, bounded: bool) -> tup
             body = "|".join(entry["patterns"])
             regex = rf"(?<![\w-])(?:{body})(?![\w-])" if bounded else rf"\b(?:{body})"
             flags = 0 if all(p.isupper() for p in entry["patterns"]) else re.IGNORECASE
-            item = Pattern(entry[key], entry.get("kind", entry[key]), re.compile(regex, flags))
+            item = Pattern(entry[key], entry.get("kind", entry[key]), re.compile(regex, flags),
+                           anchors_of(entry["patterns"]))
         except (KeyError, TypeError, re.error) as exc:
             raise KnowledgeError(f"{file}: bad entry {entry!r}: {exc}") from exc
         if kinds is not None and item.kind not in kinds:

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from crawler.middlewares import SlidingBudget, bucket_of, rate_limit_wait
-from crawler.world.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit
+from crawler.world.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit, parse_rate_limits
 
 
 def test_sliding_budget_never_exceeds_the_limit_in_any_fixed_window():
@@ -50,7 +50,7 @@ def test_rate_limit_wait(headers, expected):
 
 def test_fixed_window_limiter_counts_per_bucket_and_resets():
     clock = [100.0]
-    limiter = FixedWindowLimiter(2, 10, clock=lambda: clock[0])
+    limiter = FixedWindowLimiter({None: (2, 10)}, clock=lambda: clock[0])
     assert limiter.admit("api")[:2] == (True, 1)
     assert limiter.admit("api")[:2] == (True, 0)
     admitted, remaining, reset = limiter.admit("api")
@@ -60,8 +60,20 @@ def test_fixed_window_limiter_counts_per_bucket_and_resets():
     assert limiter.admit("api")[0]
 
 
+def test_limits_per_named_bucket_leave_the_others_unlimited():
+    limiter = FixedWindowLimiter(parse_rate_limits("api=1/1,resolvers=3/1"), clock=lambda: 0.0)
+    assert limiter.admit("api")[0] and not limiter.admit("api")[0]
+    assert [limiter.admit("resolvers")[0] for _ in range(4)] == [True, True, True, False]
+    assert all(limiter.admit("pages")[0] for _ in range(100))
+    assert limiter.policy_header("resolvers") == '"fixed window";"resolvers";q=3;w=1'
+
+
 def test_specs_parse_or_fail_clearly():
     assert parse_rate_limit("500/300") == (500, 300.0)
+    assert parse_rate_limits("500/300") == {None: (500, 300.0)}
+    assert parse_rate_limits("api=500/1, resolvers=3000/1") == {"api": (500, 1.0), "resolvers": (3000, 1.0)}
+    with pytest.raises(ValueError):
+        parse_rate_limits("api=,resolvers=1/1")
     assert FaultSpec.parse("latency=0.1,error=0.2,seed=4") == FaultSpec(latency=0.1, error=0.2, seed=4)
     for bad in ("x/1", "0/1", "5/0"):
         with pytest.raises(ValueError):

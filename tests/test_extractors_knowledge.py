@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from extractors.base import first_mentions
+from extractors.knowledge import corpora, evaluations, leading_literal
 from extractors.knowledge import CRITERIA, KnowledgeError, knowledge, licences_dir, load_licences, lookup
 
 # The licence identifiers the Hub accepts (hub-docs repositories-licenses.md, region "licenses").
@@ -106,3 +110,28 @@ def test_licenses_command_lists_the_knowledge_base():
     assert "700 million" in llama["justification"]["commercial"]
     table = runner.invoke(cli, ["licenses"]).output
     assert "apache-2.0" in table and f"({len(rows)} rows)" in table
+
+
+@pytest.mark.parametrize("pattern, anchor", [
+    ("the pile", "the pile"), ("fineweb(?!-edu)", "fineweb"), ("common ?crawl", "common"),
+    ("humaneval\\+?", "humaneval"), ("dolly[- ]15k", "dolly"), ("c4", None), ("\\bshp\\b", None),
+    ("alpaca|dolly", None), ("t[uü]lu sft", None),
+])
+def test_the_text_every_match_must_contain(pattern, anchor):
+    assert leading_literal(pattern) == anchor
+
+
+def test_anchors_never_hide_a_mention(sample_world):
+    """Over every card the tests hold, and each name written in a card of its own in upper, lower
+    and title case, the anchored search finds exactly what the plain search finds."""
+    cards = [p.read_text("utf-8", "replace") for p in sample_world.glob("models/*/*/files/README.md")]
+    cards += [p.read_text("utf-8", "replace") for p in (Path(__file__).parent / "cases").rglob("*.yml")]
+    items = corpora() + evaluations()
+    for item in items:
+        for literal in item.anchors or ():
+            cards += [f"trained on {literal}.", f"Trained on {literal.upper()}.", f"Trained on {literal.title()} data"]
+    assert sum(1 for item in items if item.anchors) >= 40
+    plain = [replace(item, anchors=None) for item in items]
+    for card in cards:
+        lines = card.splitlines()
+        assert first_mentions(lines, items) == [(n, items[plain.index(p)]) for n, p in first_mentions(lines, plain)]

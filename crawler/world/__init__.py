@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from crawler.world.limits import FaultSpec, parse_rate_limit
+from crawler.world.limits import FaultSpec, parse_rate_limits
 from crawler.world.server import EmulatorServer
 from crawler.world.store import World
 
@@ -20,9 +20,9 @@ def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limi
                 faults: str | None = None, log_requests: str | None = None,
                 page_size: int = 1000, github_rate_limit: str | None = None) -> EmulatorServer:
     return EmulatorServer(World(world_path), host, port,
-                          rate_limit=parse_rate_limit(rate_limit) if rate_limit else None,
+                          rate_limit=parse_rate_limits(rate_limit) if rate_limit else None,
                           faults=FaultSpec.parse(faults), log_path=log_requests, page_size=page_size,
-                          github_rate_limit=parse_rate_limit(github_rate_limit) if github_rate_limit else None)
+                          github_rate_limit=parse_rate_limits(github_rate_limit) if github_rate_limit else None)
 
 
 @contextmanager

@@ -21,37 +21,64 @@ def parse_rate_limit(spec: str) -> tuple[int, float]:
     return limit, window
 
 
-class FixedWindowLimiter:
-    """The Hub's policy: a fixed window per bucket, counted from the server's start."""
+def parse_rate_limits(spec: str) -> dict[str | None, tuple[int, float]]:
+    """'500/300' (every bucket) or 'api=500/1,resolvers=3000/1' (those buckets; others unlimited),
+    as {bucket or None for every bucket: (limit, window)}."""
+    if "=" not in spec:
+        return {None: parse_rate_limit(spec)}
+    limits = {}
+    for part in spec.split(","):
+        bucket, _, value = part.strip().partition("=")
+        if not bucket or not value:
+            raise ValueError(f"rate limits must look like api=N/SECONDS,resolvers=N/SECONDS, got {spec!r}")
+        limits[bucket] = parse_rate_limit(value)
+    return limits
 
-    def __init__(self, limit: int, window: float, clock=time.monotonic):
-        self.limit, self.window, self._clock = limit, window, clock
+
+class FixedWindowLimiter:
+    """The Hub's policy: a fixed window per bucket, counted from the server's start. limits:
+    {bucket: (limit, window)}, None for every bucket not named; a bucket with no limit is unlimited."""
+
+    def __init__(self, limits: dict[str | None, tuple[int, float]], clock=time.monotonic):
+        self.limits, self._clock = limits, clock
         self._start = clock()
         self._counts: dict[tuple[str, int], int] = defaultdict(int)
         self._lock = threading.Lock()
 
+    def limit_for(self, bucket: str) -> tuple[int, float] | None:
+        return self.limits.get(bucket, self.limits.get(None))
+
     def admit(self, bucket: str) -> tuple[bool, int, int]:
         """Count a request; return (admitted, remaining, seconds until the window resets)."""
+        policy = self.limit_for(bucket)
+        if policy is None:
+            return True, 10**9, 1
+        limit, window = policy
         with self._lock:
-            elapsed = self._clock() - self._start
-            index = int(elapsed // self.window)
-            reset = max(1, math.ceil((index + 1) * self.window - elapsed))
+            index, reset = self._window(window)
             used = self._counts[(bucket, index)]
-            if used >= self.limit:
+            if used >= limit:
                 return False, 0, reset
             self._counts[(bucket, index)] = used + 1
-            return True, self.limit - used - 1, reset
+            return True, limit - used - 1, reset
 
     def peek(self, bucket: str) -> tuple[int, int]:
         """(remaining, seconds until reset) without counting a request."""
+        policy = self.limit_for(bucket)
+        if policy is None:
+            return 10**9, 1
         with self._lock:
-            elapsed = self._clock() - self._start
-            index = int(elapsed // self.window)
-            reset = max(1, math.ceil((index + 1) * self.window - elapsed))
-            return self.limit - self._counts[(bucket, index)], reset
+            index, reset = self._window(policy[1])
+            return policy[0] - self._counts[(bucket, index)], reset
+
+    def _window(self, window: float) -> tuple[int, int]:
+        elapsed = self._clock() - self._start
+        index = int(elapsed // window)
+        return index, max(1, math.ceil((index + 1) * window - elapsed))
 
     def policy_header(self, bucket: str) -> str:
-        return f'"fixed window";"{bucket}";q={self.limit};w={int(self.window)}'
+        limit, window = self.limit_for(bucket) or (10**9, 1)
+        return f'"fixed window";"{bucket}";q={limit};w={int(window)}'
 
 
 @dataclass(frozen=True)

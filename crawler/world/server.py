@@ -42,15 +42,15 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, *,
-                 rate_limit: tuple[int, float] | None = None, faults: FaultSpec | None = None,
+                 rate_limit: dict | None = None, faults: FaultSpec | None = None,
                  log_path: str | None = None, page_size: int = 1000,
-                 github_rate_limit: tuple[int, float] | None = None):
+                 github_rate_limit: dict | None = None):
         super().__init__((host, port), EmulatorHandler)
         self.world = world
         self.page_size = page_size
-        self.limiter = FixedWindowLimiter(*rate_limit) if rate_limit else None
+        self.limiter = FixedWindowLimiter(rate_limit) if rate_limit else None
         # GitHub's budget is its own (60 or 5,000 an hour), apart from the Hub's
-        self.github_limiter = FixedWindowLimiter(*github_rate_limit) if github_rate_limit else self.limiter
+        self.github_limiter = FixedWindowLimiter(github_rate_limit) if github_rate_limit else self.limiter
         self.faults = FaultPlan(faults or FaultSpec())
         self._log_file = open(log_path, "a", encoding="utf-8") if log_path else None
         self._log_lock = threading.Lock()
@@ -158,7 +158,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         limiter = server.github_limiter
         if raw_path.rstrip("/") == "/api/v3/rate_limit":
             remaining, reset = limiter.peek("github") if limiter else (5000, 3600)
-            limit = limiter.limit if limiter else 5000
+            limit = (limiter.limit_for("github") or (10**9, 1))[0] if limiter else 5000
             core = {"limit": limit, "remaining": remaining, "reset": int(time.time()) + reset,
                     "used": limit - remaining, "resource": "core"}
             return Answer.json({"resources": {"core": core}, "rate": core})
@@ -174,9 +174,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return None, headers
         admitted, remaining, reset = limiter.admit(bucket)
         if github:
-            headers.update({"X-RateLimit-Limit": str(limiter.limit), "X-RateLimit-Remaining": str(remaining),
+            limit = (limiter.limit_for(bucket) or (10**9, 1))[0]
+            headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
                             "X-RateLimit-Reset": str(int(time.time()) + reset), "X-RateLimit-Resource": "core",
-                            "X-RateLimit-Used": str(limiter.limit - remaining)})
+                            "X-RateLimit-Used": str(limit - remaining)})
             refusal = Answer.json({"message": "API rate limit exceeded for 127.0.0.1.",
                                    "documentation_url": github_routes.DOCS}, 403, headers)
         else:
