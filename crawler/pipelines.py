@@ -9,11 +9,9 @@ from __future__ import annotations
 import time
 
 from scrapy import signals
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
+from crawler.extraction import Extraction
 from crawler.signals import flush_requested, items_decided
-from extractors import ModelRecord, extract_all
 from extractors.links import link_rows
 from warehouse.load import load_staged
 from warehouse.staging import BatchWriter, staging_dir
@@ -21,7 +19,7 @@ from warehouse.staging import BatchWriter, staging_dir
 
 class StagingPipeline:
     def __init__(self, warehouse: str, run_id: str, batch_models: int, batch_seconds: float, stats,
-                 endpoint: str = "", load: bool = True, tag: str = ""):
+                 endpoint: str = "", load: bool = True, tag: str = "", extract_processes: int = 0):
         self.warehouse = warehouse
         self.endpoint = endpoint.rstrip("/")
         self.run_id = run_id
@@ -31,6 +29,7 @@ class StagingPipeline:
         self.root = staging_dir(warehouse)
         self.writer = BatchWriter(self.root, run_id, tag)
         self.load = load  # a distributed worker only stages; the coordinator loads
+        self.extraction = Extraction(self.endpoint, extract_processes)
         self.models_buffered = 0
         self.last_flush = time.monotonic()
 
@@ -39,7 +38,8 @@ class StagingPipeline:
         s = crawler.settings
         pipeline = cls(s.get("OPENNESS_WAREHOUSE"), s.get("OPENNESS_RUN_ID"), s.getint("CRAWL_BATCH_MODELS"),
                        s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"),
-                       s.getbool("OPENNESS_LOAD_STAGED", True), s.get("OPENNESS_BATCH_TAG", ""))
+                       s.getbool("OPENNESS_LOAD_STAGED", True), s.get("OPENNESS_BATCH_TAG", ""),
+                       s.getint("EXTRACT_PROCESSES"))
         crawler.signals.connect(pipeline.flush, signal=flush_requested)
         crawler.signals.connect(pipeline.add_items, signal=items_decided)
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
@@ -54,10 +54,9 @@ class StagingPipeline:
 
     async def process_item(self, item, spider=None):
         if item["kind"] == "model":
-            # Extraction is CPU work (a megabyte card takes a second): it runs off the reactor's
-            # thread, so downloads go on and requests leave when the rate budget says, not in a burst.
-            findings = await maybe_deferred_to_future(deferToThread(self._extract, item))
-            self._add_model(item, findings)
+            # Extraction is CPU work: it runs off the reactor's thread (crawler/extraction.py), so
+            # downloads go on and requests leave when the rate budget says, not in a burst.
+            self._add_model(item, await self.extraction.findings(item))
         else:
             self._add_item(item)
         if (self.models_buffered >= self.batch_models
@@ -83,11 +82,6 @@ class StagingPipeline:
             for row in item.get("documents", ()):
                 self._add("linked_documents", row)
             self.models_buffered += kind != "target"
-
-    def _extract(self, item: dict) -> list:
-        model = item["model"]
-        info_url = f"{self.endpoint}/api/models/{model['model_id']}"
-        return extract_all(ModelRecord.from_rows(model, item["repo_files"], item["documents"], info_url))
 
     def _add_model(self, item: dict, findings: list) -> None:
         model = item["model"]
@@ -118,4 +112,5 @@ class StagingPipeline:
         self.stats.inc_value("openness/rows_loaded", rows)
 
     def close_spider(self, spider=None):
+        self.extraction.close()
         self.flush()

@@ -41,6 +41,8 @@ SETTINGS = (
     Setting("CRAWL_MAX_DOCUMENT_BYTES", 5_000_000, "Documents are stored up to this size, then cut."),
     Setting("CRAWL_BATCH_MODELS", 500, "Models per staged batch (loaded in one transaction)."),
     Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),
+    Setting("EXTRACT_PROCESSES", 1, "Worker processes running the extractors beside the crawl; 0: a thread "
+                                    "of the crawl process (which then shares one core with the downloads)."),
     Setting("RETRY_BACKOFF_BASE", 1.0, "Seconds before the first retry of a failed request; doubles."),
     Setting("RETRY_BACKOFF_MAX", 30.0, "Longest wait between two tries of one request."),
     Setting("CONCURRENT_REQUESTS", 16, "Requests in flight at once."),
