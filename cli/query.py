@@ -4,11 +4,14 @@ from __future__ import annotations
 import click
 
 from cli.formatting import render_rows
-from cli.options import output_format, warehouse_path
+from cli.options import hub_endpoint, output_format, warehouse_path
 from warehouse.diff import as_json as diff_json, diff_runs
 from warehouse.errors import WarehouseError
 from warehouse.export import export_snapshot
 from warehouse.snapshots import export_run, retain
+
+# warehouse.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
+SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf")
 from warehouse.query import run_query
 
 
@@ -31,17 +34,35 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder for <table>.parquet files and manifest.json; with --run, the folder its dated "
                    "snapshot folder goes in.")
 @click.option("--run", "run_id", help="Only this crawl run's snapshot ('latest': the newest crawl), written to "
                                       "OUT/<date>_<run id>/.")
+@click.option("--spdx", "spdx_dir", type=click.Path(file_okay=False),
+              help="Instead: one SPDX 2.3 document per model (an AI bill of materials) into this folder.")
+@click.option("--model", "model_ids", multiple=True, help="With --spdx: this model only (repeatable; default: "
+                                                          "every classified model).")
+@click.option("--format", "fmt", type=click.Choice(SPDX_FORMATS), default="json", show_default=True,
+              help="With --spdx: the SPDX serialisation.")
+@hub_endpoint
 @click.pass_context
-def export(ctx: click.Context, out_dir: str, run_id: str | None) -> None:
+def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_endpoint) -> None:
     """Write a Parquet snapshot with a manifest (schema version, run ids, row counts, sha256 per
     file): of every table, or with --run of one crawl: the models it listed, their commits and all
-    that is known of them, what their links led to, the run's failures and vanished models."""
+    that is known of them, what their links led to, the run's failures and vanished models.
+
+    With --spdx: an SPDX 2.3 document per model, validated with spdx-tools: packages for the
+    model, its weight files (LFS sha256), linked datasets and code repositories and its base models,
+    their declared and concluded licences, relationships, and the twelve cells as annotations."""
+    if bool(out_dir) == bool(spdx_dir):
+        raise click.UsageError("give --out DIR (Parquet) or --spdx DIR (SPDX documents)")
     try:
+        if spdx_dir:
+            from warehouse.spdx import export_spdx
+            written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
+            click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
+            return
         result = export_run(warehouse_path(ctx), run_id, out_dir) if run_id else export_snapshot(warehouse_path(ctx), out_dir)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from exc
