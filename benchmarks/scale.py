@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -24,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from benchmarks.harvest import naive, serve  # noqa: E402
+from benchmarks.harvest import serve  # noqa: E402
 from benchmarks.synthetic import write_world  # noqa: E402
 from crawler.runner import CrawlConfig, run_crawl  # noqa: E402
 from crawler.settings import HUB_BUDGETS  # noqa: E402
@@ -36,7 +37,7 @@ HUB_WINDOW = 300
 class RssSampler(threading.Thread):
     """Samples the RSS of the crawl process (`python -m crawler.runner`) every `every` seconds."""
 
-    def __init__(self, every: float = 2.0):
+    def __init__(self, every: float = 0.5):
         super().__init__(daemon=True)
         self.every, self.samples, self.stopped = every, [], threading.Event()
         self.started_at = time.monotonic()
@@ -56,7 +57,9 @@ class RssSampler(threading.Thread):
         for share in (0.25, 0.5, 0.75, 1.0):
             upto = [rss for t, rss in self.samples if t <= end * share]
             quarters[f"{int(share * 100)}%"] = round(max(upto or [0]), 1)
-        return {"max_mb_by_progress": quarters, "samples": len(self.samples)}
+        peak_at, peak = max(self.samples, key=lambda s: s[1])
+        return {"max_mb_by_progress": quarters, "peak_mb": round(peak, 1),
+                "peak_at_share_of_crawl": round(peak_at / end, 3), "samples": len(self.samples)}
 
 
 def _crawl_pids() -> list[int]:
@@ -96,8 +99,14 @@ def budget_use(log: list[dict], budget: dict[str, tuple[int, float]]) -> dict:
             continue
         span = max(stamps) - min(stamps)
         allowed = limit * max(1.0, span / window)
+        per_window: dict[int, int] = {}
+        for stamp in stamps:
+            index = int((stamp - min(stamps)) // window)
+            per_window[index] = per_window.get(index, 0) + 1
+        inner = sorted(n / limit for i, n in per_window.items() if 0 < i < max(per_window))  # whole windows
         out[bucket] = {"requests": len(stamps), "answered_429": sum(1 for e in log if e["bucket"] == bucket and e["status"] == 429),
-                       "span_s": round(span, 1), "share_of_budget": round(len(stamps) / allowed, 3)}
+                       "span_s": round(span, 1), "share_of_budget": round(len(stamps) / allowed, 3),
+                       "median_window_share": round(inner[len(inner) // 2], 3) if inner else None}
     return out
 
 
@@ -111,6 +120,34 @@ def projection(per_model: dict[str, float], listing_per_model: float) -> dict:
         unchanged = HUB_MODELS * listing_per_model / (budget["api"][0] / budget["api"][1])
         out[tier] = {"first_crawl_hours": round(first / 3600, 1), "unchanged_recrawl_minutes": round(unchanged / 60, 1)}
     return out
+
+
+def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
+    """What people write by hand: model_info, then hf_hub_download of README and LICENSE per model,
+    waiting out a 429 as its RateLimit header says (HfApi.model_info raises it rather than retry)."""
+    from huggingface_hub import HfApi, hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError
+    from crawler.middlewares import rate_limit_wait
+    api = HfApi(endpoint=endpoint)
+    started = time.perf_counter()
+    for model_id in model_ids:
+        while True:
+            try:
+                info = api.model_info(model_id)
+                break
+            except HfHubHTTPError as exc:
+                if exc.response is None or exc.response.status_code != 429:
+                    raise
+                time.sleep(rate_limit_wait(exc.response.headers, 1.0))
+        names = {s.rfilename for s in info.siblings or []}
+        for name in ("README.md", "LICENSE"):
+            if name in names:
+                try:
+                    hf_hub_download(model_id, name, endpoint=endpoint, cache_dir=cache)
+                except (GatedRepoError, EntryNotFoundError):
+                    pass
+    seconds = time.perf_counter() - started
+    return {"seconds": round(seconds, 2), "models": len(model_ids), "models_per_s": round(len(model_ids) / seconds, 1)}
 
 
 def crawl(endpoint: str, warehouse: Path, budget: dict, file_sizes: bool) -> tuple[dict, dict]:
@@ -146,18 +183,38 @@ def main() -> None:
     anonymous = {b: (limit, args.window) for b, (limit, _) in HUB_BUDGETS["anonymous"].items()}
     limit_spec = ",".join(f"{b}={limit}/{window:g}" for b, (limit, window) in anonymous.items())
     warehouse = work / "scale.duckdb"
-    for stale in (warehouse, Path(f"{warehouse}.wal")):
-        stale.unlink(missing_ok=True)
 
+    saved = work / "report.json"  # each phase's figures, so a failure later costs no crawl again
+    if saved.exists():
+        report.update({k: v for k, v in json.loads(saved.read_text()).items() if k in ("crawl", "crawl_rss",
+                                                                                        "unchanged_recrawl")})
+    if "unchanged_recrawl" not in report:
+        for stale in (warehouse, Path(f"{warehouse}.wal"), work / "crawl.log"):
+            stale.unlink(missing_ok=True)
+        crawl_phase(report, world, work, warehouse, anonymous, limit_spec, args.file_sizes)
+        saved.write_text(json.dumps(report, indent=2))
+    models = report["crawl"]["models"]
+    naive_phase(report, world, work, warehouse, limit_spec, args.naive_models)
+    report["speedup_vs_naive"] = round(report["crawl"]["models_per_s"] / report["naive"]["models_per_s"], 2)
+    listing_per_model = report["unchanged_recrawl"]["listing_requests"] / max(1, models)
+    report["whole_hub_projection"] = {
+        "openness": projection(report["crawl"]["requests_per_model"], listing_per_model),
+        "naive": projection(report["naive"]["requests_per_model"], 1.0)}
+    saved.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+def crawl_phase(report: dict, world: Path, work: Path, warehouse: Path, anonymous: dict, limit_spec: str,
+                file_sizes: bool) -> None:
     process, endpoint = serve(world, work / "crawl.log", ["--rate-limit", limit_spec])
     try:
-        report["crawl"], report["crawl_rss"] = crawl(endpoint, warehouse, anonymous, args.file_sizes)
+        report["crawl"], report["crawl_rss"] = crawl(endpoint, warehouse, anonymous, file_sizes)
         log = read_log(work / "crawl.log")
         models = report["crawl"]["models"]
         report["crawl"]["requests_per_model"] = {b: round(sum(1 for e in log if e["bucket"] == b) / models, 4)
                                                  for b in ("api", "resolvers")}
         report["crawl"]["budget"] = budget_use(log, anonymous)
-        again, _ = crawl(endpoint, warehouse, anonymous, args.file_sizes)
+        again, _ = crawl(endpoint, warehouse, anonymous, file_sizes)
         second_log = read_log(work / "crawl.log", since=len(log))
         report["unchanged_recrawl"] = {"seconds": again["seconds"], "requests": again["requests"],
                                        "listing_requests": sum(1 for e in second_log if e["path"].startswith("/api/models?")),
@@ -166,11 +223,21 @@ def main() -> None:
         process.terminate()
         process.wait()
 
+
+def naive_phase(report: dict, world: Path, work: Path, warehouse: Path, limit_spec: str, how_many: int) -> None:
     import duckdb
     with duckdb.connect(str(warehouse), read_only=True) as con:
         ids = [r[0] for r in con.execute("SELECT model_id FROM models ORDER BY model_id LIMIT ?",
-                                         [args.naive_models]).fetchall()]
-    process, endpoint = serve(world, work / "naive.log", ["--rate-limit", limit_spec])
+                                         [how_many]).fetchall()]
+    (work / "naive.log").unlink(missing_ok=True)
+    shutil.rmtree(work / "hf-cache", ignore_errors=True)
+    # a world of just the slice (links to the models' folders): the emulator loads it in seconds
+    slice_world = work / "naive-world"
+    shutil.rmtree(slice_world, ignore_errors=True)
+    for model_id in ids:
+        (slice_world / "models" / model_id).parent.mkdir(parents=True, exist_ok=True)
+        (slice_world / "models" / model_id).symlink_to(world / "models" / model_id)
+    process, endpoint = serve(slice_world, work / "naive.log", ["--rate-limit", limit_spec])
     try:
         report["naive"] = naive(endpoint, ids, work / "hf-cache")
         naive_log = read_log(work / "naive.log")
@@ -180,12 +247,6 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait()
-    report["speedup_vs_naive"] = round(report["crawl"]["models_per_s"] / report["naive"]["models_per_s"], 2)
-    listing_per_model = report["unchanged_recrawl"]["listing_requests"] / max(1, models)
-    report["whole_hub_projection"] = {
-        "openness": projection(report["crawl"]["requests_per_model"], listing_per_model),
-        "naive": projection(report["naive"]["requests_per_model"], 1.0)}
-    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

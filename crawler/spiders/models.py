@@ -182,18 +182,21 @@ class ModelsSpider(scrapy.Spider):
         stats = self.crawler.stats
         counter = "openness/models" if depth == 0 else "openness/base_models"  # selected, or reached by links
         for payload in payloads:
+            model_id, sha = _id_and_sha(payload)
+            prior = known.get(model_id, {})
+            unchanged = sha is not None and prior.get(sha) is True and not self.selection.get("full")
             try:
-                info = hub.parse_model(payload)
-                if not info.sha:
+                # a stored complete commit parsed fine when it was fetched: a nightly crawl of an
+                # unchanged Hub skips huggingface_hub's parsing of every entry
+                info = None if unchanged else hub.parse_model(payload)
+                if info is not None and not info.sha:
                     raise ValueError("no sha in the payload")
             except Exception as exc:  # payloads are untrusted: one bad entry never stops a page
-                model_id = payload.get("id") if isinstance(payload, dict) else None
                 yield self._failure_item(url, 200, "bad_payload", False, _describe(exc), model_id=model_id)
                 continue
             stats.inc_value(f"{counter}_seen")
             yield {"kind": "stats", "row": stats_row(payload, depth)}
-            prior = known.get(info.id, {})
-            if prior.get(info.sha) is True and not self.selection.get("full"):
+            if unchanged:
                 stats.inc_value(f"{counter}_unchanged")
                 continue
             state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
@@ -311,6 +314,13 @@ class ModelsSpider(scrapy.Spider):
     def _failure_item(self, url, status, reason, transient, message, model_id=None) -> dict:
         return {"kind": "failure", "row": failure_row(model_id, None, url, None, status, reason, transient,
                                                       None, message)}
+
+
+def _id_and_sha(payload) -> tuple[str | None, str | None]:
+    if not isinstance(payload, dict):
+        return None, None
+    model_id, sha = payload.get("id"), payload.get("sha")
+    return (model_id if isinstance(model_id, str) else None), (sha if isinstance(sha, str) else None)
 
 
 def _headers(response) -> dict[str, str]:
