@@ -97,11 +97,12 @@ def budget_use(log: list[dict], budget: dict[str, tuple[int, float]]) -> dict:
         stamps = [e["ts"] for e in log if e["bucket"] == bucket]
         if len(stamps) < 2:
             continue
-        span = max(stamps) - min(stamps)
+        first = min(stamps)
+        span = max(stamps) - first
         allowed = limit * max(1.0, span / window)
         per_window: dict[int, int] = {}
         for stamp in stamps:
-            index = int((stamp - min(stamps)) // window)
+            index = int((stamp - first) // window)
             per_window[index] = per_window.get(index, 0) + 1
         inner = sorted(n / limit for i, n in per_window.items() if 0 < i < max(per_window))  # whole windows
         out[bucket] = {"requests": len(stamps), "answered_429": sum(1 for e in log if e["bucket"] == bucket and e["status"] == 429),
