@@ -58,6 +58,8 @@ def run_job(profile: Profile, log: Callable[[str], None]) -> JobResult:
                     outcome = step(result)
                 except (CrawlError, WarehouseError, OSError) as exc:
                     outcome = StepResult(name, "failed", str(exc))
+                except Exception as exc:  # a bug still ends the night with one clear line and exit 1
+                    outcome = StepResult(name, "failed", f"{type(exc).__name__}: {exc}")
                 outcome.name, outcome.seconds = name, round(time.monotonic() - started, 1)
                 result.steps.append(outcome)
                 if outcome.status == "failed":

@@ -173,6 +173,17 @@ def test_an_overlapping_job_is_skipped_and_a_failing_one_says_where(tmp_path):
     assert no_env.exit_code == 1 and "FAILED before the crawl: cannot read env_file" in no_env.stderr
 
 
+def test_an_unexpected_error_in_a_step_is_one_log_line_and_exit_1(tmp_path, monkeypatch):
+    import crawler.job
+    path = write_profile(tmp_path, 'warehouse = "hub.duckdb"\nexport_dir = "s"\n')
+    def broken(config):
+        raise ValueError("something nobody expected")
+    monkeypatch.setattr(crawler.job, "run_crawl", broken)
+    result = CliRunner().invoke(cli, ["run", str(path)])
+    assert result.exit_code == 1 and "FAILED in crawl: ValueError: something nobody expected" in result.stderr
+    assert "Traceback" not in result.stderr + result.output
+
+
 def test_tokens_come_from_the_env_file_and_are_never_logged(tmp_path, monkeypatch):
     secret = "hf_" + "x" * 30
     (tmp_path / "tokens.env").write_text(f"export HF_TOKEN='{secret}'\n# a comment\n")
