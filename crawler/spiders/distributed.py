@@ -87,6 +87,10 @@ class WorkerSpider(RedisMixin, ModelsSpider):
             yield from self.next_requests()
 
     def spider_idle(self):
-        self.schedule_next_requests()
-        if self.fetching or self.count_size(self.redis_key) or not self.server.exists(self.listed_flag):
+        scheduled = 0
+        for request in self.next_requests():
+            self.crawler.engine.crawl(request)
+            scheduled += 1
+        # units just taken are only scheduled: closing now would drop them
+        if scheduled or self.fetching or self.count_size(self.redis_key) or not self.server.exists(self.listed_flag):
             raise DontCloseSpider
