@@ -67,13 +67,22 @@ def crawl(endpoint: str, warehouse: Path, file_sizes: bool = True) -> dict:
 
 
 def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
-    """What people write by hand: model_info, then hf_hub_download of README and LICENSE per model."""
+    """What people write by hand: model_info, then hf_hub_download of README and LICENSE per model,
+    waiting out a 429 as its RateLimit header says (HfApi.model_info raises it rather than retry)."""
     from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError
+    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError
+    from crawler.middlewares import rate_limit_wait
     api = HfApi(endpoint=endpoint)
     started = time.perf_counter()
     for model_id in model_ids:
-        info = api.model_info(model_id)
+        while True:
+            try:
+                info = api.model_info(model_id)
+                break
+            except HfHubHTTPError as exc:
+                if exc.response is None or exc.response.status_code != 429:
+                    raise
+                time.sleep(rate_limit_wait(exc.response.headers, 1.0))
         names = {s.rfilename for s in info.siblings or []}
         for name in ("README.md", "LICENSE"):
             if name in names:

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-from benchmarks.harvest import serve  # noqa: E402
+from benchmarks.harvest import naive, serve  # noqa: E402
 from benchmarks.synthetic import write_world  # noqa: E402
 from crawler.runner import CrawlConfig, run_crawl  # noqa: E402
 from crawler.settings import HUB_BUDGETS  # noqa: E402
@@ -121,34 +121,6 @@ def projection(per_model: dict[str, float], listing_per_model: float) -> dict:
         unchanged = HUB_MODELS * listing_per_model / (budget["api"][0] / budget["api"][1])
         out[tier] = {"first_crawl_hours": round(first / 3600, 1), "unchanged_recrawl_minutes": round(unchanged / 60, 1)}
     return out
-
-
-def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
-    """What people write by hand: model_info, then hf_hub_download of README and LICENSE per model,
-    waiting out a 429 as its RateLimit header says (HfApi.model_info raises it rather than retry)."""
-    from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError
-    from crawler.middlewares import rate_limit_wait
-    api = HfApi(endpoint=endpoint)
-    started = time.perf_counter()
-    for model_id in model_ids:
-        while True:
-            try:
-                info = api.model_info(model_id)
-                break
-            except HfHubHTTPError as exc:
-                if exc.response is None or exc.response.status_code != 429:
-                    raise
-                time.sleep(rate_limit_wait(exc.response.headers, 1.0))
-        names = {s.rfilename for s in info.siblings or []}
-        for name in ("README.md", "LICENSE"):
-            if name in names:
-                try:
-                    hf_hub_download(model_id, name, endpoint=endpoint, cache_dir=cache)
-                except (GatedRepoError, EntryNotFoundError):
-                    pass
-    seconds = time.perf_counter() - started
-    return {"seconds": round(seconds, 2), "models": len(model_ids), "models_per_s": round(len(model_ids) / seconds, 1)}
 
 
 def crawl(endpoint: str, warehouse: Path, budget: dict, file_sizes: bool) -> tuple[dict, dict]:

@@ -14,6 +14,7 @@ from crawler.linked import target_row
 from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from crawler.signals import flush_requested, items_decided
 from crawler.spiders.follow import LinkFollowing
+from crawler.spiders.targets import response_headers
 from crawler.spiders.vanished import VanishedCheck
 from warehouse.links import Target
 from warehouse.runs import known_commits
@@ -165,10 +166,10 @@ class ModelsSpider(scrapy.Spider):
 
     def _json_or_failure(self, response, model_id=None):
         if response.status != 200:
-            reason = reason_for_status(response.status, _headers(response))
+            reason = reason_for_status(response.status, response_headers(response))
             return None, failure_row(model_id, None, response.url, None, response.status, reason.reason,
-                                     reason.transient, _headers(response).get("x-error-code"),
-                                     _headers(response).get("x-error-message"))
+                                     reason.transient, response_headers(response).get("x-error-code"),
+                                     response_headers(response).get("x-error-message"))
         try:
             return json.loads(response.body), None
         except (ValueError, UnicodeDecodeError) as exc:
@@ -267,7 +268,7 @@ class ModelsSpider(scrapy.Spider):
     def parse_document(self, response):
         fetch = self.fetching[response.meta["model_id"]]
         path = response.meta["path"]
-        headers = _headers(response)
+        headers = response_headers(response)
         if response.status != 200:
             self._record_status_failure(fetch, response, path)
         elif "x-repo-commit" not in headers and "text/html" in headers.get("content-type", ""):
@@ -289,7 +290,7 @@ class ModelsSpider(scrapy.Spider):
             fetch.card = hub.card_status(text)
 
     def _record_status_failure(self, fetch: ModelFetch, response, path: str | None = None) -> None:
-        headers = _headers(response)
+        headers = response_headers(response)
         reason = reason_for_status(response.status, headers)
         fetch.add_failure(response.url, path, response.status, reason.reason, reason.transient,
                           headers.get("x-error-code"), headers.get("x-error-message"))
@@ -321,10 +322,6 @@ def _id_and_sha(payload) -> tuple[str | None, str | None]:
         return None, None
     model_id, sha = payload.get("id"), payload.get("sha")
     return (model_id if isinstance(model_id, str) else None), (sha if isinstance(sha, str) else None)
-
-
-def _headers(response) -> dict[str, str]:
-    return {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
 
 
 def _text_header(response, name: str) -> str | None:

@@ -11,6 +11,7 @@ import scrapy
 from crawler import hub
 from crawler.errors import reason_for_exception, reason_for_status
 from crawler.records import utcnow
+from crawler.spiders.targets import response_headers
 from warehouse.runs import vanished_candidates
 
 # reason_for_status's names -> outcomes; a transient failure is 'unknown' and asked again next crawl
@@ -64,7 +65,7 @@ class VanishedCheck:
             except (ValueError, UnicodeDecodeError) as exc:
                 transient, message = True, f"not JSON: {exc}"
         else:
-            headers = {k.decode("latin-1").lower(): v[0].decode("latin-1") for k, v in response.headers.items() if v}
+            headers = response_headers(response)
             failure = reason_for_status(response.status, headers)
             reason, transient, message = failure.reason, failure.transient, headers.get("x-error-message")
         outcome, now_id = outcome_of(model_id, response.status, payload, reason, transient)
