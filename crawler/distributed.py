@@ -24,21 +24,21 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     import redis  # an optional dependency: pip install 'openness[distributed]'
 
     from crawler.runner import Child
-    from crawler.spiders.distributed import frontier_key, listed_key
+    from crawler.spiders.distributed import listed_key, run_keys
 
     server = redis.Redis.from_url(config.redis_url)
     try:
         server.ping()
     except redis.RedisError as exc:
         raise CrawlError(f"cannot reach Redis at {_safe_url(config.redis_url)}: {exc}") from exc
-    server.delete(frontier_key(run_id), listed_key(run_id))
+    server.delete(*run_keys(run_id))
     shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0}
     budgets = _shares(settings["HUB_RATE_BUDGET"], config.workers)
     selection = config.selection()
     try:
         with ExitStack() as stack:
             workers = [stack.enter_context(Child(
-                {**shared, "HUB_RATE_BUDGET": budgets["worker"], "REDIS_START_URLS_AS_SET": True,
+                {**shared, "HUB_RATE_BUDGET": budgets["worker"], "REDIS_START_URLS_AS_SET": True, "OPENNESS_WORKERS": config.workers,
                  "OPENNESS_LOAD_STAGED": False, "OPENNESS_BATCH_TAG": f"w{i}."}, selection, warehouse, "worker"))
                 for i in range(1, config.workers + 1)]
             lister = stack.enter_context(Child({**shared, "HUB_RATE_BUDGET": budgets["lister"]}, selection,
@@ -49,7 +49,7 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
             with Child({**settings, "OPENNESS_RUN_ID": run_id}, {**selection, "follow_only": True}, warehouse) as child:
                 outcomes.append(child.wait())
     finally:
-        server.delete(frontier_key(run_id), listed_key(run_id))
+        server.delete(*run_keys(run_id))
     return max(code for code, _ in outcomes), merge_stats([stats for _, stats in outcomes])
 
 

@@ -43,6 +43,8 @@ SETTINGS = (
     Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),
     Setting("EXTRACT_PROCESSES", 1, "Worker processes running the extractors beside the crawl; 0: a thread "
                                     "of the crawl process (which then shares one core with the downloads)."),
+    Setting("WORKER_START_TIMEOUT", 60.0,
+            "A distributed crawl's workers take no model until all have started, or until this many seconds passed."),
     Setting("RETRY_BACKOFF_BASE", 1.0, "Seconds before the first retry of a failed request; doubles."),
     Setting("RETRY_BACKOFF_MAX", 30.0, "Longest wait between two tries of one request."),
     Setting("CONCURRENT_REQUESTS", 16, "Requests in flight at once."),

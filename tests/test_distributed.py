@@ -2,6 +2,7 @@
 and none is lost."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -81,6 +82,42 @@ def test_two_workers_fetch_every_model_once(tmp_path, emulator, redis_url):
 
     again = run_crawl(CrawlConfig(redis_url=redis_url, workers=2, **config))  # nothing changed: listing only
     assert again.models_unchanged == 400 and again.files_fetched == 0
+
+
+def test_no_worker_takes_a_unit_before_all_have_started(redis_url, caplog, monkeypatch):
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from crawler.spiders import distributed
+    from crawler.spiders.distributed import UnitSupply, ready_key
+
+    # no reactor runs here: the test asks open() itself instead of the poll
+    monkeypatch.setattr(distributed.task, "LoopingCall", lambda call: SimpleNamespace(start=lambda *a, **k: None))
+
+    def worker():
+        crawler = SimpleNamespace(signals=SimpleNamespace(connect=lambda *a, **k: None))
+        spider = SimpleNamespace(run_id="r1", crawler=crawler, server=redis.Redis.from_url(redis_url),
+                                 logger=logging.getLogger("worker"))
+        return UnitSupply(spider, Settings({"OPENNESS_WORKERS": 2, "WORKER_START_TIMEOUT": 30}))
+
+    first, second = worker(), worker()
+    assert not first.open()  # not started yet
+    first.register()
+    assert not first.open()  # 1 of 2
+    second.register()
+    assert first.open() and second.open()
+    assert int(redis.Redis.from_url(redis_url).get(ready_key("r1"))) == 2
+
+    lonely = worker()
+    lonely.spider.run_id = "r2"
+    lonely.key = ready_key("r2")
+    lonely.register()
+    assert not lonely.open()
+    lonely.deadline = time.monotonic() - 1  # its peer never started: the wait runs out
+    with caplog.at_level(logging.WARNING):
+        assert lonely.open()
+    assert "1 of 2 workers started within 30 s" in caplog.text
 
 
 def test_an_unreachable_redis_is_a_clear_error(tmp_path, emulator, sample_world):
