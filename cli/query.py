@@ -9,10 +9,10 @@ from warehouse.diff import as_json as diff_json, diff_runs
 from warehouse.errors import WarehouseError
 from warehouse.export import export_snapshot
 from warehouse.snapshots import export_run, retain
+from warehouse.query import run_query
 
 # warehouse.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
-SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf")
-from warehouse.query import run_query
+SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
 
 
 @click.command()
@@ -40,11 +40,12 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
 @click.option("--run", "run_id", help="Only this crawl run's snapshot ('latest': the newest crawl), written to "
                                       "OUT/<date>_<run id>/.")
 @click.option("--spdx", "spdx_dir", type=click.Path(file_okay=False),
-              help="Instead: one SPDX 2.3 document per model (an AI bill of materials) into this folder.")
+              help="Instead: one SPDX document per model (an AI bill of materials) into this folder.")
 @click.option("--model", "model_ids", multiple=True, help="With --spdx: this model only (repeatable; default: "
                                                           "every classified model).")
 @click.option("--format", "fmt", type=click.Choice(SPDX_FORMATS), default="json", show_default=True,
-              help="With --spdx: the SPDX serialisation.")
+              help="With --spdx: the SPDX 2.3 serialisation, or spdx3: SPDX 3.0.1 JSON-LD with the AI and "
+                   "Dataset profiles.")
 @hub_endpoint
 @click.pass_context
 def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_endpoint) -> None:
@@ -54,7 +55,9 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_en
 
     With --spdx: an SPDX 2.3 document per model, validated with spdx-tools: packages for the
     model, its weight files (LFS sha256), linked datasets and code repositories and its base models,
-    their declared and concluded licences, relationships, and the twelve cells as annotations."""
+    their declared and concluded licences, relationships, and the twelve cells as annotations. With
+    --format spdx3: the same as SPDX 3.0.1 JSON-LD (AIPackage, DatasetPackage), checked as it is
+    read back with SPDX's 3.0.1 bindings."""
     if bool(out_dir) == bool(spdx_dir):
         raise click.UsageError("give --out DIR (Parquet) or --spdx DIR (SPDX documents)")
     try:

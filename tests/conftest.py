@@ -31,6 +31,19 @@ def real_sample() -> Path:
     return REAL_SAMPLE
 
 
+@pytest.fixture(scope="session")
+def audited(tmp_path_factory, real_sample) -> str:
+    """The real sample crawled and classified, read only (the SPDX tests share it)."""
+    from crawler.runner import CrawlConfig, run_crawl
+    from crawler.world import serving
+    from warehouse.classify import classify_warehouse
+    path = str(tmp_path_factory.mktemp("spdx") / "openness.duckdb")
+    with serving(real_sample) as server:
+        run_crawl(CrawlConfig(warehouse=path, use_token=False, settings={"WEB_DELAY": 0.0}, **world_endpoints(server)))
+    classify_warehouse(path)
+    return path
+
+
 @pytest.fixture
 def emulator(tmp_path):
     """emulator(world, **options) -> a started server; log_requests defaults to a file in tmp_path."""

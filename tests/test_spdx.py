@@ -20,16 +20,6 @@ from warehouse.bom import gather
 from warehouse.spdx import FORMATS, build_document, export_spdx
 
 
-@pytest.fixture(scope="module")
-def audited(tmp_path_factory, real_sample):
-    from crawler.world import serving
-    path = str(tmp_path_factory.mktemp("spdx") / "openness.duckdb")
-    with serving(real_sample) as server:
-        run_crawl(CrawlConfig(warehouse=path, use_token=False, settings={"WEB_DELAY": 0.0}, **world_endpoints(server)))
-    classify_warehouse(path)
-    return path
-
-
 def spdx_symbols(expression) -> set[str]:
     return {str(s) for s in expression.symbols} if hasattr(expression, "symbols") else set()
 

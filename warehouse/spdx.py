@@ -6,7 +6,6 @@ as annotations. AI licences without an SPDX id are LicenseRef-openness-<id>, wit
 text where the audit stored one, else its name and where it is published."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -20,14 +19,13 @@ from spdx_tools.spdx.model import (Actor, ActorType, Annotation, AnnotationType,
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.writer.write_anything import write_file
 
-from extractors.knowledge import knowledge, lookup
 from warehouse.bom import ModelBom, Part, gather
 from warehouse.errors import WarehouseError
+from warehouse.spdx_common import VARIANT_RELATIONS, LicenceNames, annotation_notes, concluded, model_purl, part_purl, slug
 
-FORMATS = {"json": ".spdx.json", "tag-value": ".spdx", "yaml": ".spdx.yaml", "xml": ".spdx.xml", "rdf": ".spdx.rdf.xml"}
+FORMATS = {"json": ".spdx.json", "tag-value": ".spdx", "yaml": ".spdx.yaml", "xml": ".spdx.xml", "rdf": ".spdx.rdf.xml",
+           "spdx3": ".spdx3.json"}  # spdx3: SPDX 3.0.1 JSON-LD (warehouse/spdx3.py); the rest SPDX 2.3
 RELATION_TO = {"dataset": RelationshipType.GENERATED_FROM, "code": RelationshipType.DEPENDS_ON}
-# base_model_relation: a quantization is the same model in another form; the rest derive from it
-VARIANT_RELATIONS = {"quantized"}
 
 
 class InvalidSpdx(WarehouseError):
@@ -45,17 +43,36 @@ def export_spdx(warehouse_path, out_dir, model_ids: list[str] | None = None, fmt
     """One validated SPDX document per model (default: every classified model)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    write = _write_spdx3 if fmt == "spdx3" else _write_spdx2
     result = SpdxResult()
     for model_id in model_ids or _classified(warehouse_path):
-        document = build_document(gather(warehouse_path, model_id, endpoint))
-        errors = validate_full_spdx_document(document)
-        if errors:
-            raise InvalidSpdx(f"{model_id}: " + "; ".join(e.validation_message for e in errors[:5]))
         path = out / (model_id.replace("/", "__") + FORMATS[fmt])
-        write_file(document, str(path), validate=False)
+        result.packages += write(gather(warehouse_path, model_id, endpoint), path)
         result.files[model_id] = str(path)
-        result.packages += len(document.packages)
     return result
+
+
+def _write_spdx2(bom: ModelBom, path: Path) -> int:
+    document = build_document(bom)
+    errors = validate_full_spdx_document(document)
+    if errors:
+        raise InvalidSpdx(f"{bom.model_id}: " + "; ".join(e.validation_message for e in errors[:5]))
+    write_file(document, str(path), validate=False)
+    return len(document.packages)
+
+
+def _write_spdx3(bom: ModelBom, path: Path) -> int:
+    from warehouse.spdx3 import build_document3, serialize3, validate3, packages3
+    objects = build_document3(bom)
+    try:
+        data = serialize3(objects)  # the bindings refuse a required property left empty
+    except ValueError as exc:
+        raise InvalidSpdx(f"{bom.model_id}: {exc}") from exc
+    errors = validate3(data)
+    if errors:
+        raise InvalidSpdx(f"{bom.model_id}: " + "; ".join(errors[:5]))
+    path.write_bytes(data)
+    return len(packages3(objects))
 
 
 def _classified(warehouse_path) -> list[str]:
@@ -69,12 +86,13 @@ def build_document(bom: ModelBom, created: datetime | None = None) -> Document:
     created = created or datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
     tool = Actor(ActorType.TOOL, f"openness-{version('openness')}")
     builder = _Builder(bom)
-    model = builder.package("Model", bom.model_id, bom.sha, bom.url, bom.declared, _concluded(bom.explained),
-                            PackagePurpose.OTHER, supplier=bom.author, purl=_purl(bom.model_id, bom.sha),
-                            comment="The model repository at this commit, as openness audited it.")
+    model = builder.package("Model", bom.model_id, bom.sha, bom.url, bom.declared, concluded(bom.explained),
+                            PackagePurpose.OTHER, supplier=bom.author, purl=model_purl(bom.model_id, bom.sha),
+                            comment="The model repository at this commit, as openness audited it.",
+                            other_name=bom.licence_name)
     relations = [Relationship("SPDXRef-DOCUMENT", RelationshipType.DESCRIBES, model.spdx_id)]
     for weight in bom.weights:
-        package = builder.weights(weight, bom, _concluded(bom.explained))
+        package = builder.weights(weight, bom, concluded(bom.explained))
         relations.append(Relationship(model.spdx_id, RelationshipType.CONTAINS, package.spdx_id))
     ids = {("base_model", bom.model_id): model.spdx_id}
     for part in bom.parts:
@@ -98,34 +116,23 @@ def _relation(part: Part) -> RelationshipType:
     return RELATION_TO[part.kind]
 
 
-def _concluded(explained: dict | None) -> list[str]:
-    """The knowledge-base ids the audit concluded for the weights (openness explain's weights cell)."""
-    if not explained:
-        return []
-    cell = explained["components"].get("deployment.data.weights", {})
-    return list(dict.fromkeys(l["id"] for l in cell.get("licenses", []) if l.get("id")))
-
-
-def _purl(model_id: str, sha: str | None) -> str:
-    return f"pkg:huggingface/{model_id}" + (f"@{sha}" if sha else "")
-
-
 class _Builder:
     """Packages with unique SPDX ids, and the LicenseRefs their expressions use."""
 
     def __init__(self, bom: ModelBom):
         self.bom = bom
         self.packages: list[Package] = []
-        self.refs: dict[str, tuple[str, str | None]] = {}  # LicenseRef -> (name, knowledge id)
-        self.used: set[str] = set()
+        self.names = LicenceNames(bom.licence_texts)
 
     def package(self, kind: str, name: str, version: str | None, url: str, declared: str | None,
                 concluded_ids: list[str], purpose: PackagePurpose, supplier: str | None = None,
-                purl: str | None = None, comment: str | None = None, checksums=None, file_name=None) -> Package:
+                purl: str | None = None, comment: str | None = None, checksums=None, file_name=None,
+                other_name: str | None = None) -> Package:
         package = Package(self._id(kind, name), name, url if url else SpdxNoAssertion(), version=version,
                           supplier=Actor(ActorType.ORGANIZATION, supplier) if supplier else SpdxNoAssertion(),
                           files_analyzed=False, checksums=checksums or [], file_name=file_name,
-                          license_declared=self._declared(declared), license_concluded=self._expression(concluded_ids),
+                          license_declared=_parsed(self.names.declared(declared, other_name)),
+                          license_concluded=_parsed(self.names.concluded(concluded_ids)),
                           copyright_text=SpdxNoAssertion(), primary_package_purpose=purpose, comment=comment,
                           external_references=[ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", purl)]
                           if purl else [])
@@ -142,58 +149,21 @@ class _Builder:
     def part(self, part: Part) -> Package:
         purpose = {"dataset": PackagePurpose.OTHER, "code": PackagePurpose.SOURCE}.get(part.kind, PackagePurpose.OTHER)
         kind = {"dataset": "Dataset", "code": "Code", "base_model": "BaseModel"}[part.kind]
-        purl = _purl(part.id, part.version) if part.kind == "base_model" else (
-            f"pkg:github/{part.id.removeprefix('github.com/')}" + (f"@{part.version}" if part.version else "")
-            if part.kind == "code" and part.id.startswith("github.com/") else None)
+        package_url = part_purl(part)
         comment = None if part.resolved else f"Linked by the card; not followed: {part.note}."
         if part.resolved and part.note and part.kind == "code":
             comment = f"Code repository ({part.note})."
         return self.package(kind, part.id, part.version, part.url if part.resolved else "", part.declared,
-                            part.licence_ids, purpose, purl=purl, comment=comment)
+                            part.licence_ids, purpose, purl=package_url, comment=comment)
 
     def extracted(self) -> list[ExtractedLicensingInfo]:
-        infos = []
-        for ref in sorted(self.used):
-            name, licence_id = self.refs[ref]
-            licence = knowledge().get(licence_id) if licence_id else None
-            stored = self.bom.licence_texts.get(licence_id) if licence_id else None
-            links = [u for u in (stored and stored["url"], licence and licence.url) if u]
-            text = stored["text"] if stored else (f"{name}. The audit stored no copy of this licence's text"
-                                                   + (f"; it is published at {links[0]}." if links else "."))
-            infos.append(ExtractedLicensingInfo(ref, text, name, links, comment="Named by openness's licence knowledge "
-                                                "base" if licence else "As the card names it"))
-        return infos
-
-    def _declared(self, tag: str | None):
-        if not tag:
-            return SpdxNoAssertion()
-        licence = lookup(tag)
-        if licence is None or licence.id in ("other", "unknown"):
-            name = self.bom.licence_name if licence is not None and licence.id == "other" and self.bom.licence_name else tag
-            return self._parse(self._ref(f"LicenseRef-openness-card-{_slug(name)}", name, None))
-        return self._parse(self._symbol(licence))
-
-    def _expression(self, ids: list[str]):
-        symbols = [self._symbol(knowledge()[i]) for i in ids if i in knowledge() and i not in ("other", "unknown")]
-        return self._parse(" AND ".join(dict.fromkeys(symbols))) if symbols else SpdxNoAssertion()
-
-    def _symbol(self, licence) -> str:
-        spdx_id = licence.spdx_id
-        if spdx_id.startswith("LicenseRef-") or spdx_licensing.validate(spdx_id).errors:
-            ref = spdx_id if spdx_id.startswith("LicenseRef-") else f"LicenseRef-openness-{_slug(licence.id)}"
-            return self._ref(ref, licence.name, licence.id)
-        return spdx_id
-
-    def _ref(self, ref: str, name: str, licence_id: str | None) -> str:
-        self.refs.setdefault(ref, (name, licence_id))
-        self.used.add(ref)
-        return ref
-
-    def _parse(self, expression: str):
-        return spdx_licensing.parse(expression)
+        return [ExtractedLicensingInfo(c.ref, c.text, c.name, list(c.links),
+                                       comment="Named by openness's licence knowledge base" if c.from_knowledge
+                                       else "As the card names it")
+                for c in self.names.custom()]
 
     def _id(self, kind: str, name: str) -> str:
-        base = f"SPDXRef-{kind}-{_slug(name)}"
+        base = f"SPDXRef-{kind}-{slug(name)}"
         taken = {p.spdx_id for p in self.packages}
         spdx_id, n = base, 1
         while spdx_id in taken:
@@ -202,25 +172,10 @@ class _Builder:
         return spdx_id
 
 
+def _parsed(expression: str | None):
+    return spdx_licensing.parse(expression) if expression else SpdxNoAssertion()
+
+
 def _annotations(explained: dict | None, spdx_id: str, tool: Actor, created: datetime) -> list[Annotation]:
-    """The twelve cells, one annotation each, and the verdicts: what a reader of the BOM needs to see."""
-    if not explained:
-        return [Annotation(spdx_id, AnnotationType.OTHER, tool, created, "openness: not classified yet")]
-    notes = []
-    for key, cell in explained["components"].items():
-        licences = ", ".join(dict.fromkeys(f"{l['id']} ({l['points']}/5)" for l in cell["licenses"] if l.get("id"))) or "none"
-        evidence = cell["evidence"][0] if cell["evidence"] else {}
-        where = evidence.get("url") or evidence.get("path") or ""
-        inherited = f", inherited from {cell['inherited_from']}" if cell.get("inherited_from") else ""
-        notes.append(f"openness {key}: {cell['label']} ({cell['reason']}{inherited}); licences: {licences}"
-                     + (f"; evidence: {where}" if where else ""))
-    summary = explained["summary"]
-    notes.append(f"openness summary (rules v{explained['rules_version']}): {summary['fully_open']} fully open, "
-                 f"{summary['semi_open']} semi-open, {summary['closed']} closed, {summary['unknown']} unknown, "
-                 f"{summary['not_applicable']} not applicable; family {summary['family']}; MOF class "
-                 f"{summary['mof_class'] or 'none'}; OSAID {summary['osaid']}")
-    return [Annotation(spdx_id, AnnotationType.REVIEW, tool, created, note) for note in notes]
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-") or "x"
+    kind = AnnotationType.REVIEW if explained else AnnotationType.OTHER
+    return [Annotation(spdx_id, kind, tool, created, note) for note in annotation_notes(explained)]
