@@ -147,3 +147,28 @@ def test_a_warehouse_of_an_older_schema_gains_new_tables_and_columns(warehouse):
         assert con.execute("SELECT fully_open FROM model_summaries").fetchall() == [(1,)]
         assert con.execute("SELECT count(*) FROM code_repos").fetchall() == [(0,)]
         assert con.execute("SELECT max(version) FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
+
+
+def test_batch_loads_leave_row_groups_unmerged(tmp_path):
+    """Merging row groups at a checkpoint rewrites them in memory, card texts included: a crawl's
+    loads leave each batch its row group (flat memory), a merging connection merges them."""
+    from warehouse.load import load_batch
+
+    def document(name: str) -> dict:
+        return {"run_id": "r1", "model_id": name, "sha": "s", "path": "README.md", "url": "u", "http_status": 200,
+                "sha256": "h", "size_bytes": 2000, "truncated": False, "text": "x" * 2000,
+                "fetched_at": datetime(2026, 1, 1)}
+
+    groups = {}
+    for merge in (False, True):
+        warehouse = str(tmp_path / f"merge-{merge}.duckdb")
+        writer = BatchWriter(staging_dir(warehouse), "r1")
+        for batch in range(4):
+            for i in range(50):
+                writer.add("documents", document(f"m{batch}-{i}"))
+            with connect(warehouse, merge=merge) as con:
+                load_batch(con, writer.write())
+        with connect(warehouse, read_only=True) as con:
+            groups[merge] = con.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('documents')").fetchall()[0][0]
+            assert con.execute("SELECT count(*) FROM documents").fetchall()[0][0] == 200
+    assert groups == {False: 4, True: 1}

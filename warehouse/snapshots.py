@@ -91,7 +91,7 @@ def retain(warehouse_path, keep: int, archive_root) -> RetainResult:
         raise WarehouseError("retention must keep at least one run")
     archive_root = Path(archive_root)
     result = RetainResult()
-    with crawl_lock(warehouse_path), connect(warehouse_path) as con:
+    with crawl_lock(warehouse_path), connect(warehouse_path, merge=True) as con:
         runs = con.execute("SELECT run_id, started_at, compacted_at FROM crawl_runs WHERE compacted_at IS NULL "
                            "AND status <> 'running' ORDER BY started_at DESC").fetchall()
         result.kept = [r[0] for r in runs[:keep]]
