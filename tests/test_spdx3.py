@@ -146,6 +146,10 @@ def test_the_checks_find_what_is_wrong(audited):
     relation = next(o for o in data["@graph"] if o["type"] == "Relationship")
     relation["to"] = ["https://spdx.openness.invalid/nowhere"]
     assert any("nowhere" in e and "does not hold" in e for e in errors_of(data))
+    declared = next(o for o in data["@graph"] if o["type"] == "Relationship" and o["relationshipType"] == "hasDeclaredLicense"
+                    and o["from"] == dataset["spdxId"])
+    data["@graph"].remove(declared)  # the Dataset profile wants exactly one declared licence per package
+    assert any(dataset["spdxId"] in e and "0 hasDeclaredLicense" in e for e in errors_of(data))
     dataset["dataset_datasetType"] = ["notAType"]  # the bindings check every value against the model
     assert any("does not read back" in e for e in errors_of(data))
 

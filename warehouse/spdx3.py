@@ -109,7 +109,7 @@ class _Builder3:
                     f"{bom.url}/resolve/{bom.sha}/{weight['path']}."))
         if weight.get("lfs_sha256"):
             file.verifiedUsing = [spdx3.Hash(algorithm=spdx3.HashAlgorithm.sha256, hashValue=weight["lfs_sha256"])]
-        self.licences(file, None, concluded(bom.explained))
+        self.licences(file, None, concluded(bom.explained), package=False)
         return file
 
     def part(self, part: Part):
@@ -133,8 +133,11 @@ class _Builder3:
         self.licences(element, part.declared, part.licence_ids)
         return element
 
-    def licences(self, element, declared: str | None, concluded_ids: list[str], other_name: str | None = None) -> None:
-        if declared is not None:
+    def licences(self, element, declared: str | None, concluded_ids: list[str], other_name: str | None = None,
+                 package: bool = True) -> None:
+        """Exactly one concluded licence per artifact, and one declared per package, NoAssertion when
+        none is known: the AI, Dataset and licensing profiles' conformance rules."""
+        if package:
             self.relate(element, "hasDeclaredLicense", self._expression(self.names.declared(declared, other_name)))
         self.relate(element, "hasConcludedLicense", self._expression(self.names.concluded(concluded_ids)))
 
@@ -233,6 +236,31 @@ def validate3(data: bytes) -> list[str]:
     customs = {o._id for o in objects.foreach_type(spdx3.expandedlicensing_CustomLicense)}
     for expression in objects.foreach_type(spdx3.simplelicensing_LicenseExpression):
         errors += _expression_errors(expression, customs)
+    return errors + _conformance_errors(objects)
+
+
+# Profile conformance (SPDX 3.0.1): each software artifact has exactly one concluded licence; each
+# AI and dataset package also exactly one declared licence.
+LICENCE_RULES = (("hasConcludedLicense", "software_SoftwareArtifact"), ("hasDeclaredLicense", "ai_AIPackage"),
+                 ("hasDeclaredLicense", "dataset_DatasetPackage"))
+LICENCE_INDIVIDUALS = {NO_ASSERTION_LICENSE, "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoneLicense"}
+
+
+def _conformance_errors(objects) -> list[str]:
+    errors, seen = [], {}
+    for relation in objects.foreach_type(spdx3.Relationship):
+        kind = relation.relationshipType.rsplit("/", 1)[1]
+        if kind not in ("hasConcludedLicense", "hasDeclaredLicense"):
+            continue
+        seen.setdefault((kind, _iri(relation.from_)), []).append(relation)
+        for target in relation.to:
+            if not (isinstance(target, spdx3.simplelicensing_AnyLicenseInfo) or _iri(target) in LICENCE_INDIVIDUALS):
+                errors.append(f"{relation._id}: {kind} to {_iri(target)}, not a licence")
+    for kind, cls in LICENCE_RULES:
+        for element in objects.foreach_type(getattr(spdx3, cls)):
+            found = len(seen.get((kind, element._id), []))
+            if found != 1:
+                errors.append(f"{element._id}: {found} {kind} relationships, not exactly one")
     return errors
 
 
