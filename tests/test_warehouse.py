@@ -66,6 +66,31 @@ def test_an_incomplete_commit_is_replaced_when_completed(warehouse):
     assert run_query(warehouse, "SELECT count(*), bool_and(complete) FROM models").rows == [(1, True)]
 
 
+def test_a_commit_staged_again_replaces_its_findings_and_links(warehouse):
+    """Findings of a commit fetched again (incomplete before, or --full) replace the old ones; the
+    commits new in the batch, and the other stored ones, keep theirs."""
+    def finding(model_id: str, name: str) -> dict:
+        return {"finding_id": name, "model_id": model_id, "sha": "s1", "signal": "x", "confidence": 1.0,
+                "evidence": "[]", "run_id": "r"}
+
+    def link(model_id: str, target: str) -> dict:
+        return {"model_id": model_id, "sha": "s1", "kind": "dataset", "target": target, "signal": "x", "depth": 1,
+                "run_id": "r"}
+
+    root = staging_dir(warehouse)
+    for run, batch in (("r1", {"a/one": "old", "a/two": "kept"}), ("r2", {"a/one": "new", "a/three": "fresh"})):
+        writer = BatchWriter(root, run)
+        for model_id, name in batch.items():
+            writer.add("models", model_row(model_id))
+            writer.add("findings", finding(model_id, name))
+            writer.add("model_links", link(model_id, name))
+        writer.write()
+        load_staged(warehouse, root)
+    expected = [("a/one", "new"), ("a/three", "fresh"), ("a/two", "kept")]
+    assert run_query(warehouse, "SELECT model_id, finding_id FROM findings ORDER BY 1").rows == expected
+    assert run_query(warehouse, "SELECT model_id, target FROM model_links ORDER BY 1").rows == expected
+
+
 def test_query_is_read_only_and_explains_errors(warehouse):
     with pytest.raises(WarehouseMissing):
         run_query(warehouse, "SELECT 1")

@@ -47,7 +47,7 @@ _INSERT = {
 }
 # A commit's findings (and the links they make) are the output of one extraction: re-staging a
 # commit replaces all of them.
-_CLEAR = {table: f"DELETE FROM {table} WHERE (model_id, sha) IN (SELECT DISTINCT model_id, sha FROM read_parquet(?))"
+_CLEAR = {table: f"DELETE FROM {table} WHERE (model_id, sha) IN (SELECT unnest($ids), unnest($shas))"
           for table in ("findings", "model_links")}
 
 
@@ -60,13 +60,14 @@ def load_batch(con, batch: Path) -> int:
     rows = 0
     con.execute("BEGIN TRANSACTION")
     try:
+        restaged = _stored_commits(con, batch)
         for table in STAGED_TABLES:
             path = batch / f"{table}.parquet"
             if path.exists():
                 rows += con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
-                if table == "findings":
+                if table == "findings" and restaged:
                     for clear in _CLEAR.values():
-                        con.execute(clear, [str(path)])
+                        con.execute(clear, {"ids": [m for m, _ in restaged], "shas": [s for _, s in restaged]})
                 con.execute(_INSERT[table], [str(path)])
         con.execute("INSERT INTO loaded_batches VALUES (?, ?, ?, ?)", [batch_id, run_id, rows, utcnow()])
         con.execute("COMMIT")
@@ -74,6 +75,19 @@ def load_batch(con, batch: Path) -> int:
         con.execute("ROLLBACK")
         raise
     return rows
+
+
+def _stored_commits(con, batch: Path) -> list[tuple[str, str]]:
+    """The batch's commits the warehouse already holds (an incomplete commit fetched again, a --full
+    crawl): only theirs have findings and links to clear. Asked of the models table before the batch
+    is inserted; a crawl's new commits then clear nothing, where a delete over the findings table
+    would read all of it (and hold its blocks) for every batch."""
+    pairs = [str(batch / f"{table}.parquet") for table in ("models", "findings", "model_links")
+             if (batch / f"{table}.parquet").exists()]
+    if not pairs:
+        return []
+    return con.execute("SELECT model_id, sha FROM models WHERE (model_id, sha) IN "
+                       "(SELECT DISTINCT model_id, sha FROM read_parquet(?, union_by_name = true))", [pairs]).fetchall()
 
 
 def load_staged(warehouse_path, staging_root, discard: bool = True) -> int:
