@@ -29,7 +29,7 @@ PROFILES = ("core", "software", "ai", "dataset", "simpleLicensing", "expandedLic
 
 
 def build_document3(bom: ModelBom, created: datetime | None = None) -> spdx3.SHACLObjectSet:
-    """The document's objects; `validate3` and `write3` take them from here."""
+    """The document's objects: `serialize3` writes them, `validate3` checks what it wrote."""
     created = created or datetime.now(timezone.utc).replace(microsecond=0)
     builder = _Builder3(bom, created)
     model = builder.ai_package(bom.model_id, bom.sha, bom.url, bom.author, model_purl(bom.model_id, bom.sha),
