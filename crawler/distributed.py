@@ -38,8 +38,9 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     try:
         with ExitStack() as stack:
             workers = [stack.enter_context(Child(
-                {**shared, "HUB_RATE_BUDGET": budgets["worker"], "REDIS_START_URLS_AS_SET": True, "OPENNESS_WORKERS": config.workers,
-                 "OPENNESS_LOAD_STAGED": False, "OPENNESS_BATCH_TAG": f"w{i}."}, selection, warehouse, "worker"))
+                {**shared, "HUB_RATE_BUDGET": budgets["worker"], "REDIS_START_URLS_AS_SET": True,
+                 "OPENNESS_WORKERS": config.workers, "OPENNESS_LOAD_STAGED": False, "OPENNESS_BATCH_TAG": f"w{i}."},
+                selection, warehouse, "worker"))
                 for i in range(1, config.workers + 1)]
             lister = stack.enter_context(Child({**shared, "HUB_RATE_BUDGET": budgets["lister"]}, selection,
                                                warehouse, "lister"))

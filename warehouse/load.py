@@ -82,12 +82,12 @@ def _stored_commits(con, batch: Path) -> list[tuple[str, str]]:
     crawl): only theirs have findings and links to clear. Asked of the models table before the batch
     is inserted; a crawl's new commits then clear nothing, where a delete over the findings table
     would read all of it (and hold its blocks) for every batch."""
-    pairs = [str(batch / f"{table}.parquet") for table in ("models", "findings", "model_links")
+    files = [str(batch / f"{table}.parquet") for table in ("models", "findings", "model_links")
              if (batch / f"{table}.parquet").exists()]
-    if not pairs:
+    if not files:
         return []
     return con.execute("SELECT model_id, sha FROM models WHERE (model_id, sha) IN "
-                       "(SELECT DISTINCT model_id, sha FROM read_parquet(?, union_by_name = true))", [pairs]).fetchall()
+                       "(SELECT DISTINCT model_id, sha FROM read_parquet(?, union_by_name = true))", [files]).fetchall()
 
 
 def load_staged(warehouse_path, staging_root, discard: bool = True) -> int:

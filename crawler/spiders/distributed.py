@@ -121,8 +121,8 @@ class WorkerSpider(RedisMixin, ModelsSpider):
     def spider_idle(self):
         scheduled = self.take_units()
         # units just taken are only scheduled: closing now would drop them
-        if (scheduled or self.units_waiting or self.fetching or not self.supply.open() or self.count_size(self.redis_key)
-                or not self.server.exists(self.listed_flag)):
+        if (scheduled or self.units_waiting or self.fetching or not self.supply.open()
+                or self.count_size(self.redis_key) or not self.server.exists(self.listed_flag)):
             raise DontCloseSpider
 
 
@@ -142,7 +142,8 @@ class UnitSupply:
         self.key = ready_key(spider.run_id)
         self.deadline = None
         self.is_open = False
-        self.poll = None  # made when the spider opens: a LoopingCall installs a reactor, and Scrapy installs its own after from_crawler
+        # made when the spider opens: a LoopingCall installs a reactor, and Scrapy installs its own later
+        self.poll = None
         spider.crawler.signals.connect(self.register, signal=signals.spider_opened)
         spider.crawler.signals.connect(self.stop, signal=signals.spider_closed)
 
