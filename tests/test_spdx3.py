@@ -13,7 +13,7 @@ from test_spdx import expected_symbols
 from warehouse.bom import gather
 from warehouse.classify import explain
 from warehouse.spdx import _classified as classified, build_document, export_spdx
-from warehouse.spdx3 import LICENSE_REF, build_document3, read3, serialize3, spdx3, validate3
+from warehouse.spdx3 import LICENSE_REF, build_document3, iri_of, read3, serialize3, spdx3, validate3
 
 # SPDX 2.3 relationship -> (3.0.1 relationship, whether 3.0.1 states it from the other end)
 RELATION_23_TO_3 = {"CONTAINS": ("contains", False), "GENERATED_FROM": ("trainedOn", False),
@@ -39,17 +39,13 @@ def summary3(objects) -> dict:
         "packages": [(type(p).__name__, p.name, p.software_packageVersion or "", licence_of(objects, p, "hasDeclaredLicense"),
                       licence_of(objects, p, "hasConcludedLicense")) for p in packages],
         "files": [(f.name, tuple(h.hashValue for h in f.verifiedUsing)) for f in files],
-        "relationships": sorted((name.get(_iri(r.from_)), r.relationshipType.rsplit("/", 1)[1], name.get(_iri(r.to[0])))
+        "relationships": sorted((name.get(iri_of(r.from_)), r.relationshipType.rsplit("/", 1)[1], name.get(iri_of(r.to[0])))
                                 for r in objects.foreach_type(spdx3.Relationship)
                                 if not r.relationshipType.endswith("License")),
         "custom_licences": sorted((c.name, c.simplelicensing_licenseText) for c in
                                   objects.foreach_type(spdx3.expandedlicensing_CustomLicense)),
         "annotations": sorted(a.statement for a in objects.foreach_type(spdx3.Annotation)),
     }
-
-
-def _iri(value) -> str:
-    return value if isinstance(value, str) else value._id
 
 
 def test_every_real_sample_model_exports_valid_spdx3_that_agrees_with_explain(audited, tmp_path):
@@ -69,7 +65,7 @@ def test_every_real_sample_model_exports_valid_spdx3_that_agrees_with_explain(au
         concluded = expected_symbols({l["id"] for l in weights["licenses"] if l.get("id")} - {"other", "unknown"})
         expression = licence_of(objects, model, "hasConcludedLicense")
         assert (set(expression.split(" AND ")) if expression != "NOASSERTION" else set()) == concluded, model_id
-        cells = [a.statement for a in objects.foreach_type(spdx3.Annotation) if _iri(a.subject) == model._id]
+        cells = [a.statement for a in objects.foreach_type(spdx3.Annotation) if iri_of(a.subject) == model._id]
         assert len(cells) == 13  # twelve cells and the summary
         for key, cell in explained["components"].items():
             assert any(c.startswith(f"openness {key}: {cell['label']} ({cell['reason']}") for c in cells), (model_id, key)

@@ -21,7 +21,8 @@ from spdx_tools.spdx.writer.write_anything import write_file
 
 from warehouse.bom import ModelBom, Part, gather
 from warehouse.errors import WarehouseError
-from warehouse.spdx_common import VARIANT_RELATIONS, LicenceNames, annotation_notes, concluded, model_purl, part_purl, slug
+from warehouse.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
+                                   concluded, document_namespace, model_purl, part_comment, part_purl, slug)
 
 FORMATS = {"json": ".spdx.json", "tag-value": ".spdx", "yaml": ".spdx.yaml", "xml": ".spdx.xml", "rdf": ".spdx.rdf.xml",
            "spdx3": ".spdx3.json"}  # spdx3: SPDX 3.0.1 JSON-LD (warehouse/spdx3.py); the rest SPDX 2.3
@@ -102,9 +103,7 @@ def build_document(bom: ModelBom, created: datetime | None = None) -> Document:
         relations.append(Relationship(owner, _relation(part), package.spdx_id, comment=part.note))
     return Document(
         creation_info=CreationInfo("SPDX-2.3", "SPDXRef-DOCUMENT", f"openness audit of {bom.model_id}",
-                                   f"https://spdx.openness.invalid/{bom.model_id}/{bom.sha}/{created:%Y%m%dT%H%M%S}",
-                                   [tool], created, creator_comment="An AI bill of materials: what openness found in the "
-                                   "model's repository and what its card links to, with the openness classification."),
+                                   document_namespace(bom, created), [tool], created, creator_comment=DOCUMENT_COMMENT),
         packages=builder.packages, relationships=relations,
         annotations=_annotations(bom.explained, model.spdx_id, tool, created),
         extracted_licensing_info=builder.extracted())
@@ -123,6 +122,7 @@ class _Builder:
         self.bom = bom
         self.packages: list[Package] = []
         self.names = LicenceNames(bom.licence_texts)
+        self.ids = UniqueIds()
 
     def package(self, kind: str, name: str, version: str | None, url: str, declared: str | None,
                 concluded_ids: list[str], purpose: PackagePurpose, supplier: str | None = None,
@@ -149,27 +149,15 @@ class _Builder:
     def part(self, part: Part) -> Package:
         purpose = {"dataset": PackagePurpose.OTHER, "code": PackagePurpose.SOURCE}.get(part.kind, PackagePurpose.OTHER)
         kind = {"dataset": "Dataset", "code": "Code", "base_model": "BaseModel"}[part.kind]
-        package_url = part_purl(part)
-        comment = None if part.resolved else f"Linked by the card; not followed: {part.note}."
-        if part.resolved and part.note and part.kind == "code":
-            comment = f"Code repository ({part.note})."
         return self.package(kind, part.id, part.version, part.url if part.resolved else "", part.declared,
-                            part.licence_ids, purpose, purl=package_url, comment=comment)
+                            part.licence_ids, purpose, purl=part_purl(part), comment=part_comment(part))
 
     def extracted(self) -> list[ExtractedLicensingInfo]:
-        return [ExtractedLicensingInfo(c.ref, c.text, c.name, list(c.links),
-                                       comment="Named by openness's licence knowledge base" if c.from_knowledge
-                                       else "As the card names it")
+        return [ExtractedLicensingInfo(c.ref, c.text, c.name, list(c.links), comment=c.comment)
                 for c in self.names.custom()]
 
     def _id(self, kind: str, name: str) -> str:
-        base = f"SPDXRef-{kind}-{slug(name)}"
-        taken = {p.spdx_id for p in self.packages}
-        spdx_id, n = base, 1
-        while spdx_id in taken:
-            n += 1
-            spdx_id = f"{base}-{n}"
-        return spdx_id
+        return self.ids(f"SPDXRef-{kind}-{slug(name)}")
 
 
 def _parsed(expression: str | None):

@@ -21,7 +21,8 @@ from importlib.metadata import version
 from spdx_python_model import v3_0_1 as spdx3
 
 from warehouse.bom import ModelBom, Part
-from warehouse.spdx_common import VARIANT_RELATIONS, LicenceNames, annotation_notes, concluded, model_purl, part_purl, slug
+from warehouse.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
+                                   concluded, document_namespace, model_purl, part_comment, part_purl, slug)
 
 NO_ASSERTION_LICENSE = "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoAssertionLicense"
 LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.-]+")
@@ -57,13 +58,11 @@ def build_document3(bom: ModelBom, created: datetime | None = None) -> spdx3.SHA
 class _Builder3:
     def __init__(self, bom: ModelBom, created: datetime):
         self.bom = bom
-        self.namespace = f"https://spdx.openness.invalid/{bom.model_id}/{bom.sha}/{created:%Y%m%dT%H%M%S}/"
+        self.namespace = document_namespace(bom, created) + "/"
         self.objects = spdx3.SHACLObjectSet()
-        self.taken: set[str] = set()
+        self.ids = UniqueIds()
         self.serials: dict[str, int] = {}
-        self.info = spdx3.CreationInfo(specVersion="3.0.1", created=created, comment=(
-            "An AI bill of materials: what openness found in the model's repository and what its card links "
-            "to, with the openness classification."))
+        self.info = spdx3.CreationInfo(specVersion="3.0.1", created=created, comment=DOCUMENT_COMMENT)
         agent = self.add(spdx3.SoftwareAgent(spdxId=self.iri("Agent-openness"), name="openness", creationInfo=self.info))
         tool = self.add(spdx3.Tool(spdxId=self.iri("Tool-openness"), name=f"openness-{version('openness')}",
                                    creationInfo=self.info))
@@ -74,13 +73,7 @@ class _Builder3:
         self.suppliers: dict[str, spdx3.Organization] = {}
 
     def iri(self, kind: str, name: str = "") -> str:
-        base = self.namespace + (f"{kind}-{slug(name)}" if name else kind)
-        iri, n = base, 1
-        while iri in self.taken:
-            n += 1
-            iri = f"{base}-{n}"
-        self.taken.add(iri)
-        return iri
+        return self.ids(self.namespace + (f"{kind}-{slug(name)}" if name else kind))
 
     def numbered(self, kind: str) -> str:
         """Relationships and annotations have no name: they are numbered, in the order written."""
@@ -113,9 +106,7 @@ class _Builder3:
         return file
 
     def part(self, part: Part):
-        comment = None if part.resolved else f"Linked by the card; not followed: {part.note}."
-        if part.resolved and part.note and part.kind == "code":
-            comment = f"Code repository ({part.note})."
+        comment = part_comment(part)
         url = part.url if part.resolved else None
         if part.kind == "base_model":
             element = self.ai_package(part.id, part.version, url, None, part_purl(part), comment)
@@ -151,7 +142,7 @@ class _Builder3:
             self.add(spdx3.expandedlicensing_CustomLicense(
                 spdxId=self._custom_iri(custom.ref), name=custom.name, creationInfo=self.info,
                 simplelicensing_licenseText=custom.text, expandedlicensing_seeAlso=list(custom.links),
-                comment="Named by openness's licence knowledge base" if custom.from_knowledge else "As the card names it"))
+                comment=custom.comment))
         document = spdx3.SpdxDocument(spdxId=self.iri("Document"), name=f"openness audit of {self.bom.model_id}",
                                       creationInfo=self.info, rootElement=[model],
                                       dataLicense=self._expression("CC0-1.0"),
@@ -228,7 +219,7 @@ def validate3(data: bytes) -> list[str]:
     if len(documents) != 1:
         return errors + [f"{len(documents)} SpdxDocument elements, not one"]
     document = documents[0]
-    listed = {_iri(e) for e in document.element}
+    listed = {iri_of(e) for e in document.element}
     elements = {o._id for o in objects.foreach_type(spdx3.Element) if o is not document}
     errors += [f"{iri} is not listed in the document's elements" for iri in sorted(elements - listed)]
     if not document.rootElement:
@@ -252,10 +243,10 @@ def _conformance_errors(objects) -> list[str]:
         kind = relation.relationshipType.rsplit("/", 1)[1]
         if kind not in ("hasConcludedLicense", "hasDeclaredLicense"):
             continue
-        seen.setdefault((kind, _iri(relation.from_)), []).append(relation)
+        seen.setdefault((kind, iri_of(relation.from_)), []).append(relation)
         for target in relation.to:
-            if not (isinstance(target, spdx3.simplelicensing_AnyLicenseInfo) or _iri(target) in LICENCE_INDIVIDUALS):
-                errors.append(f"{relation._id}: {kind} to {_iri(target)}, not a licence")
+            if not (isinstance(target, spdx3.simplelicensing_AnyLicenseInfo) or iri_of(target) in LICENCE_INDIVIDUALS):
+                errors.append(f"{relation._id}: {kind} to {iri_of(target)}, not a licence")
     for kind, cls in LICENCE_RULES:
         for element in objects.foreach_type(getattr(spdx3, cls)):
             found = len(seen.get((kind, element._id), []))
@@ -281,5 +272,6 @@ def _expression_errors(expression, customs: set[str]) -> list[str]:
     return errors
 
 
-def _iri(element) -> str:
+def iri_of(element) -> str:
+    """An element's IRI, whether the bindings hold it as an object or as a bare IRI."""
     return element if isinstance(element, str) else element._id

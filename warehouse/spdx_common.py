@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from spdx_tools.common.spdx_licensing import spdx_licensing
 
 from extractors.knowledge import knowledge, lookup
-from warehouse.bom import Part
+from warehouse.bom import ModelBom, Part
 
 UNNAMED = ("other", "unknown")  # knowledge-base ids that name no licence
+DOCUMENT_COMMENT = ("An AI bill of materials: what openness found in the model's repository and what its card links "
+                    "to, with the openness classification.")
 # base_model_relation: a quantization is the same model in another form; the rest derive from it
 VARIANT_RELATIONS = {"quantized"}
 
@@ -28,6 +30,10 @@ class CustomLicence:
     text: str                # the stored licence file, else a note saying where it is published
     links: tuple[str, ...]
     from_knowledge: bool     # named by the knowledge base, not only by a card
+
+    @property
+    def comment(self) -> str:
+        return "Named by openness's licence knowledge base" if self.from_knowledge else "As the card names it"
 
 
 class LicenceNames:
@@ -73,6 +79,31 @@ class LicenceNames:
     def _ref(self, ref: str, name: str, licence_id: str | None) -> str:
         self.refs.setdefault(ref, (name, licence_id))
         return ref
+
+
+class UniqueIds:
+    """Ids made from names, a -2, -3... suffix where two names give one id."""
+
+    def __init__(self):
+        self.taken: set[str] = set()
+
+    def __call__(self, base: str) -> str:
+        unique, n = base, 1
+        while unique in self.taken:
+            n += 1
+            unique = f"{base}-{n}"
+        self.taken.add(unique)
+        return unique
+
+
+def document_namespace(bom: ModelBom, created) -> str:
+    return f"https://spdx.openness.invalid/{bom.model_id}/{bom.sha}/{created:%Y%m%dT%H%M%S}"
+
+
+def part_comment(part: Part) -> str | None:
+    if not part.resolved:
+        return f"Linked by the card; not followed: {part.note}."
+    return f"Code repository ({part.note})." if part.kind == "code" and part.note else None
 
 
 def slug(text: str) -> str:
