@@ -166,10 +166,10 @@ class ModelsSpider(scrapy.Spider):
 
     def _json_or_failure(self, response, model_id=None):
         if response.status != 200:
-            reason = reason_for_status(response.status, response_headers(response))
+            headers = response_headers(response)
+            reason = reason_for_status(response.status, headers)
             return None, failure_row(model_id, None, response.url, None, response.status, reason.reason,
-                                     reason.transient, response_headers(response).get("x-error-code"),
-                                     response_headers(response).get("x-error-message"))
+                                     reason.transient, headers.get("x-error-code"), headers.get("x-error-message"))
         try:
             return json.loads(response.body), None
         except (ValueError, UnicodeDecodeError) as exc:
