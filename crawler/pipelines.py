@@ -13,13 +13,14 @@ from scrapy import signals
 from crawler.extraction import Extraction
 from crawler.signals import flush_requested, items_decided
 from extractors.links import link_rows
-from warehouse.load import load_staged
+from warehouse.load import LOAD_MEMORY_MB, load_staged
 from warehouse.staging import BatchWriter, staging_dir
 
 
 class StagingPipeline:
     def __init__(self, warehouse: str, run_id: str, batch_models: int, batch_seconds: float, stats,
-                 endpoint: str = "", load: bool = True, tag: str = "", extract_processes: int = 0):
+                 endpoint: str = "", load: bool = True, tag: str = "", extract_processes: int = 0,
+                 load_memory_mb: int = LOAD_MEMORY_MB):
         self.warehouse = warehouse
         self.endpoint = endpoint.rstrip("/")
         self.run_id = run_id
@@ -29,6 +30,7 @@ class StagingPipeline:
         self.root = staging_dir(warehouse)
         self.writer = BatchWriter(self.root, run_id, tag)
         self.load = load  # a distributed worker only stages; the coordinator loads
+        self.load_memory_mb = load_memory_mb
         self.extraction = Extraction(self.endpoint, extract_processes)
         self.models_buffered = 0
         self.last_flush = time.monotonic()
@@ -39,7 +41,7 @@ class StagingPipeline:
         pipeline = cls(s.get("OPENNESS_WAREHOUSE"), s.get("OPENNESS_RUN_ID"), s.getint("CRAWL_BATCH_MODELS"),
                        s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"),
                        s.getbool("OPENNESS_LOAD_STAGED", True), s.get("OPENNESS_BATCH_TAG", ""),
-                       s.getint("EXTRACT_PROCESSES"))
+                       s.getint("EXTRACT_PROCESSES"), s.getint("WAREHOUSE_LOAD_MEMORY_MB"))
         crawler.signals.connect(pipeline.flush, signal=flush_requested)
         crawler.signals.connect(pipeline.add_items, signal=items_decided)
         crawler.signals.connect(pipeline.item_failed, signal=signals.item_error)
@@ -107,7 +109,7 @@ class StagingPipeline:
         if not self.load:
             self.stats.inc_value("openness/batches_staged")
             return
-        rows = load_staged(self.warehouse, self.root, discard=False)
+        rows = load_staged(self.warehouse, self.root, discard=False, memory_limit_mb=self.load_memory_mb)
         self.stats.inc_value("openness/batches_loaded")
         self.stats.inc_value("openness/rows_loaded", rows)
 

@@ -41,6 +41,7 @@ SETTINGS = (
     Setting("CRAWL_MAX_DOCUMENT_BYTES", 5_000_000, "Documents are stored up to this size, then cut."),
     Setting("CRAWL_BATCH_MODELS", 500, "Models per staged batch (loaded in one transaction)."),
     Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),
+    Setting("WAREHOUSE_LOAD_MEMORY_MB", 128, "Cap on DuckDB's buffer pool while a batch loads (warehouse/load.py)."),
     Setting("EXTRACT_PROCESSES", 1, "Worker processes running the extractors beside the crawl; 0: a thread "
                                     "of the crawl process (which then shares one core with the downloads)."),
     Setting("WORKER_START_TIMEOUT", 60.0,

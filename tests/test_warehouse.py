@@ -197,3 +197,30 @@ def test_batch_loads_leave_row_groups_unmerged(tmp_path):
             groups[merge] = con.execute("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('documents')").fetchall()[0][0]
             assert con.execute("SELECT count(*) FROM documents").fetchall()[0][0] == 200
     assert groups == {False: 4, True: 1}
+
+
+def test_a_batch_load_caps_duckdbs_memory_and_still_loads_what_exceeds_the_cap(tmp_path, caplog):
+    """DuckDB's pool defaults to 80% of the machine, and a crawl's loads let it grow by hundreds of
+    MB at 200,000 models, so loads are capped. A batch that needs more than the cap at once fails
+    under it (DuckDB's OutOfMemoryException) and is loaded again without the cap, whole."""
+    from crawler.settings import scrapy_settings
+    from warehouse.load import LOAD_MEMORY_MB
+
+    warehouse = str(tmp_path / "w.duckdb")
+    writer = BatchWriter(staging_dir(warehouse), "r1")
+    with connect(warehouse, memory_limit_mb=16) as con:
+        assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "16.0 MiB"
+    for batch in range(3):
+        for i in range(400):  # 400 x 64 KB: 25 MB of text per batch
+            writer.add("documents", {"run_id": "r1", "model_id": f"m{batch}-{i}", "sha": "s", "path": "README.md",
+                                     "url": "u", "http_status": 200, "sha256": "h", "size_bytes": 65536,
+                                     "truncated": False, "text": f"{batch}-{i} " + "x" * 65530,
+                                     "fetched_at": datetime(2026, 1, 1)})
+        writer.write()
+        assert load_staged(warehouse, staging_dir(warehouse), memory_limit_mb=16) == 400
+        assert not ready_batches(staging_dir(warehouse))
+    assert [r.getMessage().split(" needs ")[1][:24] for r in caplog.records] == ["more than 16 MB at once "] * 3
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("SELECT count(*), sum(strlen(text)) FROM documents").fetchall()[0] == (1200, 1200 * 65530 + sum(
+            len(f"{b}-{i} ") for b in range(3) for i in range(400)))
+    assert scrapy_settings({})["WAREHOUSE_LOAD_MEMORY_MB"] == LOAD_MEMORY_MB

@@ -25,12 +25,12 @@ def schema_sql() -> str:
     return (resources.files("warehouse") / "schema.sql").read_text("utf-8")
 
 
-def _open(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 if "lock" in str(exc).lower():
@@ -41,19 +41,24 @@ def _open(path: str, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
 
 
 @contextmanager
-def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS, merge: bool = False):
+def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS, merge: bool = False,
+            memory_limit_mb: int | None = None):
     """A connection that is closed on exit; read-write connections create the schema.
 
     merge: let checkpoints merge row groups (DuckDB's vacuum). Off by default: a crawl commits one
     small row group per batch, and a checkpoint that merges them rewrites the merged groups' columns
     in memory, card texts included, in one go. In a crawl that made spikes of RSS growing with the
     warehouse (+0.6 GB over a 0.2 GB process at 40,000 models, +1.3 GB at 200,000); without merging
-    a load adds ~80 MB whatever the warehouse's size. `openness retain` merges (merge=True)."""
+    a load adds ~80 MB whatever the warehouse's size. `openness retain` merges (merge=True).
+
+    memory_limit_mb: cap DuckDB's buffer pool (its default is 80% of the machine's memory). Set as
+    the database opens, so what the open itself reads (a WAL replay) is capped too."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseMissing(f"no warehouse at {path}: run `openness crawl` first")
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open(str(path), read_only, wait)
+    config = {"memory_limit": f"{memory_limit_mb}MiB"} if memory_limit_mb else {}
+    con = _open(str(path), read_only, wait, config)
     try:
         if not read_only:
             if not merge:

@@ -234,7 +234,9 @@ class ModelsSpider(scrapy.Spider):
         yield from requests
 
     def _model_request(self, fetch: ModelFetch, url: str, callback, path: str | None) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.fetch_failed,
+        # Unique by construction (a commit's path, once per fetch); the dupe filter would keep a
+        # fingerprint of each for the whole crawl, ~100 MB a million files.
+        return scrapy.Request(url, callback=callback, errback=self.fetch_failed, dont_filter=True,
                               meta={"model_id": fetch.info.id, "path": path})
 
     def parse_tree(self, response):
