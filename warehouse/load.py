@@ -109,21 +109,26 @@ def load_staged(warehouse_path, staging_root, discard: bool = True, memory_limit
     if discard:
         discard_partial(staging_root)
     batches = ready_batches(staging_root)
-    if not batches:
-        return 0
     rows = 0
     for cap in (memory_limit_mb, None):
-        with connect(warehouse_path, memory_limit_mb=cap) as con:
-            while batches:
-                try:
-                    rows += load_batch(con, batches[0])
-                except duckdb.OutOfMemoryException as exc:
-                    if cap is None:
-                        raise
-                    logger.warning("batch %s needs more than %d MB at once (%s); loading it without the cap",
-                                   batches[0].name, cap, exc)
-                    break
-                shutil.rmtree(batches.pop(0), ignore_errors=True)
-        if not batches:
-            break
+        if batches:
+            with connect(warehouse_path, memory_limit_mb=cap) as con:
+                rows += _load_in_order(con, batches, cap)
+    return rows
+
+
+def _load_in_order(con, batches: list[Path], cap: int | None) -> int:
+    """Load batches oldest first, removing each once committed. Under a cap, stop at a batch that
+    needs more than the cap at once and leave it (and the rest) in the list."""
+    rows = 0
+    while batches:
+        try:
+            rows += load_batch(con, batches[0])
+        except duckdb.OutOfMemoryException as exc:
+            if cap is None:
+                raise
+            logger.warning("batch %s needs more than %d MB at once (%s); loading it without the cap",
+                           batches[0].name, cap, exc)
+            return rows
+        shutil.rmtree(batches.pop(0), ignore_errors=True)
     return rows
