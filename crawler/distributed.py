@@ -45,7 +45,7 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
             lister = stack.enter_context(Child({**shared, "HUB_RATE_BUDGET": budgets["lister"]}, selection,
                                                warehouse, "lister"))
             outcomes = _wait_all([lister] + workers, server, listed_key(run_id))
-        load_staged(warehouse, staging_dir(warehouse))
+        load_staged(warehouse, staging_dir(warehouse), memory_limit_mb=config.load_memory_mb())
         if config.follow_depth > 0 and all(code == 0 for code, _ in outcomes):
             with Child({**settings, "OPENNESS_RUN_ID": run_id}, {**selection, "follow_only": True}, warehouse) as child:
                 outcomes.append(child.wait())

@@ -16,6 +16,7 @@ import threading
 from contextlib import contextmanager
 import time
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,6 +53,11 @@ class CrawlConfig:
     def selection(self) -> dict:
         return {"authors": self.authors, "search": self.search, "filters": self.filters, "sort": self.sort,
                 "limit": self.limit, "model_ids": self.model_ids, "full": self.full}
+
+    def load_memory_mb(self) -> int:
+        """The cap on DuckDB's memory for every batch load of the crawl, this process's as well as
+        the crawl process's."""
+        return int(self.settings.get("WAREHOUSE_LOAD_MEMORY_MB", DEFAULTS["WAREHOUSE_LOAD_MEMORY_MB"]))
 
 
 @dataclass
@@ -96,8 +102,9 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
             raise CrawlError(f"the {name} must be an http(s) URL, got {url!r}")
     warehouse = str(Path(config.warehouse).resolve())
+    load = partial(load_staged, warehouse, staging_dir(warehouse), memory_limit_mb=config.load_memory_mb())
     with crawl_lock(warehouse):
-        leftover = load_staged(warehouse, staging_dir(warehouse))  # a killed crawl's staged batches
+        leftover = load()  # a killed crawl's staged batches
         run_id = new_run_id()
         interrupted = start_run(warehouse, run_id, config.endpoint, config.selection())
         started = time.monotonic()
@@ -109,10 +116,10 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
             else:
                 exitcode, stats = _run_child(config, warehouse, run_id)
         except BaseException as exc:
-            load_staged(warehouse, staging_dir(warehouse))
+            load()
             finish_run(warehouse, run_id, "failed", {"seconds": time.monotonic() - started}, str(exc))
             raise
-        rows = load_staged(warehouse, staging_dir(warehouse))
+        rows = load()
         result = _result(run_id, stats, time.monotonic() - started, rows + leftover, interrupted)
         result.failures = failures_by_reason(warehouse, run_id)
         if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):

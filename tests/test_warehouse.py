@@ -26,6 +26,12 @@ def model_row(model_id="a/b", sha="s1", complete=True):
     return {"model_id": model_id, "sha": sha, "tags": ["x"], "complete": complete, "run_id": "r1"}
 
 
+def document_row(model_id: str, text: str = "x" * 2000) -> dict:
+    return {"run_id": "r1", "model_id": model_id, "sha": "s", "path": "README.md", "url": "u", "http_status": 200,
+            "sha256": "h", "size_bytes": len(text), "truncated": False, "text": text,
+            "fetched_at": datetime(2026, 1, 1)}
+
+
 def test_arrow_schema_follows_schema_sql():
     schema = arrow_schema("documents")
     assert schema.names[:4] == ["model_id", "sha", "path", "url"]
@@ -179,18 +185,13 @@ def test_batch_loads_leave_row_groups_unmerged(tmp_path):
     loads leave each batch its row group (flat memory), a merging connection merges them."""
     from warehouse.load import load_batch
 
-    def document(name: str) -> dict:
-        return {"run_id": "r1", "model_id": name, "sha": "s", "path": "README.md", "url": "u", "http_status": 200,
-                "sha256": "h", "size_bytes": 2000, "truncated": False, "text": "x" * 2000,
-                "fetched_at": datetime(2026, 1, 1)}
-
     groups = {}
     for merge in (False, True):
         warehouse = str(tmp_path / f"merge-{merge}.duckdb")
         writer = BatchWriter(staging_dir(warehouse), "r1")
         for batch in range(4):
             for i in range(50):
-                writer.add("documents", document(f"m{batch}-{i}"))
+                writer.add("documents", document_row(f"m{batch}-{i}"))
             with connect(warehouse, merge=merge) as con:
                 load_batch(con, writer.write())
         with connect(warehouse, read_only=True) as con:
@@ -211,17 +212,12 @@ def test_a_batch_load_caps_duckdbs_memory_and_still_loads_what_exceeds_the_cap(t
     with connect(warehouse, memory_limit_mb=16) as con:
         assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "16.0 MiB"
     for i in range(50):  # an ordinary batch loads under the cap
-        writer.add("documents", {"run_id": "r1", "model_id": f"small-{i}", "sha": "s", "path": "README.md", "url": "u",
-                                 "http_status": 200, "sha256": "h", "size_bytes": 2000, "truncated": False,
-                                 "text": "y" * 2000, "fetched_at": datetime(2026, 1, 1)})
+        writer.add("documents", document_row(f"small-{i}"))
     writer.write()
     assert load_staged(warehouse, staging_dir(warehouse), memory_limit_mb=16) == 50 and not caplog.records
     for batch in range(3):
         for i in range(400):  # 400 x 64 KB: 25 MB of text per batch
-            writer.add("documents", {"run_id": "r1", "model_id": f"m{batch}-{i}", "sha": "s", "path": "README.md",
-                                     "url": "u", "http_status": 200, "sha256": "h", "size_bytes": 65536,
-                                     "truncated": False, "text": f"{batch}-{i} " + "x" * 65530,
-                                     "fetched_at": datetime(2026, 1, 1)})
+            writer.add("documents", document_row(f"m{batch}-{i}", f"{batch}-{i} " + "x" * 65530))
         writer.write()
         assert load_staged(warehouse, staging_dir(warehouse), memory_limit_mb=16) == 400
         assert not ready_batches(staging_dir(warehouse))
@@ -230,3 +226,27 @@ def test_a_batch_load_caps_duckdbs_memory_and_still_loads_what_exceeds_the_cap(t
         assert con.execute("SELECT count(*), sum(strlen(text)) FROM documents WHERE model_id LIKE 'm%'").fetchall()[0] == (
             1200, 1200 * 65530 + sum(len(f"{b}-{i} ") for b in range(3) for i in range(400)))
     assert scrapy_settings({})["WAREHOUSE_LOAD_MEMORY_MB"] == LOAD_MEMORY_MB
+
+
+def test_a_crawls_own_loads_use_the_configured_memory_cap(sample_world, emulator, warehouse, monkeypatch):
+    """WAREHOUSE_LOAD_MEMORY_MB caps every load of a crawl: the crawl process's and those of the
+    process that runs it (a killed crawl's leftover batches, the last batches, a distributed crawl's
+    merge), not only the crawl process's."""
+    caps = []
+
+    def recording_connect(path, **kwargs):
+        caps.append(kwargs.get("memory_limit_mb"))
+        return connect(path, **kwargs)
+
+    monkeypatch.setattr("warehouse.load.connect", recording_connect)
+    writer = BatchWriter(staging_dir(warehouse), "killed-run")
+    writer.add("documents", document_row("left/over"))
+    writer.write()
+    server = emulator(sample_world)
+    config = CrawlConfig(warehouse=warehouse, use_token=False, limit=2, settings={"WAREHOUSE_LOAD_MEMORY_MB": 64},
+                         **world_endpoints(server))
+    assert config.load_memory_mb() == 64 and CrawlConfig(warehouse=warehouse).load_memory_mb() == 128
+    run_crawl(config)
+    assert caps and set(caps) == {64}
+    with connect(warehouse, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents WHERE model_id = 'left/over'").fetchall()[0][0] == 1
