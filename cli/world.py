@@ -12,7 +12,7 @@ def world() -> None:
 
 
 @world.command("serve")
-@click.argument("world_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("world_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, show_default=True, help="0 picks a free port.")
 @click.option("--log-requests", type=click.Path(dir_okay=False), help="Append one JSON line per request.")
@@ -22,20 +22,22 @@ def world() -> None:
 @click.option("--github-rate-limit", metavar="N/SECONDS",
               help="GitHub's own fixed-window limit (default: --rate-limit's), e.g. 60/3600.")
 @click.option("--page-size", default=1000, show_default=True, help="Listing and tree page size.")
-def serve(world_dir, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size) -> None:
-    """Serve WORLD_DIR; the first line of output is the base URL. Stop with Ctrl-C.
+def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size) -> None:
+    """Serve WORLD_DIRS (several are served as one world; where two hold the same repo, the first
+    given wins); the first line of output is the base URL. Stop with Ctrl-C.
 
     The Hub's API is at the base URL, GitHub's REST API at <base>/api/v3 (crawl with
     --github-api), and the world's web/ pages at <base>/web/<host>/<path> (crawl with --web-base).
     """
     try:
-        server = make_server(world_dir, host, port, rate_limit=rate_limit, faults=faults,
+        server = make_server(list(world_dirs), host, port, rate_limit=rate_limit, faults=faults,
                              log_requests=log_requests, page_size=page_size, github_rate_limit=github_rate_limit)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(server.base_url)
-    click.echo(f"serving {world_dir}: {len(server.world.repos['models'])} models, "
-               f"{len(server.world.repos['datasets'])} datasets, {len(server.world.github)} GitHub repos", err=True)
+    click.echo(f"serving {', '.join(world_dirs)}: {len(server.world.repos['models'])} models, "
+               f"{len(server.world.repos['datasets'])} datasets, {len(server.world.github)} GitHub repos, "
+               f"{len(server.world.papers)} paper pages", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

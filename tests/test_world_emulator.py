@@ -199,3 +199,38 @@ def test_world_serve_prints_the_base_url_first(sample_world):
     finally:
         process.terminate()
         process.wait(10)
+
+
+def _tiny_world(root, model_id: str, card: str, **extra):
+    folder = root / "models" / model_id
+    (folder / "files").mkdir(parents=True)
+    (folder / "files" / "README.md").write_text(card, "utf-8")
+    (folder / "info.json").write_text(json.dumps({"id": model_id, **extra}), "utf-8")
+
+
+def test_several_worlds_are_served_as_one_and_the_first_wins(emulator, tmp_path, sample_world):
+    first, second = tmp_path / "first", tmp_path / "second"
+    _tiny_world(first, "heron-lab/heron-7b", "# first\n", downloads=1)
+    _tiny_world(second, "heron-lab/heron-7b", "# second\n", downloads=2)
+    _tiny_world(second, "heron-lab/wren-1b", "# only here\n")
+    server = emulator([first, second, sample_world])
+    api = HfApi(endpoint=server.base_url)
+    assert api.model_info("heron-lab/heron-7b").downloads == 1
+    assert api.model_info("heron-lab/wren-1b").id == "heron-lab/wren-1b"
+    ids = {m.id for m in api.list_models(limit=1000)}
+    assert {"heron-lab/heron-7b", "heron-lab/wren-1b"} <= ids and len(ids) > 2  # the sample world's too
+
+
+def test_paper_pages_as_the_hub_serves_them(emulator, tmp_path):
+    world = tmp_path / "world"
+    _tiny_world(world, "heron-lab/heron-7b", "# Heron\n")
+    (world / "papers").mkdir()
+    (world / "papers" / "2409.00001.json").write_text(json.dumps(
+        {"id": "2409.00001", "title": "Heron", "githubRepo": "https://github.com/heron-lab/heron-train",
+         "_provenance": "test"}), "utf-8")
+    server = emulator(world)
+    paper = HfApi(endpoint=server.base_url).paper_info("2409.00001")
+    assert (paper.title, paper.github_repo) == ("Heron", "https://github.com/heron-lab/heron-train")
+    status, _, body = raw(server, "GET", "/api/papers/2409.00002")
+    assert status == 404 and json.loads(body) == {"error": "Paper not found"}
+    assert request_log(server)[-1]["bucket"] == "api"

@@ -117,3 +117,21 @@ def test_web_folder_is_served_for_other_hosts(sample_world, emulator):
     assert raw_get(server, "/web/arxiv.org/robots.txt")[0] == 404  # no robots.txt: everything allowed
     assert raw_get(server, "/web/arxiv.org/../../models/aurora-labs/aurora-7b/info.json")[0] == 404
     assert {r["bucket"] for r in request_log(server)} == {"web"}
+
+
+def test_a_moved_repo_answers_301_to_its_id_as_github_does(emulator, tmp_path, real_sample):
+    world = tmp_path / "world"
+    world.mkdir()
+    (world / "redirects.json").write_text(json.dumps({"github/old-name/llama": "github/meta-llama/llama"}), "utf-8")
+    server = emulator([world, real_sample])
+    status, headers, body = get(server, "/api/v3/repos/old-name/llama")
+    assert status == 301 and body["message"] == "Moved Permanently" and headers["location"] == body["url"]
+    moved = urlsplit(headers["location"]).path
+    assert moved.startswith("/api/v3/repositories/")
+    status, _, repo = get(server, moved)
+    assert status == 200 and repo["full_name"] == "meta-llama/llama"
+    status, headers, _ = get(server, "/api/v3/repos/old-name/llama/git/trees/main?recursive=1")
+    assert status == 301 and headers["location"].endswith("/git/trees/main?recursive=1")
+    status, _, tree = get(server, urlsplit(headers["location"]).path + "?recursive=1")
+    assert status == 200 and any(e["path"] == "README.md" for e in tree["tree"])
+    assert get(server, "/api/v3/repos/never/existed")[0] == 404

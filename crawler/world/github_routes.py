@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, urlencode
 
 from crawler.world.answer import Answer
 from crawler.world.store import GitHubRepo, World
@@ -21,12 +21,17 @@ def not_found(headers: dict | None = None) -> Answer:
 def route(world: World, raw_path: str, query: dict, base_url: str) -> Answer:
     """raw_path starts after /api/v3."""
     segments = [unquote(s) for s in raw_path.strip("/").split("/")]
-    if len(segments) < 3 or segments[0] != "repos":
+    if len(segments) >= 2 and segments[0] == "repositories" and segments[1].isdigit():
+        repo, rest = world.github_by_id(int(segments[1])), segments[2:]
+    elif len(segments) >= 3 and segments[0] == "repos":
+        repo, rest = world.github.get(f"{segments[1]}/{segments[2]}".lower()), segments[3:]
+        moved = world.github_moved_to(f"{segments[1]}/{segments[2]}") if repo is None else None
+        if moved is not None and not moved.info.get("private"):
+            return _moved(moved, rest, query, base_url)
+    else:
         return not_found()
-    repo = world.github.get(f"{segments[1]}/{segments[2]}".lower())
     if repo is None or repo.info.get("private"):
         return not_found()
-    rest = segments[3:]
     api = f"{base_url}/api/v3/repos/{repo.full_name}"
     if not rest:
         return Answer.json({**repo.info, "url": api})
@@ -37,6 +42,15 @@ def route(world: World, raw_path: str, query: dict, base_url: str) -> Answer:
     if rest[0] == "contents":
         return _contents(repo, "/".join(rest[1:]), api)
     return not_found()
+
+
+def _moved(repo: GitHubRepo, rest: list[str], query: dict, base_url: str) -> Answer:
+    """GitHub's answer for an old name of a renamed or transferred repo: 301 to the repo by id."""
+    url = f"{base_url}/api/v3/repositories/{repo.info['id']}" + "".join(f"/{quote(s)}" for s in rest)
+    if query:
+        url += "?" + urlencode(query, doseq=True)
+    return Answer.json({"message": "Moved Permanently", "url": url, "documentation_url": DOCS}, 301,
+                       {"Location": url})
 
 
 def _licence(repo: GitHubRepo, api: str) -> Answer:

@@ -17,6 +17,8 @@ TEXT_SUFFIXES = (".md", ".txt", ".json", ".py", ".yaml", ".yml", ".cfg", ".toml"
 
 def route(world: World, method: str, raw_path: str, query: dict, base_url: str, page_size: int) -> Answer:
     segments = [unquote(s) for s in raw_path.strip("/").split("/")] if raw_path.strip("/") else []
+    if segments[:2] == ["api", "papers"] and len(segments) == 3:
+        return paper(world, segments[2])
     if segments[:1] == ["api"] and len(segments) >= 2 and segments[1] in ("models", "datasets"):
         kind = segments[1]
         if len(segments) == 2:
@@ -30,6 +32,14 @@ def route(world: World, method: str, raw_path: str, query: dict, base_url: str, 
     if "resolve" in segments:
         return resolve(world, kind, segments, method, raw_path, query)
     return Answer.error(404, "Not Found")
+
+
+def paper(world: World, arxiv_id: str) -> Answer:
+    """GET /api/papers/{id}: the paper page (githubRepo, projectPage where the Hub knows them)."""
+    page = world.paper(arxiv_id)
+    if page is None:
+        return Answer.json({"error": "Paper not found"}, 404)
+    return Answer.json({"id": arxiv_id, **page})
 
 
 # -- repo lookup --------------------------------------------------------------------------

@@ -68,33 +68,46 @@ class Repo:
 
 
 class World:
-    """Every repo of a world folder, by kind and id, plus its renames."""
+    """Every repo of one or more world folders, by kind and id, plus their renames and paper pages.
+    Several folders are served as one world (e.g. a calibration world whose cards link GitHub repos
+    that another world holds); where two hold the same repo, the first one given wins."""
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"world folder not found: {self.root}")
+    def __init__(self, *roots: str | os.PathLike):
+        if not roots:
+            raise ValueError("a world needs at least one folder")
+        self.roots = [Path(r) for r in roots]
+        for root in self.roots:
+            if not root.is_dir():
+                raise FileNotFoundError(f"world folder not found: {root}")
+        self.root = self.roots[0]
         self.repos: dict[str, dict[str, Repo]] = {kind: {} for kind in KINDS}
         self.github: dict[str, GitHubRepo] = {}
         self.redirects: dict[str, str] = {}
-        self._load()
+        self.papers: dict[str, Path] = {}
+        for root in self.roots:
+            self._load(root)
 
-    def _load(self) -> None:
+    def _load(self, root: Path) -> None:
         for kind in KINDS:
-            base = self.root / kind
+            base = root / kind
             if not base.is_dir():
                 continue
             for info_path in sorted(base.glob("*/*/info.json")):
                 repo = _read_repo(kind, info_path.parent)
-                self.repos[kind][repo.id] = repo
-        base = self.root / "github"
+                self.repos[kind].setdefault(repo.id, repo)
+        base = root / "github"
         if base.is_dir():
             for repo_json in sorted(base.glob("*/*/repo.json")):
                 repo = _read_github(repo_json.parent)
-                self.github[repo.full_name.lower()] = repo
-        redirects = self.root / "redirects.json"
+                self.github.setdefault(repo.full_name.lower(), repo)
+        redirects = root / "redirects.json"
         if redirects.is_file():
-            self.redirects = json.loads(redirects.read_text("utf-8"))
+            for old, new in json.loads(redirects.read_text("utf-8")).items():
+                self.redirects.setdefault(old, new)
+        base = root / "papers"
+        if base.is_dir():
+            for page in sorted(base.glob("*.json")):
+                self.papers.setdefault(page.stem.lower(), page)
 
     def get(self, kind: str, repo_id: str) -> Repo | None:
         return self.repos[kind].get(repo_id)
@@ -105,13 +118,33 @@ class World:
             return target[len(kind) + 1:]
         return None
 
+    def github_moved_to(self, full_name: str) -> GitHubRepo | None:
+        """The repo an old GitHub name now is (renamed or transferred), when the world says so."""
+        target = next((new for old, new in self.redirects.items()
+                       if old.lower() == f"github/{full_name}".lower()), None)
+        if target and target.startswith("github/"):
+            return self.github.get(target[len("github/"):].lower())
+        return None
+
+    def github_by_id(self, repo_id: int) -> GitHubRepo | None:
+        return next((r for r in self.github.values() if r.info.get("id") == repo_id), None)
+
+    def paper(self, arxiv_id: str) -> dict | None:
+        """The Hub's paper page for an arXiv id (papers/<id>.json), without provenance notes."""
+        page = self.papers.get(arxiv_id.lower())
+        if page is None:
+            return None
+        raw = json.loads(page.read_text("utf-8"))
+        return {k: v for k, v in raw.items() if not k.startswith("_provenance")} if isinstance(raw, dict) else None
+
     def web_page(self, host: str, path: str) -> Path | None:
         """web/<host>/<path> of the world, when it holds that page (never outside web/)."""
-        base = (self.root / "web").resolve()
-        page = (base / host / path.lstrip("/")).resolve()
-        if base not in page.parents or not page.is_file():
-            return None
-        return page
+        for root in self.roots:
+            base = (root / "web").resolve()
+            page = (base / host / path.lstrip("/")).resolve()
+            if base in page.parents and page.is_file():
+                return page
+        return None
 
     def listable(self, kind: str) -> list[Repo]:
         return [r for r in self.repos[kind].values() if not r.hidden and not r.disabled]
