@@ -6,13 +6,14 @@ from dataclasses import asdict
 
 import click
 
-from cli.formatting import format_explanation
+from cli.formatting import format_agreement, format_explanation
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.audit import audit as run_audit
 from crawler.errors import CrawlError
 from crawler.runner import CrawlConfig
 from warehouse.classify import classify_warehouse, explain
 from warehouse.errors import WarehouseError
+from warehouse.evaluate import evaluate_warehouse
 from warehouse.report import write_report
 
 
@@ -97,3 +98,23 @@ def report(ctx, out_dir, limit) -> None:
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{result.index}: {result.models_shown} of {result.models_classified} classified models in the matrix")
+
+
+@click.command()
+@click.argument("gold", type=click.Path(dir_okay=False))
+@json_flag
+@click.pass_context
+def evaluate(ctx, gold, as_json) -> None:
+    """How far the classifications agree with GOLD, a CSV of cells classified by hand
+    (model_id,component,level; more columns allowed): agreement overall and per component, exact
+    and within one level, cells called open (level 4-5) that the gold set puts at 1-2, a confusion
+    table, and every disagreement with its reason, licences and evidence. Offline: crawl and
+    classify the gold set's models first."""
+    try:
+        agreement = evaluate_warehouse(warehouse_path(ctx), gold)
+    except WarehouseError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(agreement.as_dict(), indent=2, default=str))
+        return
+    click.echo(format_agreement(agreement))

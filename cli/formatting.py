@@ -65,6 +65,25 @@ def crawl_summary(result) -> str:
     ]) + "\n"
 
 
+def format_search(search: dict) -> str:
+    """One line of what was searched for a not-found or Unknown cell."""
+    parts = [f"card {search.get('card')}"]
+    links = search.get("links")
+    if links is not None:
+        parts.append("own links: " + (", ".join(
+            f"{l['target']} ({l['status']}{': ' + ', '.join(l['roles']) if l.get('roles') else ''}"
+            f"{'; found by name' if l.get('relevance') == 'guess' else ''})" for l in links) or "none"))
+    if search.get("papers"):
+        parts.append("papers: " + ", ".join(f"{p['paper']} ({p['hub_page']})" for p in search["papers"]))
+    if search.get("mentions"):
+        parts.append("mentions, not counted: " + ", ".join(f"{m['target']} ({m['why']})" for m in search["mentions"]))
+    if search.get("excluded"):
+        parts.append("named as excluded: " + ", ".join(f"{e['corpus']} ('{e['why']}')" for e in search["excluded"]))
+    if search.get("gaps"):
+        parts.append("not settled: " + "; ".join(search["gaps"]))
+    return "; ".join(parts)
+
+
 def format_explanation(explained: dict) -> str:
     """The text form of an explanation: a line per cell, its first evidence, the verdicts."""
     out = []
@@ -79,11 +98,49 @@ def format_explanation(explained: dict) -> str:
                 where = f"{cell['inherited_from']}: {where}"  # the base model's file, not this model's
             line = f":{evidence['line_start']}" if evidence.get("line_start") else ""
             out.append(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
+        if cell.get("search") and not cell["inherited_from"]:
+            out.append(f"    searched: {format_search(cell['search'])}")
     totals = explained["summary"]
-    out.append(f"summary: {totals['fully_open']} fully open, {totals['semi_open']} semi-open, {totals['closed']} closed, "
+    closed = f"{totals['closed']} closed"
+    if totals["closed"] and totals.get("closed_not_found") is not None:
+        closed += f" ({totals['closed_not_found']} not found, {totals['closed_stated']} stated closed)"
+    out.append(f"summary: {totals['fully_open']} fully open, {totals['semi_open']} semi-open, {closed}, "
                f"{totals['unknown']} unknown, {totals['not_applicable']} n/a; family {totals['family']}")
     mof = f"MOF Class {totals['mof_class']}" if totals["mof_class"] else "below MOF Class III"
     out.append(f"{mof}" + (f" (next needs: {', '.join(totals['mof_missing'])})" if totals["mof_missing"] else "")
                + f"; OSAID: {totals['osaid'].replace('_', ' ')}"
                + (f" (missing: {', '.join(totals['osaid_missing'])})" if totals["osaid_missing"] else ""))
+    return "\n".join(out)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} ({100 * part / whole:.1f}%)" if whole else str(part)
+
+
+def format_agreement(agreement) -> str:
+    """The text form of `openness evaluate`: totals, per component, the confusion table, and every
+    disagreement with the cell's reason, licences and first evidence."""
+    total = agreement.cells
+    out = [f"{total} gold cells: exact {_share(agreement.exact, total)}, within one level "
+           f"{_share(agreement.within_one, total)}, false open {agreement.false_open}"
+           + (f", {agreement.missing} not classified" if agreement.missing else "")]
+    out.append("by component:")
+    for key, counts in agreement.by_component.items():
+        out.append(f"  {key:28} {counts['cells']:3} cells  exact {counts.get('exact', 0):3}  "
+                   f"within one {counts.get('within_one', 0):3}  false open {counts.get('false_open', 0)}")
+    columns = [str(level) for level in range(1, 6)] + ["N/A", "Unknown", "missing"]
+    out.append("confusion (rows: gold level; columns: classified level or label):")
+    out.append("  gold " + "".join(f"{c:>8}" for c in columns))
+    for gold, row in agreement.confusion.items():
+        out.append(f"  {gold:>4} " + "".join(f"{row.get(c, 0) or '.':>8}" for c in columns))
+    out.append(f"disagreements ({len(agreement.disagreements)}):" if agreement.disagreements else "disagreements: none")
+    for item in agreement.disagreements:
+        licences = ", ".join(f"{l.get('id')} ({l.get('points')})" for l in item["licences"]) or "-"
+        flag = "  FALSE OPEN" if item["false_open"] else ""
+        out.append(f"  {item['model_id']}  {item['component']}: gold {item['gold']}, classified {item['label']} "
+                   f"({item['reason']}); licences: {licences}{flag}")
+        for evidence in item["evidence"]:
+            where = evidence.get("path") or evidence.get("url") or ""
+            line = f":{evidence['line_start']}" if evidence.get("line_start") else ""
+            out.append(f"      {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
     return "\n".join(out)

@@ -8,7 +8,7 @@ import re
 from urllib.parse import quote
 
 from crawler.records import as_str, parse_time
-from extractors.code_repos import REQUIREMENT_FILES
+from extractors.code_repos import MODEL_DOCUMENT, REQUIREMENT_FILES
 from extractors.licenses import is_licence_file
 
 API_VERSION = "2022-11-28"
@@ -51,14 +51,33 @@ def tree_blobs(payload) -> tuple[str | None, list[str], bool]:
     return as_str(payload.get("sha")), paths, bool(payload.get("truncated"))
 
 
-def wanted_files(paths: list[str]) -> list[str]:
-    """What is read of a repo beyond its tree: the root README, root licence files and the root
-    files that name its dependencies."""
+def wanted_files(paths: list[str], linked: list[str] | None = None) -> list[str]:
+    """What is read of a repo beyond its tree: the root README, root licence files, the root
+    files that name its dependencies, its root model cards, and the documents models link to
+    inside it (a model card kept beside the code: examples/<model>/model_card.md)."""
     root = sorted(p for p in paths if "/" not in p)
     readme = [p for p in root if re.match(r"readme(\.(md|rst|txt|markdown))?$", p, re.IGNORECASE)][:1]
     licences = [p for p in root if is_licence_file(p)][:MAX_LICENCE_FILES]
     requirements = [p for p in root if p in REQUIREMENT_FILES]
-    return readme + licences + requirements
+    return readme + licences + requirements + model_documents(paths, linked or [])
+
+
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".rst")
+MAX_MODEL_DOCUMENTS = 5
+
+
+def model_documents(paths: list[str], linked: list[str]) -> list[str]:
+    """A repo's root model cards and the documents (Markdown, reST) models link to inside it,
+    at most MAX_MODEL_DOCUMENTS: a linked folder stands for its README."""
+    blobs = set(paths)
+    chosen = [p for p in sorted(paths) if "/" not in p and MODEL_DOCUMENT.match(p)]
+    for path in linked:
+        path = path.strip("/")
+        candidates = [path] + [f"{path}/{name}" for name in ("README.md", "readme.md", "model_card.md")]
+        found = next((c for c in candidates if c in blobs and c.lower().endswith(DOCUMENT_SUFFIXES)), None)
+        if found and found not in chosen and not re.match(r"readme\.", found, re.IGNORECASE):
+            chosen.append(found)
+    return chosen[:MAX_MODEL_DOCUMENTS]
 
 
 def file_content(payload) -> bytes:

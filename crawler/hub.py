@@ -59,6 +59,31 @@ def dataset_info_url(endpoint: str, dataset_id: str) -> str:
     return f"{endpoint.rstrip('/')}/api/datasets/{quote(dataset_id, safe='/')}"
 
 
+def paper_url(endpoint: str, arxiv_id: str) -> str:
+    """The Hub's paper page (GET /api/papers/{id}, as huggingface_hub's paper_info reads it)."""
+    return f"{endpoint.rstrip('/')}/api/papers/{quote(arxiv_id, safe='')}"
+
+
+_GITHUB_REPO = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?/?(?:[#?].*)?$")
+
+
+def paper_page_fields(payload) -> dict:
+    """What a paper page says of the paper's code and project page (huggingface_hub's PaperInfo
+    keys githubRepo and projectPage), tolerant of missing or odd values."""
+    if not isinstance(payload, dict):
+        raise ValueError("a paper page that is not a JSON object")
+    paper = payload.get("paper") if isinstance(payload.get("paper"), dict) else {}
+    github = payload.get("githubRepo") or paper.get("githubRepo")
+    found = _GITHUB_REPO.match(github.strip()) if isinstance(github, str) else None
+    project = payload.get("projectPage") or paper.get("projectPage")
+    title = payload.get("title") or paper.get("title")
+    summary = payload.get("summary") or paper.get("summary")
+    return {"github_repo": f"{found.group(1)}/{found.group(2)}" if found else None,
+            "project_page": project.strip()[:500] if isinstance(project, str) and project.strip() else None,
+            "title": title[:1000] if isinstance(title, str) else None,
+            "abstract": summary[:10000] if isinstance(summary, str) else None}
+
+
 def next_page_url(link_header: str | None) -> str | None:
     """The rel="next" target of a Link header (the Hub sends it absolute, cursor inside)."""
     if not link_header:

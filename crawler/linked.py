@@ -9,7 +9,8 @@ from datetime import datetime
 
 from extractors import Finding, licenses
 from extractors.base import Document, ModelRecord
-from extractors.code_repos import RepoFiles, evidence_rows, identified_licences, licence_findings, roles
+from extractors.code_repos import (RepoFiles, document_findings, evidence_rows, identified_licences, licence_findings,
+                                   roles)
 from crawler.records import as_str, gated_value, json_text, licence_tag, parse_time
 from warehouse.db import utcnow
 
@@ -54,15 +55,19 @@ def code_repo_row(repo: str, fields: dict, tree_sha: str, paths: list[str], trun
     files = RepoFiles(repo, tree_sha, paths, {d["path"]: Document(d["path"], d["url"], d["text"]) for d in documents})
     found_roles, evidence = roles(files)
     findings = licence_findings(files)
+    docs = {path: json.loads(_findingsjson_text(found)) for path, found in document_findings(files).items()}
     return {"repo": repo, "tree_sha": tree_sha, **fields, "licence_ids": identified_licences(findings),
             "licence_findings": _findingsjson_text(findings), "roles": found_roles,
+            "doc_findings": json.dumps(docs, sort_keys=True) if docs else None,
             "role_evidence": json.dumps(evidence_rows(evidence), sort_keys=True), "file_count": len(paths),
             "tree_truncated": truncated, "info": json_text(info), "complete": complete}
 
 
 def paper_row(paper_id: str, url: str, fetched: bool, title: str | None = None, abstract: str | None = None,
-              note: str | None = None) -> dict:
-    return {"paper_id": paper_id, "url": url, "title": title, "abstract": abstract, "fetched": fetched, "note": note}
+              note: str | None = None, github_repo: str | None = None, project_page: str | None = None,
+              hub_page: str | None = None) -> dict:
+    return {"paper_id": paper_id, "url": url, "title": title, "abstract": abstract, "fetched": fetched, "note": note,
+            "github_repo": github_repo, "project_page": project_page, "hub_page": hub_page}
 
 
 def _licence_ids(findings: list[Finding]) -> list[str]:

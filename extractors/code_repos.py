@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from extractors import licenses
-from extractors.base import Document, Finding, ModelRecord, headings
-from extractors.knowledge import RepoRole, repo_roles
+from extractors import licenses, training_data
+from extractors.base import Document, Evidence, Finding, ModelRecord, headings
+from extractors.knowledge import RepoRole, evaluations, repo_roles
 
 NAME, VERSION = "code_repos", "1"
 # Files that are code or run configuration: results (.json, .csv) and prose (.md) in an evals/
@@ -18,6 +18,9 @@ CODE_SUFFIXES = (".py", ".sh", ".ipynb", ".yaml", ".yml", ".jsonnet", ".libsonne
                  ".cu", ".c", ".h", ".go", ".js", ".ts", ".jl", ".lua", ".java", ".scala", ".swift", ".kt")
 REQUIREMENT_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "environment.yml")
 MAX_PATHS_PER_ROLE = 5
+# A model card kept at a repo's root (MODEL_CARD.md): read for the models the repo belongs to.
+MODEL_DOCUMENT = re.compile(r"^model[_-]?card\w*\.(md|markdown|rst)$", re.IGNORECASE)
+OPENING_LINES = 25  # prose lines of a README that say what the repo is for
 
 
 @dataclass
@@ -31,18 +34,27 @@ class RepoFiles:
 @dataclass
 class RoleEvidence:
     role: str
-    source: str          # path, readme, package
+    source: str          # path, config (named by model size), readme, package, fallback (code nothing else
+    #                      explains: the most likely role, code that runs the model)
     path: str
     line_start: int | None
     snippet: str
 
 
 def roles(files: RepoFiles) -> tuple[list[str], list[RoleEvidence]]:
-    """The roles with evidence, in the knowledge file's order, and the evidence itself."""
+    """The roles with evidence, in the knowledge file's order, and the evidence itself. A repo
+    without code has no role; a repo with code always has one (its most likely, from its README or
+    its entry points, when nothing says more)."""
+    if not any(p.lower().endswith(CODE_SUFFIXES) for p in files.paths):
+        return [], []
     evidence: dict[str, list[RoleEvidence]] = {}
+    readme = _readme(files)
     for role in repo_roles():
-        found = _path_evidence(role, files.paths, role.paths, _near_top) + _readme_evidence(role, files)
+        found = _path_evidence(role, files.paths, role.paths, _near_top) + _readme_evidence(role, files, readme)
+        found += _statement_evidence(role, files, readme) + _config_evidence(role, files, readme)
         found += _package_evidence(role, files)
+        if role.role == "evaluation":
+            found += _harness_evidence(readme)
         if found:
             evidence[role.role] = found
     for role in repo_roles():  # generic paths only where the more specific roles found nothing
@@ -50,6 +62,9 @@ def roles(files: RepoFiles) -> tuple[list[str], list[RoleEvidence]]:
             found = _path_evidence(role, files.paths, role.generic_paths, _top_file_stem)
             if found:
                 evidence[role.role] = found
+    if not evidence:  # code, and nothing says what for: it loads and runs a model, most likely
+        code = sorted((p for p in files.paths if p.lower().endswith(CODE_SUFFIXES)), key=lambda p: (p.count("/"), p))
+        evidence["inference"] = [RoleEvidence("inference", "fallback", code[0], None, code[0])]
     ordered = [r.role for r in repo_roles() if r.role in evidence]
     return ordered, [e for r in ordered for e in evidence[r]]
 
@@ -57,7 +72,8 @@ def roles(files: RepoFiles) -> tuple[list[str], list[RoleEvidence]]:
 def _path_evidence(role: RepoRole, paths: list[str], pattern: re.Pattern | None, name_of) -> list[RoleEvidence]:
     if pattern is None:
         return []
-    hits = [p for p in paths if p.lower().endswith(CODE_SUFFIXES) and pattern.search(name_of(p))]
+    hits = [p for p in paths if p.lower().endswith(CODE_SUFFIXES) and pattern.search(name_of(p))
+            and not (role.not_paths and role.not_paths.search(p))]
     return [RoleEvidence(role.role, "path", p, None, p) for p in sorted(hits, key=lambda p: (p.count("/"), p))[:MAX_PATHS_PER_ROLE]]
 
 
@@ -81,13 +97,81 @@ def _top_file_stem(path: str) -> str:
     return pieces[-1] if len(path.removeprefix("src/").split("/")) <= 2 else ""
 
 
-def _readme_evidence(role: RepoRole, files: RepoFiles) -> list[RoleEvidence]:
-    readme = next((d for p, d in sorted(files.documents.items()) if "/" not in p and p.lower().startswith("readme")), None)
+def _readme(files: RepoFiles) -> Document | None:
+    return next((d for p, d in sorted(files.documents.items()) if "/" not in p and p.lower().startswith("readme")), None)
+
+
+def _harness_evidence(readme: Document | None) -> list[RoleEvidence]:
+    """README lines saying the evaluations were run with a public harness (the repo's evaluation
+    setup: its configs and results, run by that harness)."""
+    if readme is None or not readme.text:
+        return []
+    harnesses = [h for h in evaluations() if h.kind == "harness"]
+    for number, line in enumerate(readme.text.splitlines(), 1):
+        if re.search(r"\beval\w*", line, re.IGNORECASE) and any(h.pattern.search(line) for h in harnesses):
+            return [RoleEvidence("evaluation", "readme", readme.path, number, line.strip()[:300])]
+    return []
+
+
+_COMMAND = re.compile(r"\b(?:python3?(?:\s+-m)?|torchrun|accelerate\s+launch|deepspeed|bash|sh|sbatch|srun|composer)\s+"
+                      r"(?:--?\S+\s+)*(?P<target>[\w./-]+)")
+_REFERENCE = re.compile(r"(?<![\w/])(?:\./(?P<relative>[\w.-]+(?:/[\w.-]+)*)|(?P<path>[\w-]+(?:/[\w.-]+)+|"
+                        r"[\w-]+\.(?:py|sh|ya?ml|json|ipynb)))\b")
+
+
+def _readme_evidence(role: RepoRole, files: RepoFiles, readme: Document | None) -> list[RoleEvidence]:
+    """Headings of the README that name the role. Outside inference, a section counts only when it
+    runs or points at the repo's own files: one that sends the reader elsewhere is not this repo's."""
     if role.headings is None or readme is None or not readme.text:
         return []
     lines = readme.text.splitlines()
-    return [RoleEvidence(role.role, "readme", readme.path, number, lines[number - 1].strip())
-            for number, text in headings(lines) if role.headings.search(text)][:MAX_PATHS_PER_ROLE]
+    found_headings = headings(lines)
+    out = []
+    for index, (number, text) in enumerate(found_headings):
+        if not role.headings.search(text):
+            continue
+        end = found_headings[index + 1][0] - 1 if index + 1 < len(found_headings) else len(lines)
+        if role.role != "inference" and not _refers_here("\n".join(lines[number:end]), files.paths):
+            continue
+        out.append(RoleEvidence(role.role, "readme", readme.path, number, lines[number - 1].strip()))
+    return out[:MAX_PATHS_PER_ROLE]
+
+
+def _refers_here(section: str, paths: list[str]) -> bool:
+    """The section runs or names a file or folder of this repo (not a URL elsewhere)."""
+    folders = {p.rsplit("/", 1)[0] for p in paths if "/" in p}
+    known = set(paths) | folders
+    for match in list(_COMMAND.finditer(section)) + list(_REFERENCE.finditer(section)):
+        groups = match.groupdict()
+        target = (groups.get("target") or groups.get("path") or groups.get("relative") or "").strip("./")
+        if target and ("://" not in section[max(0, match.start() - 12):match.start()]) and (
+                target in known or target.replace(".", "/") in folders or any(p.endswith("/" + target) for p in paths)):
+            return True
+    return False
+
+
+def _statement_evidence(role: RepoRole, files: RepoFiles, readme: Document | None) -> list[RoleEvidence]:
+    """What the README's opening lines say the repo is for ("a toolkit to train custom models")."""
+    if role.statements is None or readme is None or not readme.text:
+        return []
+    prose = [(n, line) for n, line in enumerate(readme.text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith(("#", "<", "|", "!", "[!", "```"))][:OPENING_LINES]
+    prose = [(n, line) for n, line in prose if "://" not in line]  # a line that points elsewhere speaks of that
+    for number, line in prose:
+        found = role.statements.search(line)
+        if found:
+            return [RoleEvidence(role.role, "readme", readme.path, number, line.strip()[:300])]
+    return []
+
+
+def _config_evidence(role: RepoRole, files: RepoFiles, readme: Document | None) -> list[RoleEvidence]:
+    """Configuration files named by model size (configs/7b.yaml), in a repo whose README speaks of
+    training: training configurations for the released sizes."""
+    if role.configs is None or readme is None or not re.search(r"\btrain", readme.text or "", re.IGNORECASE):
+        return []
+    hits = [p for p in files.paths if re.match(r"^([^/]+/)?configs?/", p) and p.lower().endswith((".yaml", ".yml", ".json", ".py"))
+            and role.configs.search(p.rsplit("/", 1)[-1].rsplit(".", 1)[0])]
+    return [RoleEvidence(role.role, "config", p, None, p) for p in sorted(hits)[:MAX_PATHS_PER_ROLE]]
 
 
 def _package_evidence(role: RepoRole, files: RepoFiles) -> list[RoleEvidence]:
@@ -113,16 +197,53 @@ def _requirement_name(line: str) -> str | None:
     return match.group(1) if match else None
 
 
+# A README saying the repo's licence covers the released models too ("The license applies to the
+# pre-trained models as well"; "code and model weights are released under ...").
+_COVERS_MODELS = re.compile(
+    r"\blicen[cs]e\s+(?:also\s+)?(?:applies|apply|extends)\s+to\s+(?:the\s+|our\s+|all\s+)?(?:pre-?trained\s+|released\s+)?"
+    r"(?:models?|weights|checkpoints)|"
+    r"\b(?:code|repository)\s+and\s+(?:the\s+|all\s+)?(?:pre-?trained\s+)?(?:model\s+)?(?:weights|models|checkpoints)\s+"
+    r"(?:are|is)\s+(?:\w+\s+)?(?:released|licensed|available|distributed)\s+under|"
+    r"\b(?:models?|weights|checkpoints)\s+(?:are|is)\s+(?:also\s+)?(?:released|licensed|available|distributed)\s+under\s+"
+    r"the\s+same\s+licen[cs]e", re.IGNORECASE)
+
+
 def licence_findings(files: RepoFiles) -> list[Finding]:
     """The licence extractor over the repo as if it were a model without a card: its licence files
-    and what each text is."""
+    and what each text is; and whether its README says that licence covers the models too."""
     record = ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents)
-    return [f for f in licenses.extract(record) if f.signal != "licence.declared"]
+    findings = [f for f in licenses.extract(record) if f.signal != "licence.declared"]
+    readme = _readme(files)
+    for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
+        found = _COVERS_MODELS.search(line)
+        if found:
+            evidence = Evidence(readme.url, readme.path, number, number, line, NAME, VERSION)
+            findings.append(Finding(files.repo, files.ref, "licence.covers_models", {"statement": found.group(0)}, 0.8,
+                                    (evidence,)))
+            break
+    return findings
 
 
 def identified_licences(findings: list[Finding]) -> list[str]:
-    return sorted({f.value["id"] for f in findings if f.signal == "licence.identified" and f.value.get("id")})
+    """The licences of the repo's code: what its licence files are, a model licence file aside."""
+    return sorted({f.value["id"] for f in findings if f.signal == "licence.identified" and f.value.get("id")
+                   and f.value.get("scope") != "model"})
 
 
 def evidence_rows(evidence: list[RoleEvidence]) -> list[dict]:
     return [asdict(e) for e in evidence]
+
+
+def document_findings(files: RepoFiles) -> dict[str, list[Finding]]:
+    """What the repo's model documents (any Markdown or reST file read besides the README) say of
+    the training data, per path. Which of them speak for a model is the classification's call: the
+    ones the model links, and the root model cards of repos it owns."""
+    record = ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents)
+    out = {}
+    for path, document in sorted(files.documents.items()):
+        if "/" not in path and not MODEL_DOCUMENT.match(path) or not path.lower().endswith((".md", ".markdown", ".rst")):
+            continue  # the README and root files are the repo's, not a model's
+        found = [f for f in training_data.prose_findings(record, path) if f.signal != "data.section"]
+        if found and document.text:
+            out[path] = found
+    return out

@@ -230,6 +230,7 @@ class Corpus:
     licence: str
     stage: str
     anchors: tuple[str, ...] | None = None
+    licence_source: str | None = None   # where the licence comes from, when not the corpus's Hub tag
 
 
 @functools.cache
@@ -241,7 +242,7 @@ def corpora() -> tuple[Corpus, ...]:
             flags = 0 if entry.get("case_sensitive") else re.IGNORECASE
             pattern = re.compile(r"(?<![\w/-])(?:" + "|".join(entry["patterns"]) + r")(?![\w-])", flags)
             corpus = Corpus(entry["id"], entry["name"], tuple(entry["hub_ids"]), pattern, entry["licence"], entry["stage"],
-                            anchors_of(entry["patterns"]))
+                            anchors_of(entry["patterns"]), entry.get("licence_source"))
         except (KeyError, TypeError, re.error) as exc:
             raise KnowledgeError(f"corpora.yml: bad entry {entry!r}: {exc}") from exc
         if corpus.stage not in STAGES:
@@ -302,6 +303,9 @@ class RepoRole:
     unless: tuple[str, ...]
     headings: re.Pattern | None
     packages: re.Pattern | None
+    not_paths: re.Pattern | None = None     # look like the role and are not (a speed benchmark)
+    statements: re.Pattern | None = None    # what a README's opening says the repo does
+    configs: re.Pattern | None = None       # config file names that carry a model size
 
 
 def _piece_pattern(patterns: list[str] | None) -> re.Pattern | None:
@@ -317,9 +321,13 @@ def repo_roles() -> tuple[RepoRole, ...]:
     roles = []
     for entry in yaml.safe_load(path.read_text("utf-8")):
         try:
+            statements = entry.get("statements")
             roles.append(RepoRole(entry["role"], _piece_pattern(entry.get("paths")),
                                   _piece_pattern(entry.get("generic_paths")), tuple(entry.get("unless") or ()),
-                                  _piece_pattern(entry.get("headings")), _piece_pattern(entry.get("packages"))))
+                                  _piece_pattern(entry.get("headings")), _piece_pattern(entry.get("packages")),
+                                  _piece_pattern(entry.get("not_paths")),
+                                  re.compile("|".join(f"(?:{p})" for p in statements), re.IGNORECASE) if statements else None,
+                                  _piece_pattern(entry.get("configs"))))
         except (KeyError, TypeError, re.error) as exc:
             raise KnowledgeError(f"repo_roles.yml: bad entry {entry!r}: {exc}") from exc
     known = {r.role for r in roles}
@@ -327,3 +335,52 @@ def repo_roles() -> tuple[RepoRole, ...]:
         if not set(role.unless) <= known:
             raise KnowledgeError(f"repo_roles.yml: {role.role}: unless names unknown roles {set(role.unless) - known}")
     return tuple(roles)
+
+
+@dataclass(frozen=True)
+class LinkRelevance:
+    """How to tell a model's own links from mentions (data/link_relevance.yml)."""
+    own: tuple[tuple[str, re.Pattern], ...]          # (name, pattern)
+    mention: tuple[tuple[str, re.Pattern], ...]
+    mention_headings: re.Pattern
+    own_headings: re.Pattern
+    mention_paths: frozenset[str]
+    commands: re.Pattern
+    libraries: frozenset[str]
+    own_paper: re.Pattern
+    own_paper_base: re.Pattern
+    mention_paper: re.Pattern
+
+
+def _any_of(patterns: list[str], where: str) -> re.Pattern:
+    if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) for p in patterns):
+        raise KnowledgeError(f"link_relevance.yml: {where} must be a list of patterns")
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error as exc:
+        raise KnowledgeError(f"link_relevance.yml: {where}: {exc}") from exc
+
+
+def _heading_pattern(patterns: list[str], where: str) -> re.Pattern:
+    inner = _any_of(patterns, where).pattern
+    return re.compile(rf"^\W*(?:{inner})\W*$", re.IGNORECASE)
+
+
+@functools.cache
+def link_relevance() -> LinkRelevance:
+    data = yaml.safe_load(_data_file("link_relevance.yml").read_text("utf-8"))
+    try:
+        named = {kind: tuple((name, _any_of(patterns, f"{kind}.{name}")) for name, patterns in data[kind].items())
+                 for kind in ("own", "mention")}
+        libraries = frozenset(str(l).lower() for l in data["libraries"])
+        if not all(l.count("/") == 1 for l in libraries):
+            raise KnowledgeError("link_relevance.yml: libraries are owner/name")
+        return LinkRelevance(named["own"], named["mention"],
+                             _heading_pattern(data["mention_headings"], "mention_headings"),
+                             _heading_pattern(data["own_headings"], "own_headings"),
+                             frozenset(str(p) for p in data["mention_paths"]), _any_of(data["commands"], "commands"),
+                             libraries, _any_of(data["own_paper"], "own_paper"),
+                             _any_of(data["own_paper_base"], "own_paper_base"),
+                             _any_of(data["mention_paper"], "mention_paper"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise KnowledgeError(f"link_relevance.yml: missing or malformed {exc}") from exc

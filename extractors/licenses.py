@@ -7,13 +7,15 @@ from __future__ import annotations
 import functools
 import re
 
-from extractors.base import Finding, Located, ModelRecord
+from extractors.base import Finding, Located, ModelRecord, front_matter_span
 from extractors.identify import default_identifier
 from extractors.knowledge import lookup
 
-NAME, VERSION = "licenses", "3"
+NAME, VERSION = "licenses", "4"
 _OPERATOR = re.compile(r"\s(and|or|with)\s", re.IGNORECASE)
-_LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice)", re.IGNORECASE)
+_LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice|(model|weights?)[_-]?licen[cs]e)", re.IGNORECASE)
+# A licence file for the model, not the code beside it (MODEL_LICENSE, WEIGHTS_LICENSE, LICENSE_MODEL).
+_MODEL_LICENCE_FILE = re.compile(r"^((model|weights?)[_-]?licen[cs]e|licen[cs]e[_-]?(model|weights?))", re.IGNORECASE)
 
 
 def extract(record: ModelRecord) -> list[Finding]:
@@ -47,11 +49,16 @@ def extract(record: ModelRecord) -> list[Finding]:
         match = default_identifier().identify(doc.text).best
         value = {"path": path, "id": match.licence_id if match else None, "spdx_id": match.spdx_id if match else None,
                  "score": match.score if match else 0.0, "method": match.method if match else None}
+        if is_model_licence_file(path):
+            value["scope"] = "model"
         add("licence.identified", value, match.score if match else 1.0, [_first_line(at, path)])
         if match and match.licence_id:
             identified.append((path, match.licence_id))
     for number, component, name, statement in _component_statements(record):
         add("licence.component", {"component": component, "licence": _resolve(name), "statement": statement}, 0.8,
+            [at.lines("README.md", number, number)])
+    for number, names, statement in prose_statements(record):
+        add("licence.prose", {"licences": [_resolve(name) for name in names], "statement": statement}, 0.7,
             [at.lines("README.md", number, number)])
     mismatch = _mismatch(declared, identified)
     if mismatch:
@@ -79,8 +86,13 @@ def _mismatch(declared: list[str], identified: list[tuple[str, str]]) -> dict | 
 
 
 def is_licence_file(path: str) -> bool:
-    """LICENSE*, LICENCE*, COPYING*, USE_POLICY*, NOTICE*, in any folder."""
+    """LICENSE*, LICENCE*, COPYING*, USE_POLICY*, NOTICE*, MODEL_LICENSE*, in any folder."""
     return bool(_LICENCE_FILE.match(path.rsplit("/", 1)[-1]))
+
+
+def is_model_licence_file(path: str) -> bool:
+    """A licence file that names the model or its weights as what it licenses."""
+    return bool(_MODEL_LICENCE_FILE.match(path.rsplit("/", 1)[-1]))
 
 
 def declared_licences(card: dict) -> list[str]:
@@ -150,6 +162,67 @@ def _component_statements(record: ModelRecord):
             name = _licence_name(match.group("rest"))
             if name:
                 yield number, _COMPONENTS[match.group("what").lower()], name, match.group(0).strip()
+
+
+# A card's licence in prose: a "License:" field (Markdown, bold or a table row), or a sentence
+# that the model, its weights or the repository are released, licensed or governed under one.
+_PROSE = (
+    re.compile(r"^[\s>*#|-]*(?:\*\*|__)?\s*licen[cs]e[sd]?(?:\s+information)?\s*(?:\*\*|__)?\s*(?:\*\*|__)?\s*[:|]"
+               r"(?:\*\*|__)?\s*(?P<rest>.+)", re.IGNORECASE),
+    re.compile(r"\b(?:is|are|was|were|been|be)\s+(?:publicly\s+|openly\s+)?(?:released|licensed|distributed|made\s+available|"
+               r"available|provided|published|governed|shared)\s+(?:publicly\s+)?under\s+(?P<rest>.{1,160})", re.IGNORECASE),
+    re.compile(r"\b(?:governed|covered)\s+by\s+(?P<rest>.{1,160})", re.IGNORECASE),
+    re.compile(r"\b(?:licensed|released)\s+(?:as|with)\s+(?P<rest>.{1,160})", re.IGNORECASE),
+)
+_CODE_ONLY = re.compile(r"\b(code|source code|codebase|software|scripts?|repository code)\b", re.IGNORECASE)
+_MODEL_WORDS = re.compile(r"\b(models?|weights|checkpoints?|parameters|this repo(sitory)?|model card|release)\b", re.IGNORECASE)
+_MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+
+
+def prose_statements(record: ModelRecord):
+    """(line, licence ids, statement) for each line of the card's body that states a licence in
+    prose, other than one about code alone (that is licence.component's business)."""
+    readme = record.readme()
+    if not readme or not readme.text:
+        return
+    text = readme.text
+    block = front_matter_span(text)
+    first_body_line = text.count("\n", 0, block[1]) + 2 if block else 1
+    for number, line in enumerate(text.splitlines(), 1):
+        if number < first_body_line or "licen" not in line.lower() and "govern" not in line.lower() \
+                and "cover" not in line.lower():
+            continue
+        for pattern in _PROSE:
+            match = pattern.search(line)
+            if not match:
+                continue
+            sentence = re.split(r"(?<=[.;!?])\s", _MARKDOWN_LINK.sub(r"\1", match.group("rest")), maxsplit=1)[0]
+            statement = line[:match.end()].strip()
+            if _CODE_ONLY.search(line[:match.start("rest")]) and not _MODEL_WORDS.search(line[:match.start("rest")]):
+                break
+            names = licences_in(sentence)
+            if names:
+                yield number, names, statement[:300]
+                break
+
+
+def licences_in(text: str) -> list[str]:
+    """The knowledge-base licences a short text names, in order: the longest known name at each
+    word, a specific licence before a family it belongs to ("Creative Commons (CC BY-SA-4.0)")."""
+    words = re.findall(r"[\w.+-]+", text)
+    found, index = [], 0
+    while index < len(words):
+        for size in range(min(len(words) - index, 7), 0, -1):
+            candidate = " ".join(words[index:index + size]).strip(".")
+            licence = lookup(candidate) or lookup(re.sub(r"\s+licen[cs]e$", "", candidate, flags=re.IGNORECASE))
+            if licence and licence.id not in ("other", "unknown"):
+                found.append(licence)
+                index += size
+                break
+        else:
+            index += 1
+    specific = [l for l in found if not l.family]
+    return list(dict.fromkeys(l.id for l in (specific or found)))
 
 
 def _licence_name(rest: str) -> str | None:

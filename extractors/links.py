@@ -11,6 +11,7 @@ from extractors.base import Evidence, Finding
 # The Hub's repo ids: an optional namespace, a name; letters, digits, '-', '_', '.'; at most 96 characters.
 _HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")
 FOLLOWED_CODE_HOSTS = ("github.com",)
+MAX_LINKED_PATHS = 10
 
 
 @dataclass(frozen=True)
@@ -20,14 +21,21 @@ class Link:
     url: str | None      # as the card wrote it, when it wrote a URL
     signal: str
     evidence: Evidence
+    relevance: str = "own"   # own, mention (not followed: it cannot open a component), guess
+    why: str | None = None   # what made it own or a mention
+    paths: tuple[str, ...] = ()   # files or folders inside the target that the card points at
 
 
 def links_from(findings: list[Finding]) -> list[Link]:
-    """One link per (kind, target), from the first finding that makes it."""
+    """One link per (kind, target), from the first finding that makes it (an own link before a
+    guess, a guess before a mention)."""
+    rank = {"own": 0, "guess": 1, "mention": 2}
     links: dict[tuple[str, str], Link] = {}
     for finding in findings:
         for link in _links_of(finding):
-            links.setdefault((link.kind, link.target), link)
+            known = links.get((link.kind, link.target))
+            if known is None or rank.get(link.relevance, 0) < rank.get(known.relevance, 0):
+                links[(link.kind, link.target)] = link
     return list(links.values())
 
 
@@ -43,11 +51,15 @@ def _links_of(finding: Finding):
         for model_id in value.get("ids") or []:
             if isinstance(model_id, str):
                 yield _hub_link("base_model", model_id, finding.signal, evidence)
-    elif finding.signal == "code.link" and isinstance(value, dict):
+    elif finding.signal in ("code.link", "code.guess") and isinstance(value, dict):
         host, repo = str(value.get("host", "")).lower(), str(value.get("repo", ""))
-        yield Link("code", f"{host}/{repo}".lower(), value.get("url"), finding.signal, evidence)
+        relevance = "guess" if finding.signal == "code.guess" else str(value.get("relevance") or "own")
+        paths = tuple(p for p in value.get("paths") or [] if isinstance(p, str))
+        yield Link("code", f"{host}/{repo}".lower(), value.get("url"), finding.signal, evidence, relevance,
+                   value.get("why"), paths)
     elif finding.signal == "paper.arxiv" and isinstance(value, dict) and value.get("id"):
-        yield Link("paper", f"arxiv:{value['id']}", value.get("url"), finding.signal, evidence)
+        yield Link("paper", f"arxiv:{value['id']}", value.get("url"), finding.signal, evidence,
+                   str(value.get("relevance") or "own"), value.get("why"))
 
 
 def _hub_link(kind: str, repo_id: str, signal: str, evidence: Evidence) -> Link:
@@ -74,5 +86,7 @@ def link_rows(model_id: str, sha: str, findings: list[Finding], depth: int, endp
             url = f"{endpoint}/{link.target}"
         rows.append({"model_id": model_id, "sha": sha, "kind": link.kind, "target": link.target, "url": url,
                      "context": link.evidence.snippet[:500], "path": link.evidence.path,
-                     "line_start": link.evidence.line_start, "signal": link.signal, "depth": depth})
+                     "line_start": link.evidence.line_start, "signal": link.signal, "depth": depth,
+                     "relevance": link.relevance, "relevance_why": (link.why or "")[:300] or None,
+                     "paths": list(link.paths)[:MAX_LINKED_PATHS]})
     return rows

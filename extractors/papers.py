@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord
+from extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from extractors.relevance import judge_paper
 
-NAME, VERSION = "papers", "1"
+NAME, VERSION = "papers", "2"
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z-]+(?:\.[A-Z]{2})?/\d{7}"
 _IN_TEXT = re.compile(rf"arxiv\.org/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(?:v\d+)?|\barxiv\s*:\s*({_NEW_ID})(?:v\d+)?",
@@ -19,18 +20,32 @@ MAX_PAPERS = 50  # a card citing more is a bibliography; the first ones are the 
 def extract(record: ModelRecord) -> list[Finding]:
     at = Located(record, NAME, VERSION)
     found: dict[str, list] = {}
+    judged: dict[str, object] = {}
+    derivative = bool(record.card_data.get("base_model"))
     readme = record.readme()
-    for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
+    lines = readme.text.splitlines() if readme and readme.text else []
+    sections = headings(lines)
+    for number, line in enumerate(lines, 1):
         for match in _IN_TEXT.finditer(line):
             paper = (match.group(1) or match.group(2)).lower()
+            judgement = judge_paper(line, match.start(), match.end(), heading_above(sections, number), derivative)
             if paper not in found and len(found) < MAX_PAPERS:
                 found[paper] = [at.lines("README.md", number, number)]
+                judged[paper] = judgement
+            elif paper in found and judgement.relevance == "own" and judged[paper].relevance != "own":
+                judged[paper] = judgement  # cited as a mention first, then as the model's own
     tagged = [m.group(1).lower() for t in record.info.get("tags") or [] if isinstance(t, str) and (m := _TAG.match(t))]
     for paper in tagged:
         if paper in found:
             found[paper].append(at.info_key("tags"))
         elif len(found) < MAX_PAPERS:
             found[paper] = [at.info_key("tags")]
-    return [Finding(record.model_id, record.sha, "paper.arxiv",
-                    {"id": paper, "url": f"https://arxiv.org/abs/{paper}", "tagged": paper in tagged},
-                    1.0, tuple(evidence)) for paper, evidence in found.items()]
+    findings = []
+    for paper, evidence in found.items():
+        judgement = judged.get(paper)
+        relevance, why = (judgement.relevance, judgement.why) if judgement else (
+            ("mention", "tagged only, and the model is a derivative") if derivative else ("own", "tagged only"))
+        findings.append(Finding(record.model_id, record.sha, "paper.arxiv",
+                                {"id": paper, "url": f"https://arxiv.org/abs/{paper}", "tagged": paper in tagged,
+                                 "relevance": relevance, "why": why}, 1.0, tuple(evidence)))
+    return findings

@@ -5,22 +5,34 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord, first_mentions, heading_above, headings
+from extractors.base import Finding, Located, ModelRecord, heading_above, headings
 from extractors.knowledge import STAGES, corpora, corpus_by_hub_id
+from extractors.sentences import clause, negated
 
-NAME, VERSION = "training_data", "1"
-_STAGE_WORDS = (  # checked in this order: the most specific stage wins
+NAME, VERSION = "training_data", "2"
+_STAGE_WORDS = (  # checked in this order where several are equally near a mention
     ("alignment", re.compile(r"\b(rlhf|dpo|ppo|orpo|kto|preference|reward model|align(ed|ment))\b", re.I)),
-    ("sft", re.compile(r"\b(fine-?tun\w*|sft|instruction[- ]tun\w*|instruct(ion)? data|supervised)\b", re.I)),
+    ("sft", re.compile(r"\b(fine-?tun\w*|sft|instruction[- ]tun\w*|instruct(ion)? data|(?<!self-)(?<!un)supervised)\b", re.I)),
     ("pretraining", re.compile(r"\b(pre-?train\w*|from scratch)\b", re.I)),
 )
 _DATA_HEADING = re.compile(
     r"\b(training|pre-?training|fine-?tuning|finetuning|sft|instruction|alignment|rlhf|preference)?\s*"
     r"(data|dataset|datasets|corpus|corpora|data sources|data mix(ture)?)\b", re.I)
+_DATA = r"(?:training\s+|pre-?training\s+|fine-?tuning\s+|instruction\s+)?(?:data(?:sets?)?|corpus|corpora|data\s*mix(?:ture)?)"
+# Statements that data is not released, in the order they are tried on a line. `generated`: data
+# another model wrote (counted as unreleased only where the card names no dataset for that stage).
 _WITHHELD = (
-    ("proprietary", re.compile(r"\b(proprietary|internal|in-house|private)\s+(training\s+)?(data(set)?s?|corpus|corpora|mix(ture)?)\b", re.I)),
-    ("not_released", re.compile(r"\b(do not|don't|will not|won't|cannot|can't)\s+(release|disclose|share|publish)\s+(the\s+|our\s+)?(training\s+)?(data|dataset)", re.I)),
-    ("not_released", re.compile(r"\b(training\s+)?data(sets?)?\s+(is|are)\s+not\s+(publicly\s+)?(released|available|disclosed)", re.I)),
+    ("proprietary", re.compile(r"\b(proprietary|internal|in-house|private|non-public|licensed|closed)\s+(?:\w+\s+){0,2}?"
+                               r"(data(?:sets?)?|corpus|corpora|mix(?:ture)?|sources?|crawls?|collections?|texts)\b", re.I)),
+    ("proprietary", re.compile(r"\bdata(?:sets?)?\s+(?:was\s+|were\s+)?(licensed|purchased|acquired|obtained)\s+from\b", re.I)),
+    ("not_released", re.compile(r"\b(do not|don't|will not|won't|cannot|can't|are not|aren't)\s+(?:currently\s+)?"
+                                r"(release|releasing|disclose|disclosing|share|sharing|publish|publishing|make\s+public)\s+"
+                                r"(?:the\s+|our\s+|any\s+|this\s+)?" + _DATA, re.I)),
+    ("not_released", re.compile(r"\b" + _DATA + r"\b[^.;!?]{0,80}?\b(?:has|have|is|are|was|were|will)\s+not\s+(?:been\s+|be\s+)?"
+                                r"(?:publicly\s+|openly\s+|made\s+)?(released|available|disclosed|published|public|shared)", re.I)),
+    ("generated", re.compile(r"\b(generated|synthesi[sz]ed|distilled|written|produced)\s+(?:by|from|using|with)\s+"
+                             r"(?:the\s+)?(gpt-?\d\w*|chatgpt|claude\w*|gemini\w*|openai\w*|text-davinci\w*|"
+                             r"(?:a|another)\s+(?:larger\s+|teacher\s+|proprietary\s+|closed\s+)?(?:language\s+)?model)", re.I)),
     ("vague", re.compile(r"\b(publicly available|public)\s+(data|datasets|sources|web data)\b|\bmix of (publicly available|public) data\b", re.I)),
 )
 
@@ -41,34 +53,56 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("data.card_datasets", declared, 1.0,
             [at.card_key("datasets")] if "datasets" in record.card_data else [at.info_key("tags")])
     readme = record.readme()
-    text = readme.text if readme and readme.text else ""
-    lines = text.splitlines()
+    default_stage = "sft" if record.card_data.get("base_model") else "pretraining"
+    prose = prose_findings(record, "README.md", default_stage) if readme and readme.text else []
+    findings += prose
+    for finding in prose:
+        if finding.signal == "data.corpus":
+            stages[finding.value["stage"]].add(finding.value["corpus"])
+    withheld = [f.value["kind"] for f in prose if f.signal == "data.nondisclosure"]
+    status = _status(stages, withheld)
+    evidence = [at.file("README.md")] if readme else [at.info_key("cardData")]
+    add("data.disclosure", {"status": status, "stages": {s: sorted(v) for s, v in stages.items()}},
+        0.9 if status != "silent" else 0.7, evidence)
+    return findings
+
+
+def prose_findings(record: ModelRecord, path: str, default_stage: str = "pretraining") -> list[Finding]:
+    """What a document's prose says of the training data: its data sections, the corpora it names
+    (and those it names as removed), and statements that data is withheld, vague or generated.
+    Read from the model card, or from a model card its developers keep in their code repository."""
+    at = Located(record, NAME, VERSION)
+    findings: list[Finding] = []
+
+    def add(signal, value, confidence, evidence):
+        findings.append(Finding(record.model_id, record.sha, signal, value, confidence, tuple(evidence)))
+
+    document = record.documents.get(path)
+    lines = document.text.splitlines() if document and document.text else []
     sections = headings(lines)
     for number, heading in sections:
         if _DATA_HEADING.search(heading):
             end = _section_end(sections, number, len(lines))
             add("data.section", {"heading": heading, "lines": [number, end]}, 0.9,
-                [at.lines("README.md", number, min(end, number + 15))])
-    named = set()
-    for number, corpus in first_mentions(lines, corpora()):
-        stage = _stage(lines[number - 1], heading_above(sections, number)) or corpus.stage
-        stages[stage].add(corpus.id)
-        named.add(corpus.id)
+                [at.lines(path, number, min(end, number + 15))])
+    for number, corpus, excluded in corpus_mentions(lines):
+        heading = heading_above(sections, number)
+        if excluded:  # "all Wikipedia pages were removed": named, and not training data
+            add("data.excluded", {"corpus": corpus.id, "name": corpus.name, "statement": excluded}, 0.8,
+                [at.lines(path, number, number)])
+            continue
+        stage = _stage(lines[number - 1], heading, _offset(lines[number - 1], corpus)) or corpus.stage
         add("data.corpus", {"corpus": corpus.id, "name": corpus.name, "stage": stage, "licence": corpus.licence,
-                            "hub_ids": list(corpus.hub_ids)}, 0.8, [at.lines("README.md", number, number)])
-    withheld = []
+                            "hub_ids": list(corpus.hub_ids)}, 0.8, [at.lines(path, number, number)])
     for number, line in enumerate(lines, 1):
         for kind, pattern in _WITHHELD:
             match = pattern.search(line)
             if match:
-                withheld.append(kind)
-                add("data.nondisclosure", {"kind": kind, "statement": match.group(0)}, 0.8,
-                    [at.lines("README.md", number, number)])
+                where = clause(line, match.start(), match.end())
+                stage = _stage(where, heading_above(sections, number)) or default_stage
+                add("data.nondisclosure", {"kind": kind, "statement": match.group(0), "stage": stage}, 0.8,
+                    [at.lines(path, number, number)])
                 break
-    status = _status(stages, withheld)
-    evidence = [at.file("README.md")] if readme else [at.info_key("cardData")]
-    add("data.disclosure", {"status": status, "stages": {s: sorted(v) for s, v in stages.items()}},
-        0.9 if status != "silent" else 0.7, evidence)
     return findings
 
 
@@ -88,23 +122,59 @@ def _card_datasets(record: ModelRecord) -> list[dict]:
     return out
 
 
+def corpus_mentions(lines: list[str]):
+    """(line number, corpus, None) at each corpus's first positive mention, in line order, and
+    (line number, corpus, the words) at its first mention that its clause turns around, when
+    that comes before any positive one (a corpus removed from the data is not training data)."""
+    text = "\n".join(lines)
+    lowered = text.lower()
+    found = []
+    for index, corpus in enumerate(corpora()):
+        if corpus.anchors is not None and not any(anchor in lowered for anchor in corpus.anchors):
+            continue  # none of the texts every match must contain is in the card
+        excluded = None
+        for match in corpus.pattern.finditer(text):
+            number = text.count("\n", 0, match.start()) + 1
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            line = lines[number - 1]
+            words = negated(line, match.start() - line_start, match.end() - line_start)
+            if words is None:
+                found.append((number, index, corpus, None))
+                break
+            if excluded is None:
+                excluded = (number, index, corpus, words)
+        else:
+            if excluded is not None:
+                found.append(excluded)
+    return [(number, corpus, words) for number, _, corpus, words in sorted(found, key=lambda f: f[:2])]
+
+
+def _offset(line: str, corpus) -> int | None:
+    found = corpus.pattern.search(line)
+    return found.start() if found else None
+
+
 def _section_end(sections: list[tuple[int, str]], start: int, last: int) -> int:
     later = [n for n, _ in sections if n > start]
     return (later[0] - 1) if later else last
 
 
-def _stage(line: str, heading: str) -> str | None:
-    for text in (line, heading):
-        for stage, pattern in _STAGE_WORDS:
-            if pattern.search(text):
-                return stage
+def _stage(line: str, heading: str, at: int | None = None) -> str | None:
+    """The training stage the words around a mention name: in its clause first (the stage word
+    nearest to it), then its line, then the heading above it."""
+    texts = ([(clause(line, at), None)] if at is not None else []) + [(line, at), (heading, None)]
+    for text, position in texts:
+        found = [(abs(m.start() - position) if position is not None else 0, order, stage)
+                 for order, (stage, pattern) in enumerate(_STAGE_WORDS) for m in pattern.finditer(text)]
+        if found:
+            return min(found)[2]
     return None
 
 
 def _status(stages: dict[str, set[str]], withheld: list[str]) -> str:
     if any(stages.values()):
         return "named"
-    if any(kind in ("proprietary", "not_released") for kind in withheld):
+    if any(kind in ("proprietary", "not_released", "generated") for kind in withheld):
         return "withheld"
     if withheld:
         return "vague"

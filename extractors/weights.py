@@ -8,13 +8,20 @@ import re
 from extractors.base import Finding, Located, ModelRecord
 from extractors.knowledge import weight_formats
 
-NAME, VERSION = "weights", "2"
+NAME, VERSION = "weights", "3"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.")
 _GGUF_QUANT = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[0-9A-Z]+)*|F16|BF16|F32)(?=[.\-]|$)", re.IGNORECASE)
 _WITHHELD = re.compile(
     r"(weights? (are|is) not (publicly )?(released|available)|not (be )?publicly released|"
     r"available (up)?on request|upon request|request access to the weights|only (available )?(through|via) (our|the) api)",
     re.IGNORECASE)
+# A card saying this repository holds the weights, or telling how to download them from it: evidence
+# of a release when the file list shows no weight file (a list cut short, unusual file names).
+_STATED = re.compile(
+    r"\b(?:this|the)\s+(?:hf\s+|hub\s+|model\s+)?(?:repo(?:sitory)?|model card|page)\s+(?:contains|hosts|holds|provides|includes|has)\s+"
+    r"(?:the\s+|all\s+)?(?:[\w-]+\s+){0,3}?(?:weights|checkpoints?|parameters)\b|"
+    r"\b(?:weights|checkpoints?)\s+(?:are|is|can\s+be)\s+(?:available|downloaded|found|hosted|provided)\s+"
+    r"(?:here|in\s+this\s+repo(?:sitory)?|from\s+this\s+repo(?:sitory)?|on\s+this\s+page)\b", re.IGNORECASE)
 _NOT_WEIGHTS = ("training_args.bin", "optimizer.pt", "scheduler.pt", "rng_state.pth", "scaler.pt")
 
 
@@ -29,8 +36,12 @@ def extract(record: ModelRecord) -> list[Finding]:
     formats = sorted(found)
     if formats:
         add("weights.formats", formats, 1.0, [at.file(found[f][0]) for f in formats])
-    add("weights.release", release_kind(found), 0.9 if found else 0.6,
-        [at.file(p) for f in formats for p in found[f][:1]] or [at.info_key("siblings")])
+    stated = None if found else _stated_release(record, at)
+    if stated:
+        add("weights.release", "stated", 0.7, [stated])
+    else:
+        add("weights.release", release_kind(found), 0.9 if found else 0.6,
+            [at.file(p) for f in formats for p in found[f][:1]] or [at.info_key("siblings")])
     shards = _shards(record.paths)
     if shards:
         add("weights.sharded", shards, 1.0, [at.file(shards["index"] or shards["first"])])
@@ -181,6 +192,22 @@ def _gating(record: ModelRecord) -> dict:
 def _gate_evidence(record: ModelRecord, at: Located) -> list:
     return [at.card_key(k) for k in ("extra_gated_fields", "extra_gated_eu_disallowed", "extra_gated_prompt")
             if k in record.card_data]
+
+
+def _stated_release(record: ModelRecord, at: Located):
+    """The card's line that says this repo holds the weights or downloads them from it, or None."""
+    readme = record.readme()
+    if not readme or not readme.text:
+        return None
+    name = re.escape(record.model_id)
+    download = re.compile(
+        rf"(?:huggingface-cli|hf)\s+download\s+['\"]?{name}\b|git\s+clone\s+https?://huggingface\.co/{name}\b|"
+        rf"(?:snapshot_download|hf_hub_download)\([^)]*['\"]{name}['\"]", re.IGNORECASE)
+    for pattern in (_STATED, download):
+        match = pattern.search(readme.text)
+        if match and not _WITHHELD.search(readme.text[max(0, match.start() - 80):match.end() + 80]):
+            return at.match("README.md", match.start(), match.end())
+    return None
 
 
 def _withheld(record: ModelRecord, found: dict[str, list[str]], at: Located):

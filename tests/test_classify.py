@@ -42,7 +42,12 @@ def test_every_cell_of_the_real_sample_has_a_value_and_a_followable_explanation(
         for key, cell in explained["components"].items():
             assert cell["label"] and cell["reason"], (model_id, key)
             if cell["level"] is not None and cell["reason"] != "inherited":
-                assert cell["evidence"], (model_id, key)
+                # a level comes with its evidence, or (not found) with the search that found nothing
+                assert cell["evidence"] or (cell["reason"] == "not_found" and cell["search"]["card"] == "read"), \
+                    (model_id, key)
+            if cell["label"] == "Unknown" or cell["reason"] == "not_found":
+                assert cell["search"] or cell["inherited_from"] or cell["reason"] in ("licence_unknown", "base_unknown"), \
+                    (model_id, key)
             for evidence in cell["evidence"]:
                 text = documents.get((model_id, evidence.get("path")))
                 if evidence.get("line_start") and text is not None and evidence.get("url", "").endswith(evidence["path"]):

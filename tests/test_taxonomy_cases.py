@@ -3,7 +3,10 @@ what its links led to: repos, datasets, base models given as cards of their own)
 cells out.
 
     model_id, info, files, documents      as in the extractor cases
-    repos: {github.com/o/r: {status, roles, licence_ids, host_licence}}    what following found
+    repos: {github.com/o/r: {status, reason, transient, roles, licence_ids, host_licence, model_licences,
+            covers_models, role_evidence}}                                 what following found
+            documents: {path: [findings]}                                  its model documents' findings
+    papers: {arxiv:ID: {status, hub_page, github_repo}}                    what the papers' Hub pages said
     datasets: {dataset id: [licence ids]}                                  linked datasets' licences
     bases: {base id: {info, files, documents, ...}}                        classified first, recursively
     expect: {component key: label, or {label, reason, points, licences: [ids], inherited_from}}
@@ -18,7 +21,8 @@ import pytest
 import yaml
 
 from extractors import Document, ModelRecord, extract_all
-from warehouse.taxonomy.engine import Dossier, classify, linked_repos
+from warehouse.taxonomy.dossier import document_findings
+from warehouse.taxonomy.engine import Dossier, Paper, classify, linked_repos
 from warehouse.taxonomy.frameworks import verdicts
 from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
 
@@ -34,8 +38,14 @@ def cells_of(case: dict) -> dict:
     findings = [{**row, "value": json.loads(row["value"]), "evidence": json.loads(row["evidence"])}
                 for row in (f.as_row() for f in extract_all(record))]
     bases = {base: cells_of({"model_id": base, **sub})[0] for base, sub in (case.get("bases") or {}).items()}
-    dossier = Dossier(model_id, "abc", record.info, findings, linked_repos(findings, case.get("repos") or {}),
-                      case.get("datasets") or {}, bases, "README.md" in docs)
+    papers = [Paper(f"arxiv:{f['value']['id']}", f["value"].get("relevance", "own"),
+                    **(case.get("papers") or {}).get(f"arxiv:{f['value']['id']}", {}))
+              for f in findings if f["signal"] == "paper.arxiv"]
+    paper_repos = {f"github.com/{p.github_repo.lower()}": p.paper_id for p in papers
+                   if p.relevance == "own" and p.github_repo}
+    repos = linked_repos(findings, case.get("repos") or {}, paper_repos)
+    dossier = Dossier(model_id, "abc", record.info, findings + document_findings(repos), repos,
+                      case.get("datasets") or {}, bases, "README.md" in docs, case.get("card_status", "ok"), papers)
     return classify(dossier, rules()), dossier
 
 
@@ -53,10 +63,11 @@ def test_case(path):
     if "frameworks" in case:
         found = verdicts(cells, dossier, rules().frameworks)
         assert {k: found[k] for k in case["frameworks"]} == case["frameworks"], found
-    for cell in cells.values():  # every cell says why; a level comes with the evidence for it
+    for cell in cells.values():  # every cell says why; a level comes with the evidence for it, or
+        # (not found) with the search that found nothing
         assert cell.reason and 0 <= cell.confidence <= 1
         if cell.level is not None and cell.reason != "inherited":
-            assert cell.finding_ids or cell.evidence, cell
+            assert cell.finding_ids or cell.evidence or (cell.reason == "not_found" and cell.search), cell
 
 
 def test_there_are_cases():

@@ -103,6 +103,8 @@ def _parts(con, model_id: str, sha: str, endpoint: str) -> list[Part]:
                 SELECT l.kind, l.target, t.resolved_id, coalesce(t.status, 'pending'), t.reason
                 FROM model_links l LEFT JOIN link_targets t USING (kind, target)
                 WHERE l.model_id = ? AND l.sha = ? AND l.kind IN ('dataset', 'code', 'base_model')
+                  -- what the model mentions is not part of it; a guessed repo only where it exists
+                  AND l.relevance IS DISTINCT FROM 'mention' AND (l.relevance IS DISTINCT FROM 'guess' OR t.status = 'resolved')
                 ORDER BY l.kind, l.target""", [owner, owner_sha]).fetchall():
             key = (kind, resolved_id or target)
             if key in seen or (kind != "base_model" and owner != model_id):

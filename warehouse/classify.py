@@ -17,6 +17,7 @@ import pyarrow as pa
 from warehouse.db import connect, write_registered
 from warehouse.runs import new_run_id
 from warehouse.staging import arrow_schema
+from warehouse.taxonomy.dossier import Paper, document_findings
 from warehouse.taxonomy.engine import Cell, Dossier, classify, linked_repos, summary
 from warehouse.taxonomy.families import family_of
 from warehouse.taxonomy.frameworks import verdicts
@@ -116,7 +117,7 @@ def _in_chain_order(models: list[tuple[str, str]], bases: dict[str, list[str]]) 
 def _dossiers(con, chunk, bases, cells_of):
     con.register("wanted", pa.table({"model_id": [m for m, _ in chunk], "sha": [s for _, s in chunk]}))
     try:
-        info = {(m, s): ({"tags": tags or [], "pipeline_tag": p, "library_name": lib}, card != "no_readme")
+        info = {(m, s): ({"tags": tags or [], "pipeline_tag": p, "library_name": lib}, card or "ok")
                 for m, s, tags, p, lib, card in con.execute(
                     "SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
                     "JOIN wanted USING (model_id, sha)").fetchall()}
@@ -127,31 +128,39 @@ def _dossiers(con, chunk, bases, cells_of):
             findings[(m, s)].append({"finding_id": fid, "signal": signal, "value": json.loads(value),
                                      "confidence": confidence, "evidence": json.loads(evidence)})
         repos, datasets = _followed(con)
+        papers, paper_repos = _papers(con)
     finally:
         con.unregister("wanted")
     # built one at a time, as the caller classifies them: a base earlier in the chunk is classified
     # by the time its derivative's dossier asks for its cells
     for model_id, sha in chunk:
         found = findings.get((model_id, sha), [])
-        model_info, has_card = info.get((model_id, sha), ({}, False))
-        yield Dossier(model_id, sha, model_info, found, linked_repos(found, repos.get((model_id, sha), {})),
+        model_info, card_status = info.get((model_id, sha), ({}, "no_readme"))
+        linked = linked_repos(found, repos.get((model_id, sha), {}), paper_repos.get((model_id, sha), {}))
+        found = found + document_findings(linked)
+        yield Dossier(model_id, sha, model_info, found, linked,
                       datasets.get((model_id, sha), {}), {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of},
-                      has_card)
+                      card_status != "no_readme", card_status, papers.get((model_id, sha), []))
 
 
 def _followed(con) -> tuple[dict, dict]:
     """What the batch's code and dataset links led to, per model commit."""
     repos: dict[tuple, dict] = defaultdict(dict)
-    for m, s, target, status, roles, licence_ids, host, evidence in con.execute("""
-        SELECT l.model_id, l.sha, l.target, coalesce(t.status, 'pending'), c.roles, c.licence_ids, c.host_licence,
-               c.role_evidence
-        FROM model_links l JOIN wanted USING (model_id, sha)
+    for m, s, target, status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs in con.execute("""
+        WITH code_links AS (
+            SELECT model_id, sha, kind, target FROM model_links JOIN wanted USING (model_id, sha) WHERE kind = 'code'
+            UNION SELECT model_id, sha, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
+        )
+        SELECT l.model_id, l.sha, l.target, coalesce(t.status, 'pending'), t.reason, coalesce(t.transient, false),
+               c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
+        FROM code_links l
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
         LEFT JOIN (SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY pushed_at DESC NULLS LAST) = 1) c
-               ON c.repo = coalesce(t.resolved_id, l.target)
-        WHERE l.kind = 'code'""").fetchall():
-        repos[(m, s)][target] = {"status": status, "roles": roles or [], "licence_ids": licence_ids or [], "host_licence": host,
-                                 "role_evidence": _role_evidence(evidence)}
+               ON c.repo = coalesce(t.resolved_id, l.target)""").fetchall():
+        repos[(m, s)][target] = {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
+                                 "licence_ids": licence_ids or [], "host_licence": host,
+                                 "role_evidence": _role_evidence(evidence), **_repo_licence_facts(licence_findings),
+                                 "documents": json.loads(docs) if docs else {}}
     datasets: dict[tuple, dict] = defaultdict(dict)
     for m, s, target, licence_ids in con.execute("""
         SELECT l.model_id, l.sha, l.target, d.licence_ids
@@ -165,10 +174,40 @@ def _followed(con) -> tuple[dict, dict]:
     return repos, datasets
 
 
+def _papers(con) -> tuple[dict, dict]:
+    """The batch's papers (what following each found) and the code their own papers' pages name."""
+    papers: dict[tuple, list[Paper]] = defaultdict(list)
+    for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute("""
+        SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), t.reason,
+               coalesce(t.transient, false), p.hub_page, p.github_repo
+        FROM model_links l JOIN wanted USING (model_id, sha)
+        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
+        LEFT JOIN papers p ON p.paper_id = l.target
+        WHERE l.kind = 'paper' ORDER BY l.target""").fetchall():
+        papers[(m, s)].append(Paper(target, relevance, status, reason, transient, hub_page, github))
+    paper_repos: dict[tuple, dict] = defaultdict(dict)
+    for m, s, target, paper in con.execute(
+            "SELECT model_id, sha, target, paper FROM paper_code_links JOIN wanted USING (model_id, sha)").fetchall():
+        paper_repos[(m, s)].setdefault(target, paper)
+    return papers, paper_repos
+
+
 def _role_evidence(raw: str | None) -> list[dict]:
     """The repo's role evidence as evidence entries (path, line, snippet), for the cells it supports."""
-    return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"]}
+    return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"],
+             **({"source": e["source"]} if e.get("source") == "fallback" else {})}
             for e in json.loads(raw or "[]")]
+
+
+def _repo_licence_facts(raw: str | None) -> dict:
+    """From a repo's licence findings: the licences of its model licence files, and its README's
+    statement that its licence covers the models too."""
+    findings = json.loads(raw or "[]")
+    model_licences = sorted({f["value"]["id"] for f in findings if f.get("signal") == "licence.identified"
+                             and f["value"].get("scope") == "model" and f["value"].get("id")})
+    covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
+                   if f.get("signal") == "licence.covers_models"), None)
+    return {"model_licences": model_licences, "covers_models": covers}
 
 
 def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
@@ -178,6 +217,7 @@ def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
             "points": cell.points, "confidence": cell.confidence, "finding_ids": cell.finding_ids,
             "evidence": json.dumps(cell.evidence, sort_keys=True, default=str) if cell.evidence else "[]",
             "inherited_from": cell.inherited_from,
+            "search": json.dumps(cell.search, sort_keys=True) if cell.search else None,
             "rules_version": version, "run_id": run_id}
 
 
@@ -199,18 +239,19 @@ def explain(warehouse_path, model_id: str) -> dict:
             raise NotClassified(f"{model_id} is {'not classified yet: run `openness classify`' if known else 'not in the warehouse'}")
         sha = found[0][0]
         cells = con.execute("SELECT component, level, label, reason, licences, points, confidence, finding_ids, "
-                            "evidence, inherited_from, rules_version FROM classifications WHERE model_id = ? AND sha = ?",
-                            [model_id, sha]).fetchall()
-        names = ("family", "fully_open", "semi_open", "closed", "unknown", "not_applicable", "mof_class", "mof_missing",
-                 "osaid", "osaid_missing")
+                            "evidence, inherited_from, rules_version, search FROM classifications "
+                            "WHERE model_id = ? AND sha = ?", [model_id, sha]).fetchall()
+        names = ("family", "fully_open", "semi_open", "closed", "closed_not_found", "closed_stated", "unknown",
+                 "not_applicable", "mof_class", "mof_missing", "osaid", "osaid_missing")
         totals = con.execute(f"SELECT {', '.join(names)} FROM model_summaries WHERE model_id = ? AND sha = ?",
                              [model_id, sha]).fetchall()[0]
     order = {key: i for i, key in enumerate(COMPONENT_KEYS)}
     components = {}
-    for key, level, label, reason, licences, points, confidence, finding_ids, evidence, inherited, version in sorted(
+    for key, level, label, reason, licences, points, confidence, finding_ids, evidence, inherited, version, search in sorted(
             cells, key=lambda c: order.get(c[0], 99)):
         components[key] = {"level": level, "label": label, "reason": reason, "licenses": json.loads(licences or "[]"),
                            "points": points, "confidence": confidence, "inherited_from": inherited,
-                           "finding_ids": list(finding_ids or []), "evidence": json.loads(evidence or "[]")}
+                           "finding_ids": list(finding_ids or []), "evidence": json.loads(evidence or "[]"),
+                           "search": json.loads(search) if search else None}
     return {"model_id": model_id, "sha": sha, "rules_version": cells[0][10] if cells else None,
             "components": components, "summary": dict(zip(names, totals))}

@@ -18,11 +18,16 @@ class Target:
 
 
 _FRONTIER = """
-WITH wanted AS (
-    SELECT l.kind, l.target, min(l.depth) AS depth, min(l.url) AS url
+WITH linked AS (
+    SELECT l.kind, l.target, l.depth, l.url, l.relevance = 'guess' AS guess
     FROM model_links l JOIN latest_models m USING (model_id, sha)
-    WHERE l.depth <= $max_depth
-    GROUP BY l.kind, l.target
+    WHERE l.relevance IS DISTINCT FROM 'mention'      -- a mention cannot open a component: not followed
+    UNION ALL
+    SELECT p.kind, p.target, p.depth, p.url, false FROM paper_code_links p JOIN latest_models m USING (model_id, sha)
+), wanted AS (
+    SELECT kind, target, min(depth) AS depth, min(url) AS url, bool_and(coalesce(guess, false)) AS guess FROM linked
+    WHERE depth <= $max_depth
+    GROUP BY kind, target
 )
 SELECT w.kind, w.target, w.depth, w.url
 FROM wanted w LEFT JOIN link_targets t USING (kind, target)
@@ -31,7 +36,7 @@ WHERE t.target IS NULL
           (t.status = 'deferred' AND (t.retry_after IS NULL OR t.retry_after <= $now))
        OR (t.status <> 'deferred' AND t.transient)
        OR t.checked_at < $stale_before))
-ORDER BY w.depth, w.kind, w.target
+ORDER BY w.depth, w.guess, w.kind, w.target   -- a guess only takes what budget the own links leave
 LIMIT $limit
 """
 
@@ -77,3 +82,17 @@ def stored_code_repos(warehouse_path, repos: list[str]) -> dict[str, datetime]:
         rows = con.execute("SELECT repo, max(pushed_at) FROM code_repos WHERE complete AND pushed_at IS NOT NULL "
                            "AND repo IN (SELECT unnest(?::VARCHAR[])) GROUP BY repo", [repos]).fetchall()
     return dict(rows)
+
+
+def linked_paths(warehouse_path, targets: list[str]) -> dict[str, list[str]]:
+    """target -> the files or folders inside it that models' own links point at."""
+    if not targets or not Path(warehouse_path).exists():
+        return {}
+    with connect(warehouse_path, read_only=True) as con:
+        rows = con.execute("""
+            SELECT target, list(DISTINCT path ORDER BY path) FROM (
+                SELECT target, unnest(paths) AS path FROM model_links
+                WHERE kind = 'code' AND relevance IS DISTINCT FROM 'mention' AND paths IS NOT NULL
+                  AND target IN (SELECT unnest(?::VARCHAR[])))
+            GROUP BY target""", [targets]).fetchall()
+    return {target: list(paths) for target, paths in rows}

@@ -105,6 +105,9 @@ PAGE = """<!DOCTYPE html>
 </div>
 <h2>Levels per component</h2>
 <div>{legend}</div>
+<p class="muted">Level 1 is "not found" (released nowhere the audit searched: the card, its own links and
+papers) or, marked &#x2715;, "stated closed" (the card says it is withheld); Unknown means the search could not
+be completed (an unread card or link, an unknown base model) or the evidence contradicts itself.</p>
 {label_chart}
 <h2>Models per licence</h2>
 <p class="muted">Grey: models with the licence; green: those whose weights are fully open.</p>
@@ -145,9 +148,13 @@ SCRIPT = r"""
     data.components.forEach(function (key) { row.appendChild(el("th", key, {"class": "component", "title": key})); });
     table.tHead.appendChild(row);
   }
-  function paint(td, label) {
-    td.textContent = label || "";
+  function paint(td, label, reason) {
+    // level 1 comes in two kinds an auditor must tell apart: withheld by statement, or released
+    // nowhere the audit searched
+    var stated = /^[CD]1$/.test(label || "") && /^stated_closed|^api_only/.test(reason || "");
+    td.textContent = (label || "") + (stated ? "\u2715" : "");
     td.style.background = colours[levelKey(label)] || "#ffffff";
+    if (reason) { td.title = (td.title ? td.title + ": " : "") + reason.replace(/_/g, " "); }
   }
   function options(id, values) {
     var select = document.getElementById(id);
@@ -194,7 +201,7 @@ SCRIPT = r"""
       row.appendChild(el("td", model.license));
       model.cells.forEach(function (cell, index) {
         var td = el("td", null, {"class": "cell", "title": data.components[index]});
-        paint(td, cell ? cell.label : "");
+        paint(td, cell ? cell.label : "", cell ? cell.reason : "");
         td.addEventListener("click", function () { show(model, index); });
         row.appendChild(td);
       });

@@ -188,6 +188,16 @@ CREATE TABLE IF NOT EXISTS model_links (
     PRIMARY KEY (model_id, sha, kind, target)
 );
 
+-- Whose a link is (schema 8). own: released by the model's developers for this model (their
+-- organisation, "our code", a repository named after the model, a command that fetches it ...);
+-- mention: a comparison, related work, a library used, a pull request (recorded, not followed: it
+-- cannot open a component); guess: a repository named after the model family in its author's
+-- GitHub organisation, looked up when the card links no code of its own. relevance_why: the words
+-- or the rule that decided.
+ALTER TABLE model_links ADD COLUMN IF NOT EXISTS relevance VARCHAR;
+ALTER TABLE model_links ADD COLUMN IF NOT EXISTS relevance_why VARCHAR;
+ALTER TABLE model_links ADD COLUMN IF NOT EXISTS paths VARCHAR[];   -- files of the target the card points at
+
 -- The latest outcome of following each target, shared by every model that links to it.
 -- status: resolved, failed (reason says why: not_found, private, gated, unsupported_host,
 -- unreachable, ...) or deferred (rate limited: retry_after says when a later crawl may try).
@@ -208,11 +218,13 @@ CREATE TABLE IF NOT EXISTS link_targets (
     PRIMARY KEY (kind, target)
 );
 
--- Links with their outcome: pending until a crawl has followed the target.
+-- Links with their outcome: pending until a crawl has followed the target; a mention is
+-- not_followed (unless another model's own link made a crawl follow its target).
 CREATE OR REPLACE VIEW links AS
 SELECT l.model_id, l.sha, l.kind, l.target, l.url, l.context, l.path, l.line_start, l.signal, l.depth,
-       coalesce(t.status, 'pending') AS status, t.reason, t.http_status, t.resolved_id, t.message,
-       t.retry_after, t.checked_at, l.run_id
+       coalesce(l.relevance, 'own') AS relevance, l.relevance_why,
+       coalesce(t.status, CASE WHEN l.relevance = 'mention' THEN 'not_followed' ELSE 'pending' END) AS status,
+       t.reason, t.http_status, t.resolved_id, t.message, t.retry_after, t.checked_at, l.run_id
 FROM model_links l LEFT JOIN link_targets t USING (kind, target);
 
 -- Hub dataset repos that models link to, one row per dataset commit.
@@ -261,6 +273,11 @@ CREATE TABLE IF NOT EXISTS code_repos (
     PRIMARY KEY (repo, tree_sha)
 );
 
+-- What the repo's model documents say of the training data (schema 8): the files models link to
+-- inside it and its root model cards, each read like a model card's prose. {path: [findings]};
+-- a model counts only the documents it links and the root model cards of repos it owns.
+ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS doc_findings JSON;
+
 -- Texts read from link targets: dataset cards and licences, code READMEs and licences, paper pages.
 CREATE TABLE IF NOT EXISTS linked_documents (
     kind         VARCHAR NOT NULL,
@@ -289,6 +306,20 @@ CREATE TABLE IF NOT EXISTS papers (
     run_id       VARCHAR NOT NULL
 );
 
+-- What the Hub's paper page says (schema 8): the paper's official code and project page, and
+-- whether the page was read (read, not_on_hub, failed).
+ALTER TABLE papers ADD COLUMN IF NOT EXISTS github_repo VARCHAR;    -- owner/name on GitHub
+ALTER TABLE papers ADD COLUMN IF NOT EXISTS project_page VARCHAR;
+ALTER TABLE papers ADD COLUMN IF NOT EXISTS hub_page VARCHAR;
+
+-- Code a model's own paper releases: the paper page's GitHub repository, a link of the model's
+-- own one step further (followed like the card's own code links).
+CREATE OR REPLACE VIEW paper_code_links AS
+SELECT l.model_id, l.sha, 'code' AS kind, 'github.com/' || lower(p.github_repo) AS target,
+       'https://github.com/' || p.github_repo AS url, l.target AS paper, l.depth + 1 AS depth
+FROM model_links l JOIN papers p ON p.paper_id = l.target
+WHERE l.kind = 'paper' AND coalesce(l.relevance, 'own') = 'own' AND p.github_repo IS NOT NULL;
+
 -- The taxonomy's cells (schema version 4): one row per model commit and component, written by
 -- `openness classify` with the rules version that made it. level: 1-5, NULL for N/A and Unknown.
 CREATE TABLE IF NOT EXISTS classifications (
@@ -308,6 +339,10 @@ CREATE TABLE IF NOT EXISTS classifications (
     run_id          VARCHAR NOT NULL,
     PRIMARY KEY (model_id, sha, component)
 );
+
+-- What was searched for a cell that nothing released or that could not be told (schema 8):
+-- {card, own links and their outcomes, papers read, mentions not counted}.
+ALTER TABLE classifications ADD COLUMN IF NOT EXISTS search JSON;
 
 -- Per model commit: how many components are fully open, semi-open, closed, unknown, not
 -- applicable; its family; its Model Openness Framework class and OSI Open Source AI verdict, with
@@ -336,6 +371,10 @@ ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS mof_class VARCHAR;
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS mof_missing VARCHAR[];
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS osaid VARCHAR;
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS osaid_missing VARCHAR[];
+-- schema 8: the closed components in their two kinds: not found (released nowhere the audit
+-- searched) and stated closed (the card says so; inherited cells count by their own reason)
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS closed_not_found INTEGER;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS closed_stated INTEGER;
 
 -- A family's row: per component, how many of its latest models are classified and the most and
 -- least open level among them (the family releases a component openly if one member does).

@@ -23,7 +23,8 @@ class NoSuchSnapshot(WarehouseError):
 
 # The rows of one run, table by table, each a query over $run.
 _COMMITS = "SELECT model_id, sha FROM model_stats WHERE run_id = $run"
-_TARGETS = (f"SELECT DISTINCT kind, target FROM model_links WHERE (model_id, sha) IN ({_COMMITS})")
+_TARGETS = (f"SELECT DISTINCT kind, target FROM model_links WHERE (model_id, sha) IN ({_COMMITS}) UNION "
+            f"SELECT DISTINCT kind, target FROM paper_code_links WHERE (model_id, sha) IN ({_COMMITS})")
 _RESOLVED = f"SELECT kind, coalesce(resolved_id, target) FROM link_targets WHERE (kind, target) IN ({_TARGETS})"
 RUN_SCOPE = {
     "crawl_runs": "SELECT * FROM crawl_runs WHERE run_id = $run",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from crawler import github
 from crawler.linked import code_repo_row
 from crawler.spiders.targets import Follower, TargetFetch, json_body
-from warehouse.links import Target, stored_code_repos
+from warehouse.links import Target, linked_paths, stored_code_repos
 
 
 class GitHubFollower(Follower):
@@ -20,6 +20,7 @@ class GitHubFollower(Follower):
 
     def prepare(self, targets: list[Target]) -> None:
         self.stored = stored_code_repos(self.spider.warehouse, [t.target for t in targets])
+        self.linked = linked_paths(self.spider.warehouse, [t.target for t in targets])
 
     def start(self, target: Target):
         fetch = TargetFetch(target)
@@ -69,7 +70,7 @@ class GitHubFollower(Follower):
                 fetch.failures[-1].update(reason="bad_payload", transient=True, message=str(exc))
                 tree_sha, paths, truncated = "", [], False
             fetch.data.update(tree_sha=tree_sha or "", paths=paths, truncated=truncated)
-            for path in github.wanted_files(paths):
+            for path in github.wanted_files(paths, self.linked.get(fetch.target.target, [])):
                 # contents take a branch or commit, not a tree sha: the branch the tree was read from
                 yield self.request(fetch, github.contents_url(self.api, fields["full_name"], path, fields["default_branch"]),
                                    self.parse_file, path)

@@ -1,16 +1,20 @@
-"""Following links to papers: every arXiv id a model cites is recorded; its abstract page is read
-when fetching papers is on and the host's robots.txt allows it (read once per host per crawl),
-at the host's crawl delay or the politeness setting, whichever is longer, and at most
-WEB_MAX_PAGES_PER_HOST pages a crawl (the rest is deferred to the next one)."""
+"""Following links to papers: every arXiv id a model cites is recorded. Its Hub paper page
+(GET /api/papers/{id}, the api bucket) is read first: it names the paper's official code
+(githubRepo) and project page, and a model's own paper's code is then followed like the card's own
+code links. The abstract page is read as well when fetching papers is on and the host's robots.txt
+allows it (read once per host per crawl), at the host's crawl delay or the politeness setting,
+whichever is longer, and at most WEB_MAX_PAGES_PER_HOST pages a crawl (the rest waits for the
+next one). The target is settled by the Hub page: read, or not on the Hub (404)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 import scrapy
 
-from crawler import web
+from crawler import hub, web
 from crawler.linked import paper_row
-from crawler.spiders.targets import Follower, TargetFetch, response_headers
+from crawler.spiders.targets import Follower, TargetFetch, json_body, response_headers
+from crawler.errors import reason_for_status
 from warehouse.links import Target
 
 
@@ -31,17 +35,37 @@ class PaperFollower(Follower):
     def start(self, target: Target):
         fetch = TargetFetch(target)
         paper_id = target.target.split(":", 1)[1]
-        fetch.data["url"] = target.url or f"https://arxiv.org/abs/{paper_id}"
+        fetch.data.update(url=target.url or f"https://arxiv.org/abs/{paper_id}", paper_id=paper_id, fields={})
+        yield self.request(fetch, hub.paper_url(self.spider.endpoint, paper_id), self.parse_hub_page, service="hub")
+
+    def parse_hub_page(self, response):
+        fetch: TargetFetch = response.meta["target_fetch"]
+        if response.status == 200:
+            try:
+                fetch.data["hub"] = hub.paper_page_fields(json_body(response))
+                fetch.data["hub_page"] = "read"
+            except ValueError as exc:
+                self.record_failure(fetch, response, None)
+                fetch.failures[-1].update(reason="bad_payload", transient=True, message=str(exc))
+                fetch.data["hub_page"] = "failed"
+        elif response.status == 404:
+            fetch.data["hub_page"] = "not_on_hub"
+        else:
+            self.record_failure(fetch, response, None)
+            fetch.data["hub_page"] = "failed"
+        yield from self._abstract_page(fetch)
+        yield from self.settle(fetch)
+
+    def _abstract_page(self, fetch: TargetFetch):
         if not self.fetch_pages:
-            yield {"kind": "paper", "row": paper_row(target.target, fetch.data["url"], False,
-                                                    note="recorded; fetching papers is off"), "documents": []}
-            yield self.target_item(fetch, "resolved", reason="recorded")
+            fetch.data["note"] = "recorded; fetching papers is off"
             return
         host = urlsplit(fetch.data["url"]).netloc
         if host in self.robots:
             yield from self._page(fetch, host)
             return
         first = host not in self.waiting
+        fetch.pending += 1  # held until robots.txt answers
         self.waiting.setdefault(host, []).append(fetch)
         if first:
             url = web.web_url(web.robots_url(fetch.data["url"]), self.web_base)
@@ -57,31 +81,29 @@ class PaperFollower(Follower):
             self.robots[host] = web.Robots(None)  # no robots.txt: everything is allowed
         else:
             self.robots[host] = None
-        for fetch in self.waiting.pop(host, []):
-            yield from self._page(fetch, host)
+        yield from self._release(host)
 
     def robots_failed(self, failure):
         host = failure.request.meta["host"]
         self.robots[host] = None
+        yield from self._release(host)
+
+    def _release(self, host: str):
         for fetch in self.waiting.pop(host, []):
             yield from self._page(fetch, host)
+            yield from self.settle(fetch)
 
     def _page(self, fetch: TargetFetch, host: str):
         robots = self.robots[host]
         url = fetch.data["url"]
         if robots is None:
-            yield {"kind": "paper", "row": paper_row(fetch.target.target, url, False, note="robots.txt could not be read"),
-                   "documents": []}
-            yield self.target_item(fetch, "failed", reason="robots_unavailable", transient=True)
+            fetch.data.update(note="robots.txt could not be read", outcome=("failed", "robots_unavailable", True))
         elif not robots.allowed(url):
-            yield {"kind": "paper", "row": paper_row(fetch.target.target, url, False, note="robots.txt disallows it"),
-                   "documents": []}
-            yield self.target_item(fetch, "resolved", reason="robots_disallowed")
+            fetch.data.update(note="robots.txt disallows it", outcome=("resolved", "robots_disallowed", False))
         elif self.pages.get(host, 0) >= self.max_pages:
             # a host asking 15 s between pages would hold the crawl for hours: the rest waits for the next crawl
             note = f"deferred to the next crawl: {self.max_pages} pages of {host} per crawl"
-            yield {"kind": "paper", "row": paper_row(fetch.target.target, url, False, note=note), "documents": []}
-            yield self.target_item(fetch, "deferred", reason="politeness", transient=True, message=note)
+            fetch.data.update(note=note, outcome=("deferred", "politeness", True))
         else:
             self.pages[host] = self.pages.get(host, 0) + 1
             yield self.request(fetch, web.web_url(url, self.web_base), self.parse_page, urlsplit(url).path.lstrip("/"),
@@ -93,18 +115,40 @@ class PaperFollower(Follower):
             self.store_document(fetch, response, response.meta["path"], "")
             fetch.data["fields"] = web.paper_fields(fetch.documents[-1]["text"] or "")
         else:
-            fetch.outcome = self.fail_on_status(fetch, response) if response.status != 200 else self.target_item(
-                fetch, "failed", reason="not_html", http_status=200)
+            reason = reason_for_status(response.status, response_headers(response)) if response.status != 200 else None
+            fetch.data.update(note=f"page not read: {reason.reason if reason else 'not_html'}",
+                              outcome=("failed", reason.reason if reason else "not_html",
+                                       reason.transient if reason else False))
         yield from self.settle(fetch)
 
     def finish(self, fetch: TargetFetch):
-        if "fields" not in fetch.data:  # the page request failed: the errback recorded why
-            failure = fetch.failures[-1] if fetch.failures else {"reason": "unreachable", "transient": True}
-            yield {"kind": "paper", "row": paper_row(fetch.target.target, fetch.data["url"], False,
-                                                    note=f"page not read: {failure['reason']}"), "documents": []}
-            yield self.target_item(fetch, "failed", reason=failure["reason"], transient=failure["transient"])
-            return
-        fields = fetch.data["fields"]
-        yield {"kind": "paper", "row": paper_row(fetch.target.target, fetch.data["url"], True, fields["title"],
-                                                fields["abstract"]), "documents": fetch.documents}
-        yield self.target_item(fetch, "resolved", http_status=200, resolved_id=fetch.target.target)
+        data = fetch.data
+        page = data.get("hub") or {}
+        fields = data.get("fields") or {}
+        if "hub_page" not in data:  # the Hub page request got no answer: the errback recorded why
+            data["hub_page"] = "failed"
+        title, abstract = fields.get("title") or page.get("title"), fields.get("abstract") or page.get("abstract")
+        note = data.get("note")
+        if data["hub_page"] == "failed" and fetch.failures:
+            note = f"Hub paper page not read: {fetch.failures[0]['reason']}" + (f"; {note}" if note else "")
+        row = paper_row(fetch.target.target, data["url"], bool(fields), title, abstract, note=note,
+                        github_repo=page.get("github_repo"), project_page=page.get("project_page"),
+                        hub_page=data["hub_page"])
+        yield {"kind": "paper", "row": row, "documents": fetch.documents}
+        yield self._outcome(fetch)
+
+    def _outcome(self, fetch: TargetFetch) -> dict:
+        """The target row: failed when the Hub page could not be read; deferred or failed for now
+        when the abstract page must wait (a later crawl reads both again); else resolved."""
+        data = fetch.data
+        if data["hub_page"] == "failed":
+            failure = fetch.failures[0] if fetch.failures else {"reason": "unreachable", "transient": True}
+            return self.target_item(fetch, "failed", reason=failure["reason"], transient=failure["transient"])
+        status, reason, transient = data.get("outcome") or ("resolved", None, False)
+        if status == "deferred":
+            return self.target_item(fetch, "deferred", reason=reason, transient=True, message=data.get("note"))
+        if status == "failed" and transient:
+            return self.target_item(fetch, "failed", reason=reason, transient=True)
+        hub_reason = None if data["hub_page"] == "read" else "not_on_hub"
+        return self.target_item(fetch, "resolved", reason=reason if status == "resolved" and reason else hub_reason,
+                                http_status=200 if data["hub_page"] == "read" else 404, resolved_id=fetch.target.target)

@@ -55,8 +55,8 @@ class Follower:
     def request(self, fetch: TargetFetch, url: str, callback, path: str | None = None, **meta) -> scrapy.Request:
         fetch.pending += 1
         meta = {"target_fetch": fetch, "path": path, "service": self.service, **meta}
-        if self.service != "hub":
-            meta["download_slot"] = self.service  # its own concurrency, apart from the Hub's
+        if meta["service"] != "hub":
+            meta["download_slot"] = meta["service"]  # its own concurrency, apart from the Hub's
         return scrapy.Request(url, callback=callback, errback=self.failed, meta=meta, dont_filter=True)
 
     def failed(self, failure):

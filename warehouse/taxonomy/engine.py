@@ -1,55 +1,27 @@
-"""The taxonomy engine: one model's dossier (its findings, what its links led to, its base models'
-classifications) in, twelve cells out. Pure: no database, no network, so the rules are tested
-from cases and re-run over any warehouse.
+"""The taxonomy engine: one model's dossier (its findings, what its own links and papers led to,
+its base models' cells) in, twelve cells out. Pure: no database, no network, so the rules are
+tested from cases and re-run over any warehouse.
 
-Rules a careful auditor applies (README, "Classification"): only code the developers released
-counts for training (their repo's own code, the repos the card links); a library that runs the
-model is inference code and nothing more; licences bind along base_model chains; of several
-licences the most restrictive decides and all stay visible; "stated closed" (level 1) is kept
-apart from "no evidence" (Unknown); gated weights are public, and the gate is recorded.
+Rules a careful auditor applies (README, "Classification"): only what the developers released
+counts (their repo's own files, the repos and papers the card presents as its own; a comparison, a
+library used or a citation is a mention and opens nothing); a library that runs the model is
+inference code and nothing more; licences bind along base_model chains; of several licences the
+most restrictive decides and all stay visible; a component nothing releases is level 1, "not
+found" when the search was complete and "stated closed" when the card says so, and Unknown when
+the search could not be completed; gated weights are public, and the gate is recorded.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractors.knowledge import lookup
+from extractors.knowledge import corpora, lookup
+from warehouse.taxonomy.dossier import GUESS, PAPER, Dossier, Paper, Repo, code_gaps, linked_repos, search_record
 from warehouse.taxonomy.rules import Component, Rules
 
 UNKNOWN, NOT_APPLICABLE = "Unknown", "N/A"
+CLOSED_DATA = ("not_released", "proprietary")
 
-
-@dataclass
-class Repo:
-    """A code repository a model links, with what following the link found."""
-    target: str
-    status: str                                    # resolved, failed, deferred, pending
-    link_roles: list[str] = field(default_factory=list)   # from the card's words around the link
-    roles: list[str] = field(default_factory=list)        # from the repo's own files
-    licence_ids: list[str] = field(default_factory=list)
-    host_licence: str | None = None
-    finding_id: str | None = None
-    evidence: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class Dossier:
-    model_id: str
-    sha: str
-    info: dict = field(default_factory=dict)       # tags, pipeline_tag, library_name
-    findings: list[dict] = field(default_factory=list)  # {finding_id, signal, value, confidence, evidence}
-    repos: list[Repo] = field(default_factory=list)
-    dataset_licences: dict[str, list[str]] = field(default_factory=dict)  # linked dataset id -> its licence ids
-    bases: dict[str, dict[str, "Cell"]] = field(default_factory=dict)     # base id -> its cells (when known)
-    has_card: bool = True                          # the repo has a README (a model card)
-
-    def of(self, signal: str) -> list[dict]:
-        """Findings of one signal (indexed once: the rules ask for signals dozens of times)."""
-        index = self.__dict__.get("_by_signal")
-        if index is None:
-            index = self.__dict__["_by_signal"] = {}
-            for finding in self.findings:
-                index.setdefault(finding["signal"], []).append(finding)
-        return index.get(signal, [])
+__all__ = ["Cell", "Dossier", "Paper", "Repo", "classify", "linked_repos", "summary", "NOT_APPLICABLE", "UNKNOWN"]
 
 
 @dataclass
@@ -57,13 +29,14 @@ class Cell:
     component: str
     level: int | None          # 1-5; None for N/A and Unknown
     label: str                 # C1-C5, D1-D5, N/A or Unknown
-    reason: str                # licence, stated_closed, api_only, no_evidence, no_stage, licence_unknown, inherited, ...
+    reason: str                # licence, not_found, stated_closed, api_only, inherited, no_stage, licence_unknown, ...
     licences: list[dict] = field(default_factory=list)  # every licence in play: {id, points, source}
     points: int | None = None  # the deciding (lowest) rubric points
     confidence: float = 0.0
     finding_ids: list[str] = field(default_factory=list)
     evidence: list[dict] = field(default_factory=list)
     inherited_from: str | None = None
+    search: dict | None = None  # what was searched, for a not-found or Unknown cell
 
 
 @dataclass
@@ -78,10 +51,7 @@ class Source:
 
 def classify(dossier: Dossier, rules: Rules) -> dict[str, Cell]:
     relation = _relation(dossier)
-    cells: dict[str, Cell] = {}
-    for component in rules.components:
-        cells[component.key] = _cell(component, dossier, rules, relation)
-    return cells
+    return {component.key: _cell(component, dossier, rules, relation) for component in rules.components}
 
 
 def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | None) -> Cell:
@@ -90,19 +60,26 @@ def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | 
         return _inherited(component, dossier)
     if component.weights:
         return _weights(component, dossier, rules)
-    sources = _code_sources(component, dossier, rules) if component.kind == "code" else _data_sources(component, dossier, rules)
+    code = component.kind == "code"
+    sources = _code_sources(component, dossier, rules) if code else _data_sources(component, dossier, rules)
+    closed = _stated_closed(component, dossier)
+    if closed and not code and sources:
+        # a data mix with a part that is not released: the whole is not released, its public parts stay visible
+        closed.licences = _from_sources(component, sources, rules).licences
+        return closed
     if sources:
+        if closed:  # the card says the code is not released, and a repo of the developers' holds it
+            return Cell(component.key, None, UNKNOWN, "contradiction", confidence=0.4, finding_ids=closed.finding_ids,
+                        evidence=closed.evidence + _unique([e for s in sources for e in s.evidence])[:3])
         return _from_sources(component, sources, rules)
-    if component.stage:
-        if not _had_stage(component.stage, dossier, rules, relation):
-            # no stage of its own: a derivative carries its base's (an aligned base stays aligned)
-            if derivative:
-                return _inherited(component, dossier)
-            return Cell(component.key, None, NOT_APPLICABLE, "no_stage", confidence=0.6)
-        closed = _stated_closed(component, dossier)
-        if closed:
-            return closed
-    return _unknown(component, dossier)
+    if component.stage and not _had_stage(component.stage, dossier, rules, relation):
+        # no stage of its own: a derivative carries its base's (an aligned base stays aligned)
+        if derivative:
+            return _inherited(component, dossier)
+        return Cell(component.key, None, NOT_APPLICABLE, "no_stage", confidence=0.6)
+    if closed:
+        return closed
+    return _not_found(component, dossier)
 
 
 # -- code ------------------------------------------------------------------------------------
@@ -112,18 +89,18 @@ def _code_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
     for repo in dossier.repos:
         own = set(component.roles) & set(repo.roles)
         said = set(component.roles) & set(repo.link_roles)
-        if repo.status != "resolved" or not (own or said):
+        if not repo.counts or not (own or said):
             continue
-        licence = repo.licence_ids[0] if len(repo.licence_ids) == 1 else _most_restrictive(repo.licence_ids)
-        if licence is None and repo.host_licence and lookup(repo.host_licence):
-            licence = lookup(repo.host_licence).id
-        if licence is None and not repo.licence_ids and not repo.host_licence:
-            licence = "none"
+        confidence = (0.9 if own else 0.7) * (0.6 if repo.relevance == GUESS else 1.0)
+        if own and own <= set(repo.fallback_roles):
+            confidence *= 0.7  # the repo's most likely role, not one its files show
         evidence = [e for e in repo.evidence if e.get("role") in (None, *component.roles)]  # this role's only
-        sources.append(Source(repo.target, licence, 0.9 if own else 0.7, repo.finding_id, evidence))
+        what = {GUESS: f"{repo.target} (found by name in the author's GitHub organisation)",
+                PAPER: f"{repo.target} ({repo.why})"}.get(repo.relevance, repo.target)
+        sources.append(Source(what, _repo_licence(repo), round(confidence, 3), repo.finding_id, evidence))
     if component.custom_code:
         for finding in dossier.of("code.custom"):  # the repo's own code, under the repo's licence
-            for licence, _ in _model_licences(dossier):
+            for licence, _, _ in _model_licences(dossier):
                 sources.append(Source("custom code in the model repo", licence, 0.9, finding["finding_id"],
                                       finding["evidence"]))
     if component.libraries:
@@ -141,6 +118,15 @@ def _code_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
     return sources
 
 
+def _repo_licence(repo: Repo) -> str | None:
+    licence = repo.licence_ids[0] if len(repo.licence_ids) == 1 else _most_restrictive(repo.licence_ids)
+    if licence is None and repo.host_licence and lookup(repo.host_licence):
+        licence = lookup(repo.host_licence).id
+    if licence is None and not repo.licence_ids and not repo.host_licence:
+        licence = "none"  # public without a licence: all rights reserved
+    return licence
+
+
 # -- data ------------------------------------------------------------------------------------
 
 def _data_sources(component: Component, dossier: Dossier, rules: Rules) -> list[Source]:
@@ -153,11 +139,9 @@ def _data_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
             if (item.get("stage") or default_stage) != component.stage:
                 continue
             named.add(item.get("corpus") or item["id"])
-            licences = dossier.dataset_licences.get(item["id"]) or ([item["licence"]] if item.get("licence") else [None])
             confidence = 0.9 if item.get("stage") else 0.6
-            for licence in licences:
-                sources.append(Source(f"dataset {item['id']}", licence, confidence, finding["finding_id"],
-                                      finding["evidence"]))
+            for licence, source in _dataset_licences(dossier, item):
+                sources.append(Source(source, licence, confidence, finding["finding_id"], finding["evidence"]))
     for finding in dossier.of("data.corpus"):
         value = finding["value"]
         if value.get("stage") == component.stage and value.get("corpus") not in named:
@@ -165,6 +149,19 @@ def _data_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
             sources.append(Source(f"corpus {value.get('name') or value.get('corpus')}", value.get("licence"), 0.7,
                                   finding["finding_id"], finding["evidence"]))
     return sources
+
+
+def _dataset_licences(dossier: Dossier, item: dict) -> list[tuple[str | None, str]]:
+    """(licence, source) of a dataset the card lists: what its Hub repo says, unless that says
+    nothing scorable ('other', or the repo could not be read) and the corpus is a known one."""
+    stated = [l for l in dossier.dataset_licences.get(item["id"]) or [] if _points(l) is not None]
+    if stated:
+        return [(licence, f"dataset {item['id']}") for licence in stated]
+    if item.get("corpus") and item.get("licence"):
+        corpus = next((c for c in corpora() if c.id == item["corpus"]), None)
+        why = f"; {corpus.licence_source}" if corpus and corpus.licence_source else ""
+        return [(item["licence"], f"dataset {item['id']} (knowledge base: {corpus.name if corpus else item['corpus']}{why})")]
+    return [(None, f"dataset {item['id']}")]
 
 
 def _evaluation_sources(component: Component, dossier: Dossier, rules: Rules) -> list[Source]:
@@ -179,11 +176,40 @@ def _evaluation_sources(component: Component, dossier: Dossier, rules: Rules) ->
 
 
 def _stated_closed(component: Component, dossier: Dossier) -> Cell | None:
-    statements = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") in ("not_released", "proprietary")]
-    if component.kind != "data" or not statements:
+    """Level 1 because the card says this component is not released (or, for data, that a part
+    of it is proprietary or withheld)."""
+    if component.kind == "data" and component.stage:
+        statements = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") in CLOSED_DATA
+                      and f["value"].get("stage", "pretraining") == component.stage]
+    elif component.kind == "code":
+        statements = [f for f in dossier.of("code.nondisclosure") if f["value"].get("role") in component.roles]
+    else:
+        statements = []
+    if not statements:
         return None
-    return Cell(component.key, 1, "D1", "stated_closed", confidence=min(f["confidence"] for f in statements),
-                finding_ids=[f["finding_id"] for f in statements], evidence=_evidence(statements))
+    return Cell(component.key, 1, _label(component, 1), "stated_closed",
+                confidence=min(f["confidence"] for f in statements), finding_ids=[f["finding_id"] for f in statements],
+                evidence=_evidence(statements))
+
+
+def _not_found(component: Component, dossier: Dossier) -> Cell:
+    """Nothing public releases the component: level 1 when the search was complete, Unknown with
+    the gap when it was not. Described but unnamed data ("publicly available sources", data another
+    model wrote) is not released either: its sentence is the evidence."""
+    kind = "code" if component.kind == "code" else "data"
+    search = search_record(dossier, kind, bool(component.stage))
+    gaps = code_gaps(dossier) if kind == "code" else ([] if dossier.card_read else ["the model card could not be read"])
+    if gaps:
+        search["gaps"] = gaps
+        reason = "no_card" if not dossier.card_read else "link_unresolved"
+        return Cell(component.key, None, UNKNOWN, reason, confidence=0.5, search=search,
+                    evidence=[{"snippet": "search incomplete: " + "; ".join(gaps)}])
+    described = []
+    if component.kind == "data" and component.stage:
+        described = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") in ("vague", "generated")
+                     and f["value"].get("stage", "pretraining") == component.stage]
+    return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.7 if described else 0.6,
+                finding_ids=[f["finding_id"] for f in described], evidence=_evidence(described), search=search)
 
 
 # -- weights ---------------------------------------------------------------------------------
@@ -197,21 +223,77 @@ def _weights(component: Component, dossier: Dossier, rules: Rules) -> Cell:
                     evidence=_evidence(withheld))
     release = dossier.of("weights.release")
     if not release or release[0]["value"] == "none":
-        return _unknown(component, dossier)
-    sources = [Source("the model's licence", licence, 1.0, finding and finding["finding_id"],
-                      finding["evidence"] if finding else []) for licence, finding in _model_licences(dossier)]
+        return _not_found(component, dossier)
+    sources = [Source(source, licence, 1.0 if finding is not None else 0.7, finding and finding["finding_id"],
+                      finding["evidence"] if finding else [])
+               for licence, source, finding in _model_licences(dossier)]
     for base, cells in dossier.bases.items():  # terms that bind derivatives come along the chain
         for licence in cells.get(component.key, Cell("", None, "", "")).licences:
             known = lookup(licence["id"]) if licence.get("id") else None
             if known and not known.rubric["other_license_derivative"].allowed:
                 sources.append(Source(f"base model {base}", known.id, 0.9, None, []))
     cell = _from_sources(component, sources, rules)
+    if release[0]["value"] == "stated":
+        cell.confidence = round(cell.confidence * 0.8, 3)  # the card says so; no weight file was listed
+        cell.evidence += release[0]["evidence"]
     cell.finding_ids += [f["finding_id"] for f in release + dossier.of("weights.gating")]
     gate = dossier.of("weights.gating")
     if gate and gate[0]["value"].get("mode") not in (None, "none"):
         cell.reason += f"; gated ({gate[0]['value']['mode']})"  # public behind a gate: still public
         cell.evidence += gate[0]["evidence"]
     return cell
+
+
+def _model_licences(dossier: Dossier) -> list[tuple[str | None, str, dict | None]]:
+    """(licence id or None, where it comes from, the finding that says it) for the model's own
+    licence, in an auditor's order: the card's metadata (each part of an expression; its
+    license_name when the tag is just 'other'), with the licence files of the repo beside it; else
+    the licence the card states in prose; else the model's own code repository's model licence file,
+    or its licence where its README says that covers the models."""
+    declared = []
+    for finding in dossier.of("licence.declared"):
+        for item in finding["value"] if isinstance(finding["value"], list) else []:
+            declared += [(part.get("id"), finding) for part in item.get("parts") or [item]]
+    named = [(f["value"].get("id"), f) for f in dossier.of("licence.name") if f["value"].get("id")]
+    specific = [(l, "the card's licence", f) for l, f in declared if l not in (None, "other", "unknown")]
+    specific += [(l, "the card's license_name", f) for l, f in named if l not in ("other", "unknown")]
+    files = [(f["value"]["id"], f"licence file {f['value'].get('path')}", f) for f in dossier.of("licence.identified")
+             if f["value"].get("id") and f["value"]["id"] not in ("other", "unknown")]
+    if specific:
+        return _unique_licences(specific + [item for item in files if item[0] not in {l for l, _, _ in specific}])
+    if files:
+        return _unique_licences(files)
+    prose = [(item.get("id"), "the card's prose", f) for f in dossier.of("licence.prose")
+             for item in f["value"].get("licences") or [] if item.get("id")]
+    prose += [(f["value"]["licence"].get("id"), "the card's prose (weights)", f) for f in dossier.of("licence.component")
+              if f["value"].get("component") == "weights" and f["value"].get("licence", {}).get("id")]
+    if prose:
+        return _unique_licences(prose)
+    from_repos = _licences_from_own_repos(dossier)
+    if from_repos:
+        return from_repos
+    return [(l, "the card's licence", f) for l, f in declared] or [(None, "no licence stated", None)]
+
+
+def _licences_from_own_repos(dossier: Dossier) -> list[tuple[str | None, str, dict | None]]:
+    found = []
+    for repo in dossier.repos:
+        if not repo.counts or repo.relevance == GUESS:
+            continue
+        if repo.model_licences:
+            found += [(l, f"{repo.target}: its model licence file", None) for l in repo.model_licences]
+        elif repo.covers_models and _repo_licence(repo) not in (None, "none"):
+            found.append((_repo_licence(repo), f"{repo.target}: its README says its licence covers the models", None))
+    return _unique_licences(found)
+
+
+def _unique_licences(items: list[tuple]) -> list[tuple]:
+    seen, out = set(), []
+    for licence, source, finding in items:
+        if licence not in seen:
+            seen.add(licence)
+            out.append((licence, source, finding))
+    return out
 
 
 # -- shared ----------------------------------------------------------------------------------
@@ -233,7 +315,10 @@ def _from_sources(component: Component, sources: list[Source], rules: Rules) -> 
     points = min(known)
     level = rules.level(component.kind, points)
     if len(known) < len(licences):
-        confidence *= 0.8  # some licence in play could not be read: it might decide
+        if level >= 4:  # an unread licence could decide: nothing can be called (nearly) restriction-free
+            return Cell(component.key, None, UNKNOWN, "licence_unknown", licences, None, round(confidence * 0.5, 3),
+                        finding_ids, evidence)
+        confidence *= 0.8  # some licence in play could not be read: it could only make it less open
     return Cell(component.key, level, _label(component, level), "licence", licences, points, round(confidence, 3),
                 finding_ids, evidence)
 
@@ -250,19 +335,7 @@ def _inherited(component: Component, dossier: Dossier) -> Cell:
     base, cell = undecided[0] if undecided else min(applies, key=lambda item: item[1].level)
     return Cell(component.key, cell.level, cell.label, "no_stage" if cell.label == NOT_APPLICABLE else "inherited",
                 [dict(l) for l in cell.licences], cell.points, round(cell.confidence * 0.9, 3), list(cell.finding_ids),
-                list(cell.evidence), inherited_from=cell.inherited_from or base)
-
-
-def _unknown(component: Component, dossier: Dossier) -> Cell:
-    vague = [f for f in dossier.of("data.disclosure") if f["value"].get("status") == "vague"]
-    if component.kind == "data" and component.stage and vague:
-        return Cell(component.key, None, UNKNOWN, "vague", confidence=0.7, finding_ids=[vague[0]["finding_id"]],
-                    evidence=_evidence(vague))
-    failed = [r for r in dossier.repos if r.status != "resolved" and set(component.roles) & set(r.link_roles)]
-    if failed:
-        return Cell(component.key, None, UNKNOWN, "link_unresolved", confidence=0.6,
-                    finding_ids=[r.finding_id for r in failed if r.finding_id], evidence=[e for r in failed for e in r.evidence])
-    return Cell(component.key, None, UNKNOWN, "no_evidence", confidence=0.5)
+                list(cell.evidence), inherited_from=cell.inherited_from or base, search=cell.search)
 
 
 def _had_stage(stage: str, dossier: Dossier, rules: Rules, relation: str | None) -> bool:
@@ -277,20 +350,6 @@ def _had_stage(stage: str, dossier: Dossier, rules: Rules, relation: str | None)
 def _relation(dossier: Dossier) -> str | None:
     base = dossier.of("weights.base_model")
     return base[0]["value"].get("relation") if base else None
-
-
-def _model_licences(dossier: Dossier) -> list[tuple[str | None, dict | None]]:
-    """(licence id or None when unknown, the finding that says it) for the model's own licence: the
-    card's tag (each part of an expression), or its license_name when the tag is just 'other'."""
-    found: list[tuple[str | None, dict | None]] = []
-    for finding in dossier.of("licence.declared"):
-        for item in finding["value"] if isinstance(finding["value"], list) else []:
-            found += [(part.get("id"), finding) for part in item.get("parts") or [item]]
-    named = [(f["value"].get("id"), f) for f in dossier.of("licence.name") if f["value"].get("id")]
-    if named and all(licence in (None, "other") for licence, _ in found):
-        return named
-    specific = [(licence, f) for licence, f in found if licence != "other"]
-    return specific or found or [(None, None)]
 
 
 def _points(licence: str | None) -> int | None:
@@ -325,24 +384,10 @@ def _unique(evidence: list[dict]) -> list[dict]:
 
 def summary(cells: dict[str, Cell]) -> dict:
     levels = [c.level for c in cells.values()]
+    closed = [c for c in cells.values() if c.level == 1]
+    # a cell inherited from a base keeps that cell's search: a search means it was not found there
+    not_found = sum(1 for c in closed if c.reason == "not_found" or (c.reason == "inherited" and c.search))
     return {"fully_open": levels.count(5), "semi_open": sum(1 for l in levels if l in (2, 3, 4)),
-            "closed": levels.count(1), "unknown": sum(1 for c in cells.values() if c.label == UNKNOWN),
+            "closed": len(closed), "closed_not_found": not_found, "closed_stated": len(closed) - not_found,
+            "unknown": sum(1 for c in cells.values() if c.label == UNKNOWN),
             "not_applicable": sum(1 for c in cells.values() if c.label == NOT_APPLICABLE)}
-
-
-def linked_repos(findings: list[dict], followed: dict[str, dict]) -> list[Repo]:
-    """The code repos a model's code.link findings name, with what following each one found
-    (`followed`: target -> {status, roles, licence_ids, host_licence, role_evidence}); a link not
-    followed yet is 'pending'."""
-    repos = []
-    for finding in findings:
-        if finding["signal"] != "code.link":
-            continue
-        value = finding["value"]
-        target = f"{value.get('host', '')}/{value.get('repo', '')}".lower()
-        facts = followed.get(target, {})
-        repos.append(Repo(target, facts.get("status", "pending"), list(value.get("roles") or []),
-                          list(facts.get("roles") or []), list(facts.get("licence_ids") or []),
-                          facts.get("host_licence"), finding["finding_id"],
-                          list(finding["evidence"]) + list(facts.get("role_evidence") or [])))
-    return repos

@@ -1,0 +1,167 @@
+"""Whose is a link? A card links its developers' own code and paper, and it also mentions other
+people's: models it beats, libraries it runs on, tools it thanks, pull requests. Only the model's
+own links can open a component, so every code and paper link is judged here, with the words or the
+rule that decided. Pure; the knowledge (phrases, headings, libraries) is data/link_relevance.yml.
+
+The order is an auditor's: a pull-request link, a bibliography or a building block everyone uses
+(a framework, an inference engine) is never the release, nor a "modified version of" a public repo;
+the card's own words ("our code is available at", "trained using X") decide next; then a
+comparison; then whose repository it is (the model's organisation, or a repository named after the
+model); then commands that fetch it; then words that make it a library or a benchmark. Nothing
+said: a mention.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from extractors.knowledge import link_relevance
+from extractors.sentences import clause, clause_span, parenthetical
+
+OWN, MENTION, GUESS = "own", "mention", "guess"
+# Pieces of a model name that say its size, version or variant, not its family.
+_NOISE = re.compile(r"^(\d+(\.\d+)?[kmbt]|\d+x\d+(\.\d+)?[mb]|a\d+(\.\d+)?b|v\d+(\.\d+)*[a-z]?|\d{4,}|"
+                    r"base|chat|instruct\w*|it|hf|sft|dpo|rlhf|orpo|gguf|ggml|awq|gptq|exl2|mlx|onnx|\d+bit|fp\d+|bf16|"
+                    r"int\d|q\d\w*|deduped|preview|alpha|beta|final|latest|original|pt)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    relevance: str        # own, mention
+    why: str              # the rule and, where words decided, the words
+
+
+def family_stem(model_id: str) -> str:
+    """A model name up to its first size, version or variant piece, separators kept:
+    'open_heron_7b' -> 'open_heron', 'Heron-2-7b-hf' -> 'Heron-2', 'Wren-1.3B-Instruct' -> 'Wren'."""
+    name = model_id.rsplit("/", 1)[-1]
+    pieces = re.split(r"([-_])", name)
+    kept = []
+    for index in range(0, len(pieces), 2):
+        if _NOISE.match(pieces[index]) and kept:
+            break
+        kept += pieces[max(index - 1, 0):index + 1] if index else [pieces[0]]
+    return "".join(kept).strip("-_") or name
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def same_owner(author: str, owner: str) -> bool:
+    """The repo's owner is the model's organisation: the same name, or one name extends the other
+    (stabilityai / Stability-AI, facebook / facebookresearch, Qwen / QwenLM)."""
+    a, o = _norm(author), _norm(owner)
+    if not a or not o:
+        return False
+    short, long = sorted((a, o), key=len)
+    return a == o or (len(short) >= 4 and long.startswith(short))
+
+
+def named_after(model_id: str, repo: str) -> bool:
+    """The repo is named after the model's family (wren2 / wren-2, Heron-2 / heron, Kite / Kite-Eval)."""
+    family, name = _norm(family_stem(model_id)), _norm(repo)
+    short = min(family, name, key=len)
+    return len(short) >= 4 and (family in name or name in family)
+
+
+def judge_code_link(model_id: str, author: str, owner: str, repo: str, url_rest: str, line: str, start: int,
+                    end: int, heading: str, citation: bool, derivative: bool) -> Judgement:
+    """Own or mention, for a link to owner/repo found at line[start:end] under `heading`."""
+    knowledge = link_relevance()
+    first_path = url_rest.strip("/").split("/", 1)[0].lower() if url_rest.startswith("/") else ""
+    if first_path in knowledge.mention_paths:
+        return Judgement(MENTION, f"a link to a {first_path} page, not to the repository")
+    if citation or knowledge.mention_headings.match(heading or ""):
+        return Judgement(MENTION, f"cited under '{heading}'" if heading and not citation else "a citation")
+    ours = same_owner(author, owner)
+    if f"{owner}/{repo}".lower() in knowledge.libraries:
+        return Judgement(MENTION, f"a library everyone uses ({owner}/{repo})")
+    row = _table_row(line, start)
+    if row is not None:
+        label, _ = row
+        if _first(knowledge.own, f"{label}:", only=("label",)) or ours:
+            return Judgement(OWN, f"a table row labelled '{label}'" if not ours else f"the model's own organisation ({owner})")
+        return Judgement(MENTION, "a table row (a comparison or a results table)")
+    left, right = clause_span(line, start, end)
+    context = f"{line[left:right]} {parenthetical(line, start)}"
+    before = re.sub(r"\[[^\]]*\]\(\s*$", "", line[left:start])  # a markdown link's anchor text
+    unreleased = _first(knowledge.mention, context, only=("not as released",))
+    if unreleased:
+        return Judgement(MENTION, unreleased)
+    said = _first(knowledge.own, before, only=("label",)) or _first(knowledge.own, context,
+                                                                    skip=("label", "trained with"))
+    if said:
+        return Judgement(OWN, said)
+    compared = _first(knowledge.mention, f"{parenthetical(line, start)} {line[left:right]}", only=("comparison",))
+    if compared:
+        return Judgement(MENTION, compared)
+    trained = _first(knowledge.own, context, only=("trained with",))
+    if trained:
+        return Judgement(OWN, trained)
+    if ours:
+        return Judgement(OWN, f"the model's own organisation ({owner})")
+    if not derivative and named_after(model_id, repo):
+        return Judgement(OWN, f"named after the model ({repo})")
+    command = knowledge.commands.search(line)
+    if command:
+        return Judgement(OWN, f"a command that fetches it: '{command.group(0).strip()}'")
+    if heading and knowledge.own_headings.match(heading):
+        return Judgement(OWN, f"listed under '{heading}'")
+    other = _first(knowledge.mention, context, skip=("comparison",))
+    if other:
+        return Judgement(MENTION, other)
+    return Judgement(MENTION, "nothing says its developers released it for this model")
+
+
+def judge_paper(line: str, start: int, end: int, heading: str, derivative: bool) -> Judgement:
+    """Own or mention, for an arXiv link or id at line[start:end]."""
+    knowledge = link_relevance()
+    if heading and knowledge.mention_headings.match(heading) and not re.search(r"cit|bibtex", heading, re.I):
+        return Judgement(MENTION, f"cited under '{heading}'")
+    row = _table_row(line, start)
+    if row is not None:
+        label, cell = row
+        if re.search(r"\b(paper|report|preprint|publication)\b", label, re.IGNORECASE):
+            return Judgement(OWN, f"a table row labelled '{label}'")
+        return Judgement(MENTION, "a table row (a comparison or a results table)")
+    context = f"{clause(line, start, end)} {parenthetical(line, start)}"
+    found = knowledge.mention_paper.search(context) if derivative else None
+    if found:
+        return Judgement(MENTION, f"'{found.group(0).strip()}'")
+    found = knowledge.own_paper.search(context) or (None if derivative else knowledge.own_paper_base.search(context))
+    if found:
+        return Judgement(OWN, f"'{found.group(0).strip()}'")
+    found = knowledge.mention_paper.search(context)
+    if found:
+        return Judgement(MENTION, f"'{found.group(0).strip()}'")
+    if derivative:
+        return Judgement(MENTION, "a derivative's card citing a paper without calling it its own")
+    return Judgement(OWN, "the paper a base model's card cites")
+
+
+def _table_row(line: str, start: int) -> tuple[str, str] | None:
+    """(the row's first cell, the cell holding `start`) when the line is a Markdown table row."""
+    stripped = line.strip()
+    if not stripped.startswith("|") or stripped.count("|") < 3:
+        return None
+    cells = line.split("|")
+    offset, holding = 0, ""
+    for cell in cells:
+        if offset <= start <= offset + len(cell):
+            holding = cell
+            break
+        offset += len(cell) + 1
+    first = next((c.strip() for c in cells[1:] if c.strip()), "")
+    return re.sub(r"[*_`]", "", first), holding.strip()
+
+
+def _first(named, text: str, only: tuple = (), skip: tuple = ()) -> str | None:
+    """'<name>: <words>' for the first named pattern that matches `text`."""
+    for name, pattern in named:
+        if (only and name not in only) or name in skip:
+            continue
+        found = pattern.search(text)
+        if found:
+            return f"{name}: '{found.group(0).strip()}'"
+    return None
