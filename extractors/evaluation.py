@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from extractors.base import Finding, Located, ModelRecord, first_mentions
 from extractors.knowledge import evaluations
+from extractors.sentences import negated
 
-NAME, VERSION = "evaluation", "1"
+NAME, VERSION = "evaluation", "2"
 
 
 def extract(record: ModelRecord) -> list[Finding]:
@@ -21,6 +22,9 @@ def extract(record: ModelRecord) -> list[Finding]:
     readme = record.readme()
     lines = readme.text.splitlines() if readme and readme.text else []
     for number, item in first_mentions(lines, evaluations()):
+        found = item.pattern.search(lines[number - 1])
+        if found and negated(lines[number - 1], found.start(), found.end()):
+            continue  # "we did not use lm-evaluation-harness": named, not used
         signal = {"harness": "eval.harness", "general": "eval.benchmark", "safety": "eval.safety"}[item.kind]
         add(signal, {"id": item.id, "kind": item.kind}, 0.8, [at.lines("README.md", number, number)])
     return findings

@@ -174,14 +174,15 @@ _PROSE = (
     re.compile(r"\b(?:governed|covered)\s+by\s+(?P<rest>.{1,160})", re.IGNORECASE),
     re.compile(r"\b(?:licensed|released)\s+(?:as|with)\s+(?P<rest>.{1,160})", re.IGNORECASE),
 )
-_CODE_ONLY = re.compile(r"\b(code|source code|codebase|software|scripts?|repository code)\b", re.IGNORECASE)
+_CODE_ONLY = re.compile(r"\b(code|source code|codebase|software|scripts?|repository code|datasets?|data|corpus|corpora)\b",
+                        re.IGNORECASE)  # a sentence about code or data alone is not the model's licence
 _MODEL_WORDS = re.compile(r"\b(models?|weights|checkpoints?|parameters|this repo(sitory)?|model card|release)\b", re.IGNORECASE)
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 
 
 def prose_statements(record: ModelRecord):
     """(line, licence ids, statement) for each line of the card's body that states a licence in
-    prose, other than one about code alone (that is licence.component's business)."""
+    prose, other than one about code or data alone (that is licence.component's business)."""
     readme = record.readme()
     if not readme or not readme.text:
         return
@@ -189,8 +190,8 @@ def prose_statements(record: ModelRecord):
     block = front_matter_span(text)
     first_body_line = text.count("\n", 0, block[1]) + 2 if block else 1
     for number, line in enumerate(text.splitlines(), 1):
-        if number < first_body_line or "licen" not in line.lower() and "govern" not in line.lower() \
-                and "cover" not in line.lower():
+        lowered = line.lower()
+        if number < first_body_line or not any(word in lowered for word in ("licen", "govern", "cover", " under ")):
             continue
         for pattern in _PROSE:
             match = pattern.search(line)

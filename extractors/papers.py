@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from extractors.base import Finding, Located, ModelRecord, heading_above, headings
-from extractors.relevance import judge_paper
+from extractors.relevance import DEFAULT_OWN, MENTION, Judgement, judge_paper
 
 NAME, VERSION = "papers", "2"
 _NEW_ID = r"\d{4}\.\d{4,5}"
@@ -40,11 +40,17 @@ def extract(record: ModelRecord) -> list[Finding]:
             found[paper].append(at.info_key("tags"))
         elif len(found) < MAX_PAPERS:
             found[paper] = [at.info_key("tags")]
+    # a base model's card citing papers without calling any its own: the first one it cites is
+    # most likely its own paper; the later ones are what it builds on
+    for paper in found:
+        judged.setdefault(paper, Judgement(MENTION, "tagged only, and the model is a derivative") if derivative
+                          else Judgement("own", DEFAULT_OWN))  # a Hub tag with no line of the card
+    defaulted = [p for p in found if judged[p].why == DEFAULT_OWN]
+    for paper in defaulted[1:]:
+        judged[paper] = Judgement(MENTION, "a later paper the card cites without calling it its own")
     findings = []
     for paper, evidence in found.items():
-        judgement = judged.get(paper)
-        relevance, why = (judgement.relevance, judgement.why) if judgement else (
-            ("mention", "tagged only, and the model is a derivative") if derivative else ("own", "tagged only"))
+        relevance, why = judged[paper].relevance, judged[paper].why
         findings.append(Finding(record.model_id, record.sha, "paper.arxiv",
                                 {"id": paper, "url": f"https://arxiv.org/abs/{paper}", "tagged": paper in tagged,
                                  "relevance": relevance, "why": why}, 1.0, tuple(evidence)))

@@ -5,10 +5,10 @@ rule that decided. Pure; the knowledge (phrases, headings, libraries) is data/li
 
 The order is an auditor's: a pull-request link, a bibliography or a building block everyone uses
 (a framework, an inference engine) is never the release, nor a "modified version of" a public repo;
-the card's own words ("our code is available at", "trained using X") decide next; then a
-comparison; then whose repository it is (the model's organisation, or a repository named after the
-model); then commands that fetch it; then words that make it a library or a benchmark. Nothing
-said: a mention.
+the card's own words ("our code is available at") decide next; then a comparison; then "trained
+using X"; then related work ("based on", "adapted from"); then whose repository it is (the model's
+organisation, or a repository named after the model); then commands that fetch it; then words that
+make it a library or a benchmark. Nothing said: a mention.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from extractors.knowledge import link_relevance
 from extractors.sentences import clause, clause_span, parenthetical
 
 OWN, MENTION, GUESS = "own", "mention", "guess"
+DEFAULT_OWN = "the paper a base model's card cites"
 # Pieces of a model name that say its size, version or variant, not its family.
 _NOISE = re.compile(r"^(\d+(\.\d+)?[kmbt]|\d+x\d+(\.\d+)?[mb]|a\d+(\.\d+)?b|v\d+(\.\d+)*[a-z]?|\d{4,}|"
                     r"base|chat|instruct\w*|it|hf|sft|dpo|rlhf|orpo|gguf|ggml|awq|gptq|exl2|mlx|onnx|\d+bit|fp\d+|bf16|"
@@ -99,6 +100,9 @@ def judge_code_link(model_id: str, author: str, owner: str, repo: str, url_rest:
     trained = _first(knowledge.own, context, only=("trained with",))
     if trained:
         return Judgement(OWN, trained)
+    related = _first(knowledge.mention, context, only=("related work",))
+    if related:  # "based on", "adapted from": someone else's work the model builds on
+        return Judgement(MENTION, related)
     if ours:
         return Judgement(OWN, f"the model's own organisation ({owner})")
     if not derivative and named_after(model_id, repo):
@@ -108,7 +112,7 @@ def judge_code_link(model_id: str, author: str, owner: str, repo: str, url_rest:
         return Judgement(OWN, f"a command that fetches it: '{command.group(0).strip()}'")
     if heading and knowledge.own_headings.match(heading):
         return Judgement(OWN, f"listed under '{heading}'")
-    other = _first(knowledge.mention, context, skip=("comparison",))
+    other = _first(knowledge.mention, context, skip=("comparison", "related work"))
     if other:
         return Judgement(MENTION, other)
     return Judgement(MENTION, "nothing says its developers released it for this model")
@@ -137,7 +141,7 @@ def judge_paper(line: str, start: int, end: int, heading: str, derivative: bool)
         return Judgement(MENTION, f"'{found.group(0).strip()}'")
     if derivative:
         return Judgement(MENTION, "a derivative's card citing a paper without calling it its own")
-    return Judgement(OWN, "the paper a base model's card cites")
+    return Judgement(OWN, DEFAULT_OWN)
 
 
 def _table_row(line: str, start: int) -> tuple[str, str] | None:

@@ -122,10 +122,31 @@ def _card_datasets(record: ModelRecord) -> list[dict]:
     return out
 
 
+# A mention of a corpus that is about another model or about evaluation says nothing of this
+# model's training data: "unlike models trained on X", "perplexity on the X validation set".
+_ELSEWHERE = re.compile(r"\b(unlike|outperform\w*|compar(ed|able|ison)|versus|vs\.?|other models|baselines?)\b", re.I)
+_TRAINING_CUE = re.compile(r"\b(train\w*|pre-?train\w*|fine-?tun\w*|built|collected|sourced|consist\w*|mix\w*|"
+                           r"corpus|corpora|data(set)?s?|tokens)\b", re.I)
+_EVALUATION_CUE = re.compile(r"\b(evaluat\w*|benchmark\w*|validation|perplexity|held[- ]out|test(ed|ing)?\s+(on|set))\b", re.I)
+
+
+def _elsewhere(line: str, start: int, end: int) -> bool:
+    """The clause speaks of other models or of evaluation, not of what this model was trained on."""
+    where = clause(line, start, end)
+    if _ELSEWHERE.search(where):
+        return True
+    before = line[:start]
+    cues = [(m.end(), "eval") for m in _EVALUATION_CUE.finditer(before)] + \
+           [(m.end(), "train") for m in _TRAINING_CUE.finditer(before)]
+    nearest = max(cues, default=None)
+    return bool(nearest and nearest[1] == "eval" and nearest[0] > len(before) - len(where) - 1)
+
+
 def corpus_mentions(lines: list[str]):
     """(line number, corpus, None) at each corpus's first positive mention, in line order, and
     (line number, corpus, the words) at its first mention that its clause turns around, when
-    that comes before any positive one (a corpus removed from the data is not training data)."""
+    that comes before any positive one (a corpus removed from the data is not training data). A
+    mention in a clause about other models or about evaluation counts as neither."""
     text = "\n".join(lines)
     lowered = text.lower()
     found = []
@@ -137,7 +158,10 @@ def corpus_mentions(lines: list[str]):
             number = text.count("\n", 0, match.start()) + 1
             line_start = text.rfind("\n", 0, match.start()) + 1
             line = lines[number - 1]
-            words = negated(line, match.start() - line_start, match.end() - line_start)
+            at, to = match.start() - line_start, match.end() - line_start
+            words = negated(line, at, to)
+            if words is None and _elsewhere(line, at, to):
+                continue
             if words is None:
                 found.append((number, index, corpus, None))
                 break

@@ -63,10 +63,10 @@ def test_real_sample_reaches_held_repos_records_missing_ones_and_scores_none_twi
     assert set(github_repo_requests(server).values()) == {1}  # no repo asked for twice
     paths = [r["path"] for r in request_log(server) if r["bucket"] == "github"]
     assert len(paths) == len(set(paths))
-    # every link row says where it came from, and every followed link has an outcome; a mention is not followed
+    # every link row says where it came from, and every followed link has an outcome; a mentioned repo is not followed
     for kind, context, status, relevance in rows(warehouse, "SELECT kind, context, status, relevance FROM links"):
-        assert context and status in (("not_followed",) if relevance == "mention" else ("resolved", "failed")), \
-            (kind, context, status)
+        followed = relevance != "mention" or kind == "paper"  # every paper is recorded, a mentioned repo is not
+        assert context and status in (("resolved", "failed") if followed else ("not_followed",)), (kind, context, status)
 
 
 CALIBRATION = REAL_SAMPLE.parent / "calibration"

@@ -19,9 +19,10 @@ class Target:
 
 _FRONTIER = """
 WITH linked AS (
-    SELECT l.kind, l.target, l.depth, l.url, l.relevance = 'guess' AS guess
+    SELECT l.kind, l.target, l.depth, l.url, l.relevance IN ('guess', 'mention') AS guess
     FROM model_links l JOIN latest_models m USING (model_id, sha)
-    WHERE l.relevance IS DISTINCT FROM 'mention'      -- a mention cannot open a component: not followed
+    -- a mention cannot open a component: not followed, but for papers, which are all recorded
+    WHERE l.relevance IS DISTINCT FROM 'mention' OR l.kind = 'paper'
     UNION ALL
     SELECT p.kind, p.target, p.depth, p.url, false FROM paper_code_links p JOIN latest_models m USING (model_id, sha)
 ), wanted AS (
@@ -36,7 +37,7 @@ WHERE t.target IS NULL
           (t.status = 'deferred' AND (t.retry_after IS NULL OR t.retry_after <= $now))
        OR (t.status <> 'deferred' AND t.transient)
        OR t.checked_at < $stale_before))
-ORDER BY w.depth, w.guess, w.kind, w.target   -- a guess only takes what budget the own links leave
+ORDER BY w.depth, w.guess, w.kind, w.target   -- guesses and cited papers take what budget own links leave
 LIMIT $limit
 """
 
