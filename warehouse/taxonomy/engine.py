@@ -62,7 +62,7 @@ def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | 
         return _weights(component, dossier, rules)
     code = component.kind == "code"
     sources = _code_sources(component, dossier, rules) if code else _data_sources(component, dossier, rules)
-    closed = _stated_closed(component, dossier)
+    closed = _stated_closed(component, dossier) or (_described_only(component, dossier) if sources else None)
     if closed and not code and sources:
         # a data mix with a part that is not released: the whole is not released, its public parts stay visible
         closed.licences = _from_sources(component, sources, rules).licences
@@ -190,6 +190,20 @@ def _stated_closed(component: Component, dossier: Dossier) -> Cell | None:
     return Cell(component.key, 1, _label(component, 1), "stated_closed",
                 confidence=min(f["confidence"] for f in statements), finding_ids=[f["finding_id"] for f in statements],
                 evidence=_evidence(statements))
+
+
+def _described_only(component: Component, dossier: Dossier) -> Cell | None:
+    """Level 1, not found: a part of the stage's data that the card describes and nothing releases
+    (data another model generated, named nowhere as a dataset)."""
+    if component.kind != "data" or not component.stage:
+        return None
+    described = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") == "generated"
+                 and f["value"].get("stage", "pretraining") == component.stage]
+    if not described:
+        return None
+    return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.6,
+                finding_ids=[f["finding_id"] for f in described], evidence=_evidence(described),
+                search=search_record(dossier, "data", True))
 
 
 def _not_found(component: Component, dossier: Dossier) -> Cell:
