@@ -63,6 +63,10 @@ def test_case(path):
     if "frameworks" in case:
         found = verdicts(cells, dossier, rules().frameworks)
         assert {k: found[k] for k in case["frameworks"]} == case["frameworks"], found
+    mentions = {r.target for r in dossier.repos if r.relevance == "mention"}
+    for cell in cells.values():  # an open cell (4-5) never rests on a mention
+        if cell.level is not None and cell.level >= 4:
+            assert not any(l["source"].split(" ")[0] in mentions for l in cell.licences), cell
     for cell in cells.values():  # every cell says why; a level comes with the evidence for it, or
         # (not found) with the search that found nothing
         assert cell.reason and 0 <= cell.confidence <= 1
