@@ -7,7 +7,7 @@ import re
 
 from extractors.base import Finding, Located, ModelRecord, heading_above, headings
 from extractors.knowledge import code_roles
-from extractors.relevance import family_stem, judge_code_link
+from extractors.relevance import LinkAt, family_stem, judge_code_link
 from extractors.sentences import clause
 
 NAME, VERSION = "code", "2"
@@ -59,8 +59,8 @@ def extract(record: ModelRecord) -> list[Finding]:
             if owner.lower() in _NOT_REPOS:
                 continue
             heading = heading_above(sections, number)
-            judged = judge_code_link(record.model_id, author, owner, repo, rest, line, match.start(), match.end(),
-                                     heading, number in citations, derivative)
+            judged = judge_code_link(LinkAt(record.model_id, author, line, match.start(), match.end(), heading,
+                                            number in citations, derivative), owner, repo, rest)
             known = links.get(key)
             path = _linked_path(rest)
             if known is not None:

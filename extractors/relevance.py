@@ -66,56 +66,102 @@ def named_after(model_id: str, repo: str) -> bool:
     return len(short) >= 4 and (family in name or name in family)
 
 
-def judge_code_link(model_id: str, author: str, owner: str, repo: str, url_rest: str, line: str, start: int,
-                    end: int, heading: str, citation: bool, derivative: bool) -> Judgement:
-    """Own or mention, for a link to owner/repo found at line[start:end] under `heading`."""
+@dataclass(frozen=True)
+class LinkAt:
+    """Where a card links a repo: the model, the line, the link's offsets in it, the heading above."""
+    model_id: str
+    author: str
+    line: str
+    start: int
+    end: int
+    heading: str = ""
+    citation: bool = False      # inside a BibTeX entry
+    derivative: bool = False    # the card names a base model
+
+    @property
+    def clause(self) -> str:
+        left, right = clause_span(self.line, self.start, self.end)
+        return self.line[left:right]
+
+    @property
+    def before(self) -> str:
+        """The clause up to the link, a markdown link's anchor text left out."""
+        left, _ = clause_span(self.line, self.start, self.end)
+        return re.sub(r"\[[^\]]*\]\(\s*$", "", self.line[left:self.start])
+
+    @property
+    def context(self) -> str:
+        return f"{self.clause} {parenthetical(self.line, self.start)}"
+
+
+def judge_code_link(at: LinkAt, owner: str, repo: str, url_rest: str) -> Judgement:
+    """Own or mention, for a link to owner/repo (url_rest: what follows the repo in the URL)."""
+    return _never_own(at, owner, repo, url_rest) or _by_words(at) or _by_whose(at, owner, repo) or _last_words(at)
+
+
+def _never_own(at: LinkAt, owner: str, repo: str, url_rest: str) -> Judgement | None:
+    """A pull request, a bibliography, a building block everyone uses, a comparison table's row."""
     knowledge = link_relevance()
     first_path = url_rest.strip("/").split("/", 1)[0].lower() if url_rest.startswith("/") else ""
     if first_path in knowledge.mention_paths:
         return Judgement(MENTION, f"a link to a {first_path} page, not to the repository")
-    if citation or knowledge.mention_headings.match(heading or ""):
-        return Judgement(MENTION, f"cited under '{heading}'" if heading and not citation else "a citation")
-    ours = same_owner(author, owner)
+    if at.citation or knowledge.mention_headings.match(at.heading or ""):
+        return Judgement(MENTION, f"cited under '{at.heading}'" if at.heading and not at.citation else "a citation")
     if f"{owner}/{repo}".lower() in knowledge.libraries:
         return Judgement(MENTION, f"a library everyone uses ({owner}/{repo})")
-    row = _table_row(line, start)
+    row = _table_row(at.line, at.start)
     if row is not None:
         label, _ = row
-        if _first(knowledge.own, f"{label}:", only=("label",)) or ours:
-            return Judgement(OWN, f"a table row labelled '{label}'" if not ours else f"the model's own organisation ({owner})")
+        if same_owner(at.author, owner):
+            return Judgement(OWN, f"the model's own organisation ({owner})")
+        if _first(knowledge.own, f"{label}:", only=("label",)):
+            return Judgement(OWN, f"a table row labelled '{label}'")
         return Judgement(MENTION, "a table row (a comparison or a results table)")
-    left, right = clause_span(line, start, end)
-    context = f"{line[left:right]} {parenthetical(line, start)}"
-    before = re.sub(r"\[[^\]]*\]\(\s*$", "", line[left:start])  # a markdown link's anchor text
-    unreleased = _first(knowledge.mention, context, only=("not as released",))
+    return None
+
+
+def _by_words(at: LinkAt) -> Judgement | None:
+    """What the clause says: not the released code; the developers' own; a comparison; what
+    trained the model; related work."""
+    knowledge = link_relevance()
+    unreleased = _first(knowledge.mention, at.context, only=("not as released",))
     if unreleased:
         return Judgement(MENTION, unreleased)
-    said = _first(knowledge.own, before, only=("label",)) or _first(knowledge.own, context,
-                                                                    skip=("label", "trained with"))
+    said = _first(knowledge.own, at.before, only=("label",)) or _first(knowledge.own, at.context,
+                                                                       skip=("label", "trained with"))
     if said:
         return Judgement(OWN, said)
-    compared = _first(knowledge.mention, f"{parenthetical(line, start)} {line[left:right]}", only=("comparison",))
+    compared = _first(knowledge.mention, at.context, only=("comparison",))
     if compared:
         return Judgement(MENTION, compared)
-    trained = _first(knowledge.own, context, only=("trained with",))
+    trained = _first(knowledge.own, at.context, only=("trained with",))
     if trained:
         return Judgement(OWN, trained)
-    related = _first(knowledge.mention, context, only=("related work",))
+    related = _first(knowledge.mention, at.context, only=("related work",))
     if related:  # "based on", "adapted from": someone else's work the model builds on
         return Judgement(MENTION, related)
-    if ours:
+    return None
+
+
+def _by_whose(at: LinkAt, owner: str, repo: str) -> Judgement | None:
+    """Whose the repo is, and how the card reaches it: the model's organisation, a repository named
+    after the model (in a card that names no base), a command that fetches it, a code heading."""
+    knowledge = link_relevance()
+    if same_owner(at.author, owner):
         return Judgement(OWN, f"the model's own organisation ({owner})")
-    if not derivative and named_after(model_id, repo):
+    if not at.derivative and named_after(at.model_id, repo):
         return Judgement(OWN, f"named after the model ({repo})")
-    command = knowledge.commands.search(line)
+    command = knowledge.commands.search(at.line)
     if command:
         return Judgement(OWN, f"a command that fetches it: '{command.group(0).strip()}'")
-    if heading and knowledge.own_headings.match(heading):
-        return Judgement(OWN, f"listed under '{heading}'")
-    other = _first(knowledge.mention, context, skip=("comparison", "related work"))
-    if other:
-        return Judgement(MENTION, other)
-    return Judgement(MENTION, "nothing says its developers released it for this model")
+    if at.heading and knowledge.own_headings.match(at.heading):
+        return Judgement(OWN, f"listed under '{at.heading}'")
+    return None
+
+
+def _last_words(at: LinkAt) -> Judgement:
+    other = _first(link_relevance().mention, at.context, skip=("comparison", "related work"))
+    return Judgement(MENTION, other or "nothing says its developers released it for this model")
 
 
 def judge_paper(line: str, start: int, end: int, heading: str, derivative: bool) -> Judgement:
