@@ -100,6 +100,8 @@ def format_explanation(explained: dict) -> str:
             out.append(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
         if cell.get("search") and not cell["inherited_from"]:
             out.append(f"    searched: {format_search(cell['search'])}")
+    for link in explained.get("links") or []:  # whose each code and paper link is, and why
+        out.append(f"link {link['kind']} {link['target']}: {link['relevance']} ({link['why']}); {link['status']}")
     totals = explained["summary"]
     closed = f"{totals['closed']} closed"
     if totals["closed"] and totals.get("closed_not_found") is not None:

@@ -245,6 +245,9 @@ def explain(warehouse_path, model_id: str) -> dict:
                  "not_applicable", "mof_class", "mof_missing", "osaid", "osaid_missing")
         totals = con.execute(f"SELECT {', '.join(names)} FROM model_summaries WHERE model_id = ? AND sha = ?",
                              [model_id, sha]).fetchall()[0]
+        links = [{"kind": k, "target": t, "relevance": r, "why": w, "status": st} for k, t, r, w, st in con.execute(
+            "SELECT kind, target, relevance, relevance_why, status FROM links WHERE model_id = ? AND sha = ? "
+            "AND kind IN ('code', 'paper') ORDER BY kind, relevance, target", [model_id, sha]).fetchall()]
     order = {key: i for i, key in enumerate(COMPONENT_KEYS)}
     components = {}
     for key, level, label, reason, licences, points, confidence, finding_ids, evidence, inherited, version, search in sorted(
@@ -254,4 +257,4 @@ def explain(warehouse_path, model_id: str) -> dict:
                            "finding_ids": list(finding_ids or []), "evidence": json.loads(evidence or "[]"),
                            "search": json.loads(search) if search else None}
     return {"model_id": model_id, "sha": sha, "rules_version": cells[0][10] if cells else None,
-            "components": components, "summary": dict(zip(names, totals))}
+            "components": components, "summary": dict(zip(names, totals)), "links": links}
