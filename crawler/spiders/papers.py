@@ -145,6 +145,9 @@ class PaperFollower(Follower):
             failure = fetch.failures[0] if fetch.failures else {"reason": "unreachable", "transient": True}
             return self.target_item(fetch, "failed", reason=failure["reason"], transient=failure["transient"])
         status, reason, transient = data.get("outcome") or ("resolved", None, False)
+        if "outcome" not in data and self.fetch_pages and not data.get("fields") and fetch.failures:
+            # the abstract page's request got no answer (its errback recorded why): read it next time
+            status, reason, transient = "failed", fetch.failures[-1]["reason"], fetch.failures[-1]["transient"]
         if status == "deferred":
             return self.target_item(fetch, "deferred", reason=reason, transient=True, message=data.get("note"))
         if status == "failed" and transient:
