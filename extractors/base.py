@@ -6,6 +6,7 @@ carries the evidence that supports it, down to the file, the lines and the verba
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 import re
@@ -156,7 +157,17 @@ _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$|^\s*\*\*([^*]{2,80})\*
 
 
 def headings(lines: list[str]) -> list[tuple[int, str]]:
-    """(line number, text) of every heading: Markdown ATX and setext, a bold line, HTML <hN>."""
+    """(line number, text) of every heading: Markdown ATX and setext, a bold line, HTML <hN>.
+    Several extractors read the same card's headings: the answer is kept for the last few texts."""
+    return list(_headings_of("\n".join(lines)))
+
+
+@functools.lru_cache(maxsize=16)
+def _headings_of(text: str) -> tuple[tuple[int, str], ...]:
+    return tuple(_find_headings(text.split("\n")))
+
+
+def _find_headings(lines: list[str]) -> list[tuple[int, str]]:
     found = []
     for number, line in enumerate(lines, 1):
         match = _HEADING.search(line)

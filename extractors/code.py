@@ -31,6 +31,8 @@ _CLOSED_CODE = (
     re.compile(rf"\b(?:may|might|will|plan\s+to|intend\s+to|hope\s+to)\s+(?:later\s+|eventually\s+)?release\s+"
                rf"(?:the\s+|our\s+)?(?:code|scripts?)\s+(?:for|to)\s+{_CODE_ROLES}", re.IGNORECASE),
 )
+_CLOSED_HINT = re.compile(r"not|n't|internal|proprietary|in-house|private|custom|closed|release", re.IGNORECASE)
+_BIBTEX_ENTRY = re.compile(r"^\s*@\w+\s*\{")
 _ROLE_OF_WORD = {"training": "pretraining", "pretraining": "pretraining", "pre-training": "pretraining",
                  "finetuning": "finetuning", "fine-tuning": "finetuning", "evaluation": "evaluation",
                  "evaluations": "evaluation", "eval": "evaluation", "inference": "inference", "alignment": "alignment",
@@ -85,6 +87,8 @@ def extract(record: ModelRecord) -> list[Finding]:
                                   "in its author's GitHub organisation, if there is one"},
             0.4, [at.file("README.md")])
     for number, line in enumerate(lines, 1):
+        if not _CLOSED_HINT.search(line):
+            continue  # no word any statement of withheld code has: most lines of a card
         for pattern in _CLOSED_CODE:
             found = pattern.search(line)
             if found:
@@ -109,7 +113,7 @@ def _citation_lines(lines: list[str]) -> set[int]:
     """Line numbers of BibTeX entries (in or out of code fences) and of stray BibTeX fields."""
     found, depth = set(), 0
     for number, line in enumerate(lines, 1):
-        if depth <= 0 and re.match(r"^\s*@\w+\s*\{", line):
+        if depth <= 0 and _BIBTEX_ENTRY.match(line):
             depth = 0
             found.add(number)
             depth = line.count("{") - line.count("}")

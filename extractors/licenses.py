@@ -174,6 +174,7 @@ _PROSE = (
     re.compile(r"\b(?:governed|covered)\s+by\s+(?P<rest>.{1,160})", re.IGNORECASE),
     re.compile(r"\b(?:licensed|released)\s+(?:as|with)\s+(?P<rest>.{1,160})", re.IGNORECASE),
 )
+_PROSE_HINT = re.compile(r"licen|govern|cover| under ", re.IGNORECASE)
 _CODE_ONLY = re.compile(r"\b(code|source code|codebase|software|scripts?|repository code|datasets?|data|corpus|corpora)\b",
                         re.IGNORECASE)  # a sentence about code or data alone is not the model's licence
 _MODEL_WORDS = re.compile(r"\b(models?|weights|checkpoints?|parameters|this repo(sitory)?|model card|release)\b", re.IGNORECASE)
@@ -190,8 +191,7 @@ def prose_statements(record: ModelRecord):
     block = front_matter_span(text)
     first_body_line = text.count("\n", 0, block[1]) + 2 if block else 1
     for number, line in enumerate(text.splitlines(), 1):
-        lowered = line.lower()
-        if number < first_body_line or not any(word in lowered for word in ("licen", "govern", "cover", " under ")):
+        if number < first_body_line or not _PROSE_HINT.search(line):
             continue
         for pattern in _PROSE:
             match = pattern.search(line)

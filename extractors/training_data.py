@@ -18,6 +18,9 @@ _STAGE_WORDS = (  # checked in this order where several are equally near a menti
 _DATA_HEADING = re.compile(
     r"\b(training|pre-?training|fine-?tuning|finetuning|sft|instruction|alignment|rlhf|preference)?\s*"
     r"(data|dataset|datasets|corpus|corpora|data sources|data mix(ture)?)\b", re.I)
+# Every statement _WITHHELD finds has one of these words; a line without any is not tried further.
+_WITHHELD_HINT = re.compile(r"data|corpus|corpora|crawl|collection|texts|sources|generat|synthesi|distill|written|"
+                            r"produced|mix", re.IGNORECASE)
 _DATA = r"(?:training\s+|pre-?training\s+|fine-?tuning\s+|instruction\s+)?(?:data(?:sets?)?|corpus|corpora|data\s*mix(?:ture)?)"
 # Statements that data is not released, in the order they are tried on a line. `generated`: data
 # another model wrote (counted as unreleased only where the card names no dataset for that stage).
@@ -95,6 +98,8 @@ def prose_findings(record: ModelRecord, path: str, default_stage: str = "pretrai
         add("data.corpus", {"corpus": corpus.id, "name": corpus.name, "stage": stage, "licence": corpus.licence,
                             "hub_ids": list(corpus.hub_ids)}, 0.8, [at.lines(path, number, number)])
     for number, line in enumerate(lines, 1):
+        if not _WITHHELD_HINT.search(line):
+            continue  # no word any statement of withheld data has: most lines of a card
         for kind, pattern in _WITHHELD:
             match = pattern.search(line)
             if match:

@@ -203,10 +203,17 @@ def _stated_release(record: ModelRecord, at: Located):
     download = re.compile(
         rf"(?:huggingface-cli|hf)\s+download\s+['\"]?{name}\b|git\s+clone\s+https?://huggingface\.co/{name}\b|"
         rf"(?:snapshot_download|hf_hub_download)\([^)]*['\"]{name}['\"]", re.IGNORECASE)
-    for pattern in (_STATED, download):
-        match = pattern.search(readme.text)
-        if match and not _WITHHELD.search(readme.text[max(0, match.start() - 80):match.end() + 80]):
-            return at.match("README.md", match.start(), match.end())
+    text, offset = readme.text, 0
+    for line in text.splitlines(keepends=True):  # only lines with the words either statement needs
+        lowered = line.lower()
+        candidates = ([_STATED] if ("weight" in lowered or "checkpoint" in lowered or "parameters" in lowered) else []) \
+            + ([download] if ("download" in lowered or "clone" in lowered) else [])
+        for pattern in candidates:
+            match = pattern.search(line)
+            start = offset + match.start() if match else 0
+            if match and not _WITHHELD.search(text[max(0, start - 80):offset + match.end() + 80]):
+                return at.match("README.md", start, offset + match.end())
+        offset += len(line)
     return None
 
 

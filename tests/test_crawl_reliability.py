@@ -30,7 +30,10 @@ def baseline(sample_world, emulator, tmp_path):
 
 def test_budget_below_the_servers_limit_never_meets_a_429(sample_world, emulator, warehouse):
     server = emulator(sample_world, rate_limit="12/1")
-    result = crawl(warehouse, server, rate_budget={"api": (10, 1), "resolvers": (10, 1)})
+    # Half the server's limit: with 1-second windows (to keep the test short) a stall of the crawl's
+    # event loop (a batch load, a busy 2-core machine) can make requests decided up to a second
+    # apart arrive together. The Hub's real windows are 300 s, where such jitter is nothing.
+    result = crawl(warehouse, server, rate_budget={"api": (6, 1), "resolvers": (6, 1)})
     log = request_log(server)
     assert [r for r in log if r["status"] == 429] == []
     assert result.models_seen == 30 and result.status == "complete"
@@ -39,7 +42,7 @@ def test_budget_below_the_servers_limit_never_meets_a_429(sample_world, emulator
     # test_budgets.py; arrival times at the server carry the crawl process's scheduling jitter.)
     for bucket in ("api", "resolvers"):
         times = sorted(r["ts"] for r in log if r["bucket"] == bucket)
-        assert len(times) <= 10 * (times[-1] - times[0] + 1)
+        assert len(times) <= 6 * (times[-1] - times[0] + 1)
 
 
 def test_429s_are_waited_out_and_nothing_is_missing(sample_world, emulator, warehouse, tmp_path):
