@@ -27,9 +27,12 @@ def extract(record: ModelRecord) -> list[Finding]:
         findings.append(Finding(record.model_id, record.sha, signal, value, confidence, tuple(evidence)))
 
     declared = declared_licences(card)
+    tagged = [t.split(":", 1)[1] for t in record.info.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]
     if declared:
         key = "license" if "license" in card else "licenses"
         add("licence.declared", [_resolve(name) for name in declared], 1.0, [at.card_key(key)])
+    elif tagged:  # the Hub's license: tags, where the card's metadata did not reach us
+        add("licence.declared", [_resolve(name) for name in tagged], 0.9, [at.info_key("tags")])
     else:
         add("licence.declared", [], 1.0 if record.readme() else 0.5,
             [at.file("README.md")] if record.readme() else [at.info_key("cardData")])
