@@ -238,8 +238,8 @@ def _weights(component: Component, dossier: Dossier, rules: Rules) -> Cell:
     release = dossier.of("weights.release")
     if not release or release[0]["value"] == "none":
         return _not_found(component, dossier)
-    sources = [Source(source, licence, 1.0 if finding is not None else 0.7, finding and finding["finding_id"],
-                      finding["evidence"] if finding else [])
+    sources = [Source(source, licence, 1.0 if finding and finding["finding_id"] else 0.7,
+                      finding["finding_id"] if finding else None, finding["evidence"] if finding else [])
                for licence, source, finding in _model_licences(dossier)]
     for base, cells in dossier.bases.items():  # terms that bind derivatives come along the chain
         for licence in cells.get(component.key, Cell("", None, "", "")).licences:
@@ -297,7 +297,9 @@ def _licences_from_own_repos(dossier: Dossier) -> list[tuple[str | None, str, di
         if repo.model_licences:
             found += [(l, f"{repo.target}: its model licence file", None) for l in repo.model_licences]
         elif repo.covers_models and _repo_licence(repo) not in (None, "none"):
-            found.append((_repo_licence(repo), f"{repo.target}: its README says its licence covers the models", None))
+            said = {"finding_id": None, "evidence": [{**e, "path": f"{repo.target}/{e.get('path')}"}
+                                                     for e in repo.covers_models.get("evidence") or []]}
+            found.append((_repo_licence(repo), f"{repo.target}: its README says its licence covers the models", said))
     return _unique_licences(found)
 
 
