@@ -8,7 +8,7 @@ import re
 from urllib.parse import quote
 
 from crawler.records import as_str, parse_time
-from extractors.code_repos import MODEL_DOCUMENT, REQUIREMENT_FILES
+from extractors.code_repos import DOCUMENT_SUFFIXES, MODEL_DOCUMENT, REQUIREMENT_FILES
 from extractors.licenses import is_licence_file
 
 API_VERSION = "2022-11-28"
@@ -62,7 +62,6 @@ def wanted_files(paths: list[str], linked: list[str] | None = None) -> list[str]
     return readme + licences + requirements + model_documents(paths, linked or [])
 
 
-DOCUMENT_SUFFIXES = (".md", ".markdown", ".rst")
 MAX_MODEL_DOCUMENTS = 5
 
 

@@ -184,17 +184,31 @@ def heading_above(found: list[tuple[int, str]], number: int) -> str:
     return found[index - 1][1] if index else ""
 
 
-def first_mentions(lines: list[str], items) -> list[tuple[int, object]]:
-    """(line number, item) for each item whose `.pattern` matches a line, at its first such line,
-    in line order. One search over the text per item, not one per line: cards run to megabytes."""
+def mentions(lines: list[str], items):
+    """For each item that can match (none of the texts every match of it must contain is missing),
+    (index, item, its matches in text order as (line number, start, end), offsets within the line).
+    One search over the text per item, not one per line: cards run to megabytes."""
     text = "\n".join(lines)  # lines hold no separators, so "\n" counts give splitlines' numbering
     lowered = text.lower()
-    found = []
     for index, item in enumerate(items):
         anchors = getattr(item, "anchors", None)
         if anchors is not None and not any(anchor in lowered for anchor in anchors):
-            continue  # none of the texts every match must contain is in the card
-        match = item.pattern.search(text)
-        if match:
-            found.append((text.count("\n", 0, match.start()) + 1, index, item))
-    return [(number, item) for number, _, item in sorted(found, key=lambda f: f[:2])]
+            continue
+        yield index, item, _located(text, item.pattern.finditer(text))
+
+
+def _located(text: str, matches):
+    for match in matches:
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        yield text.count("\n", 0, match.start()) + 1, match.start() - line_start, match.end() - line_start
+
+
+def first_mentions(lines: list[str], items) -> list[tuple[int, object, int, int]]:
+    """(line number, item, start, end) for each item whose `.pattern` matches, at its first match,
+    in line order."""
+    found = []
+    for index, item, matches in mentions(lines, items):
+        first = next(matches, None)
+        if first:
+            found.append((first[0], index, item, first[1], first[2]))
+    return [(number, item, start, end) for number, _, item, start, end in sorted(found, key=lambda f: f[:2])]

@@ -33,10 +33,10 @@ _CLOSED_CODE = (
 )
 _CLOSED_HINT = re.compile(r"not|n't|internal|proprietary|in-house|private|custom|closed|release", re.IGNORECASE)
 _BIBTEX_ENTRY = re.compile(r"^\s*@\w+\s*\{")
-_ROLE_OF_WORD = {"training": "pretraining", "pretraining": "pretraining", "pre-training": "pretraining",
-                 "finetuning": "finetuning", "fine-tuning": "finetuning", "evaluation": "evaluation",
-                 "evaluations": "evaluation", "eval": "evaluation", "inference": "inference", "alignment": "alignment",
-                 "rlhf": "alignment"}
+# The role each word of _CODE_ROLES names, hyphens dropped ("pre-training" is "pretraining").
+_ROLE_OF_WORD = {"training": "pretraining", "pretraining": "pretraining", "finetuning": "finetuning",
+                 "evaluation": "evaluation", "evaluations": "evaluation", "eval": "evaluation", "inference": "inference",
+                 "alignment": "alignment", "rlhf": "alignment"}
 
 
 def extract(record: ModelRecord) -> list[Finding]:
@@ -92,8 +92,7 @@ def extract(record: ModelRecord) -> list[Finding]:
         for pattern in _CLOSED_CODE:
             found = pattern.search(line)
             if found:
-                role = _ROLE_OF_WORD.get(found.group("role").lower().replace("-", ""),
-                                         _ROLE_OF_WORD.get(found.group("role").lower(), "pretraining"))
+                role = _ROLE_OF_WORD[found.group("role").lower().replace("-", "")]
                 add("code.nondisclosure", {"role": role, "statement": found.group(0)}, 0.8,
                     [at.lines("README.md", number, number)])
                 break
@@ -114,7 +113,6 @@ def _citation_lines(lines: list[str]) -> set[int]:
     found, depth = set(), 0
     for number, line in enumerate(lines, 1):
         if depth <= 0 and _BIBTEX_ENTRY.match(line):
-            depth = 0
             found.add(number)
             depth = line.count("{") - line.count("}")
         elif depth > 0:

@@ -18,8 +18,10 @@ CODE_SUFFIXES = (".py", ".sh", ".ipynb", ".yaml", ".yml", ".jsonnet", ".libsonne
                  ".cu", ".c", ".h", ".go", ".js", ".ts", ".jl", ".lua", ".java", ".scala", ".swift", ".kt")
 REQUIREMENT_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "environment.yml")
 MAX_PATHS_PER_ROLE = 5
-# A model card kept at a repo's root (MODEL_CARD.md): read for the models the repo belongs to.
+# A model card kept at a repo's root (MODEL_CARD.md): read for the models the repo belongs to; and
+# what a document is (Markdown, reST) among the files models link to inside a repo.
 MODEL_DOCUMENT = re.compile(r"^model[_-]?card\w*\.(md|markdown|rst)$", re.IGNORECASE)
+DOCUMENT_SUFFIXES = (".md", ".markdown", ".rst")
 OPENING_LINES = 25  # prose lines of a README that say what the repo is for
 
 
@@ -211,8 +213,7 @@ _COVERS_MODELS = re.compile(
 def licence_findings(files: RepoFiles) -> list[Finding]:
     """The licence extractor over the repo as if it were a model without a card: its licence files
     and what each text is; and whether its README says that licence covers the models too."""
-    record = ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents)
-    findings = [f for f in licenses.extract(record) if f.signal != "licence.declared"]
+    findings = [f for f in licenses.extract(_as_record(files)) if f.signal != "licence.declared"]
     readme = _readme(files)
     for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
         found = _COVERS_MODELS.search(line)
@@ -238,12 +239,17 @@ def document_findings(files: RepoFiles) -> dict[str, list[Finding]]:
     """What the repo's model documents (any Markdown or reST file read besides the README) say of
     the training data, per path. Which of them speak for a model is the classification's call: the
     ones the model links, and the root model cards of repos it owns."""
-    record = ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents)
+    record = _as_record(files)
     out = {}
-    for path, document in sorted(files.documents.items()):
-        if "/" not in path and not MODEL_DOCUMENT.match(path) or not path.lower().endswith((".md", ".markdown", ".rst")):
+    for path in sorted(files.documents):
+        if "/" not in path and not MODEL_DOCUMENT.match(path) or not path.lower().endswith(DOCUMENT_SUFFIXES):
             continue  # the README and root files are the repo's, not a model's
         found = [f for f in training_data.prose_findings(record, path) if f.signal != "data.section"]
-        if found and document.text:
+        if found:
             out[path] = found
     return out
+
+
+def _as_record(files: RepoFiles) -> ModelRecord:
+    """The repo read as a model repo without a card, for the extractors that read one."""
+    return ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents)

@@ -21,9 +21,8 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("eval.model_index", results, 1.0, [at.card_key("model-index")])
     readme = record.readme()
     lines = readme.text.splitlines() if readme and readme.text else []
-    for number, item in first_mentions(lines, evaluations()):
-        found = item.pattern.search(lines[number - 1])
-        if found and negated(lines[number - 1], found.start(), found.end()):
+    for number, item, start, end in first_mentions(lines, evaluations()):
+        if negated(lines[number - 1], start, end):
             continue  # "we did not use lm-evaluation-harness": named, not used
         signal = {"harness": "eval.harness", "general": "eval.benchmark", "safety": "eval.safety"}[item.kind]
         add(signal, {"id": item.id, "kind": item.kind}, 0.8, [at.lines("README.md", number, number)])

@@ -216,15 +216,10 @@ def licences_in(text: str) -> list[str]:
     words = re.findall(r"[\w.+-]+", text)
     found, index = [], 0
     while index < len(words):
-        for size in range(min(len(words) - index, 7), 0, -1):
-            candidate = " ".join(words[index:index + size]).strip(".")
-            licence = lookup(candidate) or lookup(re.sub(r"\s+licen[cs]e$", "", candidate, flags=re.IGNORECASE))
-            if licence and licence.id not in ("other", "unknown"):
-                found.append(licence)
-                index += size
-                break
-        else:
-            index += 1
+        known = _longest_known(words[index:], lambda candidate: candidate.strip("."))
+        if known:
+            found.append(known[0])
+        index += known[1] if known else 1
     specific = [l for l in found if not l.family]
     return list(dict.fromkeys(l.id for l in (specific or found)))
 
@@ -234,10 +229,20 @@ def _licence_name(rest: str) -> str | None:
     words = re.sub(r"[\[\]()*_`]", " ", rest).split()
     if words and words[0].lower() in ("the", "a", "an"):
         words = words[1:]
-    for size in range(min(len(words), 7), 0, -1):
-        candidate = " ".join(words[:size]).rstrip(",:")
+    known = _longest_known(words, lambda candidate: candidate.rstrip(",:"))
+    return known[0].id if known else None
+
+
+MAX_NAME_WORDS = 7
+
+
+def _longest_known(words: list[str], clean) -> tuple:
+    """(licence, words it takes) for the longest run of words at the start that the knowledge base
+    knows as a licence (not `other` or `unknown`), with or without a trailing "licence"; or None."""
+    for size in range(min(len(words), MAX_NAME_WORDS), 0, -1):
+        candidate = clean(" ".join(words[:size]))
         for name in (candidate, re.sub(r"\s+licen[cs]e$", "", candidate, flags=re.IGNORECASE)):
             licence = lookup(name)
             if licence and licence.id not in ("other", "unknown"):
-                return licence.id
+                return licence, size
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from extractors.base import Finding, Located, ModelRecord, heading_above, headings, mentions
 from extractors.knowledge import STAGES, corpora, corpus_by_hub_id
 from extractors.sentences import clause, clause_span, negated
 
@@ -88,13 +88,13 @@ def prose_findings(record: ModelRecord, path: str, default_stage: str = "pretrai
             end = _section_end(sections, number, len(lines))
             add("data.section", {"heading": heading, "lines": [number, end]}, 0.9,
                 [at.lines(path, number, min(end, number + 15))])
-    for number, corpus, excluded in corpus_mentions(lines):
+    for number, corpus, excluded, start in corpus_mentions(lines):
         heading = heading_above(sections, number)
         if excluded:  # "all Wikipedia pages were removed": named, and not training data
             add("data.excluded", {"corpus": corpus.id, "name": corpus.name, "statement": excluded}, 0.8,
                 [at.lines(path, number, number)])
             continue
-        stage = _stage(lines[number - 1], heading, _offset(lines[number - 1], corpus)) or corpus.stage
+        stage = _stage(lines[number - 1], heading, start) or corpus.stage
         add("data.corpus", {"corpus": corpus.id, "name": corpus.name, "stage": stage, "licence": corpus.licence,
                             "hub_ids": list(corpus.hub_ids)}, 0.8, [at.lines(path, number, number)])
     for number, line in enumerate(lines, 1):
@@ -150,34 +150,27 @@ def _elsewhere(line: str, start: int, end: int) -> bool:
 
 
 def corpus_mentions(lines: list[str]):
-    """(line number, corpus, None) at each corpus's first positive mention, in line order, and
-    (line number, corpus, the words) at its first mention that its clause turns around, when
-    that comes before any positive one (a corpus removed from the data is not training data). A
-    mention in a clause about other models or about evaluation counts as neither."""
-    text = "\n".join(lines)
-    lowered = text.lower()
+    """(line number, corpus, None, offset in the line) at each corpus's first positive mention, in
+    line order, and (line number, corpus, the words, offset) at its first mention that its clause
+    turns around, when that comes before any positive one (a corpus removed from the data is not
+    training data). A mention in a clause about other models or about evaluation counts as neither."""
     found = []
-    for index, corpus in enumerate(corpora()):
-        if corpus.anchors is not None and not any(anchor in lowered for anchor in corpus.anchors):
-            continue  # none of the texts every match must contain is in the card
+    for index, corpus, matches in mentions(lines, corpora()):
         excluded = None
-        for match in corpus.pattern.finditer(text):
-            number = text.count("\n", 0, match.start()) + 1
-            line_start = text.rfind("\n", 0, match.start()) + 1
+        for number, start, end in matches:
             line = lines[number - 1]
-            at, to = match.start() - line_start, match.end() - line_start
-            words = negated(line, at, to)
-            if words is None and _elsewhere(line, at, to):
+            words = negated(line, start, end)
+            if words is None and _elsewhere(line, start, end):
                 continue
             if words is None:
-                found.append((number, index, corpus, None))
+                found.append((number, index, corpus, None, start))
                 break
             if excluded is None:
-                excluded = (number, index, corpus, words)
+                excluded = (number, index, corpus, words, start)
         else:
             if excluded is not None:
                 found.append(excluded)
-    return [(number, corpus, words) for number, _, corpus, words in sorted(found, key=lambda f: f[:2])]
+    return [(number, corpus, words, start) for number, _, corpus, words, start in sorted(found, key=lambda f: f[:2])]
 
 
 _HUB_DATASET = re.compile(r"\bhuggingface\.co/datasets/|\b[A-Za-z0-9][\w.-]+/[\w.-]+\b(?<!\.\w)")
@@ -198,11 +191,6 @@ def _generated_phrase(line: str, start: int) -> str:
 def _names_a_dataset(text: str) -> bool:
     """The clause names a known corpus or a Hub dataset (owner/name or a datasets link)."""
     return any(c.pattern.search(text) for c in corpora()) or bool(_HUB_DATASET.search(text))
-
-
-def _offset(line: str, corpus) -> int | None:
-    found = corpus.pattern.search(line)
-    return found.start() if found else None
 
 
 def _section_end(sections: list[tuple[int, str]], start: int, last: int) -> int:

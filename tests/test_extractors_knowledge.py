@@ -134,4 +134,5 @@ def test_anchors_never_hide_a_mention(sample_world):
     plain = [replace(item, anchors=None) for item in items]
     for card in cards:
         lines = card.splitlines()
-        assert first_mentions(lines, items) == [(n, items[plain.index(p)]) for n, p in first_mentions(lines, plain)]
+        assert first_mentions(lines, items) == [(n, items[plain.index(p)], start, end)
+                                                for n, p, start, end in first_mentions(lines, plain)]

@@ -127,8 +127,8 @@ def _dossiers(con, chunk, bases, cells_of):
                 "JOIN wanted USING (model_id, sha) ORDER BY model_id, signal, finding_id").fetchall():
             findings[(m, s)].append({"finding_id": fid, "signal": signal, "value": json.loads(value),
                                      "confidence": confidence, "evidence": json.loads(evidence)})
-        repos, datasets = _followed(con)
-        papers, paper_repos = _papers(con)
+        repos, paper_repos, datasets = _followed(con)
+        papers = _papers(con)
     finally:
         con.unregister("wanted")
     # built one at a time, as the caller classifies them: a base earlier in the chunk is classified
@@ -143,24 +143,31 @@ def _dossiers(con, chunk, bases, cells_of):
                       card_status != "no_readme", card_status, papers.get((model_id, sha), []))
 
 
-def _followed(con) -> tuple[dict, dict]:
-    """What the batch's code and dataset links led to, per model commit."""
+def _followed(con) -> tuple[dict, dict, dict]:
+    """What the batch's code and dataset links led to, per model commit; and which code its own
+    papers name (target -> paper)."""
     repos: dict[tuple, dict] = defaultdict(dict)
-    for m, s, target, status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs in con.execute("""
+    paper_repos: dict[tuple, dict] = defaultdict(dict)
+    for m, s, paper, target, status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs \
+            in con.execute("""
         WITH code_links AS (
-            SELECT model_id, sha, kind, target FROM model_links JOIN wanted USING (model_id, sha) WHERE kind = 'code'
-            UNION SELECT model_id, sha, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
+            SELECT model_id, sha, NULL AS paper, kind, target FROM model_links JOIN wanted USING (model_id, sha)
+            WHERE kind = 'code'
+            UNION SELECT model_id, sha, paper, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
         )
-        SELECT l.model_id, l.sha, l.target, coalesce(t.status, 'pending'), t.reason, coalesce(t.transient, false),
+        SELECT l.model_id, l.sha, l.paper, l.target, coalesce(t.status, 'pending'), t.reason, coalesce(t.transient, false),
                c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
         FROM code_links l
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
         LEFT JOIN (SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY pushed_at DESC NULLS LAST) = 1) c
-               ON c.repo = coalesce(t.resolved_id, l.target)""").fetchall():
+               ON c.repo = coalesce(t.resolved_id, l.target)
+        ORDER BY l.model_id, l.sha, l.target, l.paper NULLS FIRST""").fetchall():  # the same paper each time
         repos[(m, s)][target] = {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
                                  "licence_ids": licence_ids or [], "host_licence": host,
                                  "role_evidence": _role_evidence(evidence), **_repo_licence_facts(licence_findings),
                                  "documents": json.loads(docs) if docs else {}}
+        if paper is not None:
+            paper_repos[(m, s)].setdefault(target, paper)
     datasets: dict[tuple, dict] = defaultdict(dict)
     for m, s, target, licence_ids in con.execute("""
         SELECT l.model_id, l.sha, l.target, d.licence_ids
@@ -171,11 +178,11 @@ def _followed(con) -> tuple[dict, dict]:
         WHERE l.kind = 'dataset'""").fetchall():
         if licence_ids:
             datasets[(m, s)][target] = list(licence_ids)
-    return repos, datasets
+    return repos, paper_repos, datasets
 
 
-def _papers(con) -> tuple[dict, dict]:
-    """The batch's papers (what following each found) and the code their own papers' pages name."""
+def _papers(con) -> dict:
+    """The batch's papers, with what following each one found."""
     papers: dict[tuple, list[Paper]] = defaultdict(list)
     for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute("""
         SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), t.reason,
@@ -185,11 +192,7 @@ def _papers(con) -> tuple[dict, dict]:
         LEFT JOIN papers p ON p.paper_id = l.target
         WHERE l.kind = 'paper' ORDER BY l.target""").fetchall():
         papers[(m, s)].append(Paper(target, relevance, status, reason, transient, hub_page, github))
-    paper_repos: dict[tuple, dict] = defaultdict(dict)
-    for m, s, target, paper in con.execute(
-            "SELECT model_id, sha, target, paper FROM paper_code_links JOIN wanted USING (model_id, sha)").fetchall():
-        paper_repos[(m, s)].setdefault(target, paper)
-    return papers, paper_repos
+    return papers
 
 
 def _role_evidence(raw: str | None) -> list[dict]:

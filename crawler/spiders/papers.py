@@ -35,7 +35,7 @@ class PaperFollower(Follower):
     def start(self, target: Target):
         fetch = TargetFetch(target)
         paper_id = target.target.split(":", 1)[1]
-        fetch.data.update(url=target.url or f"https://arxiv.org/abs/{paper_id}", paper_id=paper_id, fields={})
+        fetch.data["url"] = target.url or f"https://arxiv.org/abs/{paper_id}"
         yield self.request(fetch, hub.paper_url(self.spider.endpoint, paper_id), self.parse_hub_page, service="hub")
 
     def parse_hub_page(self, response):

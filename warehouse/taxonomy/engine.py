@@ -179,8 +179,7 @@ def _stated_closed(component: Component, dossier: Dossier) -> Cell | None:
     """Level 1 because the card says this component is not released (or, for data, that a part
     of it is proprietary or withheld)."""
     if component.kind == "data" and component.stage:
-        statements = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") in CLOSED_DATA
-                      and f["value"].get("stage", "pretraining") == component.stage]
+        statements = _data_statements(component, dossier, CLOSED_DATA)
     elif component.kind == "code":
         statements = [f for f in dossier.of("code.nondisclosure") if f["value"].get("role") in component.roles]
     else:
@@ -195,15 +194,21 @@ def _stated_closed(component: Component, dossier: Dossier) -> Cell | None:
 def _described_only(component: Component, dossier: Dossier) -> Cell | None:
     """Level 1, not found: a part of the stage's data that the card describes and nothing releases
     (data another model generated, named nowhere as a dataset)."""
-    if component.kind != "data" or not component.stage:
-        return None
-    described = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") == "generated"
-                 and f["value"].get("stage", "pretraining") == component.stage]
+    described = _data_statements(component, dossier, ("generated",))
     if not described:
         return None
     return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.6,
                 finding_ids=[f["finding_id"] for f in described], evidence=_evidence(described),
                 search=search_record(dossier, "data", True))
+
+
+def _data_statements(component: Component, dossier: Dossier, kinds: tuple[str, ...]) -> list[dict]:
+    """The card's statements of these kinds about this training stage's data (none for a component
+    that is not a training stage's data)."""
+    if component.kind != "data" or not component.stage:
+        return []
+    return [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") in kinds
+            and f["value"].get("stage", "pretraining") == component.stage]
 
 
 def _not_found(component: Component, dossier: Dossier) -> Cell:
@@ -218,10 +223,7 @@ def _not_found(component: Component, dossier: Dossier) -> Cell:
         reason = "no_card" if not dossier.card_read else "link_unresolved"
         return Cell(component.key, None, UNKNOWN, reason, confidence=0.5, search=search,
                     evidence=[{"snippet": "search incomplete: " + "; ".join(gaps)}])
-    described = []
-    if component.kind == "data" and component.stage:
-        described = [f for f in dossier.of("data.nondisclosure") if f["value"].get("kind") in ("vague", "generated")
-                     and f["value"].get("stage", "pretraining") == component.stage]
+    described = _data_statements(component, dossier, ("vague", "generated"))
     return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.7 if described else 0.6,
                 finding_ids=[f["finding_id"] for f in described], evidence=_evidence(described), search=search)
 
