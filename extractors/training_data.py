@@ -138,15 +138,16 @@ _EVALUATION_CUE = re.compile(r"\b(evaluat\w*|benchmark\w*|validation|perplexity|
 
 
 def _elsewhere(line: str, start: int, end: int) -> bool:
-    """The clause speaks of other models or of evaluation, not of what this model was trained on."""
-    where = clause(line, start, end)
-    if _ELSEWHERE.search(where):
+    """The clause speaks of other models or of evaluation, not of what this model was trained on:
+    it compares, or the cue nearest before the mention within the clause is about evaluation."""
+    left, right = clause_span(line, start, end)
+    if _ELSEWHERE.search(line[left:right]):
         return True
-    before = line[:start]
+    before = line[left:start]
     cues = [(m.end(), "eval") for m in _EVALUATION_CUE.finditer(before)] + \
            [(m.end(), "train") for m in _TRAINING_CUE.finditer(before)]
     nearest = max(cues, default=None)
-    return bool(nearest and nearest[1] == "eval" and nearest[0] > len(before) - len(where) - 1)
+    return bool(nearest and nearest[1] == "eval")
 
 
 def corpus_mentions(lines: list[str]):
