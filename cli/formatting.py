@@ -28,6 +28,19 @@ def render_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int 
     return _table(columns, rows, max_width)
 
 
+def render_results(results: list[tuple[str, list[str], list[tuple]]], fmt: str) -> str:
+    """Several statements' results (statement, columns, rows): one alone as render_rows prints it;
+    more each under its statement, as a JSON list with --json, blank-line separated with --csv."""
+    if len(results) == 1:
+        return render_rows(results[0][1], results[0][2], fmt)
+    if fmt == "json":
+        return json.dumps([{"statement": statement, "rows": [{c: _plain(v) for c, v in zip(columns, row)} for row in rows]}
+                           for statement, columns, rows in results], indent=2, default=str, ensure_ascii=False) + "\n"
+    parts = [("" if fmt == "csv" else f"-- {statement}\n") + render_rows(columns, rows, fmt)
+             for statement, columns, rows in results]
+    return "\n".join(parts)
+
+
 def _cell(value, max_width: int) -> str:
     text = "NULL" if value is None else str(_plain(value))
     text = " ".join(text.split()) if "\n" in text or "\t" in text else text

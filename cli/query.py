@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import click
 
-from cli.formatting import render_rows
+from cli.formatting import render_results
 from cli.options import hub_endpoint, output_format, warehouse_path
 from warehouse.diff import as_json as diff_json, diff_runs
 from warehouse.errors import WarehouseError
 from warehouse.export import export_snapshot
 from warehouse.snapshots import export_run, retain
-from warehouse.query import run_query
+from warehouse.query import run_statements
 
 # warehouse.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
 SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
@@ -20,17 +20,20 @@ SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
 @output_format
 @click.pass_context
 def query(ctx: click.Context, sql: str, fmt: str) -> None:
-    """Run SQL on a read-only connection to the warehouse.
+    """Run SQL on a read-only connection to the warehouse; several statements (separated by ';')
+    each print their result, a JSON list of them with --json.
 
+    The connection reads the warehouse and nothing else: no file is read or written, no other
+    database attached, no extension loaded, no setting changed; such statements are refused.
     Works while a crawl runs: a crawl holds the write lock only while it loads a batch, and the
     query waits for that.  Tables: crawl_runs, models, repo_files, documents, fetch_failures,
     model_stats; view latest_models.
     """
     try:
-        result = run_query(warehouse_path(ctx), sql)
+        results = run_statements(warehouse_path(ctx), sql)
     except WarehouseError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(render_rows(result.columns, result.rows, fmt), nl=False)
+    click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt), nl=False)
 
 
 @click.command()

@@ -43,7 +43,7 @@ def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckD
 
 @contextmanager
 def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS, merge: bool = False,
-            memory_limit_mb: int | None = None):
+            memory_limit_mb: int | None = None, sandbox: dict | None = None):
     """A connection that is closed on exit; read-write connections create the schema.
 
     merge: let checkpoints merge row groups (DuckDB's vacuum). Off by default: a crawl commits one
@@ -53,12 +53,15 @@ def connect(path: str | Path, read_only: bool = False, wait: float = LOCK_WAIT_S
     a load adds ~80 MB whatever the warehouse's size. `openness retain` merges (merge=True).
 
     memory_limit_mb: cap DuckDB's buffer pool (its default is 80% of the machine's memory). Set as
-    the database opens, so what the open itself reads (a WAL replay) is capped too."""
+    the database opens, so what the open itself reads (a WAL replay) is capped too.
+
+    sandbox: more DuckDB settings to open with (warehouse.query's: no access outside the warehouse)."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseMissing(f"no warehouse at {path}: run `openness crawl` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     config = {"memory_limit": f"{memory_limit_mb}MiB"} if memory_limit_mb else {}
+    config.update(sandbox or {})
     con = _open(str(path), read_only, wait, config)
     try:
         if not read_only:

@@ -14,21 +14,21 @@ from warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
 # an incomplete commit only adds what the first fetch missed (a file tree that failed, say), and
 # never erases what it had.
 _INSERT = {
-    "models": "INSERT OR REPLACE INTO models BY NAME SELECT * FROM read_parquet(?)",
-    "repo_files": "INSERT INTO repo_files BY NAME SELECT * FROM read_parquet(?) "
+    "models": "INSERT OR REPLACE INTO models BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "repo_files": "INSERT INTO repo_files BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
                   "ON CONFLICT (model_id, sha, path) DO UPDATE SET size = coalesce(EXCLUDED.size, repo_files.size), "
                   "lfs_sha256 = coalesce(EXCLUDED.lfs_sha256, repo_files.lfs_sha256), "
                   "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id)",
-    "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?)",
-    "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?)",
-    "vanished_models": "INSERT OR REPLACE INTO vanished_models BY NAME SELECT * FROM read_parquet(?)",
-    "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?)",
-    "findings": "INSERT OR REPLACE INTO findings BY NAME SELECT * FROM read_parquet(?)",
-    "model_links": "INSERT OR REPLACE INTO model_links BY NAME SELECT * FROM read_parquet(?) "
+    "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "vanished_models": "INSERT OR REPLACE INTO vanished_models BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "findings": "INSERT OR REPLACE INTO findings BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "model_links": "INSERT OR REPLACE INTO model_links BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
                    "QUALIFY row_number() OVER (PARTITION BY model_id, sha, kind, target ORDER BY depth) = 1",
     # A target's newest outcome wins, except that a deferral or a passing failure never hides an
     # outcome that was settled: the target stays resolved and is tried again later.
-    "link_targets": "INSERT INTO link_targets BY NAME SELECT * FROM read_parquet(?) "
+    "link_targets": "INSERT INTO link_targets BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
                     "QUALIFY row_number() OVER (PARTITION BY kind, target ORDER BY checked_at DESC) = 1 "
                     "ON CONFLICT (kind, target) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
                     "transient = EXCLUDED.transient, http_status = EXCLUDED.http_status, "
@@ -37,12 +37,12 @@ _INSERT = {
                     "attempts = link_targets.attempts + 1, checked_at = EXCLUDED.checked_at, run_id = EXCLUDED.run_id "
                     "WHERE NOT (link_targets.status = 'resolved' AND NOT link_targets.transient "
                     "AND (EXCLUDED.status = 'deferred' OR (EXCLUDED.status = 'failed' AND EXCLUDED.transient)))",
-    "datasets": "INSERT OR REPLACE INTO datasets BY NAME SELECT * FROM read_parquet(?) "
+    "datasets": "INSERT OR REPLACE INTO datasets BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
                 "QUALIFY row_number() OVER (PARTITION BY dataset_id, sha ORDER BY complete DESC) = 1",
-    "code_repos": "INSERT OR REPLACE INTO code_repos BY NAME SELECT * FROM read_parquet(?) "
+    "code_repos": "INSERT OR REPLACE INTO code_repos BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
                   "QUALIFY row_number() OVER (PARTITION BY repo, tree_sha ORDER BY complete DESC) = 1",
-    "linked_documents": "INSERT OR IGNORE INTO linked_documents BY NAME SELECT * FROM read_parquet(?)",
-    "papers": "INSERT INTO papers BY NAME SELECT * FROM read_parquet(?) "
+    "linked_documents": "INSERT OR IGNORE INTO linked_documents BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
+    "papers": "INSERT INTO papers BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
               "QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY fetched DESC) = 1 "
               "ON CONFLICT (paper_id) DO UPDATE SET url = EXCLUDED.url, title = EXCLUDED.title, "
               "abstract = EXCLUDED.abstract, fetched = EXCLUDED.fetched, note = EXCLUDED.note, run_id = EXCLUDED.run_id "
@@ -76,7 +76,7 @@ def load_batch(con, batch: Path) -> int:
         for table in STAGED_TABLES:
             path = batch / f"{table}.parquet"
             if path.exists():
-                rows += con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()[0]
+                rows += con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchone()[0]
                 if table == "findings" and restaged:
                     for clear in _CLEAR.values():
                         con.execute(clear, {"ids": [m for m, _ in restaged], "shas": [s for _, s in restaged]})
@@ -99,7 +99,7 @@ def _stored_commits(con, batch: Path) -> list[tuple[str, str]]:
     if not files:
         return []
     return con.execute("SELECT model_id, sha FROM models WHERE (model_id, sha) IN "
-                       "(SELECT DISTINCT model_id, sha FROM read_parquet(?, union_by_name = true))", [files]).fetchall()
+                       "(SELECT DISTINCT model_id, sha FROM read_parquet(?, union_by_name = true, hive_partitioning = false))", [files]).fetchall()
 
 
 def load_staged(warehouse_path, staging_root, discard: bool = True, memory_limit_mb: int = LOAD_MEMORY_MB) -> int:

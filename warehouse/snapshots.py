@@ -128,7 +128,7 @@ def _snapshot_matches(con, out: Path, run_id: str) -> bool:
         path = out / f"{table}.parquet"
         if entry is None or not path.exists():
             return False
-        stored = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchall()[0][0]
+        stored = con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchall()[0][0]
         wanted = con.execute(f"SELECT count(*) FROM ({sql})", {"run": run_id}).fetchall()[0][0]
         if stored != wanted or entry.get("rows") != wanted:
             return False

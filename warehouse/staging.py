@@ -1,11 +1,17 @@
 """Staging: rows buffered by table, written as one Parquet file per table per batch.
 
 A batch folder appears under its final name only once every file in it is written (rename is
-atomic), so a crawl killed while staging leaves either a whole batch or nothing.
+atomic), so a crawl killed while staging leaves either a whole batch or nothing. Its manifest
+(each file's sha256 and rows, written last) is what makes it a batch: only folders whose manifest
+matches their files are loaded; anything else found in staging (a file dropped there, a folder
+planted or altered) is moved to the quarantine folder beside it, with a warning, and never loaded.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import logging
 import os
 import shutil
 import uuid
@@ -32,8 +38,18 @@ def arrow_schema(table: str) -> pa.Schema:
         con.close()
 
 
+MANIFEST = "manifest.json"
+logger = logging.getLogger(__name__)
+
+
 def staging_dir(warehouse_path: str | os.PathLike) -> Path:
     return Path(f"{warehouse_path}.staging")
+
+
+def quarantine_dir(staging_root: str | os.PathLike) -> Path:
+    """Where what staging must not load is moved: <warehouse>.quarantine beside <warehouse>.staging."""
+    root = Path(staging_root)
+    return root.with_name(root.name.removesuffix(".staging") + ".quarantine")
 
 
 class BatchWriter:
@@ -61,20 +77,77 @@ class BatchWriter:
         final = self.root / batch_id
         temp = self.root / f".{batch_id}.{uuid.uuid4().hex[:8]}.tmp"
         temp.mkdir(parents=True)
+        files = {}
         for table, rows in self.rows.items():
             if rows:
                 data = pa.Table.from_pylist(rows, schema=arrow_schema(table))
                 pq.write_table(data, temp / f"{table}.parquet")
+                files[f"{table}.parquet"] = {"sha256": _sha256(temp / f"{table}.parquet"), "rows": len(rows)}
+        manifest = {"batch": batch_id, "run_id": self.run_id, "files": files}
+        (temp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
         os.replace(temp, final)
         self.rows = {t: [] for t in STAGED_TABLES}
         return final
 
 
 def ready_batches(root: str | os.PathLike) -> list[Path]:
+    """The batches under root, oldest first, each checked against its manifest; whatever else is
+    there (hidden names aside: batches being written) is moved to the quarantine folder."""
     root = Path(root)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    batches = []
+    for path in sorted(p for p in root.iterdir() if not p.name.startswith(".")):
+        problem = batch_problem(path)
+        if problem is None:
+            batches.append(path)
+        else:
+            moved = quarantine(path, root)
+            logger.warning("staging: %s is not a batch this crawler wrote (%s); moved to %s, not loaded",
+                           path.name, problem, moved)
+    return batches
+
+
+def batch_problem(path: Path) -> str | None:
+    """Why path is not a loadable batch, or None when its manifest matches its files."""
+    if path.is_symlink() or not path.is_dir():
+        return "not a folder"
+    try:
+        manifest = json.loads((path / MANIFEST).read_text("utf-8"))
+        files = dict(manifest["files"])
+        batch = manifest["batch"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no readable manifest"
+    if batch != path.name:
+        return f"manifest names batch {batch!r}"
+    present = {p.name for p in path.iterdir()} - {MANIFEST}
+    if present != set(files):
+        return "files differ from the manifest: " + ", ".join(sorted(present ^ set(files)))
+    for name, entry in files.items():
+        if name.removesuffix(".parquet") not in STAGED_TABLES or not name.endswith(".parquet"):
+            return f"unknown file {name}"
+        if (path / name).is_symlink() or not isinstance(entry, dict) or _sha256(path / name) != entry.get("sha256"):
+            return f"{name} does not match its sha256"
+    return None
+
+
+def quarantine(path: Path, root: Path) -> Path:
+    """Move path out of staging into the quarantine folder, under a name no earlier move took."""
+    target_dir = quarantine_dir(root)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    target = target_dir / path.name
+    while target.exists():
+        target = target_dir / f"{path.name}.{uuid.uuid4().hex[:8]}"
+    os.replace(path, target)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def discard_partial(root: str | os.PathLike) -> int:

@@ -1,0 +1,84 @@
+"""`openness query` reads the warehouse and nothing else (issue: a read-only connection still
+wrote files, read /etc/passwd and attached other databases read-write)."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from warehouse.db import connect
+from warehouse.errors import QueryError
+from warehouse.query import run_query, run_statements
+from warehouse.staging import staging_dir
+
+
+@pytest.fixture
+def stocked(warehouse):
+    with connect(warehouse) as con:
+        con.execute("INSERT INTO models (model_id, sha, complete, run_id, license) VALUES ('a/b', 's1', true, 'r1', 'mit')")
+    return warehouse
+
+
+@pytest.mark.parametrize("sql", [
+    "COPY models TO '{out}/stolen.csv'",
+    "EXPORT DATABASE '{out}/dump'",
+    "SELECT * FROM read_csv('{secret}')",
+    "SELECT * FROM read_text('{secret}')",
+    "SELECT * FROM glob('{out}/*')",
+    "SELECT * FROM '{secret}'",
+    "INSTALL httpfs",
+    "LOAD httpfs",
+    "SET enable_external_access = true",
+    "SET lock_configuration = false",
+])
+def test_statements_that_reach_outside_the_warehouse_are_refused(stocked, tmp_path, sql):
+    secret = tmp_path / "secret.csv"
+    secret.write_text("password\nhunter2\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(QueryError, match="refused: openness query reads the warehouse and nothing else"):
+        run_query(stocked, sql.format(out=out, secret=secret))
+    assert list(out.iterdir()) == []
+
+
+def test_attaching_another_database_read_write_is_refused(stocked, tmp_path):
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    with pytest.raises(QueryError, match="refused"):
+        run_statements(stocked, f"ATTACH '{other}' AS o (READ_WRITE); DELETE FROM o.t")
+    with duckdb.connect(str(other)) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (1,)
+
+
+def test_a_query_cannot_plant_a_batch_in_staging(stocked):
+    target = staging_dir(stocked) / "run-x-000001"
+    with pytest.raises(QueryError, match="refused"):
+        run_query(stocked, f"COPY (SELECT *, 'pwned' AS license FROM models) TO '{target}/models.parquet'")
+    assert not target.exists()
+
+
+def test_reading_the_warehouse_still_works(stocked):
+    assert run_query(stocked, "SELECT model_id, license FROM models").rows == [("a/b", "mit")]
+    results = run_statements(stocked, "SELECT 1 AS one; SELECT model_id FROM models;")
+    assert [(r.columns, r.rows) for r in results] == [(["one"], [(1,)]), (["model_id"], [("a/b",)])]
+    with pytest.raises(QueryError, match="no SQL statement"):
+        run_query(stocked, "  ;  ")
+    with pytest.raises(QueryError, match="read-only"):
+        run_query(stocked, "DELETE FROM models")
+
+
+def test_cli_says_why_a_statement_was_refused_and_prints_every_statement(stocked, tmp_path):
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["--warehouse", stocked, "query", f"COPY models TO '{tmp_path}/x.csv'"])
+    assert refused.exit_code == 1 and "refused" in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "x.csv").exists()
+    empty = runner.invoke(cli, ["--warehouse", stocked, "query", ""])
+    assert empty.exit_code == 1 and "no SQL statement" in empty.output
+    both = runner.invoke(cli, ["--warehouse", stocked, "query", "SELECT 1 AS one; SELECT 2 AS two"])
+    assert both.exit_code == 0 and "-- SELECT 1 AS one" in both.output and "two" in both.output
+    as_json = json.loads(runner.invoke(cli, ["--warehouse", stocked, "query", "--json", "SELECT 1 AS one; SELECT 2 AS two"]).output)
+    assert as_json == [{"statement": "SELECT 1 AS one;", "rows": [{"one": 1}]}, {"statement": "SELECT 2 AS two", "rows": [{"two": 2}]}]
