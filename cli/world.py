@@ -18,7 +18,7 @@ def world() -> None:
 @click.option("--log-requests", type=click.Path(dir_okay=False), help="Append one JSON line per request.")
 @click.option("--rate-limit", metavar="N/SECONDS", help="Fixed-window limit per bucket, e.g. 500/300, or per named "
               "bucket, e.g. api=500/300,resolvers=3000/300 (the Hub's anonymous budget).")
-@click.option("--faults", metavar="SPEC", help="e.g. latency=0.05,error=0.1,reset=0.05,truncate=0.05,seed=1")
+@click.option("--faults", metavar="SPEC", help="e.g. latency=0.05,error=0.1,reset=0.05,truncate=0.05,html=0.05,seed=1; only=TEXT: only requests whose path contains TEXT")
 @click.option("--github-rate-limit", metavar="N/SECONDS",
               help="GitHub's own fixed-window limit (default: --rate-limit's), e.g. 60/3600.")
 @click.option("--page-size", default=1000, show_default=True, help="Listing and tree page size.")

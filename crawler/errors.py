@@ -64,8 +64,8 @@ def reason_for_exception(exc: BaseException) -> FailureReason:
         return FailureReason("truncated_body", True)
     if "Timeout" in name or "TimedOut" in name:
         return FailureReason("timeout", True)
-    if name == "IgnoreRequest" and "maxsize" in text.lower():
-        return FailureReason("too_large", False)
+    if "larger than download max size" in text or (name == "IgnoreRequest" and "maxsize" in text.lower()):
+        return FailureReason("too_large", False)  # the same body will be as large next time
     if name in ("IgnoreRequest",):
         return FailureReason("ignored", False)
     return FailureReason("connection_error", True)

@@ -12,7 +12,10 @@ from urllib.parse import quote, urlencode, urlsplit
 
 import yaml
 from huggingface_hub import ModelCard, ModelInfo, hf_hub_url
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
+from crawler.card_yaml import yaml_problem
 from extractors.licenses import is_licence_file
 
 # What the listing's expand returns per model: everything the warehouse stores, in one call
@@ -23,7 +26,8 @@ LISTING_EXPAND = ("author", "cardData", "config", "createdAt", "disabled", "down
 MAX_PAGE_SIZE = 1000
 MAX_LICENCE_FILES = 12  # a repo with thousands of LICENSE-* files gets its first dozen fetched
 
-logging.getLogger("huggingface_hub.repocard").setLevel(logging.ERROR)
+for _name in ("huggingface_hub.repocard", "huggingface_hub.repocard_data"):  # card problems are recorded, not logged
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 
 def listing_url(endpoint: str, *, authors=(), search=None, filters=(), sort=None, limit=None) -> str:
@@ -95,6 +99,15 @@ def next_page_url(link_header: str | None) -> str | None:
     return None
 
 
+def id_problem(repo_id: str) -> str | None:
+    """Why huggingface_hub would refuse repo_id (a space, markup, '..'), or None when it is usable."""
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        return f"invalid id {repo_id[:200]!r}: {' '.join(str(exc).split())[:300]}"
+    return None
+
+
 def parse_model(payload: dict) -> ModelInfo:
     """huggingface_hub's own parsing; raises on payloads it cannot read (e.g. bad dates)."""
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
@@ -132,6 +145,15 @@ def license_link_path(card_data: dict | None) -> str | None:
     return None
 
 
+def html_in_place_of_file(headers: dict[str, str]) -> bool:
+    """An HTML page answering for a repo file (a proxy's or gateway's error page, status 200): the
+    Hub's /resolve/ answers carry X-Repo-Commit, and a page without it in HTML is not the file."""
+    return "x-repo-commit" not in headers and "text/html" in headers.get("content-type", "")
+
+
+HTML_IN_PLACE = "an HTML page came back instead of the file (proxy or error page?)"
+
+
 def decode_document(raw: bytes, cap: int) -> tuple[str | None, str | None, bool]:
     """(text, encoding, truncated). Binary content gives no text; undecodable UTF-8 falls back to
     cp1252, then latin-1, and says so."""
@@ -159,6 +181,9 @@ def card_status(text: str | None) -> tuple[str, str | None]:
     if text is None:
         return "unreadable", "README.md is binary"
     text = text.removeprefix("\ufeff")  # the Hub reads cards as utf-8-sig
+    problem = yaml_problem(_front_matter_text(text))
+    if problem:
+        return "invalid_metadata", problem
     try:
         card = ModelCard(text, ignore_metadata_errors=True)
     except yaml.YAMLError as exc:
@@ -168,6 +193,15 @@ def card_status(text: str | None) -> tuple[str, str | None]:
     if not card.data.to_dict():
         return "no_metadata", None
     return "ok", None
+
+
+def _front_matter_text(text: str) -> str:
+    """The YAML between a card's opening and closing '---' lines ('' when there is none)."""
+    text = text.replace("\r\n", "\n")
+    if not text.startswith("---\n"):
+        return ""
+    end = text.find("\n---", 4)
+    return text[4:end] if end >= 0 else ""
 
 
 def sha256_hex(data: bytes) -> str:

@@ -33,9 +33,9 @@ def document_row(kind: str, target: str, ref: str, path: str, url: str, body: by
 def dataset_row(payload: dict, card_status: str, documents: list[dict], complete: bool, info_url: str) -> dict:
     """A dataset commit, with the licence extractor's findings over its card and licence files."""
     card = payload.get("cardData") if isinstance(payload.get("cardData"), dict) else None
-    tags = [t for t in payload.get("tags") or [] if isinstance(t, str)]
+    tags = [t for t in _list(payload.get("tags")) if isinstance(t, str)]
     docs = {d["path"]: Document(d["path"], d["url"], d["text"]) for d in documents}
-    siblings = [s.get("rfilename") for s in payload.get("siblings") or [] if isinstance(s, dict)]
+    siblings = [s.get("rfilename") for s in _list(payload.get("siblings")) if isinstance(s, dict)]
     record = ModelRecord(payload["id"], payload["sha"], payload, [{"path": p} for p in siblings if isinstance(p, str)],
                          docs, info_url)
     findings = licenses.extract(record)
@@ -47,6 +47,11 @@ def dataset_row(payload: dict, card_status: str, documents: list[dict], complete
         "licence_ids": _licence_ids(findings), "licence_findings": _findingsjson_text(findings),
         "card_data": json_text(card), "card_status": card_status, "info": json_text(payload), "complete": complete,
     }
+
+
+def _list(value) -> list:
+    """A payload's list, or none: card YAML reaches the Hub's answers with any type."""
+    return value if isinstance(value, list) else []
 
 
 def code_repo_row(repo: str, fields: dict, tree_sha: str, paths: list[str], truncated: bool,

@@ -19,9 +19,10 @@ class Evidence:
     path: str | None          # the repo path ('README.md', 'config.json'), or None for API metadata
     line_start: int | None    # 1-based, inclusive; None when the evidence is a file's presence
     line_end: int | None
-    snippet: str              # verbatim from that path and those lines (or the file's path)
+    snippet: str              # verbatim from that path and those lines (or the file's path), at most SNIPPET_MAX
     extractor: str
     version: str
+    column: int | None = None  # 1-based column of the snippet's start in line_start when the lines were cut
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,23 @@ class ModelRecord:
         return self.documents.get("README.md")
 
 
+# Evidence shows this many characters at most: a line of a minified or one-line README can run to
+# megabytes, and a snippet is for reading, not for storing the document again.
+SNIPPET_MAX = 400
+
+
+def cap_snippet(text: str, focus_start: int = 0, focus_end: int = 0) -> tuple[str, int, int | None]:
+    """(text, 0, None) when short enough; else (at most SNIPPET_MAX characters of text around
+    text[focus_start:focus_end], the number of lines of text before them, the 1-based column where
+    they start in their first line)."""
+    if len(text) <= SNIPPET_MAX:
+        return text, 0, None
+    focus_end = min(max(focus_end, focus_start), len(text))
+    room = max(0, SNIPPET_MAX - (focus_end - focus_start))
+    begin = max(0, min(focus_start - room // 2, len(text) - SNIPPET_MAX))
+    return text[begin: begin + SNIPPET_MAX], text.count("\n", 0, begin), begin - text.rfind("\n", 0, begin)
+
+
 class Located:
     """Evidence builder for one extractor: points at files, at card keys, at lines of text."""
 
@@ -100,18 +118,24 @@ class Located:
         doc = self.record.documents.get(path)
         return Evidence(doc.url if doc else None, path, None, None, path, self.extractor, self.version)
 
-    def lines(self, path: str, start: int, end: int) -> Evidence:
+    def lines(self, path: str, start: int, end: int, focus: tuple[int, int] | None = None) -> Evidence:
+        """Evidence for lines start..end of a document; cut to SNIPPET_MAX characters around focus
+        (offsets within those lines' text) when longer."""
         doc = self.record.documents[path]
         lines = doc.text.splitlines()
-        snippet = "\n".join(lines[start - 1:end])
-        return Evidence(doc.url, path, start, end, snippet, self.extractor, self.version)
+        snippet, skipped, column = cap_snippet("\n".join(lines[start - 1:end]), *(focus or (0, 0)))
+        if column is not None:  # cut: the lines and column of what is shown
+            start += skipped
+            end = start + snippet.count("\n")
+        return Evidence(doc.url, path, start, end, snippet, self.extractor, self.version, column)
 
     def match(self, path: str, offset_start: int, offset_end: int) -> Evidence:
         """Evidence for the lines that hold text[offset_start:offset_end] of a document."""
         text = self.record.documents[path].text
         start = text.count("\n", 0, offset_start) + 1
         end = text.count("\n", 0, max(offset_start, offset_end - 1)) + 1
-        return self.lines(path, start, end)
+        line_start = text.rfind("\n", 0, offset_start) + 1
+        return self.lines(path, start, end, (offset_start - line_start, offset_end - line_start))
 
     def card_key(self, key: str) -> Evidence:
         """The README front matter line that sets `key`, or the API's cardData when no line is found."""

@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from extractors import licenses, training_data
-from extractors.base import Document, Evidence, Finding, ModelRecord, headings
+from extractors.base import SNIPPET_MAX, Document, Evidence, Finding, ModelRecord, cap_snippet, headings
 from extractors.knowledge import RepoRole, evaluations, repo_roles
 
 NAME, VERSION = "code_repos", "1"
@@ -41,6 +41,9 @@ class RoleEvidence:
     path: str
     line_start: int | None
     snippet: str
+
+    def __post_init__(self):
+        self.snippet = self.snippet[:SNIPPET_MAX]  # a line's start: still verbatim, never megabytes
 
 
 def roles(files: RepoFiles) -> tuple[list[str], list[RoleEvidence]]:
@@ -218,7 +221,8 @@ def licence_findings(files: RepoFiles) -> list[Finding]:
     for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
         found = _COVERS_MODELS.search(line)
         if found:
-            evidence = Evidence(readme.url, readme.path, number, number, line, NAME, VERSION)
+            snippet, _, column = cap_snippet(line, found.start(), found.end())
+            evidence = Evidence(readme.url, readme.path, number, number, snippet, NAME, VERSION, column)
             findings.append(Finding(files.repo, files.ref, "licence.covers_models", {"statement": found.group(0)}, 0.8,
                                     (evidence,)))
             break

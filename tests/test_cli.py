@@ -81,10 +81,10 @@ def test_export_writes_a_snapshot(run, sample_world, emulator, tmp_path):
 def test_demo_crawls_the_sample_world(run, tmp_path):
     result = run("demo", "--report", str(tmp_path / "report"))
     assert result.exit_code == 0, result.output
-    assert "models   30 seen: 30 new" in result.output
+    assert "models   31 seen: 31 new" in result.output
     assert "failures 4: not_found 2, disabled 1, renamed 1" in result.output
     assert "basalt/broken-yaml-model" in result.output and "invalid_metadata" in result.output
-    assert "3. Classified: 30 models x 12 components" in result.output
+    assert "3. Classified: 31 models x 12 components" in result.output
     assert "training.code.pretraining    C5       inherited from aurora-labs/aurora-7b" in result.output
     assert (tmp_path / "report" / "index.html").exists()
 

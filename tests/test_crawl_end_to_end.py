@@ -89,9 +89,9 @@ def test_selection_options_reach_the_listing(sample_world, emulator, warehouse):
 def test_limit_stops_after_n_models_across_pages(sample_world, emulator, warehouse):
     server = emulator(sample_world, page_size=4)
     result = crawl(warehouse, server, limit=7, sort="downloads")
-    # the 5th listed (basalt/bad-date) is a payload the client cannot parse: listed, recorded, not stored
-    assert result.models_seen == 6 and result.failures == {"bad_payload": 1, "gated": 2}
-    assert scalar(warehouse, "SELECT count(*) FROM models") == 6
+    # the 5th listed (basalt/bad-date) has a date the client cannot parse: rewritten, noted, stored
+    assert result.models_seen == 7 and result.failures == {"bad_field": 1, "gated": 2}
+    assert scalar(warehouse, "SELECT count(*) FROM models") == 7
     assert len([r for r in request_log(server) if r["path"].startswith("/api/models?")]) == 2
     first = scalar(warehouse, "SELECT model_id FROM models ORDER BY downloads DESC LIMIT 1")
     assert first == "nimbus-ai/nimbus-13b"

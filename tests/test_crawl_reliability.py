@@ -36,7 +36,7 @@ def test_budget_below_the_servers_limit_never_meets_a_429(sample_world, emulator
     result = crawl(warehouse, server, rate_budget={"api": (6, 1), "resolvers": (6, 1)})
     log = request_log(server)
     assert [r for r in log if r["status"] == 429] == []
-    assert result.models_seen == 30 and result.status == "complete"
+    assert result.models_seen == 31 and result.status == "complete"
     # Every fixed window of the server saw at most 12 (no 429 above); over the whole crawl the rate
     # stayed within the budget. (The exact sliding-window bound is tested with a fake clock in
     # test_budgets.py; arrival times at the server carry the crawl process's scheduling jitter.)
@@ -87,7 +87,7 @@ def test_faults_are_retried_or_recorded(sample_world, emulator, warehouse, tmp_p
     content = warehouse_content(warehouse)
     incomplete = {r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
         "SELECT model_id FROM models WHERE NOT complete").fetchall()}
-    assert result.models_seen + result.failures.get("bad_payload", 0) >= 30 - len(incomplete)
+    assert result.models_seen + result.failures.get("bad_payload", 0) >= 31 - len(incomplete)
     for table in ("repo_files", "documents"):
         assert {r for r in content[table] if r[0] not in incomplete} <= set(expected[table])
     # a later crawl completes the incomplete commits
@@ -112,7 +112,7 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_crawl(sample_world, emulator
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     partial = scalar(warehouse, "SELECT count(*) FROM models")
-    assert 0 < partial < 30
+    assert 0 < partial < 31
     assert scalar(warehouse, "SELECT status FROM crawl_runs") == "running"
     fast = emulator(sample_world)
     result = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, **world_endpoints(fast)))

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from extractors import Document, ModelRecord, extract_all
+from extractors.base import SNIPPET_MAX
 
 CASES = sorted((Path(__file__).parent / "cases" / "extract").glob("*.yml"))
 
@@ -72,5 +73,10 @@ def test_every_snippet_is_verbatim_at_its_path_and_lines(path):
             if evidence.line_start is None:
                 continue
             lines = case["documents"][evidence.path].splitlines()
-            assert evidence.snippet == "\n".join(lines[evidence.line_start - 1:evidence.line_end])
+            shown = "\n".join(lines[evidence.line_start - 1:evidence.line_end])
+            assert len(evidence.snippet) <= SNIPPET_MAX
+            if evidence.column is None:
+                assert evidence.snippet == shown
+            else:  # cut from longer lines: verbatim from its line and column on
+                assert shown[evidence.column - 1:].startswith(evidence.snippet)
             assert evidence.snippet.strip()

@@ -31,10 +31,10 @@ def one(con, sql, *params):
 
 def test_summary_counts(crawled):
     con, listing, by_id = crawled
-    assert listing.status == "complete" and listing.models_new == 30
-    assert listing.failures == {"gated": 2, "bad_payload": 1, "not_in_snapshot": 1}
+    assert listing.status == "complete" and listing.models_new == 31
+    assert listing.failures == {"gated": 2, "bad_field": 1, "not_in_snapshot": 1}
     assert by_id.failures == {"not_found": 2, "disabled": 1, "renamed": 1}
-    assert one(con, "SELECT count(*) FROM models")[0] == 30
+    assert one(con, "SELECT count(*) FROM models")[0] == 31
 
 
 @pytest.mark.parametrize("model_id,card_status", [
@@ -100,5 +100,6 @@ def test_failures_explain_themselves(crawled):
     for model_id, reason, status, message, transient in rows:
         assert reason and message, (model_id, reason)
         assert not transient
-    model_id, message = one(con, "SELECT model_id, message FROM fetch_failures WHERE reason = 'bad_payload'")
-    assert model_id == "basalt/bad-date" and "2024-05-01T00:00:00+00:00" in message
+    model_id, message = one(con, "SELECT model_id, message FROM fetch_failures WHERE reason = 'bad_field'")
+    assert model_id == "basalt/bad-date" and "'2024-05-01T00:00:00+00:00' written as 2024-05-01T00:00:00.000Z" in message
+    assert one(con, "SELECT last_modified FROM models WHERE model_id = 'basalt/bad-date'")[0].isoformat() == "2024-05-01T00:00:00"

@@ -56,7 +56,7 @@ def test_extract_is_idempotent_and_replaces_a_commits_findings(sample_world, emu
     links_sql = "SELECT model_id, sha, kind, target, url, context, depth FROM model_links ORDER BY ALL"
     links = duckdb.connect(warehouse, read_only=True).execute(links_sql).fetchall()
     first = extract_stored(warehouse)
-    assert first.commits == 30 and first.findings == len(from_crawl) and first.errors == 0
+    assert first.commits == 31 and first.findings == len(from_crawl) and first.errors == 0
     assert [r[:6] for r in findings(warehouse)] == from_crawl
     assert first.links == len(links) > 0  # links are re-derived with the findings, at their depth
     assert duckdb.connect(warehouse, read_only=True).execute(links_sql).fetchall() == links
@@ -73,7 +73,7 @@ def test_extract_command(sample_world, emulator, warehouse):
     crawl(warehouse, emulator(sample_world))
     result = CliRunner().invoke(cli, ["--warehouse", warehouse, "extract"])
     assert result.exit_code == 0, result.output
-    assert "for 30 commits" in result.output and " links " in result.output and "weights.formats" in result.output
+    assert "for 31 commits" in result.output and " links " in result.output and "weights.formats" in result.output
     as_json = json.loads(CliRunner().invoke(cli, ["--warehouse", warehouse, "extract", "--json",
                                                   "--model", "nimbus-ai/nimbus-13b"]).output)
     assert as_json["commits"] == 1 and as_json["by_signal"]["weights.gating"] == 1

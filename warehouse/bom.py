@@ -127,12 +127,12 @@ def _part(con, kind: str, target: str, status: str, reason: str | None, endpoint
         return unresolved
     if kind == "dataset":
         row = con.execute("SELECT sha, license, licence_ids FROM datasets WHERE dataset_id = ? "
-                          "ORDER BY complete DESC, last_modified DESC NULLS LAST LIMIT 1", [target]).fetchall()
+                          "ORDER BY complete DESC, last_modified DESC NULLS LAST, sha LIMIT 1", [target]).fetchall()
         if row:
             return Part(kind, target, row[0][0], row[0][1], list(row[0][2] or []), _url(kind, target, endpoint))
     elif kind == "code":
         row = con.execute("SELECT tree_sha, host_licence, licence_ids, roles FROM code_repos WHERE repo = ? "
-                          "ORDER BY complete DESC, pushed_at DESC NULLS LAST LIMIT 1", [target]).fetchall()
+                          "ORDER BY complete DESC, pushed_at DESC NULLS LAST, tree_sha LIMIT 1", [target]).fetchall()
         if row:
             roles = ", ".join(row[0][3] or []) or None
             return Part(kind, target, row[0][0], row[0][1], list(row[0][2] or []), _url(kind, target, endpoint),

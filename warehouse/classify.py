@@ -91,6 +91,7 @@ def _base_edges(con) -> dict[str, list[str]]:
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
         WHERE l.kind = 'base_model' AND coalesce(t.resolved_id, l.target) IN (SELECT model_id FROM latest_models)
           AND coalesce(t.resolved_id, l.target) <> l.model_id
+        ORDER BY 1, 2  -- a merge's bases in one order every time: ties between them never fall to chance
     """).fetchall()
     edges: dict[str, list[str]] = defaultdict(list)
     for model, base in rows:
@@ -143,13 +144,20 @@ def _dossiers(con, chunk, bases, cells_of):
                       card_status != "no_readme", card_status, papers.get((model_id, sha), []))
 
 
+# Which stored row of a followed repo or dataset classification reads, in a total order: a complete
+# fetch before an incomplete one (which is never read while a complete one exists), then the newest,
+# then the commit id, so two runs over one warehouse read the same row.
+REPO_ORDER = "complete DESC, pushed_at DESC NULLS LAST, tree_sha"
+DATASET_ORDER = "complete DESC, last_modified DESC NULLS LAST, sha"
+
+
 def _followed(con) -> tuple[dict, dict, dict]:
     """What the batch's code and dataset links led to, per model commit; and which code its own
     papers name (target -> paper)."""
     repos: dict[tuple, dict] = defaultdict(dict)
     paper_repos: dict[tuple, dict] = defaultdict(dict)
     for m, s, paper, target, status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs \
-            in con.execute("""
+            in con.execute(f"""
         WITH code_links AS (
             SELECT model_id, sha, NULL AS paper, kind, target FROM model_links JOIN wanted USING (model_id, sha)
             WHERE kind = 'code'
@@ -159,7 +167,7 @@ def _followed(con) -> tuple[dict, dict, dict]:
                c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
         FROM code_links l
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-        LEFT JOIN (SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY pushed_at DESC NULLS LAST) = 1) c
+        LEFT JOIN (SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1) c
                ON c.repo = coalesce(t.resolved_id, l.target)
         ORDER BY l.model_id, l.sha, l.target, l.paper NULLS FIRST""").fetchall():  # the same paper each time
         repos[(m, s)][target] = {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
@@ -169,11 +177,11 @@ def _followed(con) -> tuple[dict, dict, dict]:
         if paper is not None:
             paper_repos[(m, s)].setdefault(target, paper)
     datasets: dict[tuple, dict] = defaultdict(dict)
-    for m, s, target, licence_ids in con.execute("""
+    for m, s, target, licence_ids in con.execute(f"""
         SELECT l.model_id, l.sha, l.target, d.licence_ids
         FROM model_links l JOIN wanted USING (model_id, sha)
         JOIN link_targets t ON t.kind = l.kind AND t.target = l.target AND t.status = 'resolved'
-        JOIN (SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY last_modified DESC NULLS LAST) = 1) d
+        JOIN (SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY {DATASET_ORDER}) = 1) d
                ON d.dataset_id = coalesce(t.resolved_id, l.target)
         WHERE l.kind = 'dataset'""").fetchall():
         if licence_ids:

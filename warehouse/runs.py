@@ -99,14 +99,17 @@ def previous_listing(con, run_id: str, selection: dict) -> str | None:
 
 def vanished_candidates(warehouse_path, run_id: str, selection: dict) -> list[tuple[str, str, str | None]]:
     """(model_id, last_seen_run, last_sha) of the models the previous crawl of this selection listed
-    and this run's listing did not, plus those the previous crawl could not tell about. This run's
-    listing must be loaded."""
+    and this run's listing did not, plus those the previous crawl could not tell about. A model whose
+    entry this run listed but could not read is listed. This run's listing must be loaded."""
     with connect(warehouse_path, read_only=True) as con:
         previous = previous_listing(con, run_id, selection)
         if previous is None:
             return []
         return con.execute("""
-            WITH listed AS (SELECT model_id FROM model_stats WHERE run_id = $run AND coalesce(depth, 0) = 0)
+            WITH listed AS (SELECT model_id FROM model_stats WHERE run_id = $run AND coalesce(depth, 0) = 0
+                            UNION  -- listed, though its entry could not be read: not vanished
+                            SELECT model_id FROM fetch_failures WHERE run_id = $run AND model_id IS NOT NULL
+                            AND reason IN ('invalid_id', 'bad_payload'))
             SELECT model_id, $previous, sha FROM model_stats
             WHERE run_id = $previous AND coalesce(depth, 0) = 0 AND model_id NOT IN (SELECT model_id FROM listed)
             UNION

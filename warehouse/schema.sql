@@ -138,10 +138,10 @@ CREATE TABLE IF NOT EXISTS vanished_models (
     PRIMARY KEY (run_id, model_id)
 );
 
--- The newest known commit of each model.
+-- The newest known commit of each model (ties broken by the commit id: one answer every time).
 CREATE OR REPLACE VIEW latest_models AS
 SELECT * FROM models
-QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY last_modified DESC NULLS LAST, run_id DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY model_id ORDER BY last_modified DESC NULLS LAST, run_id DESC, sha) = 1;
 
 -- Staged batches already loaded, so a batch is never loaded twice (a crawl killed between a
 -- load's commit and the removal of its staged files loads nothing again).

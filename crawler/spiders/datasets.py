@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from crawler import hub
 from crawler.linked import dataset_row
-from crawler.spiders.targets import Follower, TargetFetch, json_body
+from crawler.spiders.targets import Follower, TargetFetch, json_body, response_headers
 from warehouse.links import Target, stored_dataset_commits
 
 
@@ -51,7 +51,10 @@ class DatasetFollower(Follower):
     def parse_file(self, response):
         fetch: TargetFetch = response.meta["target_fetch"]
         path = response.meta["path"]
-        if response.status == 200:
+        if response.status == 200 and hub.html_in_place_of_file(response_headers(response)):
+            self.record_failure(fetch, response, path)
+            fetch.failures[-1].update(reason="unexpected_html", transient=True, message=hub.HTML_IN_PLACE)
+        elif response.status == 200:
             self.store_document(fetch, response, path, fetch.data["payload"]["sha"])
         else:
             self.record_failure(fetch, response, path)

@@ -11,6 +11,7 @@ from scrapy.exceptions import DontCloseSpider
 from crawler import hub
 from crawler.errors import reason_for_exception, reason_for_status
 from crawler.linked import target_row
+from crawler.payloads import clean_model_payload
 from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from crawler.signals import flush_requested, items_decided
 from crawler.spiders.follow import LinkFollowing
@@ -180,29 +181,50 @@ class ModelsSpider(scrapy.Spider):
     def _handle_models(self, payloads: list, url: str, depth: int = 0):
         ids = [p["id"] for p in payloads if isinstance(p, dict) and isinstance(p.get("id"), str)]
         known = known_commits(self.warehouse, ids)
+        for payload in payloads:
+            # payloads are untrusted: one bad entry is recorded and never stops the page
+            try:
+                yield from self._handle_model(payload, known, url, depth)
+            except Exception as exc:
+                yield self._failure_item(url, 200, "bad_payload", False, _describe(exc),
+                                         model_id=_id_and_sha(payload)[0])
+
+    def _handle_model(self, payload, known: dict, url: str, depth: int):
         stats = self.crawler.stats
         counter = "openness/models" if depth == 0 else "openness/base_models"  # selected, or reached by links
-        for payload in payloads:
-            model_id, sha = _id_and_sha(payload)
-            prior = known.get(model_id, {})
-            unchanged = sha is not None and prior.get(sha) is True and not self.selection.get("full")
-            try:
-                # a stored complete commit parsed fine when it was fetched: a nightly crawl of an
-                # unchanged Hub skips huggingface_hub's parsing of every entry
-                info = None if unchanged else hub.parse_model(payload)
-                if info is not None and not info.sha:
-                    raise ValueError("no sha in the payload")
-            except Exception as exc:  # payloads are untrusted: one bad entry never stops a page
-                yield self._failure_item(url, 200, "bad_payload", False, _describe(exc), model_id=model_id)
-                continue
-            stats.inc_value(f"{counter}_seen")
-            yield {"kind": "stats", "row": stats_row(payload, depth)}
-            if unchanged:
-                stats.inc_value(f"{counter}_unchanged")
-                continue
-            state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
-            stats.inc_value(f"{counter}_{state}")
-            yield from self.dispatch(ModelFetch(info, payload, state, depth=depth))
+        model_id, sha = _id_and_sha(payload)
+        if model_id is None:
+            # a listed entry that names no model: the listing was not read whole (see VanishedCheck)
+            stats.inc_value("openness/listing_entries_unreadable")
+            yield self._failure_item(url, 200, "bad_payload", False, "a listed entry without an id")
+            return
+        problem = hub.id_problem(model_id)
+        if problem:
+            yield self._failure_item(url, 200, "invalid_id", False, problem, model_id=model_id[:300])
+            return
+        prior = known.get(model_id, {})
+        unchanged = sha is not None and prior.get(sha) is True and not self.selection.get("full")
+        try:
+            # a stored complete commit parsed fine when it was fetched: a nightly crawl of an
+            # unchanged Hub skips huggingface_hub's parsing of every entry
+            if not unchanged:
+                payload, notes = clean_model_payload(payload)
+                if notes:  # odd values coerced or dropped: recorded, and the model is stored
+                    yield self._failure_item(url, 200, "bad_field", False, "; ".join(notes), model_id=model_id)
+            info = None if unchanged else hub.parse_model(payload)
+            if info is not None and not info.sha:
+                raise ValueError("no sha in the payload")
+        except Exception as exc:
+            yield self._failure_item(url, 200, "bad_payload", False, _describe(exc), model_id=model_id)
+            return
+        stats.inc_value(f"{counter}_seen")
+        yield {"kind": "stats", "row": stats_row(payload, depth)}
+        if unchanged:
+            stats.inc_value(f"{counter}_unchanged")
+            return
+        state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
+        stats.inc_value(f"{counter}_{state}")
+        yield from self.dispatch(ModelFetch(info, payload, state, depth=depth))
 
     def dispatch(self, fetch: ModelFetch):
         """Fetch a new or changed model's files here (a distributed lister hands it on instead)."""
@@ -273,9 +295,8 @@ class ModelsSpider(scrapy.Spider):
         headers = response_headers(response)
         if response.status != 200:
             self._record_status_failure(fetch, response, path)
-        elif "x-repo-commit" not in headers and "text/html" in headers.get("content-type", ""):
-            fetch.add_failure(response.url, path, 200, "unexpected_html", True, None,
-                              "an HTML page came back instead of the file (proxy or error page?)")
+        elif hub.html_in_place_of_file(headers):
+            fetch.add_failure(response.url, path, 200, "unexpected_html", True, None, hub.HTML_IN_PLACE)
         else:
             self._store_document(fetch, response, path)
         yield from self._settle(fetch)

@@ -40,9 +40,11 @@ class VanishedCheck:
 
     def due(self) -> bool:
         """Once per crawl, after a whole listing: a limited, by-id or failed listing says nothing
-        about the models it did not show."""
+        about the models it did not show, nor does one with an entry that names no model."""
         selection = self.spider.selection
-        listing_failed = self.spider.crawler.stats.get_value("openness/listing_failures", 0)
+        stats = self.spider.crawler.stats
+        listing_failed = (stats.get_value("openness/listing_failures", 0)
+                          or stats.get_value("openness/listing_entries_unreadable", 0))
         return (not self.done and not selection.get("model_ids") and selection.get("limit") is None
                 and not selection.get("follow_only") and not listing_failed)
 

@@ -96,7 +96,7 @@ def listing(world: World, kind: str, query: dict, base_url: str, page_size: int)
         return Answer.error(400, f"Invalid sort parameter: {sort}")
     repos.sort(key=lambda r: r.id)
     if sort:
-        repos.sort(key=lambda r: r.info.get(sort) or 0, reverse=True)
+        repos.sort(key=lambda r: _sort_value(r.info.get(sort)), reverse=True)
     limit = _int(_first(query, "limit"))
     size = min(limit, page_size) if limit else page_size
     offset = _cursor_offset(_first(query, "cursor"))
@@ -139,12 +139,13 @@ def _expanded(repo: Repo, expand: list[str]) -> dict:
 def _matches(repo: Repo, query: dict) -> bool:
     info = repo.info
     author = _first(query, "author")
-    if author and (info.get("author") or "").lower() != author.lower():
+    if author and str(info.get("author") or "").lower() != author.lower():
         return False
     search = _first(query, "search")
     if search and search.lower() not in repo.id.lower():
         return False
-    labels = set(info.get("tags") or []) | {info.get("library_name"), info.get("pipeline_tag")}
+    tags = info.get("tags") if isinstance(info.get("tags"), list) else []  # a world may hold any type
+    labels = {t for t in tags if isinstance(t, str)} | {info.get("library_name"), info.get("pipeline_tag")}
     if any(value not in labels for value in query.get("filter", [])):
         return False
     pipeline = _first(query, "pipeline_tag")
@@ -285,6 +286,16 @@ def _content_type(path: str) -> str:
 
 
 # -- query helpers ------------------------------------------------------------------------
+
+def _sort_value(value) -> tuple:
+    """What a listing sorts by: a count, or a date (ISO text sorts as time); anything else (a world's
+    odd value) sorts last."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value, "")
+    if isinstance(value, str):
+        return (1, 0, value)
+    return (0, 0, "")
+
 
 def _first(query: dict, key: str) -> str | None:
     values = query.get(key)

@@ -89,18 +89,19 @@ class FaultSpec:
     truncate: float = 0.0     # share of bodies cut short of their Content-Length
     html: float = 0.0         # share of answers replaced by a proxy's HTML error page, status 200
     seed: int = 0
+    only: str = ""            # faults only for request targets (path and query) containing this text
 
     @classmethod
     def parse(cls, spec: str | None) -> "FaultSpec":
-        """'latency=0.05,error=0.1,reset=0.05,truncate=0.05,html=0.05,seed=3'."""
+        """'latency=0.05,error=0.1,reset=0.05,truncate=0.05,html=0.05,seed=3,only=/datasets/'."""
         if not spec:
             return cls()
         values: dict = {}
         for part in spec.split(","):
             key, sep, value = part.strip().partition("=")
             if not sep or key not in cls.__dataclass_fields__:
-                raise ValueError(f"unknown fault {part!r}; known: latency, error, reset, truncate, html, seed")
-            values[key] = int(value) if key == "seed" else float(value)
+                raise ValueError(f"unknown fault {part!r}; known: latency, error, reset, truncate, html, seed, only")
+            values[key] = int(value) if key == "seed" else value if key == "only" else float(value)
         for key in ("error", "reset", "truncate", "html"):
             if not 0 <= values.get(key, 0) <= 1:
                 raise ValueError(f"fault rate {key} must be between 0 and 1")
@@ -118,7 +119,7 @@ class FaultPlan:
 
     def decide(self, method: str, target: str) -> str | None:
         spec = self.spec
-        if not (spec.error or spec.reset or spec.truncate or spec.html):
+        if not (spec.error or spec.reset or spec.truncate or spec.html) or spec.only not in target:
             return None
         key = f"{method} {target}"
         with self._lock:

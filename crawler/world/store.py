@@ -1,7 +1,8 @@
 """A world folder read into memory, with the keys the Hub derives filled in.
 
 Only this module reads a world's files; the server answers from it. It deliberately shares no
-code with the crawler's parsing: it models the services, not our reading of them.
+code with the crawler's parsing (it models the services, not our reading of them), only the
+crawler's limits on card YAML, so that a bomb in a world cannot take the emulator down.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+
+from crawler.card_yaml import yaml_problem
 
 EPOCH = "2024-01-01T00:00:00.000Z"
 KINDS = ("models", "datasets")
@@ -219,9 +222,11 @@ def _front_matter(raw: bytes) -> dict | None:
     end = text.find("\n---", 4)
     if end < 0:
         return None
+    if yaml_problem(text[4:end]):  # a YAML bomb: the Hub's limits refuse it, and so do ours
+        return None
     try:
         data = yaml.safe_load(text[4:end])
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -243,7 +243,7 @@ def _weights(component: Component, dossier: Dossier, rules: Rules) -> Cell:
     sources = [Source(source, licence, 1.0 if finding and finding["finding_id"] else 0.7,
                       finding["finding_id"] if finding else None, finding["evidence"] if finding else [])
                for licence, source, finding in _model_licences(dossier)]
-    for base, cells in dossier.bases.items():  # terms that bind derivatives come along the chain
+    for base, cells in sorted(dossier.bases.items()):  # terms that bind derivatives come along the chain
         for licence in cells.get(component.key, Cell("", None, "", "")).licences:
             known = lookup(licence["id"]) if licence.get("id") else None
             if known and not known.rubric["other_license_derivative"].allowed:
@@ -342,7 +342,7 @@ def _from_sources(component: Component, sources: list[Source], rules: Rules) -> 
 
 
 def _inherited(component: Component, dossier: Dossier) -> Cell:
-    known = [(base, cells[component.key]) for base, cells in dossier.bases.items() if component.key in cells]
+    known = sorted((base, cells[component.key]) for base, cells in dossier.bases.items() if component.key in cells)
     if not known:
         return Cell(component.key, None, UNKNOWN, "base_unknown", confidence=0.5,
                     evidence=[{"snippet": f"base models: {', '.join(sorted(dossier.bases)) or 'not in the warehouse'}"}])
@@ -350,7 +350,7 @@ def _inherited(component: Component, dossier: Dossier) -> Cell:
     # unknown, else the least open decides
     applies = [(b, c) for b, c in known if c.label != NOT_APPLICABLE] or known
     undecided = [(b, c) for b, c in applies if c.level is None]
-    base, cell = undecided[0] if undecided else min(applies, key=lambda item: item[1].level)
+    base, cell = undecided[0] if undecided else min(applies, key=lambda item: (item[1].level, item[0]))
     return Cell(component.key, cell.level, cell.label, "no_stage" if cell.label == NOT_APPLICABLE else "inherited",
                 [dict(l) for l in cell.licences], cell.points, round(cell.confidence * 0.9, 3), list(cell.finding_ids),
                 list(cell.evidence), inherited_from=cell.inherited_from or base, search=cell.search)

@@ -1,0 +1,134 @@
+"""A crawl of the hostile world (tests/hostile_world.py) loses nothing and lets nothing in: bad ids
+are recorded and the page goes on, wrong types are coerced or dropped and the model is stored, an
+HTML page is never a file, an over-size body is `too_large`, evidence stays small, and the emulator
+itself survives a YAML bomb."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import duckdb
+import pytest
+
+import hostile_world
+from conftest import world_endpoints
+from crawler.runner import CrawlConfig, run_crawl
+from extractors.base import SNIPPET_MAX
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    return hostile_world.build(tmp_path_factory.mktemp("hostile") / "world")
+
+
+def crawl(warehouse, server, **options):
+    settings = {"CRAWL_MAX_DOCUMENT_BYTES": hostile_world.MAX_DOCUMENT, "WEB_DELAY": 0.0}
+    return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings=settings, **world_endpoints(server),
+                                 **options))
+
+
+def rows(warehouse, sql, params=None):
+    with duckdb.connect(warehouse, read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def crawled(world, tmp_path_factory):
+    from crawler.world import serving
+    warehouse = str(tmp_path_factory.mktemp("wh") / "openness.duckdb")
+    with serving(world, page_size=4, faults=hostile_world.HTML_FAULTS) as server:
+        first = crawl(warehouse, server)
+        second = crawl(warehouse, server)
+    return warehouse, first, second
+
+
+def test_bad_ids_are_recorded_and_the_rest_of_the_page_is_crawled(crawled):
+    warehouse, first, second = crawled
+    stored = {r[0] for r in rows(warehouse, "SELECT model_id FROM models")}
+    assert set(hostile_world.GOOD) <= stored
+    assert not stored & set(hostile_world.BAD_IDS)
+    invalid = {r[0] for r in rows(warehouse, "SELECT model_id FROM fetch_failures WHERE reason = 'invalid_id' "
+                                             "AND run_id = ?", [first.run_id])}
+    assert invalid == set(hostile_world.BAD_IDS)
+    assert first.status == "complete" and first.failures.get("invalid_id") == 2
+
+
+def test_a_second_crawl_finds_nothing_vanished(crawled):
+    warehouse, first, second = crawled
+    assert second.models_vanished == 0
+    assert rows(warehouse, "SELECT count(*) FROM vanished_models") == [(0,)]
+
+
+def test_values_of_the_wrong_type_are_dropped_or_coerced_and_the_model_is_stored(crawled):
+    warehouse, _, _ = crawled
+    [(downloads, tags, card, complete)] = rows(warehouse, "SELECT downloads, tags, card_data, complete FROM models "
+                                                          "WHERE model_id = 'hostile/wrong-types'")
+    assert downloads is None and tags == [] and complete
+    card = json.loads(card)
+    assert "tags" not in card and card["license"] == "5" and card["language"] == ["en", "3"]
+    [(message,)] = rows(warehouse, "SELECT message FROM fetch_failures WHERE reason = 'bad_field' "
+                                   "AND model_id = 'hostile/wrong-types' LIMIT 1")
+    assert "downloads: text where a number was expected (dropped)" in message
+    assert "cardData.tags: a number" in message
+
+
+def test_a_yaml_bomb_is_invalid_metadata(crawled):
+    warehouse, _, _ = crawled
+    assert rows(warehouse, "SELECT card_status, card_error, card_data FROM models WHERE model_id = 'hostile/yaml-bomb'") \
+        == [("invalid_metadata", "YAML aliases expand to more than 100,000 nodes", None)]
+
+
+def test_an_html_page_is_never_a_datasets_file(crawled):
+    warehouse, _, _ = crawled
+    assert rows(warehouse, "SELECT count(*) FROM linked_documents WHERE text ILIKE '%<html%'") == [(0,)]
+    reasons = {r[0] for r in rows(warehouse, "SELECT reason FROM fetch_failures WHERE url LIKE ?",
+                                  [f"%/datasets/{hostile_world.HTML_DATASET}/resolve/%"])}
+    assert reasons == {"unexpected_html"}
+    assert rows(warehouse, "SELECT complete FROM datasets WHERE dataset_id = ?", [hostile_world.HTML_DATASET]) == [(False,)]
+
+
+def test_an_over_size_body_is_too_large_and_not_transient(crawled):
+    warehouse, first, second = crawled
+    found = rows(warehouse, "SELECT reason, transient, message, run_id FROM fetch_failures "
+                            "WHERE model_id = 'hostile/huge-readme' AND path = 'README.md' ORDER BY failed_at")
+    assert found and all(r[:2] == ("too_large", False) for r in found)
+    assert str(len(hostile_world._card("mit", "x" * hostile_world.HUGE_README_BYTES).encode())) in found[0][2]
+    assert {r[3] for r in found} == {first.run_id}  # not fetched again: the same body will be as large
+    assert rows(warehouse, "SELECT complete FROM models WHERE model_id = 'hostile/huge-readme'") == [(True,)]
+
+
+def test_binary_and_traversal_files_store_no_text_and_reach_nothing(crawled):
+    warehouse, _, _ = crawled
+    assert rows(warehouse, "SELECT card_status FROM models WHERE model_id = 'hostile/binary-readme'") == [("unreadable",)]
+    paths = {r[0] for r in rows(warehouse, "SELECT path FROM documents WHERE model_id = 'hostile/traversal'")}
+    assert paths == {"README.md", "LICENSE"}
+    assert rows(warehouse, "SELECT count(*) FROM documents WHERE text LIKE '%root:%'") == [(0,)]
+
+
+def test_evidence_snippets_are_capped_everywhere(crawled):
+    warehouse, _, _ = crawled
+    from warehouse.classify import classify_warehouse
+    classify_warehouse(warehouse)
+    longest = rows(warehouse, "SELECT max(length(e.snippet)) FROM (SELECT unnest(from_json(evidence, "
+                              "'[{\"snippet\": \"VARCHAR\"}]'), recursive := true) FROM findings) e")
+    assert 0 < longest[0][0] <= SNIPPET_MAX
+    one_line = rows(warehouse, "SELECT evidence FROM findings WHERE model_id = 'hostile/one-line' "
+                               "AND signal = 'licence.prose'")
+    for (evidence,) in one_line:
+        for entry in json.loads(evidence):
+            assert len(entry["snippet"]) <= SNIPPET_MAX and "Apache License 2.0" in entry["snippet"]
+            assert entry["column"] > 1
+    cells = rows(warehouse, "SELECT max(length(evidence)) FROM classifications")
+    assert cells[0][0] < 20 * SNIPPET_MAX
+
+
+def test_the_emulator_answers_a_listing_with_a_yaml_bomb_in_it(world):
+    from crawler.world import serving
+    with serving(world) as server:
+        started = time.monotonic()
+        with urllib.request.urlopen(f"{server.base_url}/api/models?author=hostile&expand=cardData", timeout=10) as answer:
+            listed = json.loads(answer.read())
+        assert time.monotonic() - started < 5
+    bomb = next(m for m in listed if m["id"] == "hostile/yaml-bomb")
+    assert "cardData" not in bomb
