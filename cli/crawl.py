@@ -32,6 +32,15 @@ def _log_level(ctx) -> str:
     return ("WARNING", "INFO", "DEBUG")[min(ctx.find_root().obj["verbose"], 2)]
 
 
+EXIT_RETRY_LATER = 75  # sysexits' EX_TEMPFAIL: a partial crawl; running it again completes it
+
+
+def partial_reasons(result) -> str:
+    if result.models_left_incomplete:
+        return f"{result.models_left_incomplete} models still incomplete (see fetch_failures)"
+    return "a listing page or a model's rows could not be read (see fetch_failures)"
+
+
 @click.command()
 @hub_endpoint
 @click.option("--author", "authors", multiple=True, help="Only this author's models (repeatable).")
@@ -88,6 +97,9 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
     except (CrawlError, WarehouseError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(asdict(result), indent=2) if as_json else crawl_summary(result).rstrip())
+    if result.status == "partial":  # what was read is stored; the next crawl fetches the rest
+        click.echo(f"partial: {partial_reasons(result)}; crawl again later to complete it", err=True)
+        ctx.exit(EXIT_RETRY_LATER)
     if result.status != "complete":
         ctx.exit(1)
 

@@ -65,7 +65,9 @@ def crawl_summary(result) -> str:
         f"run {result.run_id}: {result.status} in {result.seconds:.1f}s",
         f"models   {result.models_seen} seen: {result.models_new} new, {result.models_changed} changed, "
         f"{result.models_unchanged} unchanged"
-        + (f", {result.models_incomplete} completed" if result.models_incomplete else "")
+        + (f", {result.models_retried} fetched again to complete" if result.models_retried else "")
+        + (f"; {result.models_left_incomplete} still incomplete (files the next crawl fetches)"
+           if result.models_left_incomplete else "")
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
         f"files    {result.files_fetched} fetched",
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "

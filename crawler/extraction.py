@@ -33,7 +33,8 @@ class Extraction:
         self.pool: ProcessPoolExecutor | None = None
 
     async def findings(self, item: dict) -> list:
-        args = (self.endpoint, item["model"], item["repo_files"], item["documents"])
+        # a re-fetch of an incomplete commit: the documents stored before count with the new ones
+        args = (self.endpoint, item["model"], item["repo_files"], item.get("stored_documents", []) + item["documents"])
         if self.processes <= 0:
             return await maybe_deferred_to_future(deferToThread(extract_item, *args))
         if self.pool is None:

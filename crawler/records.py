@@ -101,6 +101,9 @@ class ModelFetch:
     documents: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     card: tuple[str, str | None] | None = None  # (card_status, card_error) once README is read
+    # what earlier fetches of an incomplete commit stored: not fetched again, extracted with the rest
+    stored_documents: list[dict] = field(default_factory=list)
+    tree_read: bool = False
 
     def add_failure(self, url: str, path: str | None, status: int | None, reason: str, transient: bool,
                     error_code: str | None = None, message: str | None = None) -> None:
@@ -121,7 +124,7 @@ class ModelFetch:
         files += [row for p, row in self.files.items() if p not in set(paths)]
         return {"kind": "model", "model": model_row(self.info, self.payload, status, error, complete),
                 "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
-                "state": self.state, "depth": self.depth}
+                "stored_documents": self.stored_documents, "state": self.state, "depth": self.depth}
 
 
 def failure_row(model_id, sha, url, path, status, reason, transient, error_code=None, message=None) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from crawler.distributed import run_distributed
 from crawler.errors import CrawlError, CrawlInterrupted
 from crawler.settings import DEFAULTS, HUB_BUDGETS
 from warehouse.load import load_staged
-from warehouse.runs import crawl_lock, failures_by_reason, finish_run, new_run_id, start_run
+from warehouse.runs import (crawl_lock, failures_by_reason, finish_run, held_lock_fd, incomplete_after, new_run_id,
+                            start_run)
 from warehouse.staging import staging_dir
 
 
@@ -68,7 +70,8 @@ class CrawlResult:
     models_new: int = 0
     models_changed: int = 0
     models_unchanged: int = 0
-    models_incomplete: int = 0
+    models_retried: int = 0         # stored incomplete by an earlier crawl: the rest of their files fetched
+    models_left_incomplete: int = 0  # of the models this crawl listed or reached, still incomplete after it
     models_vanished: int = 0       # listed by the previous crawl of this selection, not by this one
     files_fetched: int = 0
     targets_followed: int = 0      # link targets (datasets, base models, code repos, papers) asked for
@@ -122,6 +125,9 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         rows = load()
         result = _result(run_id, stats, time.monotonic() - started, rows + leftover, interrupted)
         result.failures = failures_by_reason(warehouse, run_id)
+        result.models_left_incomplete = incomplete_after(warehouse, run_id)
+        if result.models_left_incomplete and result.status == "complete":
+            result.status = "partial"  # the next crawl fetches the rest
         if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):
             result.status = "interrupted"
         elif exitcode != 0:
@@ -149,11 +155,11 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
     return CrawlResult(
         run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
         models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),
-        models_incomplete=value("models_incomplete"), models_vanished=value("models_vanished"), files_fetched=value("files_fetched"),
+        models_retried=value("models_retried"), models_vanished=value("models_vanished"), files_fetched=value("files_fetched"),
         targets_followed=value("targets_followed"), targets_resolved=value("targets_resolved"),
         targets_failed=value("targets_failed"), targets_deferred=value("targets_deferred"),
         linked_files_fetched=value("linked_files_fetched"),
-        base_models_stored=sum(value(f"base_models_{s}") for s in ("new", "changed", "incomplete")),
+        base_models_stored=sum(value(f"base_models_{s}") for s in ("new", "changed", "retried")),
         requests={b: value(f"requests/{b}") for b in ("api", "resolvers", "github")},
         responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers", "github")),
         rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
@@ -194,13 +200,21 @@ class Child:
     distributed crawl's lister, worker or follower. Its stats come back through a file."""
 
     def __init__(self, settings: dict, selection: dict, warehouse: str, role: str = "crawl"):
-        self.tmp = tempfile.TemporaryDirectory(prefix="openness-crawl-")
+        remove_stale_job_folders()
+        self.tmp = tempfile.TemporaryDirectory(prefix=JOB_PREFIX)
         job = os.path.join(self.tmp.name, "job.json")
         self.result_path = os.path.join(self.tmp.name, "stats.json")
+        with open(os.path.join(self.tmp.name, "owner.pid"), "w", encoding="utf-8") as handle:
+            handle.write(str(os.getpid()))
         with open(job, "w", encoding="utf-8") as handle:
             json.dump({"settings": settings, "selection": selection, "warehouse": warehouse, "role": role,
-                       "result": self.result_path}, handle)
-        self.process = subprocess.Popen([sys.executable, "-m", "crawler.runner", job])
+                       "result": self.result_path, "watch_parent": True}, handle)
+        # stdin: a pipe the child watches; the parent never writes, so it reads end-of-file only when
+        # the parent is gone (killed with -9) and then stops, instead of crawling on beside the next
+        # crawl. The crawl lock's fd: the child holds the lock for as long as it runs.
+        lock = held_lock_fd(warehouse)
+        self.process = subprocess.Popen([sys.executable, "-m", "crawler.runner", job], stdin=subprocess.PIPE,
+                                        pass_fds=(lock,) if lock is not None else ())
 
     def __enter__(self):
         return self
@@ -209,8 +223,11 @@ class Child:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait()
+        if self.process.stdin:
+            self.process.stdin.close()
         self.tmp.cleanup()
         return False
+
 
     def wait(self) -> tuple[int, dict]:
         exitcode = _wait_forwarding_interrupts(self.process)
@@ -219,6 +236,33 @@ class Child:
         with open(self.result_path, encoding="utf-8") as handle:
             return exitcode, json.load(handle)
 
+
+JOB_PREFIX = "openness-crawl-"
+
+
+def remove_stale_job_folders(root: str | None = None) -> int:
+    """Remove the job folders (job.json, stats.json) of crawls whose parent process is gone: a
+    parent killed with -9 never reaches its cleanup."""
+    removed = 0
+    for folder in Path(root or tempfile.gettempdir()).glob(JOB_PREFIX + "*"):
+        try:
+            owner = int((folder / "owner.pid").read_text("utf-8").strip())
+        except (OSError, ValueError):
+            continue  # not ours, or still being written
+        if not _alive(owner):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 def _wait_forwarding_interrupts(child: subprocess.Popen) -> int:
     """The child ignores the terminal's SIGINT; each interrupt of the parent becomes one SIGTERM to
@@ -254,6 +298,8 @@ def _child_main(job_path: str) -> int:
 
     from crawler.settings import scrapy_settings
 
+    if job.get("watch_parent"):
+        _stop_when_parent_is_gone()
     process = CrawlerProcess(scrapy_settings(job["settings"]))
     crawler = process.create_crawler(_spider_class(job.get("role", "crawl")))
     process.crawl(crawler, selection=job["selection"], warehouse=job["warehouse"])
@@ -271,6 +317,23 @@ def _child_main(job_path: str) -> int:
     if reason is None:  # the spider never ran: the error is in the log above
         return 4
     return 0 if reason == "finished" else 3
+
+
+def _stop_when_parent_is_gone(grace: float = 30.0) -> None:
+    """Watch stdin (the parent's pipe) in a thread: at end-of-file the parent is gone, and the crawl
+    stops as on SIGTERM (Scrapy closes the spider; what is buffered is staged and loaded), then,
+    should it still run after grace seconds, at once."""
+    def watch():
+        try:  # the raw fd: a buffered reader's lock, held by this thread, would stall the interpreter's exit
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(grace)
+        os.kill(os.getpid(), signal.SIGTERM)  # Scrapy's second signal: stop now
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _spider_class(role: str):

@@ -113,3 +113,12 @@ def scalar(path: str, sql: str, params=None):
         return con.execute(sql, params or []).fetchone()[0]
     finally:
         con.close()
+
+
+def is_verbatim(evidence: dict, text: str) -> bool:
+    """Whether an evidence entry's snippet is text's lines line_start..line_end, or, when it was cut
+    (a column is given), starts at that column of line_start and stays within those lines."""
+    lines = "\n".join(text.splitlines()[evidence["line_start"] - 1:evidence["line_end"]])
+    if evidence.get("column") is None:
+        return lines == evidence["snippet"]
+    return lines[evidence["column"] - 1:].startswith(evidence["snippet"])

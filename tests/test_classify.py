@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from conftest import world_endpoints, world_flags
+from conftest import is_verbatim, world_endpoints, world_flags
 from crawler.runner import CrawlConfig, run_crawl
 from warehouse.classify import NotClassified, classify_warehouse, explain
 from warehouse.taxonomy.rules import COMPONENT_KEYS
@@ -51,8 +51,7 @@ def test_every_cell_of_the_real_sample_has_a_value_and_a_followable_explanation(
             for evidence in cell["evidence"]:
                 text = documents.get((model_id, evidence.get("path")))
                 if evidence.get("line_start") and text is not None and evidence.get("url", "").endswith(evidence["path"]):
-                    lines = text.splitlines()[evidence["line_start"] - 1:evidence["line_end"]]
-                    assert "\n".join(lines) == evidence["snippet"], (model_id, key, evidence)
+                    assert is_verbatim(evidence, text), (model_id, key, evidence)
     con.close()
 
 

@@ -92,3 +92,13 @@ def test_demo_crawls_the_sample_world(run, tmp_path):
 def test_world_serve_rejects_bad_specs(run, sample_world):
     result = run("world", "serve", str(sample_world), "--rate-limit", "lots")
     assert result.exit_code == 1 and "N/SECONDS" in result.output
+
+
+def test_a_partial_crawl_exits_75_and_says_how_many_models_are_left(run, monkeypatch):
+    from crawler.runner import CrawlResult
+    monkeypatch.setattr("cli.crawl.run_crawl", lambda config: CrawlResult(
+        "r1", "partial", models_seen=13, models_new=13, models_left_incomplete=2, failures={"server_error": 4}))
+    result = CliRunner().invoke(cli, ["--warehouse", "w.duckdb", "crawl"])
+    assert result.exit_code == 75
+    assert "run r1: partial" in result.stdout and "; 2 still incomplete" in result.stdout
+    assert "partial: 2 models still incomplete (see fetch_failures); crawl again later" in result.stderr

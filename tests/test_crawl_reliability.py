@@ -63,7 +63,7 @@ def test_rate_limit_headers_pause_the_bucket(sample_world, emulator, warehouse):
     # links are not followed here: the test counts how the Hub's buckets pause, nothing else
     result = crawl(warehouse, server, limit=8, rate_budget={"api": (1000, 1), "resolvers": (1000, 1)},
                    follow_depth=0)
-    assert result.models_seen == 7 and "rate_limited" not in result.failures
+    assert result.models_seen == 8 and "rate_limited" not in result.failures
     log = request_log(server)
     # after a 429 the crawler waits for the window's reset (t) rather than hammering the server
     assert sum(1 for r in log if r["status"] == 429) <= 6
@@ -88,12 +88,13 @@ def test_faults_are_retried_or_recorded(sample_world, emulator, warehouse, tmp_p
     incomplete = {r[0] for r in duckdb.connect(warehouse, read_only=True).execute(
         "SELECT model_id FROM models WHERE NOT complete").fetchall()}
     assert result.models_seen + result.failures.get("bad_payload", 0) >= 31 - len(incomplete)
+    assert result.models_left_incomplete == len(incomplete)
     for table in ("repo_files", "documents"):
         assert {r for r in content[table] if r[0] not in incomplete} <= set(expected[table])
     # a later crawl completes the incomplete commits
     calm = emulator(sample_world)
     again = crawl(warehouse, calm)
-    assert again.models_incomplete == len(incomplete)
+    assert again.models_retried == len(incomplete) and again.status == "complete"
     assert warehouse_content(warehouse) == expected
 
 
@@ -224,3 +225,44 @@ def _seed_faulting_first_listing(spec: str) -> int:
         if FaultPlan(FaultSpec.parse(f"{spec},seed={seed}")).decide("GET", target) == fault:
             return seed
     raise AssertionError("no seed found")
+
+
+def many_files_world(root):
+    """One model whose README and twelve licence files must all be read for its findings."""
+    files = root / "models" / "many" / "files" / "files"
+    files.mkdir(parents=True)
+    (root / "models" / "many" / "files" / "info.json").write_text("{}")
+    (files / "README.md").write_text("---\nlicense: other\n---\n# Many files\n\nSee the licence files.\n")
+    texts = {"MIT": "MIT License\n\nPermission is hereby granted, free of charge, to any person obtaining a copy",
+             "APACHE": "Apache License\nVersion 2.0, January 2004\nhttp://www.apache.org/licenses/",
+             "BSD": "BSD 3-Clause License\n\nRedistribution and use in source and binary forms"}
+    for index in range(12):
+        name, text = list(texts.items())[index % 3]
+        (files / f"LICENSE-{name}-{index:02d}").write_text(f"{text}\n\nPart {index}.\n")
+    return root
+
+
+def test_files_fetched_in_earlier_runs_count_until_the_model_is_complete(emulator, tmp_path):
+    world = many_files_world(tmp_path / "world")
+    calm_path = str(tmp_path / "calm.duckdb")
+    crawl(calm_path, emulator(world))
+    findings = lambda path: sorted(r[0] for r in duckdb.connect(path, read_only=True).execute(  # noqa: E731
+        "SELECT finding_id FROM findings").fetchall())
+    expected = findings(calm_path)
+    path = str(tmp_path / "faulty.duckdb")
+    fetched: list[str] = []
+    statuses = []
+    for seed in range(1, 16):  # 30% of this model's file requests fail, none retried within a run
+        server = emulator(world, faults=f"error=0.3,seed={seed},only=/many/files/resolve/")
+        result = crawl(path, server, settings={"RETRY_TIMES": 0})
+        fetched += [r["path"] for r in request_log(server) if "/resolve/" in r["path"] and r["status"] == 200]
+        statuses.append((result.status, result.models_left_incomplete))
+        if result.status == "complete":
+            break
+        counted = findings(path)
+        assert set(counted) <= set(expected)  # never replaced by less than what is stored
+    assert statuses[-1] == ("complete", 0) and len(statuses) > 1
+    assert all(status == ("partial", 1) for status in statuses[:-1])
+    assert len(fetched) == len(set(fetched)) == 13  # each file read once, across the runs
+    assert findings(path) == expected
+    assert scalar(path, "SELECT bool_and(complete) FROM models")

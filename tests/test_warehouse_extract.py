@@ -7,7 +7,7 @@ import duckdb
 from click.testing import CliRunner
 
 from cli.main import cli
-from conftest import world_endpoints
+from conftest import is_verbatim, world_endpoints
 from crawler.runner import CrawlConfig, run_crawl
 from warehouse.extract import extract_stored
 
@@ -39,8 +39,7 @@ def test_real_sample_models_get_weights_licence_and_data_findings_with_verbatim_
             if item["line_start"] is None:
                 continue
             raw = (real_sample / "models" / model_id / "files" / item["path"]).read_bytes().decode("utf-8-sig")
-            lines = raw.splitlines()
-            assert item["snippet"] == "\n".join(lines[item["line_start"] - 1:item["line_end"]]), (model_id, signal)
+            assert is_verbatim(item, raw), (model_id, signal)
             checked += 1
     assert checked >= 6
     gemma = [json.loads(r[4]) for r in rows if r[1] == "mlx-community/gemma-3-4b-it-4bit" and r[3] == "weights.base_model"]

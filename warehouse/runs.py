@@ -18,9 +18,16 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
+_HELD: dict[str, int] = {}  # warehouse path -> the fd of the crawl lock this process holds
+
+
 @contextmanager
 def crawl_lock(warehouse_path):
-    """One crawl at a time per warehouse; a second one fails at once rather than interleaving."""
+    """One crawl at a time per warehouse; a second one fails at once rather than interleaving.
+
+    An flock on <warehouse>.lock: the kernel releases it when every process holding it has ended,
+    so a lock left by a killed crawl is simply taken over. The crawl's child processes inherit it
+    (held_lock_fd), so a crawl process orphaned by a killed parent still holds it until it stops."""
     lock_path = Path(f"{warehouse_path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_path, "a+")
@@ -28,11 +35,21 @@ def crawl_lock(warehouse_path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise CrawlLocked(f"another crawl is writing {warehouse_path} (lock {lock_path})") from None
-        handle.seek(0), handle.truncate(), handle.write(str(os.getpid())), handle.flush()
+            handle.seek(0)
+            holder = " ".join(handle.read().split()[:1]) or "unknown"
+            raise CrawlLocked(f"another crawl is writing {warehouse_path} (pid {holder}); wait for it to end, "
+                              f"or stop it (the lock, {lock_path}, is released when its processes end)") from None
+        handle.seek(0), handle.truncate(), handle.write(f"{os.getpid()}\n"), handle.flush()
+        _HELD[str(warehouse_path)] = handle.fileno()
         yield
     finally:
+        _HELD.pop(str(warehouse_path), None)
         handle.close()
+
+
+def held_lock_fd(warehouse_path) -> int | None:
+    """The fd of the crawl lock this process holds on the warehouse, for its crawl processes to inherit."""
+    return _HELD.get(str(warehouse_path))
 
 
 def start_run(warehouse_path, run_id: str, endpoint: str, selection: dict) -> int:
@@ -70,6 +87,26 @@ def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, b
     for model_id, sha, complete in rows:
         known.setdefault(model_id, {})[sha] = complete
     return known
+
+
+def stored_fetch(warehouse_path, model_id: str, sha: str) -> tuple[list[dict], bool]:
+    """What earlier fetches of an incomplete commit stored: its documents (path, url, text), and
+    whether its file tree was read (a file with a size or an LFS sha256). A re-fetch asks only for
+    the rest, and the findings are extracted from all of it."""
+    with connect(warehouse_path, read_only=True) as con:
+        documents = con.execute("SELECT path, url, text FROM documents WHERE model_id = ? AND sha = ? ORDER BY path",
+                                [model_id, sha]).fetchall()
+        tree = con.execute("SELECT count(*) FROM repo_files WHERE model_id = ? AND sha = ? "
+                           "AND (size IS NOT NULL OR lfs_sha256 IS NOT NULL)", [model_id, sha]).fetchall()[0][0]
+    return [{"path": p, "url": u, "text": t} for p, u, t in documents], tree > 0
+
+
+def incomplete_after(warehouse_path, run_id: str) -> int:
+    """How many of the models this run listed or reached are still incomplete once it is loaded:
+    some file could not be fetched for a passing reason, and the next crawl fetches the rest."""
+    with connect(warehouse_path, read_only=True) as con:
+        return con.execute("SELECT count(*) FROM latest_models m WHERE NOT m.complete AND m.model_id IN "
+                           "(SELECT model_id FROM model_stats WHERE run_id = ?)", [run_id]).fetchall()[0][0]
 
 
 def failures_by_reason(warehouse_path, run_id: str) -> dict[str, int]:

@@ -58,7 +58,8 @@ class ListingSpider(ModelsSpider):
         return spider
 
     def dispatch(self, fetch: ModelFetch):
-        unit = json.dumps({"state": fetch.state, "payload": fetch.payload}, sort_keys=True)
+        unit = json.dumps({"state": fetch.state, "payload": fetch.payload, "stored_documents": fetch.stored_documents,
+                           "tree_read": fetch.tree_read}, sort_keys=True)
         self.crawler.stats.inc_value("openness/models_dispatched", self.redis.sadd(self.frontier, unit))
         return iter(())
 
@@ -97,7 +98,9 @@ class WorkerSpider(RedisMixin, ModelsSpider):
             self.logger.error("a frontier unit that is not a model: %s", exc)
             return
         self.crawler.stats.inc_value("openness/units_taken")
-        yield from self._fetch_model(ModelFetch(info, unit["payload"], unit["state"]))
+        yield from self._fetch_model(ModelFetch(info, unit["payload"], unit["state"],
+                                                stored_documents=unit.get("stored_documents") or [],
+                                                tree_read=bool(unit.get("tree_read"))))
 
     def next_requests(self):
         if self.supply.open():

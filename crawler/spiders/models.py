@@ -18,7 +18,7 @@ from crawler.spiders.follow import LinkFollowing
 from crawler.spiders.targets import response_headers
 from crawler.spiders.vanished import VanishedCheck
 from warehouse.links import Target
-from warehouse.runs import known_commits
+from warehouse.runs import known_commits, stored_fetch
 
 # Above this a document is not downloaded at all; below it, it is stored up to the setting's cap.
 HARD_MAX_BYTES_FACTOR = 4
@@ -223,8 +223,11 @@ class ModelsSpider(scrapy.Spider):
             stats.inc_value(f"{counter}_unchanged")
             return
         state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
-        stats.inc_value(f"{counter}_{state}")
-        yield from self.dispatch(ModelFetch(info, payload, state, depth=depth))
+        stats.inc_value(f"{counter}_{'retried' if state == 'incomplete' else state}")
+        fetch = ModelFetch(info, payload, state, depth=depth)
+        if state == "incomplete":
+            fetch.stored_documents, fetch.tree_read = stored_fetch(self.warehouse, info.id, info.sha)
+        yield from self.dispatch(fetch)
 
     def dispatch(self, fetch: ModelFetch):
         """Fetch a new or changed model's files here (a distributed lister hands it on instead)."""
@@ -237,13 +240,16 @@ class ModelsSpider(scrapy.Spider):
         if info.id in self.fetching:
             return
         requests = []
-        if self.fetch_sizes and not info.disabled:
+        if self.fetch_sizes and not info.disabled and not fetch.tree_read:
             requests.append(self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha),
                                                 self.parse_tree, None))
         paths = [s.rfilename for s in info.siblings or []]
         wanted = (["README.md"] if "README.md" in paths else []) + hub.licence_like_paths(
             paths, fetch.payload.get("cardData"))
-        for path in dict.fromkeys(wanted):
+        stored = {d["path"]: d for d in fetch.stored_documents}
+        if "README.md" in stored:
+            fetch.card = hub.card_status(stored["README.md"]["text"])
+        for path in dict.fromkeys(p for p in wanted if p not in stored):  # fetched before: it counts
             request = self._model_request(fetch, hub.file_url(self.endpoint, info.id, info.sha, path),
                                           self.parse_document, path)
             request.meta["download_maxsize"] = self.max_document * HARD_MAX_BYTES_FACTOR
