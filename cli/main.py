@@ -4,11 +4,29 @@ from __future__ import annotations
 import logging
 
 import click
+import duckdb
 
+from warehouse.db import unreadable
+from warehouse.errors import WarehouseError
 from cli import classify, crawl, extract, licenses, query, schedule, world
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OpennessGroup(click.Group):
+    """Turns the errors every command can meet into one clear line (exit 1), never a traceback:
+    the warehouse's own errors, and a warehouse file DuckDB fails on while a command reads it
+    (a file cut short opens, then fails at the first read of a missing block)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WarehouseError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except duckdb.Error as exc:
+            warehouse = (ctx.obj or {}).get("warehouse", "")
+            raise click.ClickException(str(unreadable(warehouse, exc))) from exc
+
+
+@click.group(cls=OpennessGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--warehouse", envvar="OPENNESS_WAREHOUSE", default="./openness.duckdb", show_default=True,
               type=click.Path(dir_okay=False), help="The DuckDB warehouse file (env OPENNESS_WAREHOUSE).")
 @click.option("-v", "--verbose", count=True, help="More log output; repeat for debug.")

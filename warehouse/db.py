@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import WarehouseBusy, WarehouseMissing
+from warehouse.errors import WarehouseBusy, WarehouseMissing, WarehouseUnreadable
 
 SCHEMA_VERSION = 9  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
 #                     verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
@@ -33,12 +33,22 @@ def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckD
         try:
             return duckdb.connect(str(path), read_only=read_only, config=config)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                if "lock" in str(exc).lower():
-                    raise WarehouseBusy(f"warehouse {path} is locked by another process") from exc
-                raise
+            if "lock" not in str(exc).lower():
+                raise unreadable(path, exc) from exc
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(f"warehouse {path} is locked by another process") from exc
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+        except (duckdb.SerializationException, duckdb.InternalException, duckdb.InvalidInputException) as exc:
+            raise unreadable(path, exc) from exc
+
+
+def unreadable(path, exc: Exception) -> WarehouseUnreadable:
+    """The one-line error for a warehouse file DuckDB cannot read, with what to do about it."""
+    cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return WarehouseUnreadable(f"cannot read the warehouse {path} ({cause}): it is damaged, cut short or not a "
+                               "DuckDB file; move it aside and restore it from a backup or a Parquet snapshot, "
+                               "or give --warehouse another file (a crawl starts a new one)")
 
 
 @contextmanager

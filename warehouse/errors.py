@@ -9,6 +9,10 @@ class WarehouseMissing(WarehouseError):
     """No warehouse file where one was expected."""
 
 
+class WarehouseUnreadable(WarehouseError):
+    """The warehouse file is not a DuckDB database this version can read (corrupt, cut short, another format)."""
+
+
 class WarehouseBusy(WarehouseError):
     """Another process holds the warehouse's write lock for longer than we wait."""
 
