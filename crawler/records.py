@@ -103,7 +103,7 @@ class ModelFetch:
     card: tuple[str, str | None] | None = None  # (card_status, card_error) once README is read
     # what earlier fetches of an incomplete commit stored: not fetched again, extracted with the rest
     stored_documents: list[dict] = field(default_factory=list)
-    tree_read: bool = False
+    stored_files: dict[str, dict] = field(default_factory=dict)  # path -> repo_files row (the tree was read)
 
     def add_failure(self, url: str, path: str | None, status: int | None, reason: str, transient: bool,
                     error_code: str | None = None, message: str | None = None) -> None:
@@ -119,7 +119,7 @@ class ModelFetch:
         else:
             status, error = "unreadable", "README.md could not be fetched"
         complete = not any(f["transient"] for f in self.failures)
-        files = [self.files.get(p) or {"model_id": self.info.id, "sha": self.info.sha, "path": p}
+        files = [self.files.get(p) or self.stored_files.get(p) or {"model_id": self.info.id, "sha": self.info.sha, "path": p}
                  for p in paths]
         files += [row for p, row in self.files.items() if p not in set(paths)]
         return {"kind": "model", "model": model_row(self.info, self.payload, status, error, complete),

@@ -89,16 +89,18 @@ def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, b
     return known
 
 
-def stored_fetch(warehouse_path, model_id: str, sha: str) -> tuple[list[dict], bool]:
-    """What earlier fetches of an incomplete commit stored: its documents (path, url, text), and
-    whether its file tree was read (a file with a size or an LFS sha256). A re-fetch asks only for
-    the rest, and the findings are extracted from all of it."""
+def stored_fetch(warehouse_path, model_id: str, sha: str) -> tuple[list[dict], dict[str, dict]]:
+    """What earlier fetches of an incomplete commit stored: its documents (path, url, text), and the
+    files its tree gave sizes or LFS sha256 for (none when the tree was not read). A re-fetch asks
+    only for the rest, and the findings are extracted from all of it."""
     with connect(warehouse_path, read_only=True) as con:
         documents = con.execute("SELECT path, url, text FROM documents WHERE model_id = ? AND sha = ? ORDER BY path",
                                 [model_id, sha]).fetchall()
-        tree = con.execute("SELECT count(*) FROM repo_files WHERE model_id = ? AND sha = ? "
-                           "AND (size IS NOT NULL OR lfs_sha256 IS NOT NULL)", [model_id, sha]).fetchall()[0][0]
-    return [{"path": p, "url": u, "text": t} for p, u, t in documents], tree > 0
+        files = con.execute("SELECT path, size, lfs_sha256, blob_id FROM repo_files WHERE model_id = ? AND sha = ? "
+                            "AND (size IS NOT NULL OR lfs_sha256 IS NOT NULL) ORDER BY path", [model_id, sha]).fetchall()
+    return ([{"path": p, "url": u, "text": t} for p, u, t in documents],
+            {p: {"model_id": model_id, "sha": sha, "path": p, "size": size, "lfs_sha256": lfs, "blob_id": blob}
+             for p, size, lfs, blob in files})
 
 
 def incomplete_after(warehouse_path, run_id: str) -> int:

@@ -59,7 +59,7 @@ class ListingSpider(ModelsSpider):
 
     def dispatch(self, fetch: ModelFetch):
         unit = json.dumps({"state": fetch.state, "payload": fetch.payload, "stored_documents": fetch.stored_documents,
-                           "tree_read": fetch.tree_read}, sort_keys=True)
+                           "stored_files": fetch.stored_files}, sort_keys=True)
         self.crawler.stats.inc_value("openness/models_dispatched", self.redis.sadd(self.frontier, unit))
         return iter(())
 
@@ -100,7 +100,7 @@ class WorkerSpider(RedisMixin, ModelsSpider):
         self.crawler.stats.inc_value("openness/units_taken")
         yield from self._fetch_model(ModelFetch(info, unit["payload"], unit["state"],
                                                 stored_documents=unit.get("stored_documents") or [],
-                                                tree_read=bool(unit.get("tree_read"))))
+                                                stored_files=unit.get("stored_files") or {}))
 
     def next_requests(self):
         if self.supply.open():

@@ -226,7 +226,7 @@ class ModelsSpider(scrapy.Spider):
         stats.inc_value(f"{counter}_{'retried' if state == 'incomplete' else state}")
         fetch = ModelFetch(info, payload, state, depth=depth)
         if state == "incomplete":
-            fetch.stored_documents, fetch.tree_read = stored_fetch(self.warehouse, info.id, info.sha)
+            fetch.stored_documents, fetch.stored_files = stored_fetch(self.warehouse, info.id, info.sha)
         yield from self.dispatch(fetch)
 
     def dispatch(self, fetch: ModelFetch):
@@ -240,7 +240,7 @@ class ModelsSpider(scrapy.Spider):
         if info.id in self.fetching:
             return
         requests = []
-        if self.fetch_sizes and not info.disabled and not fetch.tree_read:
+        if self.fetch_sizes and not info.disabled and not fetch.stored_files:
             requests.append(self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha),
                                                 self.parse_tree, None))
         paths = [s.rfilename for s in info.siblings or []]
