@@ -83,6 +83,12 @@ class ModelRecord:
         return card if isinstance(card, dict) else {}
 
     @property
+    def tags(self) -> list[str]:
+        """The Hub's tags; a payload's odd value (card YAML reaches it with any type) gives none."""
+        tags = self.info.get("tags")
+        return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+    @property
     def paths(self) -> list[str]:
         """Sorted, so that findings do not depend on the order files were stored or read in."""
         return sorted(f["path"] for f in self.files)

@@ -27,7 +27,7 @@ def extract(record: ModelRecord) -> list[Finding]:
         findings.append(Finding(record.model_id, record.sha, signal, value, confidence, tuple(evidence)))
 
     declared = declared_licences(card)
-    tagged = [t.split(":", 1)[1] for t in record.info.get("tags") or [] if isinstance(t, str) and t.startswith("license:")]
+    tagged = [t.split(":", 1)[1] for t in record.tags if isinstance(t, str) and t.startswith("license:")]
     if declared:
         key = "license" if "license" in card else "licenses"
         add("licence.declared", [_resolve(name) for name in declared], 1.0, [at.card_key(key)])

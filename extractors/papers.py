@@ -34,7 +34,7 @@ def extract(record: ModelRecord) -> list[Finding]:
                 judged[paper] = judgement
             elif paper in found and judgement.relevance == "own" and judged[paper].relevance != "own":
                 judged[paper] = judgement  # cited as a mention first, then as the model's own
-    tagged = [m.group(1).lower() for t in record.info.get("tags") or [] if isinstance(t, str) and (m := _TAG.match(t))]
+    tagged = [m.group(1).lower() for t in record.tags if isinstance(t, str) and (m := _TAG.match(t))]
     for paper in tagged:
         if paper in found:
             found[paper].append(at.info_key("tags"))

@@ -116,7 +116,7 @@ def prose_findings(record: ModelRecord, path: str, default_stage: str = "pretrai
 def _card_datasets(record: ModelRecord) -> list[dict]:
     names = record.card_data.get("datasets")
     names = [names] if isinstance(names, str) else names if isinstance(names, list) else []
-    tags = [t.split(":", 1)[1] for t in record.info.get("tags") or [] if isinstance(t, str) and t.startswith("dataset:")]
+    tags = [t.split(":", 1)[1] for t in record.tags if isinstance(t, str) and t.startswith("dataset:")]
     out, seen = [], set()
     for name in [n for n in names if isinstance(n, str)] + tags:
         key = name.strip()

@@ -124,7 +124,7 @@ def _quantization(record: ModelRecord, found: dict[str, list[str]]):
         types = sorted({m.group(1).upper() for p in found["gguf"] for m in [_GGUF_QUANT.search(p.rsplit("/", 1)[-1])] if m})
         return {"method": "gguf", "types": types}, lambda at: [at.file(p) for p in found["gguf"][:5]]
     config = record.info.get("config") if isinstance(record.info.get("config"), dict) else {}
-    tags = {t.lower() for t in record.info.get("tags") or [] if isinstance(t, str)}
+    tags = {t.lower() for t in record.tags if isinstance(t, str)}
     qconf = config.get("quantization_config")
     if isinstance(qconf, dict) and qconf.get("quant_method"):
         value = {"method": str(qconf["quant_method"]), "bits": qconf.get("bits")}

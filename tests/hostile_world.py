@@ -11,6 +11,7 @@ OWNER = "hostile"
 GOOD = ("hostile/a-first", "hostile/m-middle", "hostile/z-last")
 BAD_IDS = ("hostile/bad id", "hostile/<svg onload=alert(1)>")
 HTML_DATASET = "hostile/html-data"
+ODD_DATASET = "hostile/odd-types-data"
 HTML_FAULTS = f"html=1,only=/datasets/{HTML_DATASET}/resolve/"
 MAX_DOCUMENT = 100_000  # the crawl setting the hostile tests run with: above 4x this a body is too large
 HUGE_README_BYTES = 600_000
@@ -44,7 +45,7 @@ def build(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     weights = {"model.safetensors": b"\x00" * 64}
     _model(root, "a-first", {"README.md": _card("mit", "Weights are released."), **weights})
-    _model(root, "m-middle", {"README.md": _card("apache-2.0", "Trained on our data."), **weights})
+    _model(root, "m-middle", {"README.md": _card("apache-2.0", "Trained on our data.", f"datasets:\n- {ODD_DATASET}\n"), **weights})
     _model(root, "z-last", {"README.md": _card("mit", "Fine-tuned on a dataset.", f"datasets:\n- {HTML_DATASET}\n"),
                             **weights})
     for folder, repo_id in zip(("bad-id", "svg"), BAD_IDS):
@@ -65,4 +66,9 @@ def build(root: Path) -> Path:
     (data / "files").mkdir(parents=True)
     (data / "info.json").write_text("{}", "utf-8")
     (data / "files" / "README.md").write_text("---\nlicense: cc-by-4.0\n---\n# Data\n", "utf-8")
+    odd = root / "datasets" / OWNER / "odd-types-data"
+    (odd / "files").mkdir(parents=True)
+    (odd / "info.json").write_text(json.dumps({"tags": 5, "downloads": "many", "siblings": [{"x": 1}, "s"],
+                                               "cardData": {"license": 5, "tags": {"a": 1}}}), "utf-8")
+    (odd / "files" / "README.md").write_text("---\nlicense: 5\ntags: {a: 1}\n---\n# Odd\n", "utf-8")
     return root

@@ -73,6 +73,12 @@ def test_values_of_the_wrong_type_are_dropped_or_coerced_and_the_model_is_stored
     assert "cardData.tags: a number" in message
 
 
+def test_a_dataset_with_values_of_the_wrong_type_is_stored(crawled):
+    warehouse, _, _ = crawled
+    assert rows(warehouse, "SELECT tags FROM datasets WHERE dataset_id = ?", [hostile_world.ODD_DATASET]) == [([],)]
+    assert rows(warehouse, "SELECT status FROM link_targets WHERE target = ?", [hostile_world.ODD_DATASET]) == [("resolved",)]
+
+
 def test_a_yaml_bomb_is_invalid_metadata(crawled):
     warehouse, _, _ = crawled
     assert rows(warehouse, "SELECT card_status, card_error, card_data FROM models WHERE model_id = 'hostile/yaml-bomb'") \

@@ -89,8 +89,18 @@ class Follower:
             yield self.target_item(fetch, "resolved", reason="unchanged", resolved_id=fetch.data["resolved_id"],
                                    http_status=200)
         else:
-            yield from self.finish(fetch)
+            yield from self._finish_or_fail(fetch)
         yield from self._failure_items(fetch)
+
+    def _finish_or_fail(self, fetch: TargetFetch):
+        """finish(), or, when what was read cannot be turned into rows (a payload of odd types the
+        parsing did not foresee), the target failed with the reason: never a target left unsettled."""
+        try:
+            items = list(self.finish(fetch))
+        except Exception as exc:
+            items = [self.target_item(fetch, "failed", reason="bad_payload", transient=False, http_status=200,
+                                      message=f"{type(exc).__name__}: {exc}"[:1000])]
+        yield from items
 
     def resolved_item(self, fetch: TargetFetch) -> dict:
         """The target row of a target read whole: renamed when the service answered for another id."""

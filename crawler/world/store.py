@@ -183,6 +183,9 @@ def _derive_keys(kind: str, repo_id: str, folder: Path, info: dict, files: dict[
     siblings = info.get("siblings")
     if siblings is None:
         siblings = [{"rfilename": p} for p in files]
+    # the Hub derives siblings from the repo's files: an entry that names no file cannot occur
+    siblings = [e for e in siblings if isinstance(e, dict) and isinstance(e.get("rfilename"), str)] \
+        if isinstance(siblings, list) else []
     listed = {s.get("rfilename") for s in siblings}
     siblings = siblings + [{"rfilename": p} for p in files if p not in listed]
     for entry in siblings:
