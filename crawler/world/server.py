@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
+import sys
 import struct
 import threading
 import time
@@ -67,6 +68,13 @@ class EmulatorServer(ThreadingHTTPServer):
         with self._log_lock:
             self._log_file.write(line + "\n")
             self._log_file.flush()
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hangs up mid-answer (a crawl killed, a download cancelled as too large) is
+        the client's business; anything else is printed as socketserver does."""
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)
 
     def server_close(self) -> None:
         super().server_close()
