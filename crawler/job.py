@@ -96,9 +96,10 @@ def _steps(profile: Profile):
 def _crawl(profile: Profile, job: JobResult) -> StepResult:
     crawl = run_crawl(crawl_config(profile))
     job.run_id = crawl.run_id
-    vanished = f", {crawl.models_vanished} left the listing" if crawl.models_vanished else ""
+    notes = (f", {crawl.models_vanished} left the listing" if crawl.models_vanished else "") + (
+        f", {crawl.models_left_incomplete} still incomplete" if crawl.models_left_incomplete else "")
     detail = (f"run {crawl.run_id}: {crawl.models_seen} models, {crawl.models_new} new, {crawl.models_changed} changed"
-              f"{vanished}, {sum(crawl.failures.values())} failures, {crawl.responses_429} 429s")
+              f"{notes}, {sum(crawl.failures.values())} failures, {crawl.responses_429} 429s")
     return StepResult("", "ok" if crawl.status == "complete" else "partial", detail)
 
 
