@@ -9,10 +9,8 @@ import click
 from cli.formatting import format_agreement, format_explanation
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.audit import audit as run_audit
-from crawler.errors import CrawlError
 from crawler.runner import CrawlConfig
 from warehouse.classify import classify_warehouse, explain
-from warehouse.errors import WarehouseError
 from warehouse.evaluate import evaluate_warehouse
 from warehouse.report import write_report
 
@@ -27,10 +25,7 @@ def classify(ctx, model_ids, as_json) -> None:
     Each cell gets a level (C1-C5 / D1-D5, N/A or Unknown), the licences that decide it, its
     confidence and the findings behind it (tables classifications and model_summaries). Offline:
     it reads what crawls stored. Run it again after a crawl or a change of the rules."""
-    try:
-        result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return
@@ -47,10 +42,7 @@ def classify(ctx, model_ids, as_json) -> None:
 def explain_command(ctx, model_id, as_json) -> None:
     """The 12 cells of MODEL_ID: level, label, licences, and the evidence for each (URL, path,
     line, snippet). --json prints the documented, stable shape."""
-    try:
-        explained = explain(warehouse_path(ctx), model_id)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    explained = explain(warehouse_path(ctx), model_id)
     if as_json:
         click.echo(json.dumps(explained, indent=2, default=str))
         return
@@ -68,10 +60,7 @@ def audit(ctx, model_ids, hub_endpoint, follow_depth, github_api, web_base, pape
     has not changed), classify it, and explain every cell."""
     config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, follow_depth=follow_depth,
                          github_api=github_api, web_base=web_base, fetch_papers=papers)
-    try:
-        result = run_audit(config, list(model_ids))
-    except (CrawlError, WarehouseError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = run_audit(config, list(model_ids))
     if as_json:
         click.echo(json.dumps({"explanations": result.explanations, "not_found": result.not_found,
                                "crawl": asdict(result.crawl)}, indent=2, default=str))
@@ -93,10 +82,7 @@ def report(ctx, out_dir, limit) -> None:
     """A static HTML report: the models x components matrix coloured by level, filters by author,
     licence and family, charts of levels and licences, families, and each cell's evidence on click.
     One self-contained file: open it in a browser or publish it as it is."""
-    try:
-        result = write_report(warehouse_path(ctx), out_dir, limit)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = write_report(warehouse_path(ctx), out_dir, limit)
     click.echo(f"{result.index}: {result.models_shown} of {result.models_classified} classified models in the matrix")
 
 
@@ -110,10 +96,7 @@ def evaluate(ctx, gold, as_json) -> None:
     and within one level, cells called open (level 4-5) that the gold set puts at 1-2, a confusion
     table, and every disagreement with its reason, licences and evidence. Offline: crawl and
     classify the gold set's models first."""
-    try:
-        agreement = evaluate_warehouse(warehouse_path(ctx), gold)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    agreement = evaluate_warehouse(warehouse_path(ctx), gold)
     if as_json:
         click.echo(json.dumps(agreement.as_dict(), indent=2, default=str))
         return

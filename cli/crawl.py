@@ -6,13 +6,13 @@ from dataclasses import asdict
 
 import click
 
+from cli.errors import EXIT_RETRY_LATER
 from cli.formatting import crawl_summary, format_explanation, render_rows
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
-from crawler.errors import CrawlError, CrawlInterrupted
+from crawler.errors import CrawlInterrupted
 from crawler.runner import CrawlConfig, run_crawl
 from crawler.settings import parse_budget
-from warehouse.errors import WarehouseError
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
 
@@ -30,9 +30,6 @@ def _budget(ctx, param, values):
 
 def _log_level(ctx) -> str:
     return ("WARNING", "INFO", "DEBUG")[min(ctx.find_root().obj["verbose"], 2)]
-
-
-EXIT_RETRY_LATER = 75  # sysexits' EX_TEMPFAIL: a partial crawl; running it again completes it
 
 
 def partial_reasons(result) -> str:
@@ -91,10 +88,8 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
                                    "LOG_LEVEL": _log_level(ctx)})
     try:
         result = run_crawl(config)
-    except CrawlInterrupted as exc:
+    except CrawlInterrupted as exc:  # what it did still says something: the summary, then why it stopped
         click.echo(crawl_summary(exc.result).rstrip(), err=True)
-        raise click.ClickException(str(exc)) from exc
-    except (CrawlError, WarehouseError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(asdict(result), indent=2) if as_json else crawl_summary(result).rstrip())
     if result.status == "partial":  # what was read is stored; the next crawl fetches the rest
@@ -111,10 +106,7 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
 def demo(ctx, report_dir) -> None:
     """Serve the bundled sample world on a free port, crawl it (following links), classify it,
     explain one model, write the HTML report, and summarise."""
-    try:
-        result = run_demo(warehouse_path(ctx), report_dir)
-    except (CrawlError, WarehouseError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = run_demo(warehouse_path(ctx), report_dir)
     click.echo(f"sample world served at {result.endpoint}")
     click.echo("1. The whole listing, then the links its cards make:")
     click.echo(crawl_summary(result.crawl))

@@ -7,7 +7,6 @@ from dataclasses import asdict
 import click
 
 from cli.options import json_flag, warehouse_path
-from warehouse.errors import WarehouseError
 from warehouse.extract import extract_stored
 
 
@@ -20,10 +19,7 @@ def extract(ctx, model_ids, as_json) -> None:
 
     Crawls run the extractors already; run this after the rules or the knowledge base changed.
     Idempotent: a second run writes the same findings."""
-    try:
-        result = extract_stored(warehouse_path(ctx), list(model_ids) or None)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = extract_stored(warehouse_path(ctx), list(model_ids) or None)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return

@@ -9,7 +9,7 @@ import click
 from cli.formatting import render_rows
 from crawler.settings import DEFAULTS
 from extractors.identify import default_identifier
-from extractors.knowledge import CRITERIA, KnowledgeError, knowledge
+from extractors.knowledge import CRITERIA, knowledge
 
 CRAWL_DOCUMENT_CAP = DEFAULTS["CRAWL_MAX_DOCUMENT_BYTES"]
 
@@ -26,10 +26,7 @@ def licenses(ctx: click.Context, as_json: bool) -> None:
     and points out of 5. Columns R C M D O in the table; --json adds the justifications."""
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        rows = [licence.as_row() for licence in sorted(knowledge().values(), key=lambda l: l.id)]
-    except KnowledgeError as exc:
-        raise click.ClickException(str(exc)) from exc
+    rows = [licence.as_row() for licence in sorted(knowledge().values(), key=lambda l: l.id)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return

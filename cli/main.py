@@ -4,26 +4,9 @@ from __future__ import annotations
 import logging
 
 import click
-import duckdb
 
-from warehouse.db import unreadable
-from warehouse.errors import WarehouseError
 from cli import classify, crawl, extract, licenses, query, schedule, world
-
-
-class OpennessGroup(click.Group):
-    """Turns the errors every command can meet into one clear line (exit 1), never a traceback:
-    the warehouse's own errors, and a warehouse file DuckDB fails on while a command reads it
-    (a file cut short opens, then fails at the first read of a missing block)."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except WarehouseError as exc:
-            raise click.ClickException(str(exc)) from exc
-        except duckdb.Error as exc:
-            warehouse = (ctx.obj or {}).get("warehouse", "")
-            raise click.ClickException(str(unreadable(warehouse, exc))) from exc
+from cli.errors import OpennessGroup
 
 
 @click.group(cls=OpennessGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -33,7 +16,10 @@ class OpennessGroup(click.Group):
 @click.version_option(package_name="openness")
 @click.pass_context
 def cli(ctx: click.Context, warehouse: str, verbose: int) -> None:
-    """Audit how open Hugging Face models are, component by component, with evidence."""
+    """Audit how open Hugging Face models are, component by component, with evidence.
+
+    Exit codes: 0 done; 1 an error (one line says what); 2 a usage error; 75 retry later (a
+    partial crawl, or a job whose previous run still holds the warehouse)."""
     ctx.obj = {"warehouse": warehouse, "verbose": verbose}
     level = logging.WARNING if not verbose else (logging.INFO if verbose == 1 else logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")

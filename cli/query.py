@@ -6,7 +6,6 @@ import click
 from cli.formatting import render_results
 from cli.options import hub_endpoint, output_format, warehouse_path
 from warehouse.diff import as_json as diff_json, diff_runs
-from warehouse.errors import WarehouseError
 from warehouse.export import export_snapshot
 from warehouse.snapshots import export_run, retain
 from warehouse.query import run_statements
@@ -29,10 +28,7 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
     query waits for that.  Tables: crawl_runs, models, repo_files, documents, fetch_failures,
     model_stats; view latest_models.
     """
-    try:
-        results = run_statements(warehouse_path(ctx), sql)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    results = run_statements(warehouse_path(ctx), sql)
     click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt), nl=False)
 
 
@@ -63,15 +59,12 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_en
     read back with SPDX's 3.0.1 bindings."""
     if bool(out_dir) == bool(spdx_dir):
         raise click.UsageError("give --out DIR (Parquet) or --spdx DIR (SPDX documents)")
-    try:
-        if spdx_dir:
-            from warehouse.spdx import export_spdx
-            written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
-            click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
-            return
-        result = export_run(warehouse_path(ctx), run_id, out_dir) if run_id else export_snapshot(warehouse_path(ctx), out_dir)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    if spdx_dir:
+        from warehouse.spdx import export_spdx
+        written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
+        click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
+        return
+    result = export_run(warehouse_path(ctx), run_id, out_dir) if run_id else export_snapshot(warehouse_path(ctx), out_dir)
     for table, rows in result.tables.items():
         click.echo(f"{table:16} {rows:>10} rows")
     click.echo(f"manifest: {result.manifest}")
@@ -87,10 +80,7 @@ def retain_command(ctx, keep: int, archive_dir: str) -> None:
     as a dated snapshot (checked row by row count against the warehouse) before its per-run rows,
     and the commits no kept run lists, are removed; crawl_runs keeps every run with its archive's
     path. The newest commit of every model always stays."""
-    try:
-        result = retain(warehouse_path(ctx), keep, archive_dir)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = retain(warehouse_path(ctx), keep, archive_dir)
     click.echo(f"kept {len(result.kept)} runs; compacted {len(result.compacted)}")
     for run_id, archive in result.compacted.items():
         click.echo(f"  {run_id} -> {archive}")
@@ -108,10 +98,7 @@ def diff(ctx, run_a, run_b, as_json) -> None:
     """What changed from crawl RUN_A to RUN_B (default: the two latest crawls): new, removed and
     renamed models, new commits, licence and gating changes, and classification changes where both
     commits are classified."""
-    try:
-        result = diff_runs(warehouse_path(ctx), run_a, run_b)
-    except WarehouseError as exc:
-        raise click.ClickException(str(exc)) from exc
+    result = diff_runs(warehouse_path(ctx), run_a, run_b)
     if as_json:
         click.echo(diff_json(result))
         return

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from crawler.errors import CrawlError
 from crawler.job import run_job
 from crawler.profiles import load_profile
 from crawler.schedules import cron_line, install_cron, install_systemd, systemd_units
@@ -25,21 +24,18 @@ def schedule(profile, kind, install, unit_dir) -> None:
     """Print (or --install) a schedule that runs `openness run PROFILE` at the profile's
     [schedule] time. PROFILE is a TOML file: selection, endpoints, warehouse, export_dir, keep_runs
     (see README, "Scheduled crawls")."""
-    try:
-        loaded = load_profile(profile)
-        if kind == "cron" and install:
-            click.echo(f"installed in your crontab:\n{install_cron(loaded)}")
-        elif kind == "cron":
-            click.echo(cron_line(loaded))
-        elif install:
-            paths = install_systemd(loaded, Path(unit_dir).expanduser())
-            click.echo("wrote " + ", ".join(str(p) for p in paths))
-            click.echo(f"enable it: systemctl --user daemon-reload && systemctl --user enable --now {paths[1].name}")
-        else:
-            units = systemd_units(loaded)
-            click.echo(f"# {units.service_name}\n{units.service}\n# {units.timer_name}\n{units.timer}", nl=False)
-    except CrawlError as exc:
-        raise click.ClickException(str(exc)) from exc
+    loaded = load_profile(profile)
+    if kind == "cron" and install:
+        click.echo(f"installed in your crontab:\n{install_cron(loaded)}")
+    elif kind == "cron":
+        click.echo(cron_line(loaded))
+    elif install:
+        paths = install_systemd(loaded, Path(unit_dir).expanduser())
+        click.echo("wrote " + ", ".join(str(p) for p in paths))
+        click.echo(f"enable it: systemctl --user daemon-reload && systemctl --user enable --now {paths[1].name}")
+    else:
+        units = systemd_units(loaded)
+        click.echo(f"# {units.service_name}\n{units.service}\n# {units.timer_name}\n{units.timer}", nl=False)
 
 
 @click.command("run")
@@ -49,9 +45,6 @@ def run_profile(ctx, profile) -> None:
     """Run a profile's job now: crawl, classify, export the run's snapshot, apply retention, write the
     report. One line per step goes to stderr. Exit 0: done; 1: a step failed or the crawl was
     partial; 75: the previous job of this warehouse is still running (nothing done)."""
-    try:
-        loaded = load_profile(profile)
-    except CrawlError as exc:
-        raise click.ClickException(str(exc)) from exc
+    loaded = load_profile(profile)
     result = run_job(loaded, lambda line: click.echo(line, err=True))
     ctx.exit(result.exit_code)

@@ -19,6 +19,14 @@ class CrawlInterrupted(CrawlError):
         self.result = result
 
 
+class ProfileError(CrawlError):
+    """A profile file that cannot be read, or says something that cannot be done."""
+
+
+class JobOverlap(CrawlError):
+    """The previous job of this warehouse is still running."""
+
+
 @dataclass(frozen=True)
 class FailureReason:
     reason: str

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from crawler.errors import CrawlError
+from crawler.errors import CrawlError, JobOverlap
 from crawler.profiles import Profile, ProfileError
 from crawler.runner import CrawlConfig, run_crawl
 from warehouse.classify import classify_warehouse
@@ -37,10 +37,6 @@ class JobResult:
     run_id: str | None = None
     steps: list[StepResult] = field(default_factory=list)
     exit_code: int = EXIT_OK
-
-
-class JobOverlap(CrawlError):
-    """The previous job of this warehouse is still running."""
 
 
 def run_job(profile: Profile, log: Callable[[str], None]) -> JobResult:

@@ -24,7 +24,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.errors import CrawlError
+from crawler.errors import ProfileError
 from crawler.settings import DEFAULTS, parse_budget
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -33,10 +33,6 @@ _ENDPOINTS = {"hub": str, "github_api": str, "web_base": str}
 _CRAWL = {"follow_depth": int, "papers": bool, "file_sizes": bool, "concurrency": int, "rate_budget": dict}
 _TOP = {"name", "warehouse", "export_dir", "keep_runs", "report_dir", "log", "env_file", "classify",
         "schedule", "selection", "endpoints", "crawl"}
-
-
-class ProfileError(CrawlError):
-    """A profile file that cannot be read, or says something that cannot be done."""
 
 
 @dataclass

@@ -9,15 +9,12 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+from extractors.errors import KnowledgeError
 
 CRITERIA = ("research", "commercial", "modify", "copyright_derivative", "other_license_derivative")
 KINDS = {"code", "data", "model", "content", "documentation", "font", "any"}
 _SPDX = re.compile(r"^(NOASSERTION|LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.+\-]*)$")
 _REQUIRED = ("id", "name", "spdx_id", "hub_id", "kind", "family", "aliases", "fingerprints", "rubric")
-
-
-class KnowledgeError(ValueError):
-    """A knowledge file that does not follow the schema; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +107,7 @@ def _parse(path: Path) -> Licence:
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path.name}: not YAML: {exc}") from exc
+        raise KnowledgeError(f"{path.name}: not YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(data, dict):
         raise KnowledgeError(f"{path.name}: expected a mapping")
     missing = [k for k in _REQUIRED if k not in data]

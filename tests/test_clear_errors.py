@@ -63,3 +63,49 @@ def test_an_unreachable_endpoint_ends_within_seconds(tmp_path):
 def test_a_proxy_decides_for_itself(monkeypatch):
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
     check_reachable("http://no-such-host.invalid")  # the proxy would answer: no direct connect tried
+
+
+class _BrokenFile:
+    """Stands for a package data file (resources.files(...) / ... / name) holding `text`."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __truediv__(self, name):
+        return self
+
+    def read_text(self, encoding="utf-8"):
+        return self.text
+
+
+@pytest.mark.parametrize("text,message", [("levels: [not closed", "rules.yml is not valid YAML"),
+                                          ("version: 1\n", "rules.yml")])
+def test_a_broken_rules_file_is_one_clear_line(tmp_path, monkeypatch, text, message):
+    from types import SimpleNamespace
+
+    from warehouse.db import connect
+    from warehouse.taxonomy import rules as rules_module
+    warehouse = str(tmp_path / "openness.duckdb")
+    with connect(warehouse):
+        pass
+    rules_module.rules.cache_clear()
+    monkeypatch.setattr(rules_module, "resources", SimpleNamespace(files=lambda package: _BrokenFile(text)))
+    try:
+        result = CliRunner().invoke(cli, ["--warehouse", warehouse, "classify"])
+    finally:
+        rules_module.rules.cache_clear()
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1
+
+
+def test_a_broken_knowledge_file_is_one_clear_line(tmp_path, monkeypatch):
+    from extractors import knowledge as knowledge_module
+    (tmp_path / "broken.yml").write_text("id: [not closed\n")
+    knowledge_module.knowledge.cache_clear()
+    monkeypatch.setattr(knowledge_module, "licences_dir", lambda: tmp_path)
+    try:
+        result = CliRunner().invoke(cli, ["licenses"])
+    finally:
+        knowledge_module.knowledge.cache_clear()
+    assert result.exit_code == 1 and "broken.yml" in result.output, result.output
+    assert "Traceback" not in result.output and result.output.count("\n") == 1

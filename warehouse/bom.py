@@ -10,13 +10,9 @@ from dataclasses import dataclass, field
 from extractors.knowledge import weight_formats
 from warehouse.classify import NotClassified, explain
 from warehouse.db import connect
-from warehouse.errors import WarehouseError
+from warehouse.errors import NotInWarehouse
 
 MAX_ANCESTORS = 16  # a chain longer than this is a loop or noise
-
-
-class NotInWarehouse(WarehouseError):
-    """A model the warehouse holds no commit of."""
 
 
 @dataclass

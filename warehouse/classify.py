@@ -21,12 +21,8 @@ from warehouse.taxonomy.dossier import Paper, document_findings
 from warehouse.taxonomy.engine import Cell, Dossier, classify, linked_repos, summary
 from warehouse.taxonomy.families import family_of
 from warehouse.taxonomy.frameworks import verdicts
-from warehouse.errors import WarehouseError, WarehouseMissing
+from warehouse.errors import NotClassified, WarehouseMissing
 from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
-
-class NotClassified(WarehouseError):
-    """The model is not in the warehouse, or has no classification yet."""
-
 
 MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
 

@@ -8,11 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from warehouse.db import connect
-from warehouse.errors import WarehouseError
-
-
-class NoSuchRun(WarehouseError):
-    """A run id that is not a crawl of this warehouse, or too few runs to compare."""
+from warehouse.errors import NoSuchRun
 
 
 @dataclass

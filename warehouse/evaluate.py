@@ -13,17 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.db import connect
-from warehouse.errors import WarehouseError, WarehouseMissing
+from warehouse.errors import GoldError, WarehouseMissing
 from warehouse.taxonomy.rules import COMPONENT_KEYS
 
 REQUIRED_COLUMNS = ("model_id", "component", "level")
 # Columns of the confusion table, after the levels: cells the classification left without a level.
 NOT_LEVELS = ("N/A", "Unknown", "missing")
 MAX_EVIDENCE = 3
-
-
-class GoldError(WarehouseError):
-    """The gold file cannot be read as model_id,component,level rows; the message says where."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warehouse.db import connect
-from warehouse.errors import WarehouseError
+from warehouse.errors import NothingToReport
 from warehouse.report_html import render
 from warehouse.taxonomy.rules import COMPONENT_KEYS
 
@@ -21,10 +21,6 @@ class ReportResult:
     index: str
     models_shown: int
     models_classified: int
-
-
-class NothingToReport(WarehouseError):
-    """No model is classified yet."""
 
 
 def write_report(warehouse_path, out_dir, limit: int = 500) -> ReportResult:

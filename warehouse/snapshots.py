@@ -12,13 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.db import connect, utcnow
-from warehouse.errors import WarehouseError
+from warehouse.errors import NoSuchSnapshot, WarehouseError
 from warehouse.export import ExportResult, MANIFEST, write_tables
 from warehouse.runs import crawl_lock
-
-
-class NoSuchSnapshot(WarehouseError):
-    """A run that is not in the warehouse, or was compacted (its archive holds it)."""
 
 
 # The rows of one run, table by table, each a query over $run.

@@ -20,17 +20,13 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from spdx_tools.spdx.writer.write_anything import write_file
 
 from warehouse.bom import ModelBom, Part, gather
-from warehouse.errors import WarehouseError
+from warehouse.errors import InvalidSpdx
 from warehouse.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
                                    concluded, document_namespace, model_purl, part_comment, part_purl, slug)
 
 FORMATS = {"json": ".spdx.json", "tag-value": ".spdx", "yaml": ".spdx.yaml", "xml": ".spdx.xml", "rdf": ".spdx.rdf.xml",
            "spdx3": ".spdx3.json"}  # spdx3: SPDX 3.0.1 JSON-LD (warehouse/spdx3.py); the rest SPDX 2.3
 RELATION_TO = {"dataset": RelationshipType.GENERATED_FROM, "code": RelationshipType.DEPENDS_ON}
-
-
-class InvalidSpdx(WarehouseError):
-    """spdx-tools' validator found errors in a document we built (a bug: it is never written)."""
 
 
 @dataclass

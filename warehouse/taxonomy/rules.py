@@ -9,6 +9,7 @@ from importlib import resources
 import yaml
 
 from extractors.knowledge import lookup
+from warehouse.errors import RulesError
 
 COMPONENT_KEYS = (
     "training.code.pretraining", "training.code.finetuning", "training.code.alignment",
@@ -17,10 +18,6 @@ COMPONENT_KEYS = (
     "evaluation.data.utility", "evaluation.data.safety", "deployment.data.weights",
 )
 STAGES = ("pretraining", "sft", "alignment")
-
-
-class RulesError(ValueError):
-    """rules.yml does not follow its schema; the message says where."""
 
 
 @dataclass(frozen=True)
@@ -99,4 +96,8 @@ def _validate(rules: Rules) -> None:
 @functools.cache
 def rules() -> Rules:
     text = (resources.files("warehouse") / "taxonomy" / "rules.yml").read_text("utf-8")
-    return parse_rules(yaml.safe_load(text))
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RulesError(f"rules.yml is not valid YAML: {' '.join(str(exc).split())}") from None
+    return parse_rules(data)
