@@ -35,7 +35,7 @@ HUB_WINDOW = 300
 
 
 class RssSampler(threading.Thread):
-    """Samples the RSS of the crawl process (`python -m crawler.runner`) every `every` seconds."""
+    """Samples the RSS of the crawl process (`python -m crawler.child`) every `every` seconds."""
 
     def __init__(self, every: float = 0.5):
         super().__init__(daemon=True)
@@ -70,7 +70,7 @@ def _crawl_pids() -> list[int]:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"crawler.runner" in cmdline:
+            if b"crawler.child" in cmdline:
                 pids.append(int(entry))
     return pids
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 from contextlib import ExitStack
 
+from crawler.child import Child
 from crawler.errors import CrawlError
 from warehouse.load import load_staged
 from warehouse.staging import staging_dir
@@ -23,7 +24,6 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     """(exit code, merged stats) of a lister and config.workers workers, then the follow step."""
     import redis  # an optional dependency: pip install 'openness[distributed]'
 
-    from crawler.runner import Child
     from crawler.spiders.distributed import listed_key, run_keys
 
     server = redis.Redis.from_url(config.redis_url)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from conftest import scalar, warehouse_content, world_endpoints, world_flags
-from crawler.runner import JOB_PREFIX, CrawlConfig, remove_stale_job_folders, run_crawl
+from crawler.child import JOB_PREFIX, remove_stale_job_folders
+from crawler.runner import CrawlConfig, run_crawl
 from warehouse.errors import CrawlLocked
 
 
