@@ -11,8 +11,9 @@ from cli.formatting import crawl_summary, format_explanation, render_rows
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from crawler.demo import run_demo
 from crawler.errors import CrawlInterrupted
-from crawler.runner import CrawlConfig, run_crawl
-from crawler.settings import parse_budget
+from crawler.config import CrawlConfig
+from crawler.runner import run_crawl
+from crawler.settings import DEFAULTS, parse_budget
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
 
@@ -47,18 +48,19 @@ def partial_reasons(result) -> str:
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many models.")
 @click.option("--model", "model_ids", multiple=True, help="Crawl exactly this model (repeatable).")
 @click.option("--full", is_flag=True, help="Fetch every model again, changed or not.")
-@click.option("--file-sizes/--no-file-sizes", default=True, show_default=True,
+@click.option("--file-sizes/--no-file-sizes", default=DEFAULTS["CRAWL_FETCH_FILE_SIZES"], show_default=True,
               help="Fetch each changed repo's file tree for sizes and LFS sha256 (one api request).")
 @click.option("--rate-budget", multiple=True, callback=_budget, metavar="BUCKET=N/SECONDS",
               help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
 @follow_options
-@click.option("--concurrency", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--concurrency", type=click.IntRange(min=1), default=DEFAULTS["CONCURRENT_REQUESTS"], show_default=True,
+              help="Requests in flight at once.")
 @click.option("--redis", "redis_url", envvar="OPENNESS_REDIS_URL", metavar="URL",
               help="Spread the crawl over --workers processes sharing one frontier in this Redis "
                    "(redis://host:6379/0; needs openness[distributed]).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+@click.option("--workers", type=click.IntRange(min=1), default=DEFAULTS["CRAWL_WORKERS"], show_default=True,
               help="With --redis: worker processes; each takes its share of the rate budget.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULTS["CRAWL_BATCH_MODELS"], show_default=True,
               help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from crawler.runner import CrawlConfig, CrawlResult, run_crawl
+from crawler.config import CrawlConfig
+from crawler.runner import CrawlResult, run_crawl
 from warehouse.classify import NotClassified, classify_warehouse, explain
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.runner import CrawlConfig, CrawlResult, run_crawl
+from crawler.config import CrawlConfig
+from crawler.runner import CrawlResult, run_crawl
 from crawler.world import sample_world_path, serving
 from warehouse.classify import ClassifyResult, classify_warehouse, explain
 from warehouse.query import QueryResult, run_query

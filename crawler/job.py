@@ -14,7 +14,8 @@ from typing import Callable
 
 from crawler.errors import CrawlError, JobOverlap
 from crawler.profiles import Profile, ProfileError
-from crawler.runner import CrawlConfig, run_crawl
+from crawler.config import CrawlConfig
+from crawler.runner import run_crawl
 from warehouse.classify import classify_warehouse
 from warehouse.errors import WarehouseError
 from warehouse.report import write_report
@@ -90,7 +91,7 @@ def _steps(profile: Profile):
 
 
 def _crawl(profile: Profile, job: JobResult) -> StepResult:
-    crawl = run_crawl(crawl_config(profile))
+    crawl = run_crawl(CrawlConfig.from_profile(profile))
     job.run_id = crawl.run_id
     notes = (f", {crawl.models_vanished} left the listing" if crawl.models_vanished else "") + (
         f", {crawl.models_left_incomplete} still incomplete" if crawl.models_left_incomplete else "")
@@ -102,22 +103,6 @@ def _crawl(profile: Profile, job: JobResult) -> StepResult:
 def _retain(profile: Profile) -> StepResult:
     kept = retain(str(profile.warehouse), profile.keep_runs, profile.export_dir)
     return StepResult("", "ok", f"{len(kept.kept)} runs kept, {len(kept.compacted)} compacted")
-
-
-def crawl_config(profile: Profile) -> CrawlConfig:
-    sel, crawl, ends = profile.selection, profile.crawl, profile.endpoints
-    config = CrawlConfig(warehouse=str(profile.warehouse), endpoint=profile.hub, authors=sel.get("authors", []),
-                         search=sel.get("search"), filters=sel.get("filters", []), sort=sel.get("sort"),
-                         limit=sel.get("limit"), model_ids=sel.get("model_ids", []),
-                         fetch_file_sizes=crawl.get("file_sizes", True), web_base=ends.get("web_base"),
-                         fetch_papers=crawl.get("papers", True), rate_budget=crawl.get("rate_budget"))
-    if "follow_depth" in crawl:
-        config.follow_depth = crawl["follow_depth"]
-    if "github_api" in ends:
-        config.github_api = ends["github_api"]
-    if "concurrency" in crawl:
-        config.settings["CONCURRENT_REQUESTS"] = crawl["concurrency"]
-    return config
 
 
 def _load_env(profile: Profile, say) -> None:

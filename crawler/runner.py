@@ -18,44 +18,13 @@ import urllib.request
 from urllib.parse import urlsplit
 
 from crawler.child import Child
+from crawler.config import CrawlConfig
 from crawler.distributed import run_distributed
 from crawler.errors import CrawlError, CrawlInterrupted
-from crawler.settings import DEFAULTS, HUB_BUDGETS
+from crawler.settings import HUB_BUDGETS
 from warehouse.load import load_staged
 from warehouse.runs import crawl_lock, failures_by_reason, finish_run, incomplete_after, new_run_id, start_run
 from warehouse.staging import staging_dir
-
-
-@dataclass
-class CrawlConfig:
-    warehouse: str
-    endpoint: str = DEFAULTS["HUB_ENDPOINT"]
-    authors: list[str] = field(default_factory=list)
-    search: str | None = None
-    filters: list[str] = field(default_factory=list)
-    sort: str | None = None
-    limit: int | None = None
-    model_ids: list[str] = field(default_factory=list)
-    full: bool = False
-    fetch_file_sizes: bool = True
-    rate_budget: dict | None = None  # {bucket: (count, seconds)}; None: by token presence
-    use_token: bool = True
-    follow_depth: int = DEFAULTS["FOLLOW_MAX_DEPTH"]  # 0: follow no links
-    github_api: str = DEFAULTS["GITHUB_API"]
-    web_base: str | None = None
-    fetch_papers: bool = DEFAULTS["FOLLOW_PAPERS"]
-    workers: int = 1               # with redis_url: processes fetching models from a shared frontier
-    redis_url: str | None = None   # set: a distributed crawl (crawler/distributed.py)
-    settings: dict = field(default_factory=dict)  # further Scrapy/openness settings
-
-    def selection(self) -> dict:
-        return {"authors": self.authors, "search": self.search, "filters": self.filters, "sort": self.sort,
-                "limit": self.limit, "model_ids": self.model_ids, "full": self.full}
-
-    def load_memory_mb(self) -> int:
-        """The cap on DuckDB's memory for every batch load of the crawl, this process's as well as
-        the crawl process's."""
-        return int(self.settings.get("WAREHOUSE_LOAD_MEMORY_MB", DEFAULTS["WAREHOUSE_LOAD_MEMORY_MB"]))
 
 
 @dataclass

@@ -44,6 +44,7 @@ SETTINGS = (
     Setting("WAREHOUSE_LOAD_MEMORY_MB", 128, "Cap on DuckDB's buffer pool while a batch loads (warehouse/load.py)."),
     Setting("EXTRACT_PROCESSES", 1, "Worker processes running the extractors beside the crawl; 0: a thread "
                                     "of the crawl process (which then shares one core with the downloads)."),
+    Setting("CRAWL_WORKERS", 2, "With a Redis frontier (--redis): worker processes fetching models."),
     Setting("WORKER_START_TIMEOUT", 60.0,
             "A distributed crawl's workers take no model until all have started, or until this many seconds passed."),
     Setting("RETRY_BACKOFF_BASE", 1.0, "Seconds before the first retry of a failed request; doubles."),

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from crawler.job import crawl_config
+from crawler.config import CrawlConfig
 from crawler.profiles import ProfileError, load_profile
 from crawler.schedules import cron_line, install_cron, systemd_units
 
@@ -62,7 +62,7 @@ def test_a_profile_is_read_with_paths_beside_it(tmp_path):
     assert profile.export_dir == (tmp_path / os.path.expanduser("~/snapshots")).resolve()
     assert (profile.at, profile.days, profile.selection) == ("07:30", ["Mon", "Thu"], {"filters": ["license:mit"]})
     assert profile.hub == "https://huggingface.co"
-    assert crawl_config(profile).rate_budget == {"api": (2500, 300.0)}
+    assert CrawlConfig.from_profile(profile).rate_budget == {"api": (2500, 300.0)}
 
 
 @pytest.mark.parametrize("body, message", [
