@@ -65,8 +65,10 @@ def test_rate_limit_headers_pause_the_bucket(sample_world, emulator, warehouse):
                    follow_depth=0)
     assert result.models_seen == 8 and "rate_limited" not in result.failures
     log = request_log(server)
-    # after a 429 the crawler waits for the window's reset (t) rather than hammering the server
-    assert sum(1 for r in log if r["status"] == 429) <= 6
+    # after a 429 the crawler waits for the window's reset (t) rather than hammering the server:
+    # only requests already in flight when a window ran out meet a 429 (0-1 on an idle machine, a
+    # few more when the test shares the cores); hammering meets one per retry, dozens here
+    assert sum(1 for r in log if r["status"] == 429) <= 12
     assert time.monotonic() - started >= 2
 
 
