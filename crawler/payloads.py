@@ -27,18 +27,25 @@ CARD_NAME_LISTS = ("tags", "datasets", "metrics", "language", "base_model", "lic
 _KEEP_WHOLE = ("id",)  # without these there is no model to store
 
 
-def clean_model_payload(payload: dict) -> tuple[dict, list[str]]:
-    """(payload with odd values coerced or dropped, one note per change)."""
+def read_model_payload(payload: dict) -> tuple[ModelInfo, dict, list[str]]:
+    """(huggingface_hub's ModelInfo, the payload with odd values coerced or dropped, one note per
+    change). Raises ValueError only when no model can be read (no id)."""
     notes: list[str] = []
     clean = {}
     for key, value in payload.items():
         fixed = _field(key, value, notes)
         if fixed is not _DROP:
             clean[key] = fixed
+    if not isinstance(clean.get("id"), str):
+        raise ValueError("model payload without an id")
+    try:
+        return ModelInfo(**clean), clean, notes  # the usual case: one parse
+    except Exception:
+        pass
     for key in _unparseable(clean):
         notes.append(f"{key}: huggingface_hub cannot read it (dropped)")
         clean.pop(key)
-    return clean, notes
+    return ModelInfo(**clean), clean, notes
 
 
 _DROP = object()
@@ -135,12 +142,7 @@ def _siblings(siblings: list, notes: list[str]) -> list:
 
 
 def _unparseable(payload: dict) -> list[str]:
-    """The fields that make ModelInfo fail, each found by parsing it alone (only when the whole fails)."""
-    try:
-        ModelInfo(**payload)
-        return []
-    except Exception:
-        pass
+    """The fields that make ModelInfo fail, each found by parsing it alone."""
     base = {k: payload[k] for k in _KEEP_WHOLE if k in payload}
     bad = []
     for key in payload:

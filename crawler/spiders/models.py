@@ -11,7 +11,7 @@ from scrapy.exceptions import DontCloseSpider
 from crawler import hub
 from crawler.errors import reason_for_exception, reason_for_status
 from crawler.linked import target_row
-from crawler.payloads import clean_model_payload
+from crawler.payloads import read_model_payload
 from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from crawler.signals import flush_requested, items_decided
 from crawler.spiders.follow import LinkFollowing
@@ -207,11 +207,11 @@ class ModelsSpider(scrapy.Spider):
         try:
             # a stored complete commit parsed fine when it was fetched: a nightly crawl of an
             # unchanged Hub skips huggingface_hub's parsing of every entry
+            info = None
             if not unchanged:
-                payload, notes = clean_model_payload(payload)
+                info, payload, notes = read_model_payload(payload)
                 if notes:  # odd values coerced or dropped: recorded, and the model is stored
                     yield self._failure_item(url, 200, "bad_field", False, "; ".join(notes), model_id=model_id)
-            info = None if unchanged else hub.parse_model(payload)
             if info is not None and not info.sha:
                 raise ValueError("no sha in the payload")
         except Exception as exc:
