@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 from extractors import Document, ModelRecord, extract_all
-from warehouse.taxonomy.dossier import document_findings
-from warehouse.taxonomy.engine import Dossier, Paper, classify, linked_repos
+from warehouse.taxonomy.dossier import Paper, build_dossier
+from warehouse.taxonomy.engine import classify
 from warehouse.taxonomy.frameworks import verdicts
 from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
 
@@ -43,9 +43,9 @@ def cells_of(case: dict) -> dict:
               for f in findings if f["signal"] == "paper.arxiv"]
     paper_repos = {f"github.com/{p.github_repo.lower()}": p.paper_id for p in papers
                    if p.relevance == "own" and p.github_repo}
-    repos = linked_repos(findings, case.get("repos") or {}, paper_repos)
-    dossier = Dossier(model_id, "abc", record.info, findings + document_findings(repos), repos,
-                      case.get("datasets") or {}, bases, "README.md" in docs, case.get("card_status", "ok"), papers)
+    card_status = case.get("card_status", "ok") if "README.md" in docs else "no_readme"
+    dossier = build_dossier(model_id, "abc", record.info, findings, case.get("repos") or {}, paper_repos,
+                            case.get("datasets") or {}, bases, card_status, papers)
     return classify(dossier, rules()), dossier
 
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 from warehouse.db import connect, write_registered
 from warehouse.runs import new_run_id
 from warehouse.staging import arrow_schema
-from warehouse.taxonomy.dossier import Paper, document_findings
-from warehouse.taxonomy.engine import Cell, Dossier, classify, linked_repos, summary
+from warehouse.taxonomy.dossier import Paper, build_dossier
+from warehouse.taxonomy.engine import Cell, Dossier, classify, summary
 from warehouse.taxonomy.families import family_of
 from warehouse.taxonomy.frameworks import verdicts
 from warehouse.errors import NotClassified, WarehouseMissing
@@ -131,13 +131,11 @@ def _dossiers(con, chunk, bases, cells_of):
     # built one at a time, as the caller classifies them: a base earlier in the chunk is classified
     # by the time its derivative's dossier asks for its cells
     for model_id, sha in chunk:
-        found = findings.get((model_id, sha), [])
         model_info, card_status = info.get((model_id, sha), ({}, "no_readme"))
-        linked = linked_repos(found, repos.get((model_id, sha), {}), paper_repos.get((model_id, sha), {}))
-        found = found + document_findings(linked)
-        yield Dossier(model_id, sha, model_info, found, linked,
-                      datasets.get((model_id, sha), {}), {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of},
-                      card_status != "no_readme", card_status, papers.get((model_id, sha), []))
+        yield build_dossier(model_id, sha, model_info, findings.get((model_id, sha), []), repos.get((model_id, sha), {}),
+                            paper_repos.get((model_id, sha), {}), datasets.get((model_id, sha), {}),
+                            {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of}, card_status,
+                            papers.get((model_id, sha), []))
 
 
 # Which stored row of a followed repo or dataset classification reads, in a total order: a complete

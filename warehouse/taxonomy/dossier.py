@@ -97,6 +97,17 @@ class Dossier:
         return self.has_card and self.card_status in READABLE_CARDS
 
 
+def build_dossier(model_id: str, sha: str, info: dict, findings: list[dict], followed: dict[str, dict],
+                  paper_repos: dict[str, str], dataset_licences: dict[str, list[str]], bases: dict[str, dict],
+                  card_status: str, papers: list[Paper]) -> Dossier:
+    """The one way a dossier is made (classification and the classify cases alike): the model's
+    findings, the repos its links and own papers name with what following each found, and the
+    findings of their model documents as if the card said them."""
+    repos = linked_repos(findings, followed, paper_repos)
+    return Dossier(model_id, sha, info, findings + document_findings(repos), repos, dataset_licences, bases,
+                   card_status != "no_readme", card_status, papers)
+
+
 def code_gaps(dossier: Dossier) -> list[str]:
     """What keeps the search for code incomplete: the card unread, an own link or an own paper's
     page not settled."""
