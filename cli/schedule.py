@@ -23,7 +23,7 @@ profile_argument = click.argument("profile", type=click.Path(dir_okay=False))
 def schedule(profile, kind, install, unit_dir) -> None:
     """Print (or --install) a schedule that runs `openness run PROFILE` at the profile's
     [schedule] time. PROFILE is a TOML file: selection, endpoints, warehouse, export_dir, keep_runs
-    (see README, "Scheduled crawls")."""
+    (see docs/operations.md, "Scheduled crawls")."""
     loaded = load_profile(profile)
     if kind == "cron" and install:
         click.echo(f"installed in your crontab:\n{install_cron(loaded)}")

@@ -235,7 +235,7 @@ def _replace(con, rows: list[dict], summaries: list[dict]) -> None:
 
 def explain(warehouse_path, model_id: str) -> dict:
     """The twelve cells of a model's latest classified commit, each with its licences and
-    evidence, in the documented shape (README, `openness explain`)."""
+    evidence, in the documented shape (docs/classification.md, `openness explain`)."""
     with connect(warehouse_path, read_only=True) as con:
         found = con.execute("SELECT c.sha FROM model_summaries c JOIN latest_models m USING (model_id, sha) "
                             "WHERE c.model_id = ?", [model_id]).fetchall()

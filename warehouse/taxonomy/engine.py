@@ -2,7 +2,7 @@
 its base models' cells) in, twelve cells out. Pure: no database, no network, so the rules are
 tested from cases and re-run over any warehouse.
 
-Rules a careful auditor applies (README, "Classification"): only what the developers released
+Rules a careful auditor applies (docs/classification.md): only what the developers released
 counts (their repo's own files, the repos and papers the card presents as its own; a comparison, a
 library used or a citation is a mention and opens nothing); a library that runs the model is
 inference code and nothing more; licences bind along base_model chains; of several licences the
