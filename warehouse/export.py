@@ -44,7 +44,7 @@ def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [],
         con.execute(f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", values or None)
         tmp.replace(path)
         result.tables[table] = con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchall()[0][0]
-        files[path.name] = {"table": table, "rows": result.tables[table], "sha256": _sha256(path),
+        files[path.name] = {"table": table, "rows": result.tables[table], "sha256": file_sha256(path),
                             "bytes": path.stat().st_size}
     manifest = {"format": "openness-snapshot", "schema_version": SCHEMA_VERSION,
                 "created_at": utcnow().isoformat() + "Z", **(extra or {}), "files": files}
@@ -58,7 +58,8 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """A file's sha256, read a megabyte at a time (snapshot manifests, staged batches' manifests)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):

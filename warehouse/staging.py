@@ -9,7 +9,6 @@ planted or altered) is moved to the quarantine folder beside it, with a warning,
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse.db import schema_sql
+from warehouse.export import file_sha256
 
 STAGED_TABLES = ("models", "repo_files", "documents", "fetch_failures", "model_stats", "findings", "model_links",
                  "link_targets", "datasets", "code_repos", "linked_documents", "papers", "vanished_models")
@@ -82,7 +82,7 @@ class BatchWriter:
             if rows:
                 data = pa.Table.from_pylist(rows, schema=arrow_schema(table))
                 pq.write_table(data, temp / f"{table}.parquet")
-                files[f"{table}.parquet"] = {"sha256": _sha256(temp / f"{table}.parquet"), "rows": len(rows)}
+                files[f"{table}.parquet"] = {"sha256": file_sha256(temp / f"{table}.parquet"), "rows": len(rows)}
         manifest = {"batch": batch_id, "run_id": self.run_id, "files": files}
         (temp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
         os.replace(temp, final)
@@ -126,7 +126,7 @@ def batch_problem(path: Path) -> str | None:
     for name, entry in files.items():
         if name.removesuffix(".parquet") not in STAGED_TABLES or not name.endswith(".parquet"):
             return f"unknown file {name}"
-        if (path / name).is_symlink() or not isinstance(entry, dict) or _sha256(path / name) != entry.get("sha256"):
+        if (path / name).is_symlink() or not isinstance(entry, dict) or file_sha256(path / name) != entry.get("sha256"):
             return f"{name} does not match its sha256"
     return None
 
@@ -140,14 +140,6 @@ def quarantine(path: Path, root: Path) -> Path:
         target = target_dir / f"{path.name}.{uuid.uuid4().hex[:8]}"
     os.replace(path, target)
     return target
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def discard_partial(root: str | os.PathLike) -> int:
