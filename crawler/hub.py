@@ -16,6 +16,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
 from crawler.card_yaml import yaml_problem
+from extractors.base import front_matter_span
 from extractors.licenses import is_licence_file
 
 # What the listing's expand returns per model: everything the warehouse stores, in one call
@@ -181,7 +182,8 @@ def card_status(text: str | None) -> tuple[str, str | None]:
     if text is None:
         return "unreadable", "README.md is binary"
     text = text.removeprefix("\ufeff")  # the Hub reads cards as utf-8-sig
-    problem = yaml_problem(_front_matter_text(text))
+    block = front_matter_span(text)
+    problem = yaml_problem(text[block[0]:block[1]]) if block else None
     if problem:
         return "invalid_metadata", problem
     try:
@@ -193,15 +195,6 @@ def card_status(text: str | None) -> tuple[str, str | None]:
     if not card.data.to_dict():
         return "no_metadata", None
     return "ok", None
-
-
-def _front_matter_text(text: str) -> str:
-    """The YAML between a card's opening and closing '---' lines ('' when there is none)."""
-    text = text.replace("\r\n", "\n")
-    if not text.startswith("---\n"):
-        return ""
-    end = text.find("\n---", 4)
-    return text[4:end] if end >= 0 else ""
 
 
 def sha256_hex(data: bytes) -> str:
