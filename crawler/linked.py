@@ -33,11 +33,11 @@ def document_row(kind: str, target: str, ref: str, path: str, url: str, body: by
 def dataset_row(payload: dict, card_status: str, documents: list[dict], complete: bool, info_url: str) -> dict:
     """A dataset commit, with the licence extractor's findings over its card and licence files."""
     card = payload.get("cardData") if isinstance(payload.get("cardData"), dict) else None
-    tags = [t for t in _list(payload.get("tags")) if isinstance(t, str)]
     docs = {d["path"]: Document(d["path"], d["url"], d["text"]) for d in documents}
     siblings = [s.get("rfilename") for s in _list(payload.get("siblings")) if isinstance(s, dict)]
     record = ModelRecord(payload["id"], payload["sha"], payload, [{"path": p} for p in siblings if isinstance(p, str)],
                          docs, info_url)
+    tags = record.tags
     findings = licenses.extract(record)
     return {
         "dataset_id": payload["id"], "sha": payload["sha"], "author": as_str(payload.get("author")),
