@@ -52,7 +52,6 @@ class Child:
         self.tmp.cleanup()
         return False
 
-
     def wait(self) -> tuple[int, dict]:
         exitcode = wait_forwarding_interrupts(self.process)
         if not os.path.exists(self.result_path):
@@ -84,9 +83,10 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # alive, under another user
+        pass
     return True
+
 
 def wait_forwarding_interrupts(child: subprocess.Popen) -> int:
     """The child ignores the terminal's SIGINT; each interrupt of the parent becomes one SIGTERM to
