@@ -17,6 +17,9 @@ SCHEMA_VERSION = 9  # 2: findings; 3: links, datasets, code_repos, papers; 4: cl
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries", "vanished_models")
+# How the warehouse reads a Parquet file it wrote: a path, never a partitioned dataset (with hive
+# partitioning guessed, a warehouse under a folder named k=v gained a column k and failed to load).
+READ_PARQUET = "read_parquet(?, hive_partitioning = false)"
 # A crawl holds the write lock only while it loads a batch; readers and the next batch wait
 # this long for it before giving up.
 LOCK_WAIT_SECONDS = 30.0

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.db import SCHEMA_VERSION, TABLES, connect, utcnow
+from warehouse.db import READ_PARQUET, SCHEMA_VERSION, TABLES, connect, utcnow
 
 MANIFEST = "manifest.json"
 
@@ -43,7 +43,7 @@ def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [],
         values = params(sql)
         con.execute(f"COPY ({sql}) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", values or None)
         tmp.replace(path)
-        result.tables[table] = con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchall()[0][0]
+        result.tables[table] = con.execute(f"SELECT count(*) FROM {READ_PARQUET}", [str(path)]).fetchall()[0][0]
         files[path.name] = {"table": table, "rows": result.tables[table], "sha256": file_sha256(path),
                             "bytes": path.stat().st_size}
     manifest = {"format": "openness-snapshot", "schema_version": SCHEMA_VERSION,

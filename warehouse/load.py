@@ -7,28 +7,28 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import connect, utcnow
+from warehouse.db import READ_PARQUET, connect, utcnow
 from warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
 
 # Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
 # an incomplete commit only adds what the first fetch missed (a file tree that failed, say), and
 # never erases what it had.
 _INSERT = {
-    "models": "INSERT OR REPLACE INTO models BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "repo_files": "INSERT INTO repo_files BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
+    "models": f"INSERT OR REPLACE INTO models BY NAME SELECT * FROM {READ_PARQUET}",
+    "repo_files": f"INSERT INTO repo_files BY NAME SELECT * FROM {READ_PARQUET} "
                   "ON CONFLICT (model_id, sha, path) DO UPDATE SET size = coalesce(EXCLUDED.size, repo_files.size), "
                   "lfs_sha256 = coalesce(EXCLUDED.lfs_sha256, repo_files.lfs_sha256), "
                   "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id)",
-    "documents": "INSERT OR IGNORE INTO documents BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "fetch_failures": "INSERT INTO fetch_failures BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "vanished_models": "INSERT OR REPLACE INTO vanished_models BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "model_stats": "INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "findings": "INSERT OR REPLACE INTO findings BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "model_links": "INSERT OR REPLACE INTO model_links BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
+    "documents": f"INSERT OR IGNORE INTO documents BY NAME SELECT * FROM {READ_PARQUET}",
+    "fetch_failures": f"INSERT INTO fetch_failures BY NAME SELECT * FROM {READ_PARQUET}",
+    "vanished_models": f"INSERT OR REPLACE INTO vanished_models BY NAME SELECT * FROM {READ_PARQUET}",
+    "model_stats": f"INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM {READ_PARQUET}",
+    "findings": f"INSERT OR REPLACE INTO findings BY NAME SELECT * FROM {READ_PARQUET}",
+    "model_links": f"INSERT OR REPLACE INTO model_links BY NAME SELECT * FROM {READ_PARQUET} "
                    "QUALIFY row_number() OVER (PARTITION BY model_id, sha, kind, target ORDER BY depth) = 1",
     # A target's newest outcome wins, except that a deferral or a passing failure never hides an
     # outcome that was settled: the target stays resolved and is tried again later.
-    "link_targets": "INSERT INTO link_targets BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
+    "link_targets": f"INSERT INTO link_targets BY NAME SELECT * FROM {READ_PARQUET} "
                     "QUALIFY row_number() OVER (PARTITION BY kind, target ORDER BY checked_at DESC) = 1 "
                     "ON CONFLICT (kind, target) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason, "
                     "transient = EXCLUDED.transient, http_status = EXCLUDED.http_status, "
@@ -37,12 +37,12 @@ _INSERT = {
                     "attempts = link_targets.attempts + 1, checked_at = EXCLUDED.checked_at, run_id = EXCLUDED.run_id "
                     "WHERE NOT (link_targets.status = 'resolved' AND NOT link_targets.transient "
                     "AND (EXCLUDED.status = 'deferred' OR (EXCLUDED.status = 'failed' AND EXCLUDED.transient)))",
-    "datasets": "INSERT OR REPLACE INTO datasets BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
+    "datasets": f"INSERT OR REPLACE INTO datasets BY NAME SELECT * FROM {READ_PARQUET} "
                 "QUALIFY row_number() OVER (PARTITION BY dataset_id, sha ORDER BY complete DESC) = 1",
-    "code_repos": "INSERT OR REPLACE INTO code_repos BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
+    "code_repos": f"INSERT OR REPLACE INTO code_repos BY NAME SELECT * FROM {READ_PARQUET} "
                   "QUALIFY row_number() OVER (PARTITION BY repo, tree_sha ORDER BY complete DESC) = 1",
-    "linked_documents": "INSERT OR IGNORE INTO linked_documents BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false)",
-    "papers": "INSERT INTO papers BY NAME SELECT * FROM read_parquet(?, hive_partitioning = false) "
+    "linked_documents": f"INSERT OR IGNORE INTO linked_documents BY NAME SELECT * FROM {READ_PARQUET}",
+    "papers": f"INSERT INTO papers BY NAME SELECT * FROM {READ_PARQUET} "
               "QUALIFY row_number() OVER (PARTITION BY paper_id ORDER BY fetched DESC) = 1 "
               "ON CONFLICT (paper_id) DO UPDATE SET url = EXCLUDED.url, title = EXCLUDED.title, "
               "abstract = EXCLUDED.abstract, fetched = EXCLUDED.fetched, note = EXCLUDED.note, run_id = EXCLUDED.run_id "
@@ -76,7 +76,7 @@ def load_batch(con, batch: Path) -> int:
         for table in STAGED_TABLES:
             path = batch / f"{table}.parquet"
             if path.exists():
-                rows += con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchone()[0]
+                rows += con.execute(f"SELECT count(*) FROM {READ_PARQUET}", [str(path)]).fetchone()[0]
                 if table == "findings" and restaged:
                     for clear in _CLEAR.values():
                         con.execute(clear, {"ids": [m for m, _ in restaged], "shas": [s for _, s in restaged]})

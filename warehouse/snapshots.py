@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.db import connect, utcnow
+from warehouse.db import READ_PARQUET, connect, utcnow
 from warehouse.errors import NoSuchSnapshot, WarehouseError
 from warehouse.export import ExportResult, MANIFEST, write_tables
 from warehouse.runs import crawl_lock
@@ -124,7 +124,7 @@ def _snapshot_matches(con, out: Path, run_id: str) -> bool:
         path = out / f"{table}.parquet"
         if entry is None or not path.exists():
             return False
-        stored = con.execute("SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(path)]).fetchall()[0][0]
+        stored = con.execute(f"SELECT count(*) FROM {READ_PARQUET}", [str(path)]).fetchall()[0][0]
         wanted = con.execute(f"SELECT count(*) FROM ({sql})", {"run": run_id}).fetchall()[0][0]
         if stored != wanted or entry.get("rows") != wanted:
             return False
