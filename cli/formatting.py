@@ -17,8 +17,7 @@ def _plain(value):
 
 def render_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
     if fmt == "json":
-        return json.dumps([{c: _plain(v) for c, v in zip(columns, row)} for row in rows],
-                          indent=2, default=str, ensure_ascii=False) + "\n"
+        return json.dumps(_records(columns, rows), indent=2, default=str, ensure_ascii=False) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -34,11 +33,15 @@ def render_results(results: list[tuple[str, list[str], list[tuple]]], fmt: str) 
     if len(results) == 1:
         return render_rows(results[0][1], results[0][2], fmt)
     if fmt == "json":
-        return json.dumps([{"statement": statement, "rows": [{c: _plain(v) for c, v in zip(columns, row)} for row in rows]}
-                           for statement, columns, rows in results], indent=2, default=str, ensure_ascii=False) + "\n"
+        return json.dumps([{"statement": statement, "rows": _records(columns, rows)} for statement, columns, rows in results],
+                          indent=2, default=str, ensure_ascii=False) + "\n"
     parts = [("" if fmt == "csv" else f"-- {statement}\n") + render_rows(columns, rows, fmt)
              for statement, columns, rows in results]
     return "\n".join(parts)
+
+
+def _records(columns: list[str], rows: list[tuple]) -> list[dict]:
+    return [{c: _plain(v) for c, v in zip(columns, row)} for row in rows]
 
 
 def _cell(value, max_width: int) -> str:
