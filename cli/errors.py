@@ -17,7 +17,7 @@ from extractors.errors import ExtractorError
 from warehouse.db import unreadable
 from warehouse.errors import WarehouseError
 
-EXIT_ERROR, EXIT_USAGE, EXIT_RETRY_LATER = 1, 2, 75
+EXIT_RETRY_LATER = 75  # sysexits' EX_TEMPFAIL (1 and 2 are click's own)
 # Each package's base error: everything raised on purpose is one of these.
 DOMAIN_ERRORS = (WarehouseError, CrawlError, ExtractorError)
 
