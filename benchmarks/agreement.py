@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cli.formatting import format_agreement  # noqa: E402
-from crawler.runner import CrawlConfig, run_crawl  # noqa: E402
-from crawler.world import serving  # noqa: E402
-from warehouse.classify import classify_warehouse  # noqa: E402
-from warehouse.evaluate import Agreement, evaluate_warehouse  # noqa: E402
+from pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
+from emulator import serving  # noqa: E402
+from classification.classify import classify_warehouse  # noqa: E402
+from classification.evaluate import Agreement, evaluate_warehouse  # noqa: E402
 
 
 def measure(worlds: list[str], gold: str, warehouse: str) -> tuple[Agreement, dict]:

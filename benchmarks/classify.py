@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from warehouse.classify import classify_warehouse  # noqa: E402
+from classification.classify import classify_warehouse  # noqa: E402
 from warehouse.db import connect  # noqa: E402
 
 BASES = 2000       # base models, themselves in the warehouse (every 500th model is one)

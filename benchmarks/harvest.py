@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from benchmarks.synthetic import write_world  # noqa: E402
-from crawler.runner import CrawlConfig, run_crawl  # noqa: E402
+from pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 
 UNLIMITED = {"api": (10**9, 1), "resolvers": (10**9, 1)}
 

@@ -27,7 +27,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from benchmarks.harvest import naive, serve  # noqa: E402
 from benchmarks.synthetic import write_world  # noqa: E402
-from crawler.runner import CrawlConfig, run_crawl  # noqa: E402
+from pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 from crawler.settings import HUB_BUDGETS  # noqa: E402
 
 HUB_MODELS = 2_000_000
@@ -35,7 +35,7 @@ HUB_WINDOW = 300
 
 
 class RssSampler(threading.Thread):
-    """Samples the RSS of the crawl process (`python -m crawler.child`) every `every` seconds."""
+    """Samples the RSS of the crawl process (`python -m pipeline.child`) every `every` seconds."""
 
     def __init__(self, every: float = 0.5):
         super().__init__(daemon=True)
@@ -70,7 +70,7 @@ def _crawl_pids() -> list[int]:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"crawler.child" in cmdline:
+            if b"pipeline.child" in cmdline:
                 pids.append(int(entry))
     return pids
 

@@ -8,11 +8,11 @@ import click
 
 from cli.formatting import format_agreement, format_explanation
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
-from crawler.audit import audit as run_audit
-from crawler.config import CrawlConfig
-from warehouse.classify import classify_warehouse, explain
-from warehouse.evaluate import evaluate_warehouse
-from warehouse.report import write_report
+from pipeline.audit import audit as run_audit
+from pipeline.config import CrawlConfig
+from classification.classify import classify_warehouse, explain
+from classification.evaluate import evaluate_warehouse
+from outputs.report import write_report
 
 
 @click.command()

@@ -9,10 +9,10 @@ import click
 from cli.errors import EXIT_RETRY_LATER
 from cli.formatting import crawl_summary, format_explanation, render_rows
 from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
-from crawler.demo import run_demo
-from crawler.errors import CrawlInterrupted
-from crawler.config import CrawlConfig
-from crawler.runner import run_crawl
+from pipeline.demo import run_demo
+from pipeline.errors import CrawlInterrupted
+from pipeline.config import CrawlConfig
+from pipeline.runner import run_crawl
 from crawler.settings import DEFAULTS, parse_budget
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]

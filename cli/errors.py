@@ -12,14 +12,16 @@ from __future__ import annotations
 import click
 import duckdb
 
-from crawler.errors import CrawlError
+from classification.errors import ClassificationError
 from extractors.errors import ExtractorError
+from outputs.errors import OutputError
+from pipeline.errors import PipelineError
 from warehouse.db import unreadable
 from warehouse.errors import WarehouseError
 
 EXIT_RETRY_LATER = 75  # sysexits' EX_TEMPFAIL (1 and 2 are click's own)
 # Each package's base error: everything raised on purpose is one of these.
-DOMAIN_ERRORS = (WarehouseError, CrawlError, ExtractorError)
+DOMAIN_ERRORS = (ExtractorError, WarehouseError, ClassificationError, OutputError, PipelineError)
 
 
 class OpennessGroup(click.Group):

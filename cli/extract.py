@@ -7,7 +7,7 @@ from dataclasses import asdict
 import click
 
 from cli.options import json_flag, warehouse_path
-from warehouse.extract import extract_stored
+from pipeline.extract import extract_stored
 
 
 @click.command()

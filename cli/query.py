@@ -5,12 +5,12 @@ import click
 
 from cli.formatting import render_results
 from cli.options import hub_endpoint, output_format, warehouse_path
-from warehouse.diff import as_json as diff_json, diff_runs
-from warehouse.export import export_snapshot
-from warehouse.snapshots import export_run, retain
+from outputs.diff import as_json as diff_json, diff_runs
+from outputs.export import export_snapshot
+from outputs.snapshots import export_run, retain
 from warehouse.query import run_statements
 
-# warehouse.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
+# outputs.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
 SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
 
 
@@ -60,7 +60,7 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_en
     if bool(out_dir) == bool(spdx_dir):
         raise click.UsageError("give --out DIR (Parquet) or --spdx DIR (SPDX documents)")
     if spdx_dir:
-        from warehouse.spdx import export_spdx
+        from outputs.spdx import export_spdx
         written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
         click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
         return

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from crawler.world import make_server
+from emulator import make_server
 
 
 @click.group()

@@ -1,30 +1,10 @@
-"""The crawler's errors, and the one place that names why a fetch failed."""
+"""The one place that names why a fetch failed, and the harvest's deferral of a rate-limited request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
 from scrapy.exceptions import IgnoreRequest
-
-
-class CrawlError(Exception):
-    """A crawl could not run or did not finish."""
-
-
-class CrawlInterrupted(CrawlError):
-    """The crawl stopped early (interrupt, signal); what it loaded is kept."""
-
-    def __init__(self, message: str, result):
-        super().__init__(message)
-        self.result = result
-
-
-class ProfileError(CrawlError):
-    """A profile file that cannot be read, or says something that cannot be done."""
-
-
-class JobOverlap(CrawlError):
-    """The previous job of this warehouse is still running."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from huggingface_hub import ModelCard, ModelInfo, hf_hub_url
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from crawler.card_yaml import yaml_problem
+from extractors.card_yaml import yaml_problem
 from extractors.base import front_matter_span
 from extractors.licenses import is_licence_file
 

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from crawler.middlewares import SlidingBudget, bucket_of, rate_limit_wait
-from crawler.world.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit, parse_rate_limits
+from emulator.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit, parse_rate_limits
 
 
 def test_sliding_budget_never_exceeds_the_limit_in_any_fixed_window():

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from crawler.errors import CrawlError
-from crawler.runner import CrawlConfig, check_reachable, run_crawl
+from pipeline.errors import CrawlError
+from pipeline.runner import CrawlConfig, check_reachable, run_crawl
 
 COMMANDS = [
     ["query", "SELECT count(*) FROM models"], ["classify"], ["explain", "a/b"], ["report", "--out", "{tmp}/r"],
@@ -84,7 +84,7 @@ def test_a_broken_rules_file_is_one_clear_line(tmp_path, monkeypatch, text, mess
     from types import SimpleNamespace
 
     from warehouse.db import connect
-    from warehouse.taxonomy import rules as rules_module
+    from classification import rules as rules_module
     warehouse = str(tmp_path / "openness.duckdb")
     with connect(warehouse):
         pass

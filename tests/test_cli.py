@@ -95,7 +95,7 @@ def test_world_serve_rejects_bad_specs(run, sample_world):
 
 
 def test_a_partial_crawl_exits_75_and_says_how_many_models_are_left(run, monkeypatch):
-    from crawler.runner import CrawlResult
+    from pipeline.runner import CrawlResult
     monkeypatch.setattr("cli.crawl.run_crawl", lambda config: CrawlResult(
         "r1", "partial", models_seen=13, models_new=13, models_left_incomplete=2, failures={"server_error": 4}))
     result = CliRunner().invoke(cli, ["--warehouse", "w.duckdb", "crawl"])

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import scalar, warehouse_content, world_endpoints, world_flags
-from crawler.child import JOB_PREFIX, remove_stale_job_folders
-from crawler.runner import CrawlConfig, run_crawl
-from crawler.world.limits import FaultSpec
+from pipeline.child import JOB_PREFIX, remove_stale_job_folders
+from pipeline.runner import CrawlConfig, run_crawl
+from emulator.limits import FaultSpec
 from warehouse.errors import CrawlLocked
 
 

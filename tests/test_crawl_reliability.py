@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from conftest import request_log, scalar, warehouse_content, world_endpoints, world_flags
-from crawler.runner import CrawlConfig, run_crawl
+from pipeline.runner import CrawlConfig, run_crawl
 
 
 def crawl(warehouse, server, **options):
@@ -223,7 +223,7 @@ def _seed_faulting_first_listing(spec: str) -> int:
     from urllib.parse import urlsplit
 
     from crawler import hub
-    from crawler.world.limits import FaultPlan, FaultSpec
+    from emulator.limits import FaultPlan, FaultSpec
     parts = urlsplit(hub.listing_url("http://x"))
     target = f"{parts.path}?{parts.query}"
     for seed in range(1000):

@@ -142,7 +142,7 @@ def test_github_middleware_defers_a_long_limit_and_sends_its_token_to_the_api_on
 
 
 def test_a_run_with_items_the_pipeline_failed_on_is_partial():
-    from crawler.runner import _result
+    from pipeline.runner import _result
     assert _result("r", {"openness/models_seen": 3}, 1.0, 0, 0).status == "complete"
     assert _result("r", {"openness/models_seen": 3, "openness/item_errors": 1}, 1.0, 0, 0).status == "partial"
     assert _result("r", {"openness/listing_failures": 1}, 1.0, 0, 0).status == "partial"

@@ -11,10 +11,10 @@ import duckdb
 import yaml
 
 from conftest import world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
-from warehouse.classify import classify_warehouse
-from warehouse.taxonomy.engine import classify
-from warehouse.taxonomy.rules import rules
+from pipeline.runner import CrawlConfig, run_crawl
+from classification.classify import classify_warehouse
+from classification.engine import classify
+from classification.rules import rules
 
 CASES = Path(__file__).parent / "cases" / "classify"
 

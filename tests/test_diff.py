@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from conftest import world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
-from warehouse.classify import classify_warehouse
-from warehouse.diff import NoSuchRun, diff_runs
+from pipeline.runner import CrawlConfig, run_crawl
+from classification.classify import classify_warehouse
+from outputs.diff import NoSuchRun, diff_runs
 
 
 def nightly(warehouse, server):

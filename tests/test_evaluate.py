@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from conftest import REPO
-from warehouse.evaluate import Classified, GoldCell, GoldError, read_gold, score
+from classification.evaluate import Classified, GoldCell, GoldError, read_gold, score
 
 CALIBRATION = REPO.parent / "shared" / "world" / "calibration"
 GOLD = REPO.parent / "shared" / "gold" / "calibration.csv"

@@ -17,9 +17,9 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from conftest import world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
-from warehouse.classify import classify_warehouse
-from warehouse.report import NothingToReport, write_report
+from pipeline.runner import CrawlConfig, run_crawl
+from classification.classify import classify_warehouse
+from outputs.report import NothingToReport, write_report
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -96,7 +96,7 @@ def count_colour(path: Path, rgb: tuple[int, int, int], from_row: int = 0) -> in
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, sample_world):
-    from crawler.world import serving
+    from emulator import serving
     root = tmp_path_factory.mktemp("report")
     warehouse = str(root / "openness.duckdb")
     with serving(sample_world) as server:

@@ -7,9 +7,9 @@ import duckdb
 import pytest
 
 from conftest import world_endpoints
-from crawler.demo import UNLISTED
-from crawler.runner import CrawlConfig, run_crawl
-from crawler.world import sample_world_path, serving
+from pipeline.demo import UNLISTED
+from pipeline.runner import CrawlConfig, run_crawl
+from emulator import sample_world_path, serving
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from conftest import scalar, world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
-from warehouse.classify import classify_warehouse
-from warehouse.snapshots import NoSuchSnapshot, export_run, retain
+from pipeline.runner import CrawlConfig, run_crawl
+from classification.classify import classify_warehouse
+from outputs.snapshots import NoSuchSnapshot, export_run, retain
 from warehouse.errors import WarehouseError
 
 CHANGING = "tinystack/tiny-bert-sentiment"

@@ -13,11 +13,11 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from cli.main import cli
 from cli.query import SPDX_FORMATS
 from conftest import world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
+from pipeline.runner import CrawlConfig, run_crawl
 from extractors.knowledge import knowledge
-from warehouse.classify import classify_warehouse, explain
-from warehouse.bom import gather
-from warehouse.spdx import FORMATS, build_document, export_spdx
+from classification.classify import classify_warehouse, explain
+from outputs.bom import gather
+from outputs.spdx import FORMATS, build_document, export_spdx
 
 
 def spdx_symbols(expression) -> set[str]:

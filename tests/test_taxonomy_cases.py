@@ -21,10 +21,10 @@ import pytest
 import yaml
 
 from extractors import Document, ModelRecord, extract_all
-from warehouse.taxonomy.dossier import Paper, build_dossier
-from warehouse.taxonomy.engine import classify
-from warehouse.taxonomy.frameworks import verdicts
-from warehouse.taxonomy.rules import COMPONENT_KEYS, rules
+from classification.dossier import Paper, build_dossier
+from classification.engine import classify
+from classification.frameworks import verdicts
+from classification.rules import COMPONENT_KEYS, rules
 
 CASES = sorted((Path(__file__).parent / "cases" / "classify").glob("*.yml"))
 

@@ -6,10 +6,10 @@ import json
 import shutil
 
 from conftest import request_log, scalar, world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
+from pipeline.runner import CrawlConfig, run_crawl
 from crawler.spiders.vanished import outcome_of
 from warehouse.db import connect
-from warehouse.diff import diff_runs
+from outputs.diff import diff_runs
 
 
 def crawl(warehouse, server, **options):

@@ -15,10 +15,10 @@ from extractors.vocabulary import vocabulary
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "tests" / "cases" / "extract").glob("*.yml")) + sorted((ROOT / "tests" / "cases" / "classify").glob("*.yml"))
 # modules that read findings by signal name
-READERS = ["extractors/links.py", "crawler/linked.py", "warehouse/classify.py", "warehouse/taxonomy/dossier.py",
-           "warehouse/taxonomy/engine.py", "warehouse/taxonomy/frameworks.py", "warehouse/bom.py",
-           "warehouse/report.py", "warehouse/spdx.py", "warehouse/spdx3.py", "warehouse/spdx_common.py",
-           "warehouse/evaluate.py", "warehouse/extract.py"]
+READERS = ["extractors/links.py", "crawler/linked.py", "classification/classify.py", "classification/dossier.py",
+           "classification/engine.py", "classification/frameworks.py", "outputs/bom.py",
+           "outputs/report.py", "outputs/spdx.py", "outputs/spdx3.py", "outputs/spdx_common.py",
+           "classification/evaluate.py", "pipeline/extract.py"]
 SIGNAL_LITERAL = re.compile(r"[\"']((?:weights|licence|data|code|paper|eval|extractor)\.[a-z_]+)[\"']")
 
 

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
+from pipeline.runner import CrawlConfig, run_crawl
 from warehouse.db import SCHEMA_VERSION, TABLES, connect
 from warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
-from warehouse.export import export_snapshot
+from outputs.export import export_snapshot
 from warehouse.load import load_staged
 from warehouse.query import run_query
 from warehouse.runs import crawl_lock

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from conftest import is_verbatim, world_endpoints
-from crawler.runner import CrawlConfig, run_crawl
-from warehouse.extract import extract_stored
+from pipeline.runner import CrawlConfig, run_crawl
+from pipeline.extract import extract_stored
 
 
 def crawl(warehouse, server):

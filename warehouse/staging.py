@@ -9,6 +9,7 @@ planted or altered) is moved to the quarantine folder beside it, with a warning,
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +22,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse.db import schema_sql
-from warehouse.export import file_sha256
 
 STAGED_TABLES = ("models", "repo_files", "documents", "fetch_failures", "model_stats", "findings", "model_links",
                  "link_targets", "datasets", "code_repos", "linked_documents", "papers", "vanished_models")
@@ -151,3 +151,12 @@ def discard_partial(root: str | os.PathLike) -> int:
             shutil.rmtree(path, ignore_errors=True)
             removed += 1
     return removed
+
+
+def file_sha256(path: Path) -> str:
+    """A file's sha256, read a megabyte at a time (snapshot manifests, staged batches' manifests)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -5,7 +5,7 @@ ones) and puts each model to fetch into a Redis set as one JSON unit: SADD makes
 repeated listing page lists twice one unit, and scrapy-redis's SPOP-based reading gives each unit
 to exactly one worker. A worker (RedisMixin over the models spider) turns a unit into the model's
 file requests, fetches them under its share of the rate budget, and stages its rows in its own
-batches; it never opens the warehouse. The coordinator (crawler/distributed.py) loads the batches.
+batches; it never opens the warehouse. The coordinator (pipeline/distributed.py) loads the batches.
 """
 from __future__ import annotations
 

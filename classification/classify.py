@@ -1,0 +1,266 @@
+"""`openness classify`: the taxonomy's rules over the latest commit of every model, into
+`classifications` (one row per component) and `model_summaries`.
+
+Dossiers are read in batches with set-based SQL (findings, what the links led to); base models are
+classified before their derivatives, so inherited cells come from their bases' own cells.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from pathlib import Path
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from warehouse.db import connect, write_registered
+from warehouse.runs import new_run_id
+from warehouse.staging import arrow_schema
+from classification.dossier import Paper, build_dossier
+from classification.engine import Cell, Dossier, classify, summary
+from classification.families import family_of
+from classification.frameworks import verdicts
+from classification.errors import NotClassified
+from warehouse.errors import WarehouseMissing
+from classification.rules import COMPONENT_KEYS, rules
+
+MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
+
+
+@dataclass
+class ClassifyResult:
+    run_id: str
+    rules_version: int
+    models: int = 0
+    by_label: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000) -> ClassifyResult:
+    if not Path(warehouse_path).exists():
+        raise WarehouseMissing(f"no warehouse at {warehouse_path}: run `openness crawl` first")
+    started = time.monotonic()
+    the_rules = rules()
+    result = ClassifyResult(run_id="classify-" + new_run_id(), rules_version=the_rules.version)
+    with connect(warehouse_path) as con:
+        bases = _base_edges(con)
+        order = _in_chain_order(_latest(con, model_ids, bases), bases)
+        needed_later = {b for targets in bases.values() for b in targets}
+        cells_of: dict[str, dict[str, Cell]] = {}
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            rows, summaries = [], []
+            for dossier in _dossiers(con, chunk, bases, cells_of):
+                cells = classify(dossier, the_rules)
+                if dossier.model_id in needed_later:
+                    cells_of[dossier.model_id] = cells
+                rows += [_row(dossier, cell, the_rules.version, result.run_id) for cell in cells.values()]
+                summaries.append({"model_id": dossier.model_id, "sha": dossier.sha, "family": family_of(dossier.model_id),
+                                  **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
+                                  "rules_version": the_rules.version, "run_id": result.run_id})
+                for cell in cells.values():
+                    result.by_label[cell.label] = result.by_label.get(cell.label, 0) + 1
+            _replace(con, rows, summaries)
+            result.models += len(chunk)
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _latest(con, model_ids, bases) -> list[tuple[str, str]]:
+    sql = "SELECT model_id, sha FROM latest_models"
+    params: list = []
+    if model_ids:  # the models asked for, and their ancestors (their cells feed the derivatives')
+        wanted, frontier = set(model_ids), list(model_ids)
+        while frontier:
+            frontier = [b for m in frontier for b in bases.get(m, ()) if b not in wanted]
+            wanted.update(frontier)
+        sql += " WHERE model_id IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(sorted(wanted))
+    return con.execute(sql + " ORDER BY model_id", params).fetchall()
+
+
+def _base_edges(con) -> dict[str, list[str]]:
+    """model id -> the ids its base_model links resolved to, among stored models."""
+    rows = con.execute("""
+        SELECT DISTINCT l.model_id, coalesce(t.resolved_id, l.target) AS base
+        FROM model_links l JOIN latest_models m USING (model_id, sha)
+        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
+        WHERE l.kind = 'base_model' AND coalesce(t.resolved_id, l.target) IN (SELECT model_id FROM latest_models)
+          AND coalesce(t.resolved_id, l.target) <> l.model_id
+        ORDER BY 1, 2  -- a merge's bases in one order every time: ties between them never fall to chance
+    """).fetchall()
+    edges: dict[str, list[str]] = defaultdict(list)
+    for model, base in rows:
+        edges[model].append(base)
+    return edges
+
+
+def _in_chain_order(models: list[tuple[str, str]], bases: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """Roots first, then each derivative after its bases (cycles and over-long chains cut)."""
+    depth: dict[str, int] = {}
+
+    def depth_of(model: str, seen: tuple = ()) -> int:
+        if model in depth:
+            return depth[model]
+        if model in seen or len(seen) >= MAX_CHAIN:
+            return 0
+        value = 1 + max((depth_of(b, seen + (model,)) for b in bases.get(model, ())), default=-1)
+        depth[model] = value
+        return value
+
+    return sorted(models, key=lambda m: (depth_of(m[0]), m[0]))
+
+
+def _dossiers(con, chunk, bases, cells_of):
+    con.register("wanted", pa.table({"model_id": [m for m, _ in chunk], "sha": [s for _, s in chunk]}))
+    try:
+        info = {(m, s): ({"tags": tags or [], "pipeline_tag": p, "library_name": lib}, card or "ok")
+                for m, s, tags, p, lib, card in con.execute(
+                    "SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
+                    "JOIN wanted USING (model_id, sha)").fetchall()}
+        findings: dict[tuple, list[dict]] = defaultdict(list)
+        for m, s, fid, signal, value, confidence, evidence in con.execute(
+                "SELECT model_id, sha, finding_id, signal, value, confidence, evidence FROM findings "
+                "JOIN wanted USING (model_id, sha) ORDER BY model_id, signal, finding_id").fetchall():
+            findings[(m, s)].append({"finding_id": fid, "signal": signal, "value": json.loads(value),
+                                     "confidence": confidence, "evidence": json.loads(evidence)})
+        repos, paper_repos, datasets = _followed(con)
+        papers = _papers(con)
+    finally:
+        con.unregister("wanted")
+    # built one at a time, as the caller classifies them: a base earlier in the chunk is classified
+    # by the time its derivative's dossier asks for its cells
+    for model_id, sha in chunk:
+        model_info, card_status = info.get((model_id, sha), ({}, "no_readme"))
+        yield build_dossier(model_id, sha, model_info, findings.get((model_id, sha), []), repos.get((model_id, sha), {}),
+                            paper_repos.get((model_id, sha), {}), datasets.get((model_id, sha), {}),
+                            {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of}, card_status,
+                            papers.get((model_id, sha), []))
+
+
+# Which stored row of a followed repo or dataset classification reads, in a total order: a complete
+# fetch before an incomplete one (which is never read while a complete one exists), then the newest,
+# then the commit id, so two runs over one warehouse read the same row.
+REPO_ORDER = "complete DESC, pushed_at DESC NULLS LAST, tree_sha"
+DATASET_ORDER = "complete DESC, last_modified DESC NULLS LAST, sha"
+
+
+def _followed(con) -> tuple[dict, dict, dict]:
+    """What the batch's code and dataset links led to, per model commit; and which code its own
+    papers name (target -> paper)."""
+    repos: dict[tuple, dict] = defaultdict(dict)
+    paper_repos: dict[tuple, dict] = defaultdict(dict)
+    for m, s, paper, target, status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs \
+            in con.execute(f"""
+        WITH code_links AS (
+            SELECT model_id, sha, NULL AS paper, kind, target FROM model_links JOIN wanted USING (model_id, sha)
+            WHERE kind = 'code'
+            UNION SELECT model_id, sha, paper, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
+        )
+        SELECT l.model_id, l.sha, l.paper, l.target, coalesce(t.status, 'pending'), t.reason, coalesce(t.transient, false),
+               c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
+        FROM code_links l
+        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
+        LEFT JOIN (SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1) c
+               ON c.repo = coalesce(t.resolved_id, l.target)
+        ORDER BY l.model_id, l.sha, l.target, l.paper NULLS FIRST""").fetchall():  # the same paper each time
+        repos[(m, s)][target] = {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
+                                 "licence_ids": licence_ids or [], "host_licence": host,
+                                 "role_evidence": _role_evidence(evidence), **_repo_licence_facts(licence_findings),
+                                 "documents": json.loads(docs) if docs else {}}
+        if paper is not None:
+            paper_repos[(m, s)].setdefault(target, paper)
+    datasets: dict[tuple, dict] = defaultdict(dict)
+    for m, s, target, licence_ids in con.execute(f"""
+        SELECT l.model_id, l.sha, l.target, d.licence_ids
+        FROM model_links l JOIN wanted USING (model_id, sha)
+        JOIN link_targets t ON t.kind = l.kind AND t.target = l.target AND t.status = 'resolved'
+        JOIN (SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY {DATASET_ORDER}) = 1) d
+               ON d.dataset_id = coalesce(t.resolved_id, l.target)
+        WHERE l.kind = 'dataset'""").fetchall():
+        if licence_ids:
+            datasets[(m, s)][target] = list(licence_ids)
+    return repos, paper_repos, datasets
+
+
+def _papers(con) -> dict:
+    """The batch's papers, with what following each one found."""
+    papers: dict[tuple, list[Paper]] = defaultdict(list)
+    for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute("""
+        SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), t.reason,
+               coalesce(t.transient, false), p.hub_page, p.github_repo
+        FROM model_links l JOIN wanted USING (model_id, sha)
+        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
+        LEFT JOIN papers p ON p.paper_id = l.target
+        WHERE l.kind = 'paper' ORDER BY l.target""").fetchall():
+        papers[(m, s)].append(Paper(target, relevance, status, reason, transient, hub_page, github))
+    return papers
+
+
+def _role_evidence(raw: str | None) -> list[dict]:
+    """The repo's role evidence as evidence entries (path, line, snippet), for the cells it supports."""
+    return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"],
+             **({"source": e["source"]} if e.get("source") == "fallback" else {})}
+            for e in json.loads(raw or "[]")]
+
+
+def _repo_licence_facts(raw: str | None) -> dict:
+    """From a repo's licence findings: the licences of its model licence files, and its README's
+    statement that its licence covers the models too."""
+    findings = json.loads(raw or "[]")
+    model_licences = sorted({f["value"]["id"] for f in findings if f.get("signal") == "licence.identified"
+                             and f["value"].get("scope") == "model" and f["value"].get("id")})
+    covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
+                   if f.get("signal") == "licence.covers_models"), None)
+    return {"model_licences": model_licences, "covers_models": covers}
+
+
+def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
+    return {"model_id": dossier.model_id, "sha": dossier.sha, "component": cell.component, "level": cell.level,
+            "label": cell.label, "reason": cell.reason,
+            "licences": json.dumps(cell.licences, sort_keys=True) if cell.licences else "[]",
+            "points": cell.points, "confidence": cell.confidence, "finding_ids": cell.finding_ids,
+            "evidence": json.dumps(cell.evidence, sort_keys=True, default=str) if cell.evidence else "[]",
+            "inherited_from": cell.inherited_from,
+            "search": json.dumps(cell.search, sort_keys=True) if cell.search else None,
+            "rules_version": version, "run_id": run_id}
+
+
+def _replace(con, rows: list[dict], summaries: list[dict]) -> None:
+    write_registered(con, {"new_cells": pa.Table.from_pylist(rows, schema=arrow_schema("classifications")),
+                           "new_summaries": pa.Table.from_pylist(summaries, schema=arrow_schema("model_summaries"))},
+                     ["INSERT OR REPLACE INTO classifications BY NAME SELECT * FROM new_cells",
+                      "INSERT OR REPLACE INTO model_summaries BY NAME SELECT * FROM new_summaries"])
+
+
+def explain(warehouse_path, model_id: str) -> dict:
+    """The twelve cells of a model's latest classified commit, each with its licences and
+    evidence, in the documented shape (docs/classification.md, `openness explain`)."""
+    with connect(warehouse_path, read_only=True) as con:
+        found = con.execute("SELECT c.sha FROM model_summaries c JOIN latest_models m USING (model_id, sha) "
+                            "WHERE c.model_id = ?", [model_id]).fetchall()
+        if not found:
+            known = con.execute("SELECT count(*) FROM models WHERE model_id = ?", [model_id]).fetchall()[0][0]
+            raise NotClassified(f"{model_id} is {'not classified yet: run `openness classify`' if known else 'not in the warehouse'}")
+        sha = found[0][0]
+        cells = con.execute("SELECT component, level, label, reason, licences, points, confidence, finding_ids, "
+                            "evidence, inherited_from, rules_version, search FROM classifications "
+                            "WHERE model_id = ? AND sha = ?", [model_id, sha]).fetchall()
+        names = ("family", "fully_open", "semi_open", "closed", "closed_not_found", "closed_stated", "unknown",
+                 "not_applicable", "mof_class", "mof_missing", "osaid", "osaid_missing")
+        totals = con.execute(f"SELECT {', '.join(names)} FROM model_summaries WHERE model_id = ? AND sha = ?",
+                             [model_id, sha]).fetchall()[0]
+        links = [{"kind": k, "target": t, "relevance": r, "why": w, "status": st} for k, t, r, w, st in con.execute(
+            "SELECT kind, target, relevance, relevance_why, status FROM links WHERE model_id = ? AND sha = ? "
+            "AND kind IN ('code', 'paper') ORDER BY kind, relevance, target", [model_id, sha]).fetchall()]
+    order = {key: i for i, key in enumerate(COMPONENT_KEYS)}
+    components = {}
+    for key, level, label, reason, licences, points, confidence, finding_ids, evidence, inherited, version, search in sorted(
+            cells, key=lambda c: order.get(c[0], 99)):
+        components[key] = {"level": level, "label": label, "reason": reason, "licenses": json.loads(licences or "[]"),
+                           "points": points, "confidence": confidence, "inherited_from": inherited,
+                           "finding_ids": list(finding_ids or []), "evidence": json.loads(evidence or "[]"),
+                           "search": json.loads(search) if search else None}
+    return {"model_id": model_id, "sha": sha, "rules_version": cells[0][10] if cells else None,
+            "components": components, "summary": dict(zip(names, totals)), "links": links}

@@ -1,0 +1,44 @@
+"""The Hub emulator: serve a world folder over HTTP as the Hub would."""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from emulator.limits import FaultSpec, parse_rate_limits
+from emulator.server import EmulatorServer
+from emulator.store import World
+
+
+def sample_world_path() -> Path:
+    """The bundled demo world (package data)."""
+    return Path(str(resources.files("emulator") / "sample"))
+
+
+def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limit: str | None = None,
+                faults: str | None = None, log_requests: str | None = None,
+                page_size: int = 1000, github_rate_limit: str | None = None) -> EmulatorServer:
+    """A server for one world folder, or several served as one (a list or tuple of folders)."""
+    paths = world_path if isinstance(world_path, (list, tuple)) else [world_path]
+    return EmulatorServer(World(*paths), host, port,
+                          rate_limit=parse_rate_limits(rate_limit) if rate_limit else None,
+                          faults=FaultSpec.parse(faults), log_path=log_requests, page_size=page_size,
+                          github_rate_limit=parse_rate_limits(github_rate_limit) if github_rate_limit else None)
+
+
+@contextmanager
+def serving(world_path, **options):
+    """Serve a world on a background thread for the duration of a with-block; yields the server."""
+    server = make_server(world_path, **options)
+    thread = threading.Thread(target=server.serve_forever, name="hub-emulator", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+__all__ = ["EmulatorServer", "FaultSpec", "World", "make_server", "sample_world_path", "serving"]

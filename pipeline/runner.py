@@ -1,0 +1,195 @@
+"""run_crawl(config) -> CrawlResult: one crawl from the Hub into the warehouse.
+
+Scrapy's reactor cannot be restarted within a process, so each crawl runs in a fresh child
+process (pipeline/child.py); the parent keeps the run's bookkeeping, so a crawl that dies is still
+recorded.
+"""
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from contextlib import contextmanager
+import time
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+import urllib.request
+from urllib.parse import urlsplit
+
+from pipeline.child import Child
+from pipeline.config import CrawlConfig
+from pipeline.distributed import run_distributed
+from pipeline.errors import CrawlError, CrawlInterrupted
+from crawler.settings import HUB_BUDGETS
+from warehouse.load import load_staged
+from warehouse.runs import crawl_lock, failures_by_reason, finish_run, incomplete_after, new_run_id, start_run
+from warehouse.staging import staging_dir
+
+
+@dataclass
+class CrawlResult:
+    run_id: str
+    status: str
+    models_seen: int = 0
+    models_new: int = 0
+    models_changed: int = 0
+    models_unchanged: int = 0
+    models_retried: int = 0         # stored incomplete by an earlier crawl: the rest of their files fetched
+    models_left_incomplete: int = 0  # of the models this crawl listed or reached, still incomplete after it
+    models_vanished: int = 0       # listed by the previous crawl of this selection, not by this one
+    files_fetched: int = 0
+    targets_followed: int = 0      # link targets (datasets, base models, code repos, papers) asked for
+    targets_resolved: int = 0
+    targets_failed: int = 0
+    targets_deferred: int = 0      # rate limited until after the crawl: a later crawl takes them up
+    base_models_stored: int = 0    # ancestors reached through base_model links, new or changed
+    linked_files_fetched: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+    responses_429: int = 0
+    rows_loaded: int = 0
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0  # of the crawl process
+    interrupted_runs_found: int = 0
+
+    def counters(self) -> dict:
+        data = asdict(self)
+        data["failures"] = sum(self.failures.values())
+        data["failures_by_reason"] = self.failures
+        data["requests_api"] = self.requests.get("api", 0)
+        data["requests_resolvers"] = self.requests.get("resolvers", 0)
+        data["requests_github"] = self.requests.get("github", 0)
+        return data
+
+
+def run_crawl(config: CrawlConfig) -> CrawlResult:
+    """Crawl, stage and load; returns the run's counts. Raises CrawlInterrupted (the crawl stopped
+    early; what it loaded is kept) or CrawlError."""
+    for name, url in (("Hub endpoint", config.endpoint), ("GitHub API", config.github_api), ("web base", config.web_base)):
+        if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
+            raise CrawlError(f"the {name} must be an http(s) URL, got {url!r}")
+    check_reachable(config.endpoint)
+    warehouse = str(Path(config.warehouse).resolve())
+    load = partial(load_staged, warehouse, staging_dir(warehouse), memory_limit_mb=config.load_memory_mb())
+    with crawl_lock(warehouse):
+        leftover = load()  # a killed crawl's staged batches
+        run_id = new_run_id()
+        interrupted = start_run(warehouse, run_id, config.endpoint, config.selection())
+        started = time.monotonic()
+        try:
+            if config.redis_url:
+                with _terminate_as_interrupt():
+                    exitcode, stats = run_distributed(config, warehouse, run_id,
+                                                      _crawl_settings(config, warehouse, run_id))
+            else:
+                exitcode, stats = _run_child(config, warehouse, run_id)
+        except BaseException as exc:
+            load()
+            finish_run(warehouse, run_id, "failed", {"seconds": time.monotonic() - started}, str(exc))
+            raise
+        rows = load()
+        result = _result(run_id, stats, time.monotonic() - started, rows + leftover, interrupted)
+        result.failures = failures_by_reason(warehouse, run_id)
+        result.models_left_incomplete = incomplete_after(warehouse, run_id)
+        if result.models_left_incomplete and result.status == "complete":
+            result.status = "partial"  # the next crawl fetches the rest
+        if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):
+            result.status = "interrupted"
+        elif exitcode != 0:
+            result.status = "failed"
+        message = None if exitcode == 0 else _ended(exitcode, result)
+        finish_run(warehouse, run_id, result.status, result.counters(), message)
+        if result.status == "interrupted":
+            raise CrawlInterrupted(message, result)
+        if result.status == "failed":
+            raise CrawlError(message)
+        return result
+
+
+def check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Fail within seconds when nothing listens at url's host (no such host, connection refused, no
+    answer), instead of after every retry of every request. A TCP connect: no request is spent.
+    Skipped when a proxy is configured for the host: then the proxy decides."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(host):
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except socket.gaierror as exc:
+        raise CrawlError(f"could not connect to {url}: no such host ({exc.strerror or exc})") from None
+    except (TimeoutError, socket.timeout):
+        raise CrawlError(f"could not connect to {url}: no answer within {timeout:g} s") from None
+    except OSError as exc:
+        raise CrawlError(f"could not connect to {url}: {exc.strerror or exc}") from None
+
+
+def _ended(exitcode: int, result: CrawlResult) -> str:
+    cause = f"signal {-exitcode}" if exitcode < 0 else f"exit code {exitcode}"
+    return (f"the crawl stopped early ({cause}) after listing {result.models_seen} models; what it loaded is kept, "
+            "and the next crawl completes the rest")
+
+
+def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupted: int) -> CrawlResult:
+    def value(key: str) -> int:
+        return int(stats.get(f"openness/{key}", 0))
+    # a listing page not read, or an item the pipeline failed on (its model is fetched again next time)
+    status = "partial" if value("listing_failures") or value("item_errors") else "complete"
+    return CrawlResult(
+        run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
+        models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),
+        models_retried=value("models_retried"), models_vanished=value("models_vanished"), files_fetched=value("files_fetched"),
+        targets_followed=value("targets_followed"), targets_resolved=value("targets_resolved"),
+        targets_failed=value("targets_failed"), targets_deferred=value("targets_deferred"),
+        linked_files_fetched=value("linked_files_fetched"),
+        base_models_stored=sum(value(f"base_models_{s}") for s in ("new", "changed", "retried")),
+        requests={b: value(f"requests/{b}") for b in ("api", "resolvers", "github")},
+        responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers", "github")),
+        rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
+        peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
+        interrupted_runs_found=interrupted)
+
+
+def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
+    budget = config.rate_budget
+    if budget is None:
+        budget = HUB_BUDGETS["anonymous"]
+        if config.use_token and _has_token():
+            budget = HUB_BUDGETS["free"]
+    settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_USE_TOKEN": config.use_token,
+                "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "OPENNESS_WAREHOUSE": warehouse,
+                "OPENNESS_RUN_ID": run_id, "FOLLOW_MAX_DEPTH": config.follow_depth, "GITHUB_API": config.github_api,
+                "GITHUB_USE_TOKEN": config.use_token, "WEB_BASE": config.web_base,
+                "FOLLOW_PAPERS": config.fetch_papers}
+    settings.update(config.settings)
+    return settings
+
+
+def _has_token() -> bool:
+    from huggingface_hub import get_token
+    return get_token() is not None
+
+
+def _run_child(config: CrawlConfig, warehouse: str, run_id: str) -> tuple[int, dict]:
+    """Run the crawl process; (exit code, its stats). An interrupt here stops the child gracefully:
+    Scrapy closes the spider, and the pipeline stages and loads what is buffered."""
+    with Child(_crawl_settings(config, warehouse, run_id), config.selection(), warehouse) as child:
+        with _terminate_as_interrupt():
+            return child.wait()
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM to the parent (systemd, kill) stops the crawl like Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
