@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classification.classify import classify_warehouse  # noqa: E402
-from warehouse.db import connect  # noqa: E402
+from openness.classification.classify import classify_warehouse  # noqa: E402
+from openness.warehouse.db import connect  # noqa: E402
 
 BASES = 2000       # base models, themselves in the warehouse (every 500th model is one)
 REPOS = 5000

@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.harvest import UNLIMITED, count_requests, serve  # noqa: E402
-from pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
+from openness.pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 
 
 def write_world(root: Path, models: int, repos: int, datasets: int, bases: int, seed: int = 0) -> None:

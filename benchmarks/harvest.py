@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from benchmarks.synthetic import write_world  # noqa: E402
-from pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
+from openness.pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 
 UNLIMITED = {"api": (10**9, 1), "resolvers": (10**9, 1)}
 
@@ -34,7 +34,7 @@ def serve(world: Path, log: Path, options: list[str] = ()) -> tuple[subprocess.P
 
 def projection(per_model: dict[str, float]) -> dict[str, int]:
     """Models per hour each Hub tier's budget allows at these requests per model."""
-    from crawler.settings import HUB_BUDGETS
+    from openness.crawler.settings import HUB_BUDGETS
     out = {}
     for tier, budget in HUB_BUDGETS.items():
         rates = [limit / window / per_model[b] for b, (limit, window) in budget.items() if per_model.get(b)]
@@ -71,7 +71,7 @@ def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
     waiting out a 429 as its RateLimit header says (HfApi.model_info raises it rather than retry)."""
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError
-    from crawler.middlewares import rate_limit_wait
+    from openness.crawler.middlewares import rate_limit_wait
     api = HfApi(endpoint=endpoint)
     started = time.perf_counter()
     for model_id in model_ids:

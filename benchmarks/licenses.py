@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from extractors.identify import Identifier  # noqa: E402
+from openness.extractors.identify import Identifier  # noqa: E402
 
 
 def spdx_key(spdx_id: str | None) -> str | None:

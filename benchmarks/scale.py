@@ -27,8 +27,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 from benchmarks.harvest import naive, serve  # noqa: E402
 from benchmarks.synthetic import write_world  # noqa: E402
-from pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
-from crawler.settings import HUB_BUDGETS  # noqa: E402
+from openness.pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
+from openness.crawler.settings import HUB_BUDGETS  # noqa: E402
 
 HUB_MODELS = 2_000_000
 HUB_WINDOW = 300
@@ -70,7 +70,7 @@ def _crawl_pids() -> list[int]:
                 cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
             except OSError:
                 continue
-            if b"pipeline.child" in cmdline:
+            if b"openness.pipeline.child" in cmdline:
                 pids.append(int(entry))
     return pids
 

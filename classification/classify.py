@@ -14,16 +14,16 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from warehouse.db import connect, write_registered
-from warehouse.runs import new_run_id
-from warehouse.staging import arrow_schema
-from classification.dossier import Paper, build_dossier
-from classification.engine import Cell, Dossier, classify, summary
-from classification.families import family_of
-from classification.frameworks import verdicts
-from classification.errors import NotClassified
-from warehouse.errors import WarehouseMissing
-from classification.rules import COMPONENT_KEYS, rules
+from openness.warehouse.db import connect, write_registered
+from openness.warehouse.runs import new_run_id
+from openness.warehouse.staging import arrow_schema
+from openness.classification.dossier import Paper, build_dossier
+from openness.classification.engine import Cell, Dossier, classify, summary
+from openness.classification.families import family_of
+from openness.classification.frameworks import verdicts
+from openness.classification.errors import NotClassified
+from openness.warehouse.errors import WarehouseMissing
+from openness.classification.rules import COMPONENT_KEYS, rules
 
 MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractors.knowledge import corpora, lookup
-from classification.dossier import GUESS, PAPER, Dossier, Paper, Repo, code_gaps, linked_repos, search_record
-from classification.rules import Component, Rules
+from openness.extractors.knowledge import corpora, lookup
+from openness.classification.dossier import GUESS, PAPER, Dossier, Paper, Repo, code_gaps, linked_repos, search_record
+from openness.classification.rules import Component, Rules
 
 UNKNOWN, NOT_APPLICABLE = "Unknown", "N/A"
 CLOSED_DATA = ("not_released", "proprietary")

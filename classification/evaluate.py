@@ -12,10 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.db import connect
-from classification.errors import GoldError
-from warehouse.errors import WarehouseMissing
-from classification.rules import COMPONENT_KEYS
+from openness.warehouse.db import connect
+from openness.classification.errors import GoldError
+from openness.warehouse.errors import WarehouseMissing
+from openness.classification.rules import COMPONENT_KEYS
 
 REQUIRED_COLUMNS = ("model_id", "component", "level")
 # Columns of the confusion table, after the levels: cells the classification left without a level.

@@ -8,8 +8,8 @@ from importlib import resources
 
 import yaml
 
-from extractors.knowledge import lookup
-from classification.errors import RulesError
+from openness.extractors.knowledge import lookup
+from openness.classification.errors import RulesError
 
 COMPONENT_KEYS = (
     "training.code.pretraining", "training.code.finetuning", "training.code.alignment",
@@ -95,7 +95,7 @@ def _validate(rules: Rules) -> None:
 
 @functools.cache
 def rules() -> Rules:
-    text = (resources.files("classification") / "rules.yml").read_text("utf-8")
+    text = (resources.files("openness.classification") / "rules.yml").read_text("utf-8")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

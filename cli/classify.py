@@ -6,13 +6,13 @@ from dataclasses import asdict
 
 import click
 
-from cli.formatting import format_agreement, format_explanation
-from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
-from pipeline.audit import audit as run_audit
-from pipeline.config import CrawlConfig
-from classification.classify import classify_warehouse, explain
-from classification.evaluate import evaluate_warehouse
-from outputs.report import write_report
+from openness.cli.formatting import format_agreement, format_explanation
+from openness.cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
+from openness.pipeline.audit import audit as run_audit
+from openness.pipeline.config import CrawlConfig
+from openness.classification.classify import classify_warehouse, explain
+from openness.classification.evaluate import evaluate_warehouse
+from openness.outputs.report import write_report
 
 
 @click.command()

@@ -6,14 +6,14 @@ from dataclasses import asdict
 
 import click
 
-from cli.errors import EXIT_RETRY_LATER
-from cli.formatting import crawl_summary, format_explanation, render_rows
-from cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
-from pipeline.demo import run_demo
-from pipeline.errors import CrawlInterrupted
-from pipeline.config import CrawlConfig
-from pipeline.runner import run_crawl
-from crawler.settings import DEFAULTS, parse_budget
+from openness.cli.errors import EXIT_RETRY_LATER
+from openness.cli.formatting import crawl_summary, format_explanation, render_rows
+from openness.cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
+from openness.pipeline.demo import run_demo
+from openness.pipeline.errors import CrawlInterrupted
+from openness.pipeline.config import CrawlConfig
+from openness.pipeline.runner import run_crawl
+from openness.crawler.settings import DEFAULTS, parse_budget
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
 

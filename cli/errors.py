@@ -12,12 +12,12 @@ from __future__ import annotations
 import click
 import duckdb
 
-from classification.errors import ClassificationError
-from extractors.errors import ExtractorError
-from outputs.errors import OutputError
-from pipeline.errors import PipelineError
-from warehouse.db import unreadable
-from warehouse.errors import WarehouseError
+from openness.classification.errors import ClassificationError
+from openness.extractors.errors import ExtractorError
+from openness.outputs.errors import OutputError
+from openness.pipeline.errors import PipelineError
+from openness.warehouse.db import unreadable
+from openness.warehouse.errors import WarehouseError
 
 EXIT_RETRY_LATER = 75  # sysexits' EX_TEMPFAIL (1 and 2 are click's own)
 # Each package's base error: everything raised on purpose is one of these.

@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 import click
 
-from cli.options import json_flag, warehouse_path
-from pipeline.extract import extract_stored
+from openness.cli.options import json_flag, warehouse_path
+from openness.pipeline.extract import extract_stored
 
 
 @click.command()

@@ -6,10 +6,10 @@ from dataclasses import asdict
 
 import click
 
-from cli.formatting import render_rows
-from crawler.settings import DEFAULTS
-from extractors.identify import default_identifier
-from extractors.knowledge import CRITERIA, knowledge
+from openness.cli.formatting import render_rows
+from openness.crawler.settings import DEFAULTS
+from openness.extractors.identify import default_identifier
+from openness.extractors.knowledge import CRITERIA, knowledge
 
 CRAWL_DOCUMENT_CAP = DEFAULTS["CRAWL_MAX_DOCUMENT_BYTES"]
 

@@ -5,8 +5,8 @@ import logging
 
 import click
 
-from cli import classify, crawl, extract, licenses, query, schedule, world
-from cli.errors import OpennessGroup
+from openness.cli import classify, crawl, extract, licenses, query, schedule, world
+from openness.cli.errors import OpennessGroup
 
 
 @click.group(cls=OpennessGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

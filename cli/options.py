@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from crawler.settings import DEFAULTS
+from openness.crawler.settings import DEFAULTS
 
 
 def hub_endpoint(function):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import click
 
-from cli.formatting import render_results
-from cli.options import hub_endpoint, output_format, warehouse_path
-from outputs.diff import as_json as diff_json, diff_runs
-from outputs.export import export_snapshot
-from outputs.snapshots import export_run, retain
-from warehouse.query import run_statements
+from openness.cli.formatting import render_results
+from openness.cli.options import hub_endpoint, output_format, warehouse_path
+from openness.outputs.diff import as_json as diff_json, diff_runs
+from openness.outputs.export import export_snapshot
+from openness.outputs.snapshots import export_run, retain
+from openness.warehouse.query import run_statements
 
 # outputs.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
 SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
@@ -60,7 +60,7 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_en
     if bool(out_dir) == bool(spdx_dir):
         raise click.UsageError("give --out DIR (Parquet) or --spdx DIR (SPDX documents)")
     if spdx_dir:
-        from outputs.spdx import export_spdx
+        from openness.outputs.spdx import export_spdx
         written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
         click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
         return

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 
-from pipeline.job import run_job
-from pipeline.profiles import load_profile
-from pipeline.schedules import cron_line, install_cron, install_systemd, systemd_units
+from openness.pipeline.job import run_job
+from openness.pipeline.profiles import load_profile
+from openness.pipeline.schedules import cron_line, install_cron, install_systemd, systemd_units
 
 profile_argument = click.argument("profile", type=click.Path(dir_okay=False))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from emulator import make_server
+from openness.emulator import make_server
 
 
 @click.group()

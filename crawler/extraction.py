@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from twisted.internet.threads import deferToThread
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from extractors import ModelRecord, extract_all
+from openness.extractors import ModelRecord, extract_all
 
 
 def extract_item(endpoint: str, model: dict, files: list[dict], documents: list[dict]) -> list:
@@ -41,7 +41,7 @@ class Extraction:
             # forkserver: workers start from a clean process that imported the extractors once,
             # never from a fork of this threaded one
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["extractors", "crawler.extraction"])
+            context.set_forkserver_preload(["openness.extractors", "openness.crawler.extraction"])
             self.pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_ignore_interrupts)
         return await asyncio.wrap_future(self.pool.submit(extract_item, *args))
 

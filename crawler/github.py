@@ -7,9 +7,9 @@ import binascii
 import re
 from urllib.parse import quote
 
-from crawler.records import as_str, parse_time
-from extractors.code_repos import DOCUMENT_SUFFIXES, MODEL_DOCUMENT, REQUIREMENT_FILES
-from extractors.licenses import is_licence_file
+from openness.crawler.records import as_str, parse_time
+from openness.extractors.code_repos import DOCUMENT_SUFFIXES, MODEL_DOCUMENT, REQUIREMENT_FILES
+from openness.extractors.licenses import is_licence_file
 
 API_VERSION = "2022-11-28"
 MAX_LICENCE_FILES = 3

@@ -11,9 +11,9 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
-from crawler import github
-from crawler.errors import Deferred
-from crawler.middlewares import _sleep
+from openness.crawler import github
+from openness.crawler.errors import Deferred
+from openness.crawler.middlewares import _sleep
 
 MAX_RATE_LIMIT_RETRIES = 3
 

@@ -15,9 +15,9 @@ from huggingface_hub import ModelCard, ModelInfo, hf_hub_url
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
-from extractors.card_yaml import yaml_problem
-from extractors.base import front_matter_span
-from extractors.licenses import is_licence_file
+from openness.extractors.card_yaml import yaml_problem
+from openness.extractors.base import front_matter_span
+from openness.extractors.licenses import is_licence_file
 
 # What the listing's expand returns per model: everything the warehouse stores, in one call
 # per page of models. baseModels and usedStorage are model_info only, so they are not here.

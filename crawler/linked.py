@@ -7,12 +7,12 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
-from extractors import Finding, licenses
-from extractors.base import Document, ModelRecord
-from extractors.code_repos import (RepoFiles, document_findings, evidence_rows, identified_licences, licence_findings,
+from openness.extractors import Finding, licenses
+from openness.extractors.base import Document, ModelRecord
+from openness.extractors.code_repos import (RepoFiles, document_findings, evidence_rows, identified_licences, licence_findings,
                                    roles)
-from crawler.records import as_str, gated_value, json_text, licence_tag, parse_time
-from warehouse.db import utcnow
+from openness.crawler.records import as_str, gated_value, json_text, licence_tag, parse_time
+from openness.warehouse.db import utcnow
 
 
 def target_row(kind: str, target: str, status: str, depth: int, *, reason: str | None = None,

@@ -10,11 +10,11 @@ import time
 
 from scrapy import signals
 
-from crawler.extraction import Extraction
-from crawler.signals import flush_requested, items_decided
-from extractors.links import link_rows
-from warehouse.load import LOAD_MEMORY_MB, load_staged
-from warehouse.staging import BatchWriter, staging_dir
+from openness.crawler.extraction import Extraction
+from openness.crawler.signals import flush_requested, items_decided
+from openness.extractors.links import link_rows
+from openness.warehouse.load import LOAD_MEMORY_MB, load_staged
+from openness.warehouse.staging import BatchWriter, staging_dir
 
 
 class StagingPipeline:

@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 from huggingface_hub import ModelInfo
 
-from extractors.licenses import declared_licences
-from warehouse.db import utcnow
+from openness.extractors.licenses import declared_licences
+from openness.warehouse.db import utcnow
 
 
 def naive_utc(value) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from crawler.middlewares import _sleep
+from openness.crawler.middlewares import _sleep
 
 MAX_CRAWL_DELAY = 60.0  # a robots.txt asking for more is honoured at this spacing
 

@@ -6,14 +6,14 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from emulator.limits import FaultSpec, parse_rate_limits
-from emulator.server import EmulatorServer
-from emulator.store import World
+from openness.emulator.limits import FaultSpec, parse_rate_limits
+from openness.emulator.server import EmulatorServer
+from openness.emulator.store import World
 
 
 def sample_world_path() -> Path:
     """The bundled demo world (package data)."""
-    return Path(str(resources.files("emulator") / "sample"))
+    return Path(str(resources.files("openness.emulator") / "sample"))
 
 
 def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limit: str | None = None,

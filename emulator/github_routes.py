@@ -7,8 +7,8 @@ import base64
 import re
 from urllib.parse import quote, unquote, urlencode
 
-from emulator.answer import Answer
-from emulator.store import GitHubRepo, World
+from openness.emulator.answer import Answer
+from openness.emulator.store import GitHubRepo, World
 
 _LICENCE_FILE = re.compile(r"^(licen[cs]e|copying)([.-].*)?$", re.IGNORECASE)
 DOCS = "https://docs.github.com/rest"

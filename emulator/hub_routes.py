@@ -7,8 +7,8 @@ import json
 import mimetypes
 from urllib.parse import quote, unquote, urlencode
 
-from emulator.answer import Answer
-from emulator.store import (DATASET_EXPAND_KEYS, DATASET_LISTING_DEFAULT_KEYS, INFO_ONLY_KEYS,
+from openness.emulator.answer import Answer
+from openness.emulator.store import (DATASET_EXPAND_KEYS, DATASET_LISTING_DEFAULT_KEYS, INFO_ONLY_KEYS,
                                  LISTING_DEFAULT_KEYS, MODEL_EXPAND_KEYS, Repo, World, git_blob_oid)
 
 SORT_KEYS = {"downloads", "likes", "lastModified", "createdAt", "trendingScore"}

@@ -15,10 +15,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from emulator import github_routes, hub_routes
-from emulator.answer import Answer
-from emulator.limits import FaultPlan, FaultSpec, FixedWindowLimiter
-from emulator.store import World
+from openness.emulator import github_routes, hub_routes
+from openness.emulator.answer import Answer
+from openness.emulator.limits import FaultPlan, FaultSpec, FixedWindowLimiter
+from openness.emulator.store import World
 
 
 def bucket_of(path: str) -> str:

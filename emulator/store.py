@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from extractors.card_yaml import yaml_problem
+from openness.extractors.card_yaml import yaml_problem
 
 EPOCH = "2024-01-01T00:00:00.000Z"
 KINDS = ("models", "datasets")

@@ -1,8 +1,8 @@
 """Extractors: pure functions from a stored model record to findings with evidence."""
 from __future__ import annotations
 
-from extractors import code, evaluation, licenses, papers, training_data, weights
-from extractors.base import Document, Evidence, Finding, ModelRecord
+from openness.extractors import code, evaluation, licenses, papers, training_data, weights
+from openness.extractors.base import Document, Evidence, Finding, ModelRecord
 
 EXTRACTORS = (weights, licenses, training_data, code, evaluation, papers)
 

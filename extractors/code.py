@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord, heading_above, headings
-from extractors.knowledge import code_roles
-from extractors.relevance import LinkAt, family_stem, judge_code_link
-from extractors.sentences import clause
+from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from openness.extractors.knowledge import code_roles
+from openness.extractors.relevance import LinkAt, family_stem, judge_code_link
+from openness.extractors.sentences import clause
 
 NAME, VERSION = "code", "2"
 _LINK = re.compile(r"https?://(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from extractors import licenses, training_data
-from extractors.base import SNIPPET_MAX, Document, Evidence, Finding, ModelRecord, cap_snippet, headings
-from extractors.knowledge import RepoRole, evaluations, repo_roles
+from openness.extractors import licenses, training_data
+from openness.extractors.base import SNIPPET_MAX, Document, Evidence, Finding, ModelRecord, cap_snippet, headings
+from openness.extractors.knowledge import RepoRole, evaluations, repo_roles
 
 NAME, VERSION = "code_repos", "1"
 # Files that are code or run configuration: results (.json, .csv) and prose (.md) in an evals/

@@ -2,9 +2,9 @@
 the card, and safety evaluation or red-teaming statements."""
 from __future__ import annotations
 
-from extractors.base import Finding, Located, ModelRecord, first_mentions
-from extractors.knowledge import evaluations
-from extractors.sentences import negated
+from openness.extractors.base import Finding, Located, ModelRecord, first_mentions
+from openness.extractors.knowledge import evaluations
+from openness.extractors.sentences import negated
 
 NAME, VERSION = "evaluation", "2"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import licenseclassifier
 
-from extractors.knowledge import Licence, knowledge
+from openness.extractors.knowledge import Licence, knowledge
 
 CACHE_SIZE = 50_000
 # licenseclassifier looks at texts its templates cover at least this much...

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from extractors.errors import KnowledgeError
+from openness.extractors.errors import KnowledgeError
 
 CRITERIA = ("research", "commercial", "modify", "copyright_derivative", "other_license_derivative")
 KINDS = {"code", "data", "model", "content", "documentation", "font", "any"}
@@ -52,7 +52,7 @@ class Licence:
 
 
 def _data_file(name: str) -> Path:
-    return Path(str(resources.files("extractors") / "data" / name))
+    return Path(str(resources.files("openness.extractors") / "data" / name))
 
 
 def licences_dir() -> Path:

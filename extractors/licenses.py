@@ -7,9 +7,9 @@ from __future__ import annotations
 import functools
 import re
 
-from extractors.base import Finding, Located, ModelRecord, front_matter_span
-from extractors.identify import default_identifier
-from extractors.knowledge import lookup
+from openness.extractors.base import Finding, Located, ModelRecord, front_matter_span
+from openness.extractors.identify import default_identifier
+from openness.extractors.knowledge import lookup
 
 NAME, VERSION = "licenses", "4"
 _OPERATOR = re.compile(r"\s(and|or|with)\s", re.IGNORECASE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from extractors.base import Evidence, Finding
+from openness.extractors.base import Evidence, Finding
 
 # The Hub's repo ids: an optional namespace, a name; letters, digits, '-', '_', '.'; at most 96 characters.
 _HUB_ID = re.compile(r"^(?:[A-Za-z0-9][\w.-]{0,95}/)?[A-Za-z0-9][\w.-]{0,95}$")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord, heading_above, headings
-from extractors.relevance import DEFAULT_OWN, MENTION, Judgement, judge_paper
+from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from openness.extractors.relevance import DEFAULT_OWN, MENTION, Judgement, judge_paper
 
 NAME, VERSION = "papers", "2"
 _NEW_ID = r"\d{4}\.\d{4,5}"

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from extractors.knowledge import link_relevance
-from extractors.sentences import clause, clause_span, parenthetical
+from openness.extractors.knowledge import link_relevance
+from openness.extractors.sentences import clause, clause_span, parenthetical
 
 OWN, MENTION, GUESS = "own", "mention", "guess"
 DEFAULT_OWN = "the paper a base model's card cites"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from extractors.base import Finding, Located, ModelRecord, heading_above, headings, mentions
-from extractors.knowledge import STAGES, corpora, corpus_by_hub_id
-from extractors.sentences import clause, clause_span, negated
+from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings, mentions
+from openness.extractors.knowledge import STAGES, corpora, corpus_by_hub_id
+from openness.extractors.sentences import clause, clause_span, negated
 
 NAME, VERSION = "training_data", "2"
 _STAGE_WORDS = (  # checked in this order where several are equally near a mention

@@ -9,7 +9,7 @@ from importlib import resources
 
 import yaml
 
-from extractors.errors import KnowledgeError
+from openness.extractors.errors import KnowledgeError
 
 EXTRACTOR_NAMES = ("weights", "licenses", "training_data", "code", "evaluation", "papers", "code_repos", "any")
 VALUE_TYPES = {"object": dict, "list": list, "int": int, "str": str}
@@ -38,7 +38,7 @@ class Signal:
 @functools.cache
 def vocabulary() -> dict[str, Signal]:
     try:
-        entries = yaml.safe_load((resources.files("extractors") / "data" / "signals.yml").read_text("utf-8"))
+        entries = yaml.safe_load((resources.files("openness.extractors") / "data" / "signals.yml").read_text("utf-8"))
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"signals.yml: not YAML: {' '.join(str(exc).split())}") from None
     if not isinstance(entries, list):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from extractors.base import Finding, Located, ModelRecord
-from extractors.knowledge import weight_formats
+from openness.extractors.base import Finding, Located, ModelRecord
+from openness.extractors.knowledge import weight_formats
 
 NAME, VERSION = "weights", "3"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.")

@@ -7,10 +7,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from extractors.knowledge import weight_formats
-from classification.classify import NotClassified, explain
-from warehouse.db import connect
-from outputs.errors import NotInWarehouse
+from openness.extractors.knowledge import weight_formats
+from openness.classification.classify import NotClassified, explain
+from openness.warehouse.db import connect
+from openness.outputs.errors import NotInWarehouse
 
 MAX_ANCESTORS = 16  # a chain longer than this is a loop or noise
 

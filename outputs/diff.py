@@ -7,8 +7,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from warehouse.db import connect
-from outputs.errors import NoSuchRun
+from openness.warehouse.db import connect
+from openness.outputs.errors import NoSuchRun
 
 
 @dataclass

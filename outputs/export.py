@@ -5,8 +5,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.db import READ_PARQUET, SCHEMA_VERSION, TABLES, connect, utcnow
-from warehouse.staging import file_sha256
+from openness.warehouse.db import READ_PARQUET, SCHEMA_VERSION, TABLES, connect, utcnow
+from openness.warehouse.staging import file_sha256
 
 MANIFEST = "manifest.json"
 

@@ -7,10 +7,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.db import connect
-from outputs.errors import NothingToReport
-from outputs.report_html import render
-from classification.rules import COMPONENT_KEYS
+from openness.warehouse.db import connect
+from openness.outputs.errors import NothingToReport
+from openness.outputs.report_html import render
+from openness.classification.rules import COMPONENT_KEYS
 
 MAX_EVIDENCE = 5  # per cell in the report; `openness explain` shows them all
 

@@ -11,10 +11,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse.db import READ_PARQUET, connect, utcnow
-from outputs.errors import NoSuchSnapshot, OutputError
-from outputs.export import ExportResult, MANIFEST, write_tables
-from warehouse.runs import crawl_lock
+from openness.warehouse.db import READ_PARQUET, connect, utcnow
+from openness.outputs.errors import NoSuchSnapshot, OutputError
+from openness.outputs.export import ExportResult, MANIFEST, write_tables
+from openness.warehouse.runs import crawl_lock
 
 
 # The rows of one run, table by table, each a query over $run.

@@ -19,9 +19,9 @@ from spdx_tools.spdx.model import (Actor, ActorType, Annotation, AnnotationType,
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.writer.write_anything import write_file
 
-from outputs.bom import ModelBom, Part, gather
-from outputs.errors import InvalidSpdx
-from outputs.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
+from openness.outputs.bom import ModelBom, Part, gather
+from openness.outputs.errors import InvalidSpdx
+from openness.outputs.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
                                    concluded, document_namespace, model_purl, part_comment, part_purl, slug)
 
 FORMATS = {"json": ".spdx.json", "tag-value": ".spdx", "yaml": ".spdx.yaml", "xml": ".spdx.xml", "rdf": ".spdx.rdf.xml",
@@ -59,7 +59,7 @@ def _write_spdx2(bom: ModelBom, path: Path) -> int:
 
 
 def _write_spdx3(bom: ModelBom, path: Path) -> int:
-    from outputs.spdx3 import build_document3, serialize3, validate3, packages3
+    from openness.outputs.spdx3 import build_document3, serialize3, validate3, packages3
     objects = build_document3(bom)
     try:
         data = serialize3(objects)  # the bindings refuse a required property left empty
@@ -73,7 +73,7 @@ def _write_spdx3(bom: ModelBom, path: Path) -> int:
 
 
 def _classified(warehouse_path) -> list[str]:
-    from warehouse.db import connect
+    from openness.warehouse.db import connect
     with connect(warehouse_path, read_only=True) as con:
         return [r[0] for r in con.execute("SELECT DISTINCT s.model_id FROM model_summaries s JOIN latest_models m "
                                           "USING (model_id, sha) ORDER BY 1").fetchall()]

@@ -20,8 +20,8 @@ from importlib.metadata import version
 
 from spdx_python_model import v3_0_1 as spdx3
 
-from outputs.bom import ModelBom, Part
-from outputs.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
+from openness.outputs.bom import ModelBom, Part
+from openness.outputs.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
                                    concluded, document_namespace, model_purl, part_comment, part_purl, slug)
 
 NO_ASSERTION_LICENSE = "https://spdx.org/rdf/3.0.1/terms/ExpandedLicensing/NoAssertionLicense"

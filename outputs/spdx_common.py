@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from spdx_tools.common.spdx_licensing import spdx_licensing
 
-from extractors.knowledge import knowledge, lookup
-from outputs.bom import ModelBom, Part
+from openness.extractors.knowledge import knowledge, lookup
+from openness.outputs.bom import ModelBom, Part
 
 UNNAMED = ("other", "unknown")  # knowledge-base ids that name no licence
 DOCUMENT_COMMENT = ("An AI bill of materials: what openness found in the model's repository and what its card links "

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from pipeline.config import CrawlConfig
-from pipeline.runner import CrawlResult, run_crawl
-from classification.classify import NotClassified, classify_warehouse, explain
+from openness.pipeline.config import CrawlConfig
+from openness.pipeline.runner import CrawlResult, run_crawl
+from openness.classification.classify import NotClassified, classify_warehouse, explain
 
 
 @dataclass

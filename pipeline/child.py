@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from warehouse.runs import held_lock_fd
+from openness.warehouse.runs import held_lock_fd
 
 
 class Child:
@@ -37,7 +37,7 @@ class Child:
         # the parent is gone (killed with -9) and then stops, instead of crawling on beside the next
         # crawl. The crawl lock's fd: the child holds the lock for as long as it runs.
         lock = held_lock_fd(warehouse)
-        self.process = subprocess.Popen([sys.executable, "-m", "pipeline.child", job], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen([sys.executable, "-m", "openness.pipeline.child", job], stdin=subprocess.PIPE,
                                         pass_fds=(lock,) if lock is not None else ())
 
     def __enter__(self):
@@ -105,7 +105,7 @@ def main(job_path: str) -> int:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.settings import scrapy_settings
+    from openness.crawler.settings import scrapy_settings
 
     if job.get("watch_parent"):
         _stop_when_parent_is_gone()
@@ -147,9 +147,9 @@ def _stop_when_parent_is_gone(grace: float = 30.0) -> None:
 
 def _spider_class(role: str):
     if role in ("lister", "worker"):  # scrapy-redis is needed only here
-        from crawler.spiders.distributed import ListingSpider, WorkerSpider
+        from openness.crawler.spiders.distributed import ListingSpider, WorkerSpider
         return ListingSpider if role == "lister" else WorkerSpider
-    from crawler.spiders.models import ModelsSpider
+    from openness.crawler.spiders.models import ModelsSpider
     return ModelsSpider  # the whole crawl, or a distributed crawl's follow step
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.settings import DEFAULTS
+from openness.crawler.settings import DEFAULTS
 
 
 @dataclass

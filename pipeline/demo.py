@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.config import CrawlConfig
-from pipeline.runner import CrawlResult, run_crawl
-from emulator import sample_world_path, serving
-from classification.classify import ClassifyResult, classify_warehouse, explain
-from warehouse.query import QueryResult, run_query
-from outputs.report import ReportResult, write_report
+from openness.pipeline.config import CrawlConfig
+from openness.pipeline.runner import CrawlResult, run_crawl
+from openness.emulator import sample_world_path, serving
+from openness.classification.classify import ClassifyResult, classify_warehouse, explain
+from openness.warehouse.query import QueryResult, run_query
+from openness.outputs.report import ReportResult, write_report
 
 HIGHLIGHTS = (
     ("Models by declared licence:",

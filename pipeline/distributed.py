@@ -12,10 +12,10 @@ from __future__ import annotations
 import signal
 from contextlib import ExitStack
 
-from pipeline.child import Child
-from pipeline.errors import CrawlError
-from warehouse.load import load_staged
-from warehouse.staging import staging_dir
+from openness.pipeline.child import Child
+from openness.pipeline.errors import CrawlError
+from openness.warehouse.load import load_staged
+from openness.warehouse.staging import staging_dir
 
 STATS_MAX = ("openness/peak_rss_mb",)
 
@@ -24,7 +24,7 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     """(exit code, merged stats) of a lister and config.workers workers, then the follow step."""
     import redis  # an optional dependency: pip install 'openness[distributed]'
 
-    from crawler.spiders.distributed import listed_key, run_keys
+    from openness.crawler.spiders.distributed import listed_key, run_keys
 
     server = redis.Redis.from_url(config.redis_url)
     try:

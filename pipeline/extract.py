@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from extractors import ModelRecord, extract_all
-from extractors.links import link_rows
-from warehouse.db import connect, write_registered
-from warehouse.runs import new_run_id
-from warehouse.staging import arrow_schema
+from openness.extractors import ModelRecord, extract_all
+from openness.extractors.links import link_rows
+from openness.warehouse.db import connect, write_registered
+from openness.warehouse.runs import new_run_id
+from openness.warehouse.staging import arrow_schema
 
 
 @dataclass

@@ -12,14 +12,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from pipeline.errors import CrawlError, JobOverlap
-from pipeline.profiles import Profile, ProfileError
-from pipeline.config import CrawlConfig
-from pipeline.runner import run_crawl
-from classification.classify import classify_warehouse
-from warehouse.errors import WarehouseError
-from outputs.report import write_report
-from outputs.snapshots import export_run, retain
+from openness.pipeline.errors import CrawlError, JobOverlap
+from openness.pipeline.profiles import Profile, ProfileError
+from openness.pipeline.config import CrawlConfig
+from openness.pipeline.runner import run_crawl
+from openness.classification.classify import classify_warehouse
+from openness.warehouse.errors import WarehouseError
+from openness.outputs.report import write_report
+from openness.outputs.snapshots import export_run, retain
 
 EXIT_OK, EXIT_FAILED, EXIT_OVERLAP = 0, 1, 75
 

@@ -24,8 +24,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ProfileError
-from crawler.settings import DEFAULTS, parse_budget
+from openness.pipeline.errors import ProfileError
+from openness.crawler.settings import DEFAULTS, parse_budget
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SELECTION = {"authors": list, "search": str, "filters": list, "sort": str, "limit": int, "model_ids": list}

@@ -17,14 +17,14 @@ from pathlib import Path
 import urllib.request
 from urllib.parse import urlsplit
 
-from pipeline.child import Child
-from pipeline.config import CrawlConfig
-from pipeline.distributed import run_distributed
-from pipeline.errors import CrawlError, CrawlInterrupted
-from crawler.settings import HUB_BUDGETS
-from warehouse.load import load_staged
-from warehouse.runs import crawl_lock, failures_by_reason, finish_run, incomplete_after, new_run_id, start_run
-from warehouse.staging import staging_dir
+from openness.pipeline.child import Child
+from openness.pipeline.config import CrawlConfig
+from openness.pipeline.distributed import run_distributed
+from openness.pipeline.errors import CrawlError, CrawlInterrupted
+from openness.crawler.settings import HUB_BUDGETS
+from openness.warehouse.load import load_staged
+from openness.warehouse.runs import crawl_lock, failures_by_reason, finish_run, incomplete_after, new_run_id, start_run
+from openness.warehouse.staging import staging_dir
 
 
 @dataclass

@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.profiles import DAYS, Profile, ProfileError
+from openness.pipeline.profiles import DAYS, Profile, ProfileError
 
 
 def job_command(profile: Profile) -> list[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from emulator import sample_world_path, serving
+from openness.emulator import sample_world_path, serving
 
 REPO = Path(__file__).resolve().parent.parent
 REAL_SAMPLE = REPO.parent / "shared" / "world" / "real-sample"
@@ -34,9 +34,9 @@ def real_sample() -> Path:
 @pytest.fixture(scope="session")
 def audited(tmp_path_factory, real_sample) -> str:
     """The real sample crawled and classified, read only (the SPDX tests share it)."""
-    from pipeline.runner import CrawlConfig, run_crawl
-    from emulator import serving
-    from classification.classify import classify_warehouse
+    from openness.pipeline.runner import CrawlConfig, run_crawl
+    from openness.emulator import serving
+    from openness.classification.classify import classify_warehouse
     path = str(tmp_path_factory.mktemp("spdx") / "openness.duckdb")
     with serving(real_sample) as server:
         run_crawl(CrawlConfig(warehouse=path, use_token=False, settings={"WEB_DELAY": 0.0}, **world_endpoints(server)))

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from crawler.middlewares import SlidingBudget, bucket_of, rate_limit_wait
-from emulator.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit, parse_rate_limits
+from openness.crawler.middlewares import SlidingBudget, bucket_of, rate_limit_wait
+from openness.emulator.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit, parse_rate_limits
 
 
 def test_sliding_budget_never_exceeds_the_limit_in_any_fixed_window():
@@ -88,7 +88,7 @@ def test_progress_line_reads_the_crawl_stats():
 
     from scrapy.statscollectors import MemoryStatsCollector
 
-    from crawler.progress import Progress
+    from openness.crawler.progress import Progress
 
     class FakeCrawler:
         settings = None

@@ -9,11 +9,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import is_verbatim, world_endpoints, world_flags
-from pipeline.runner import CrawlConfig, run_crawl
-from classification.classify import NotClassified, classify_warehouse, explain
-from classification.rules import COMPONENT_KEYS
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.classification.classify import NotClassified, classify_warehouse, explain
+from openness.classification.rules import COMPONENT_KEYS
 
 
 def crawled(warehouse, server):
@@ -23,7 +23,7 @@ def crawled(warehouse, server):
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory, real_sample):
-    from emulator import serving
+    from openness.emulator import serving
     path = str(tmp_path_factory.mktemp("real") / "openness.duckdb")
     with serving(real_sample) as server:
         crawled(path, server)

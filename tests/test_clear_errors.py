@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from pipeline.errors import CrawlError
-from pipeline.runner import CrawlConfig, check_reachable, run_crawl
+from openness.cli.main import cli
+from openness.pipeline.errors import CrawlError
+from openness.pipeline.runner import CrawlConfig, check_reachable, run_crawl
 
 COMMANDS = [
     ["query", "SELECT count(*) FROM models"], ["classify"], ["explain", "a/b"], ["report", "--out", "{tmp}/r"],
@@ -83,8 +83,8 @@ class _BrokenFile:
 def test_a_broken_rules_file_is_one_clear_line(tmp_path, monkeypatch, text, message):
     from types import SimpleNamespace
 
-    from warehouse.db import connect
-    from classification import rules as rules_module
+    from openness.warehouse.db import connect
+    from openness.classification import rules as rules_module
     warehouse = str(tmp_path / "openness.duckdb")
     with connect(warehouse):
         pass
@@ -99,7 +99,7 @@ def test_a_broken_rules_file_is_one_clear_line(tmp_path, monkeypatch, text, mess
 
 
 def test_a_broken_knowledge_file_is_one_clear_line(tmp_path, monkeypatch):
-    from extractors import knowledge as knowledge_module
+    from openness.extractors import knowledge as knowledge_module
     (tmp_path / "broken.yml").write_text("id: [not closed\n")
     knowledge_module.knowledge.cache_clear()
     monkeypatch.setattr(knowledge_module, "licences_dir", lambda: tmp_path)

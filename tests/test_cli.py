@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import world_flags
 
 
@@ -95,8 +95,8 @@ def test_world_serve_rejects_bad_specs(run, sample_world):
 
 
 def test_a_partial_crawl_exits_75_and_says_how_many_models_are_left(run, monkeypatch):
-    from pipeline.runner import CrawlResult
-    monkeypatch.setattr("cli.crawl.run_crawl", lambda config: CrawlResult(
+    from openness.pipeline.runner import CrawlResult
+    monkeypatch.setattr("openness.cli.crawl.run_crawl", lambda config: CrawlResult(
         "r1", "partial", models_seen=13, models_new=13, models_left_incomplete=2, failures={"server_error": 4}))
     result = CliRunner().invoke(cli, ["--warehouse", "w.duckdb", "crawl"])
     assert result.exit_code == 75

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from conftest import request_log, scalar, warehouse_content, world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
+from openness.pipeline.runner import CrawlConfig, run_crawl
 
 FAST = {"RETRY_BACKOFF_BASE": 0.01, "WEB_DELAY": 0.0}
 

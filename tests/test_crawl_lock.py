@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import scalar, warehouse_content, world_endpoints, world_flags
-from pipeline.child import JOB_PREFIX, remove_stale_job_folders
-from pipeline.runner import CrawlConfig, run_crawl
-from emulator.limits import FaultSpec
-from warehouse.errors import CrawlLocked
+from openness.pipeline.child import JOB_PREFIX, remove_stale_job_folders
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.emulator.limits import FaultSpec
+from openness.warehouse.errors import CrawlLocked
 
 
 def children_of(pid: int) -> list[int]:

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from conftest import request_log, scalar, warehouse_content, world_endpoints, world_flags
-from pipeline.runner import CrawlConfig, run_crawl
+from openness.pipeline.runner import CrawlConfig, run_crawl
 
 
 def crawl(warehouse, server, **options):
@@ -222,8 +222,8 @@ def _seed_faulting_first_listing(spec: str) -> int:
     """A seed whose plan answers the crawl's first listing request with that fault."""
     from urllib.parse import urlsplit
 
-    from crawler import hub
-    from emulator.limits import FaultPlan, FaultSpec
+    from openness.crawler import hub
+    from openness.emulator.limits import FaultPlan, FaultSpec
     parts = urlsplit(hub.listing_url("http://x"))
     target = f"{parts.path}?{parts.query}"
     for seed in range(1000):

@@ -9,11 +9,11 @@ import pytest
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler import github, web
-from crawler.errors import Deferred, reason_for_exception
-from crawler.github_middleware import GitHubMiddleware
-from extractors import Evidence, Finding
-from extractors.links import links_from, unfollowable
+from openness.crawler import github, web
+from openness.crawler.errors import Deferred, reason_for_exception
+from openness.crawler.github_middleware import GitHubMiddleware
+from openness.extractors import Evidence, Finding
+from openness.extractors.links import links_from, unfollowable
 
 
 class Stats:
@@ -142,7 +142,7 @@ def test_github_middleware_defers_a_long_limit_and_sends_its_token_to_the_api_on
 
 
 def test_a_run_with_items_the_pipeline_failed_on_is_partial():
-    from pipeline.runner import _result
+    from openness.pipeline.runner import _result
     assert _result("r", {"openness/models_seen": 3}, 1.0, 0, 0).status == "complete"
     assert _result("r", {"openness/models_seen": 3, "openness/item_errors": 1}, 1.0, 0, 0).status == "partial"
     assert _result("r", {"openness/listing_failures": 1}, 1.0, 0, 0).status == "partial"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from crawler import hub
-from crawler.errors import reason_for_exception, reason_for_status
-from crawler.records import licence_tag
+from openness.crawler import hub
+from openness.crawler.errors import reason_for_exception, reason_for_status
+from openness.crawler.records import licence_tag
 
 
 def test_listing_url_asks_for_every_expand_key_and_caps_the_page():

@@ -11,10 +11,10 @@ import duckdb
 import yaml
 
 from conftest import world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from classification.classify import classify_warehouse
-from classification.engine import classify
-from classification.rules import rules
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.classification.classify import classify_warehouse
+from openness.classification.engine import classify
+from openness.classification.rules import rules
 
 CASES = Path(__file__).parent / "cases" / "classify"
 

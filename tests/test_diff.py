@@ -8,11 +8,11 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from classification.classify import classify_warehouse
-from outputs.diff import NoSuchRun, diff_runs
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.classification.classify import classify_warehouse
+from openness.outputs.diff import NoSuchRun, diff_runs
 
 
 def nightly(warehouse, server):

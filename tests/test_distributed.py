@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks.synthetic import write_world
 from conftest import request_log, scalar, warehouse_content, world_endpoints
-from pipeline.distributed import merge_stats
-from pipeline.runner import CrawlConfig, run_crawl
+from openness.pipeline.distributed import merge_stats
+from openness.pipeline.runner import CrawlConfig, run_crawl
 
 redis = pytest.importorskip("redis", reason="pip install 'openness[distributed]'")
 
@@ -89,8 +89,8 @@ def test_no_worker_takes_a_unit_before_all_have_started(redis_url, caplog, monke
 
     from scrapy.settings import Settings
 
-    from crawler.spiders import distributed
-    from crawler.spiders.distributed import UnitSupply, ready_key
+    from openness.crawler.spiders import distributed
+    from openness.crawler.spiders.distributed import UnitSupply, ready_key
 
     # no reactor runs here: the test asks open() itself instead of the poll
     monkeypatch.setattr(distributed.task, "LoopingCall", lambda call: SimpleNamespace(start=lambda *a, **k: None))
@@ -121,7 +121,7 @@ def test_no_worker_takes_a_unit_before_all_have_started(redis_url, caplog, monke
 
 
 def test_an_unreachable_redis_is_a_clear_error(tmp_path, emulator, sample_world):
-    from pipeline.errors import CrawlError
+    from openness.pipeline.errors import CrawlError
     server = emulator(sample_world)
     with pytest.raises(CrawlError, match="cannot reach Redis at redis://u:\\*\\*\\*@127.0.0.1:9/0"):
         run_crawl(CrawlConfig(warehouse=str(tmp_path / "w.duckdb"), use_token=False, redis_url="redis://u:secret@127.0.0.1:9/0",

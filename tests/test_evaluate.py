@@ -8,9 +8,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import REPO
-from classification.evaluate import Classified, GoldCell, GoldError, read_gold, score
+from openness.classification.evaluate import Classified, GoldCell, GoldError, read_gold, score
 
 CALIBRATION = REPO.parent / "shared" / "world" / "calibration"
 GOLD = REPO.parent / "shared" / "gold" / "calibration.csv"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors import Document, ModelRecord, extract_all
-from extractors.base import SNIPPET_MAX
+from openness.extractors import Document, ModelRecord, extract_all
+from openness.extractors.base import SNIPPET_MAX
 
 CASES = sorted((Path(__file__).parent / "cases" / "extract").glob("*.yml"))
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors.base import Document
-from extractors.code_repos import RepoFiles, identified_licences, licence_findings, roles
-from extractors.knowledge import KnowledgeError, repo_roles
+from openness.extractors.base import Document
+from openness.extractors.code_repos import RepoFiles, identified_licences, licence_findings, roles
+from openness.extractors.knowledge import KnowledgeError, repo_roles
 
 CASES = sorted((Path(__file__).parent / "cases" / "repo_roles").glob("*.yml"))
 
@@ -74,7 +74,7 @@ def test_real_sample_repositories(real_sample, name):
 def test_repo_roles_knowledge_is_validated(tmp_path, monkeypatch):
     assert [r.role for r in repo_roles()] == ["safety_evaluation", "evaluation", "alignment", "finetuning",
                                               "pretraining", "inference"]
-    from extractors import knowledge
+    from openness.extractors import knowledge
     bad = tmp_path / "data"
     bad.mkdir()
     (bad / "repo_roles.yml").write_text("- role: x\n  unless: [nope]\n", "utf-8")

@@ -8,8 +8,8 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from extractors.identify import Identifier, normalise
+from openness.cli.main import cli
+from openness.extractors.identify import Identifier, normalise
 
 LABELS = {"EleutherAI/lm-evaluation-harness": "mit", "Stability-AI/StableLM": "apache-2.0",
           "allenai/OLMo": "apache-2.0", "databricks/dbrx": "dbrx", "meta-llama/llama": "llama2",

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from extractors.base import first_mentions
-from extractors.knowledge import corpora, evaluations, leading_literal
-from extractors.knowledge import CRITERIA, KnowledgeError, knowledge, licences_dir, load_licences, lookup
+from openness.cli.main import cli
+from openness.extractors.base import first_mentions
+from openness.extractors.knowledge import corpora, evaluations, leading_literal
+from openness.extractors.knowledge import CRITERIA, KnowledgeError, knowledge, licences_dir, load_licences, lookup
 
 # The licence identifiers the Hub accepts (hub-docs repositories-licenses.md, region "licenses").
 HUB_IDS = """apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m bigscience-bloom-rail-1.0

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from conftest import REAL_SAMPLE, request_log, scalar, world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from emulator.store import World
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.emulator.store import World
 
 FAST = {"RETRY_BACKOFF_BASE": 0.01, "WEB_DELAY": 0.0}
 

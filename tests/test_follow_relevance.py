@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from conftest import request_log, world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from emulator.store import World
-from classification.classify import classify_warehouse, explain
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.emulator.store import World
+from openness.classification.classify import classify_warehouse, explain
 
 HERON_CARD = """---
 license: apache-2.0
@@ -73,7 +73,7 @@ def world(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def crawled(world, tmp_path_factory):
-    from emulator import serving
+    from openness.emulator import serving
     path = str(tmp_path_factory.mktemp("relevance") / "openness.duckdb")
     log = str(tmp_path_factory.mktemp("relevance-log") / "requests.jsonl")
     with serving(world, log_requests=log) as server:

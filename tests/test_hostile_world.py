@@ -13,8 +13,8 @@ import pytest
 
 import hostile_world
 from conftest import world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from extractors.base import SNIPPET_MAX
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.extractors.base import SNIPPET_MAX
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def rows(warehouse, sql, params=None):
 
 @pytest.fixture(scope="module")
 def crawled(world, tmp_path_factory):
-    from emulator import serving
+    from openness.emulator import serving
     warehouse = str(tmp_path_factory.mktemp("wh") / "openness.duckdb")
     with serving(world, page_size=4, faults=hostile_world.HTML_FAULTS) as server:
         first = crawl(warehouse, server)
@@ -114,7 +114,7 @@ def test_binary_and_traversal_files_store_no_text_and_reach_nothing(crawled):
 
 def test_evidence_snippets_are_capped_everywhere(crawled):
     warehouse, _, _ = crawled
-    from classification.classify import classify_warehouse
+    from openness.classification.classify import classify_warehouse
     classify_warehouse(warehouse)
     longest = rows(warehouse, "SELECT max(length(e.snippet)) FROM (SELECT unnest(from_json(evidence, "
                               "'[{\"snippet\": \"VARCHAR\"}]'), recursive := true) FROM findings) e")
@@ -130,7 +130,7 @@ def test_evidence_snippets_are_capped_everywhere(crawled):
 
 
 def test_the_emulator_answers_a_listing_with_a_yaml_bomb_in_it(world):
-    from emulator import serving
+    from openness.emulator import serving
     with serving(world) as server:
         started = time.monotonic()
         with urllib.request.urlopen(f"{server.base_url}/api/models?author=hostile&expand=cardData", timeout=10) as answer:

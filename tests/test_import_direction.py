@@ -2,7 +2,8 @@
 knows only itself; the harvest (crawler) extracts and stages; classification reads storage; the
 outputs read classification and storage; the orchestration (pipeline) runs them all; the CLI sits
 on top. The Hub emulator models the services and imports nothing of ours but the card YAML limits
-it shares with the harvest. A test walks every import, function-level ones included."""
+it shares with the harvest. A test walks every import, function-level ones included, and every
+import of ours goes through the one installed name, openness.*."""
 from __future__ import annotations
 
 import ast
@@ -23,31 +24,49 @@ ALLOWED = {
 }
 
 
+ROOTS = ("openness",) + OURS
+
+
 def imports_of(path: Path) -> list[str]:
+    """Our modules a file imports, without the openness. prefix; a bare room name stays bare."""
     found = []
     for node in ast.walk(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append(node.module)
-    return [name for name in found if name.split(".")[0] in OURS]
+    return [name for name in found if name.split(".")[0] in ROOTS]
 
 
 def rule_for(module: str) -> tuple[str, ...]:
     return next(allowed for prefix, allowed in ALLOWED.items() if module == prefix or module.startswith(prefix + "."))
 
 
+def project_modules():
+    for package in OURS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if "sample" not in path.relative_to(ROOT).parts:  # the emulator's sample world: data
+                yield ".".join(path.relative_to(ROOT).with_suffix("").parts), path
+
+
 def test_no_module_imports_a_later_pipeline_step():
     upward = []
     checked = 0
-    for package in OURS:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if "sample" in path.relative_to(ROOT).parts:  # the emulator's sample world: data
-                continue
-            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
-            allowed = rule_for(module)
-            for name in imports_of(path):
-                checked += 1
-                if not any(name == a or name.startswith(a + ".") for a in allowed):
-                    upward.append(f"{module} imports {name}")
+    for module, path in project_modules():
+        allowed = rule_for(module)
+        for name in imports_of(path):
+            checked += 1
+            name = name.removeprefix("openness.")
+            if not any(name == a or name.startswith(a + ".") for a in allowed):
+                upward.append(f"{module} imports {name}")
     assert checked > 200 and upward == []
+
+
+def test_every_import_of_ours_goes_through_the_openness_name():
+    """A bare `import crawler...` works from the project folder only, and would load a second copy
+    of a module beside openness.crawler's."""
+    files = [path for _, path in project_modules()]
+    files += sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
+    bare = [f"{path.relative_to(ROOT)} imports {name}" for path in files for name in imports_of(path)
+            if not (name == "openness" or name.startswith("openness."))]
+    assert bare == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.payloads import read_model_payload
-from crawler.records import model_row
+from openness.crawler.payloads import read_model_payload
+from openness.crawler.records import model_row
 
 ODD_VALUES = [5, "s", [1], {"a": 1}, None, True, 1.5, ["x", {"y": 2}], [[1]], "2024-13-99"]
 TOP_FIELDS = ["author", "sha", "createdAt", "lastModified", "private", "disabled", "downloads", "gated", "gguf",

@@ -8,11 +8,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from warehouse.db import connect
-from warehouse.errors import QueryError
-from warehouse.query import run_query, run_statements
-from warehouse.staging import staging_dir
+from openness.cli.main import cli
+from openness.warehouse.db import connect
+from openness.warehouse.errors import QueryError
+from openness.warehouse.query import run_query, run_statements
+from openness.warehouse.staging import staging_dir
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.relevance import LinkAt, family_stem, judge_code_link, judge_paper, named_after, same_owner
-from extractors.sentences import clause, negated, parenthetical
+from openness.extractors.relevance import LinkAt, family_stem, judge_code_link, judge_paper, named_after, same_owner
+from openness.extractors.sentences import clause, negated, parenthetical
 
 
 def at(text: str, word: str) -> tuple[int, int]:

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from classification.classify import classify_warehouse
-from outputs.report import NothingToReport, write_report
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.classification.classify import classify_warehouse
+from openness.outputs.report import NothingToReport, write_report
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -96,7 +96,7 @@ def count_colour(path: Path, rgb: tuple[int, int, int], from_row: int = 0) -> in
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, sample_world):
-    from emulator import serving
+    from openness.emulator import serving
     root = tmp_path_factory.mktemp("report")
     warehouse = str(root / "openness.duckdb")
     with serving(sample_world) as server:

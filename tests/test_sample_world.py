@@ -7,9 +7,9 @@ import duckdb
 import pytest
 
 from conftest import world_endpoints
-from pipeline.demo import UNLISTED
-from pipeline.runner import CrawlConfig, run_crawl
-from emulator import sample_world_path, serving
+from openness.pipeline.demo import UNLISTED
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.emulator import sample_world_path, serving
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
-from pipeline.config import CrawlConfig
-from pipeline.profiles import ProfileError, load_profile
-from pipeline.schedules import cron_line, install_cron, systemd_units
+from openness.cli.main import cli
+from openness.pipeline.config import CrawlConfig
+from openness.pipeline.profiles import ProfileError, load_profile
+from openness.pipeline.schedules import cron_line, install_cron, systemd_units
 
 
 def write_profile(folder, body: str, name: str = "nightly.toml"):
@@ -174,11 +174,11 @@ def test_an_overlapping_job_is_skipped_and_a_failing_one_says_where(tmp_path):
 
 
 def test_an_unexpected_error_in_a_step_is_one_log_line_and_exit_1(tmp_path, monkeypatch):
-    import pipeline.job
+    import openness.pipeline.job
     path = write_profile(tmp_path, 'warehouse = "hub.duckdb"\nexport_dir = "s"\n')
     def broken(config):
         raise ValueError("something nobody expected")
-    monkeypatch.setattr(pipeline.job, "run_crawl", broken)
+    monkeypatch.setattr(openness.pipeline.job, "run_crawl", broken)
     result = CliRunner().invoke(cli, ["run", str(path)])
     assert result.exit_code == 1 and "FAILED in crawl: ValueError: something nobody expected" in result.stderr
     assert "Traceback" not in result.stderr + result.output

@@ -10,12 +10,12 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import scalar, world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from classification.classify import classify_warehouse
-from outputs.snapshots import NoSuchSnapshot, export_run, retain
-from warehouse.errors import WarehouseError
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.classification.classify import classify_warehouse
+from openness.outputs.snapshots import NoSuchSnapshot, export_run, retain
+from openness.warehouse.errors import WarehouseError
 
 CHANGING = "tinystack/tiny-bert-sentiment"
 

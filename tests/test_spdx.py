@@ -10,14 +10,14 @@ from click.testing import CliRunner
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from cli.main import cli
-from cli.query import SPDX_FORMATS
+from openness.cli.main import cli
+from openness.cli.query import SPDX_FORMATS
 from conftest import world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from extractors.knowledge import knowledge
-from classification.classify import classify_warehouse, explain
-from outputs.bom import gather
-from outputs.spdx import FORMATS, build_document, export_spdx
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.extractors.knowledge import knowledge
+from openness.classification.classify import classify_warehouse, explain
+from openness.outputs.bom import gather
+from openness.outputs.spdx import FORMATS, build_document, export_spdx
 
 
 def spdx_symbols(expression) -> set[str]:

@@ -8,12 +8,12 @@ import json
 
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from test_spdx import expected_symbols
-from outputs.bom import gather
-from classification.classify import explain
-from outputs.spdx import _classified as classified, build_document, export_spdx
-from outputs.spdx3 import LICENSE_REF, build_document3, iri_of, read3, serialize3, spdx3, validate3
+from openness.outputs.bom import gather
+from openness.classification.classify import explain
+from openness.outputs.spdx import _classified as classified, build_document, export_spdx
+from openness.outputs.spdx3 import LICENSE_REF, build_document3, iri_of, read3, serialize3, spdx3, validate3
 
 # SPDX 2.3 relationship -> (3.0.1 relationship, whether 3.0.1 states it from the other end)
 RELATION_23_TO_3 = {"CONTAINS": ("contains", False), "GENERATED_FROM": ("trainedOn", False),

@@ -9,9 +9,9 @@ import logging
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.db import connect
-from warehouse.load import load_staged
-from warehouse.staging import MANIFEST, BatchWriter, arrow_schema, quarantine_dir, staging_dir
+from openness.warehouse.db import connect
+from openness.warehouse.load import load_staged
+from openness.warehouse.staging import MANIFEST, BatchWriter, arrow_schema, quarantine_dir, staging_dir
 
 
 def stage_model(root, run_id="r1", license="mit"):

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors import Document, ModelRecord, extract_all
-from classification.dossier import Paper, build_dossier
-from classification.engine import classify
-from classification.frameworks import verdicts
-from classification.rules import COMPONENT_KEYS, rules
+from openness.extractors import Document, ModelRecord, extract_all
+from openness.classification.dossier import Paper, build_dossier
+from openness.classification.engine import classify
+from openness.classification.frameworks import verdicts
+from openness.classification.rules import COMPONENT_KEYS, rules
 
 CASES = sorted((Path(__file__).parent / "cases" / "classify").glob("*.yml"))
 

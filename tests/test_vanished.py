@@ -6,10 +6,10 @@ import json
 import shutil
 
 from conftest import request_log, scalar, world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from crawler.spiders.vanished import outcome_of
-from warehouse.db import connect
-from outputs.diff import diff_runs
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.crawler.spiders.vanished import outcome_of
+from openness.warehouse.db import connect
+from openness.outputs.diff import diff_runs
 
 
 def crawl(warehouse, server, **options):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractors import Document, ModelRecord, extract_all
-from extractors.code_repos import RepoFiles, licence_findings
-from extractors.vocabulary import vocabulary
+from openness.extractors import Document, ModelRecord, extract_all
+from openness.extractors.code_repos import RepoFiles, licence_findings
+from openness.extractors.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "tests" / "cases" / "extract").glob("*.yml")) + sorted((ROOT / "tests" / "cases" / "classify").glob("*.yml"))

@@ -12,14 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from warehouse.db import SCHEMA_VERSION, TABLES, connect
-from warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
-from outputs.export import export_snapshot
-from warehouse.load import load_staged
-from warehouse.query import run_query
-from warehouse.runs import crawl_lock
-from warehouse.staging import BatchWriter, arrow_schema, ready_batches, staging_dir
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.warehouse.db import SCHEMA_VERSION, TABLES, connect
+from openness.warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
+from openness.outputs.export import export_snapshot
+from openness.warehouse.load import load_staged
+from openness.warehouse.query import run_query
+from openness.warehouse.runs import crawl_lock
+from openness.warehouse.staging import BatchWriter, arrow_schema, ready_batches, staging_dir
 
 
 def model_row(model_id="a/b", sha="s1", complete=True):
@@ -183,7 +183,7 @@ def test_a_warehouse_of_an_older_schema_gains_new_tables_and_columns(warehouse):
 def test_batch_loads_leave_row_groups_unmerged(tmp_path):
     """Merging row groups at a checkpoint rewrites them in memory, card texts included: a crawl's
     loads leave each batch its row group (flat memory), a merging connection merges them."""
-    from warehouse.load import load_batch
+    from openness.warehouse.load import load_batch
 
     groups = {}
     for merge in (False, True):
@@ -204,8 +204,8 @@ def test_a_batch_load_caps_duckdbs_memory_and_still_loads_what_exceeds_the_cap(t
     """DuckDB's pool defaults to 80% of the machine, and a crawl's loads let it grow by hundreds of
     MB at 200,000 models, so loads are capped. A batch that needs more than the cap at once fails
     under it (DuckDB's OutOfMemoryException) and is loaded again without the cap, whole."""
-    from crawler.settings import scrapy_settings
-    from warehouse.load import LOAD_MEMORY_MB
+    from openness.crawler.settings import scrapy_settings
+    from openness.warehouse.load import LOAD_MEMORY_MB
 
     warehouse = str(tmp_path / "w.duckdb")
     writer = BatchWriter(staging_dir(warehouse), "r1")
@@ -238,7 +238,7 @@ def test_a_crawls_own_loads_use_the_configured_memory_cap(sample_world, emulator
         caps.append(kwargs.get("memory_limit_mb"))
         return connect(path, **kwargs)
 
-    monkeypatch.setattr("warehouse.load.connect", recording_connect)
+    monkeypatch.setattr("openness.warehouse.load.connect", recording_connect)
     writer = BatchWriter(staging_dir(warehouse), "killed-run")
     writer.add("documents", document_row("left/over"))
     writer.write()

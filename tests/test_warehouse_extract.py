@@ -6,10 +6,10 @@ import json
 import duckdb
 from click.testing import CliRunner
 
-from cli.main import cli
+from openness.cli.main import cli
 from conftest import is_verbatim, world_endpoints
-from pipeline.runner import CrawlConfig, run_crawl
-from pipeline.extract import extract_stored
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.pipeline.extract import extract_stored
 
 
 def crawl(warehouse, server):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.errors import WarehouseBusy, WarehouseMissing, WarehouseUnreadable
+from openness.warehouse.errors import WarehouseBusy, WarehouseMissing, WarehouseUnreadable
 
 SCHEMA_VERSION = 9  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
 #                     verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
@@ -26,7 +26,7 @@ LOCK_WAIT_SECONDS = 30.0
 
 
 def schema_sql() -> str:
-    return (resources.files("warehouse") / "schema.sql").read_text("utf-8")
+    return (resources.files("openness.warehouse") / "schema.sql").read_text("utf-8")
 
 
 def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckDBPyConnection:

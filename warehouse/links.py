@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from warehouse.db import connect, utcnow
+from openness.warehouse.db import connect, utcnow
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.db import READ_PARQUET, connect, utcnow
-from warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
+from openness.warehouse.db import READ_PARQUET, connect, utcnow
+from openness.warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
 
 # Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
 # an incomplete commit only adds what the first fetch missed (a file tree that failed, say), and

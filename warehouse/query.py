@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.db import connect
-from warehouse.errors import QueryError
+from openness.warehouse.db import connect
+from openness.warehouse.errors import QueryError
 
 # DuckDB settings a query connection opens with; lock_configuration comes last so none can be undone
 SANDBOX = {

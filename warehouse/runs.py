@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from warehouse.db import connect, utcnow
-from warehouse.errors import CrawlLocked
+from openness.warehouse.db import connect, utcnow
+from openness.warehouse.errors import CrawlLocked
 
 
 def new_run_id() -> str:

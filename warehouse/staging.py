@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from warehouse.db import schema_sql
+from openness.warehouse.db import schema_sql
 
 STAGED_TABLES = ("models", "repo_files", "documents", "fetch_failures", "model_stats", "findings", "model_links",
                  "link_targets", "datasets", "code_repos", "linked_documents", "papers", "vanished_models")

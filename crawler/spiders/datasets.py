@@ -3,10 +3,10 @@ redirects), its card and its licence files at the listed commit, so a model's da
 be judged by the datasets' own licences. A stored complete commit is not fetched again."""
 from __future__ import annotations
 
-from crawler import hub
-from crawler.linked import dataset_row
-from crawler.spiders.targets import Follower, TargetFetch, json_body, response_headers
-from warehouse.links import Target, stored_dataset_commits
+from openness.crawler import hub
+from openness.crawler.linked import dataset_row
+from openness.crawler.spiders.targets import Follower, TargetFetch, json_body, response_headers
+from openness.warehouse.links import Target, stored_dataset_commits
 
 
 class DatasetFollower(Follower):

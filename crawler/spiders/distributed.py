@@ -19,9 +19,9 @@ from scrapy.exceptions import DontCloseSpider
 from twisted.internet import task
 from scrapy_redis.spiders import RedisMixin
 
-from crawler import hub
-from crawler.records import ModelFetch
-from crawler.spiders.models import ModelsSpider
+from openness.crawler import hub
+from openness.crawler.records import ModelFetch
+from openness.crawler.spiders.models import ModelsSpider
 
 # a worker asks Redis for more units while it fetches fewer models than this
 WORKER_LOW_WATER = 32

@@ -9,13 +9,13 @@ from datetime import timedelta
 
 import scrapy
 
-from crawler.linked import target_row
-from crawler.spiders.datasets import DatasetFollower
-from crawler.spiders.github import GitHubFollower
-from crawler.spiders.papers import PaperFollower
-from extractors.links import unfollowable
-from warehouse.db import utcnow
-from warehouse.links import Target, frontier, observed_models
+from openness.crawler.linked import target_row
+from openness.crawler.spiders.datasets import DatasetFollower
+from openness.crawler.spiders.github import GitHubFollower
+from openness.crawler.spiders.papers import PaperFollower
+from openness.extractors.links import unfollowable
+from openness.warehouse.db import utcnow
+from openness.warehouse.links import Target, frontier, observed_models
 
 
 class LinkFollowing:

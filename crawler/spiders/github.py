@@ -4,10 +4,10 @@ pushed since its stored tree costs one request. Rate limits are the GitHub middl
 a request it defers settles the target as deferred."""
 from __future__ import annotations
 
-from crawler import github
-from crawler.linked import code_repo_row
-from crawler.spiders.targets import Follower, TargetFetch, json_body
-from warehouse.links import Target, linked_paths, stored_code_repos
+from openness.crawler import github
+from openness.crawler.linked import code_repo_row
+from openness.crawler.spiders.targets import Follower, TargetFetch, json_body
+from openness.warehouse.links import Target, linked_paths, stored_code_repos
 
 
 class GitHubFollower(Follower):

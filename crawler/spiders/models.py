@@ -8,17 +8,17 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 
-from crawler import hub
-from crawler.errors import reason_for_exception, reason_for_status
-from crawler.linked import target_row
-from crawler.payloads import read_model_payload
-from crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
-from crawler.signals import flush_requested, items_decided
-from crawler.spiders.follow import LinkFollowing
-from crawler.spiders.targets import response_headers
-from crawler.spiders.vanished import VanishedCheck
-from warehouse.links import Target
-from warehouse.runs import known_commits, stored_fetch
+from openness.crawler import hub
+from openness.crawler.errors import reason_for_exception, reason_for_status
+from openness.crawler.linked import target_row
+from openness.crawler.payloads import read_model_payload
+from openness.crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
+from openness.crawler.signals import flush_requested, items_decided
+from openness.crawler.spiders.follow import LinkFollowing
+from openness.crawler.spiders.targets import response_headers
+from openness.crawler.spiders.vanished import VanishedCheck
+from openness.warehouse.links import Target
+from openness.warehouse.runs import known_commits, stored_fetch
 
 # Above this a document is not downloaded at all; below it, it is stored up to the setting's cap.
 HARD_MAX_BYTES_FACTOR = 4

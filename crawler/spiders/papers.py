@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from crawler import hub, web
-from crawler.linked import paper_row
-from crawler.spiders.targets import Follower, TargetFetch, json_body, response_headers
-from crawler.errors import reason_for_status
-from warehouse.links import Target
+from openness.crawler import hub, web
+from openness.crawler.linked import paper_row
+from openness.crawler.spiders.targets import Follower, TargetFetch, json_body, response_headers
+from openness.crawler.errors import reason_for_status
+from openness.warehouse.links import Target
 
 
 class PaperFollower(Follower):

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import scrapy
 
-from crawler import hub
-from crawler.errors import Deferred, reason_for_exception, reason_for_status
-from crawler.linked import document_row, target_row
-from crawler.records import failure_row
-from warehouse.links import Target
+from openness.crawler import hub
+from openness.crawler.errors import Deferred, reason_for_exception, reason_for_status
+from openness.crawler.linked import document_row, target_row
+from openness.crawler.records import failure_row
+from openness.warehouse.links import Target
 
 
 @dataclass

@@ -8,11 +8,11 @@ import json
 
 import scrapy
 
-from crawler import hub
-from crawler.errors import reason_for_exception, reason_for_status
-from crawler.records import utcnow
-from crawler.spiders.targets import response_headers
-from warehouse.runs import vanished_candidates
+from openness.crawler import hub
+from openness.crawler.errors import reason_for_exception, reason_for_status
+from openness.crawler.records import utcnow
+from openness.crawler.spiders.targets import response_headers
+from openness.warehouse.runs import vanished_candidates
 
 # reason_for_status's names -> outcomes; a transient failure is 'unknown' and asked again next crawl
 _OUTCOME_OF_REASON = {"not_found": "gone", "disabled": "disabled"}
