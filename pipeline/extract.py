@@ -1,9 +1,12 @@
-"""`openness extract`: the current extractors over every stored commit, replacing its findings.
+"""`openness extract`: the current extractors over every stored commit, replacing its findings, and
+over every stored dataset and code repository the models link to, replacing their derived columns
+(licences, roles).
 
-Idempotent: a commit's findings are deleted and written again in one transaction per batch, so
-running it twice leaves the same rows (but for the run id)."""
+Idempotent: a commit's findings (a target's row) are deleted and written again in one transaction
+per batch, so running it twice leaves the same rows (but for the run id)."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -11,6 +14,8 @@ import pyarrow as pa
 
 from openness.extractors import ModelRecord, extract_all
 from openness.extractors.links import link_rows
+from openness.extractors.targets import code_repo_columns, dataset_columns
+from openness.crawler.hub import dataset_info_url
 from openness.warehouse.db import connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.warehouse.staging import arrow_schema
@@ -24,6 +29,9 @@ class ExtractResult:
     by_signal: dict[str, int] = field(default_factory=dict)
     errors: int = 0
     links: int = 0
+    datasets: int = 0                  # dataset commits whose licences were judged again
+    code_repos: int = 0                # code repository trees whose roles and licences were judged again
+    code_repos_without_paths: int = 0  # trees crawled before their paths were kept: left as they were
     seconds: float = 0.0
 
 
@@ -53,6 +61,7 @@ def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_siz
         for row in rows:
             result.by_signal[row["signal"]] = result.by_signal.get(row["signal"], 0) + 1
     result.errors = result.by_signal.get("extractor.error", 0)
+    _rederive_targets(warehouse_path, model_ids, result, batch_size)
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
@@ -105,3 +114,60 @@ def _replace(con, chunk: list[tuple[str, str]], rows: list[dict], links: list[di
                       "INSERT INTO findings BY NAME SELECT * FROM new_findings",
                       f"DELETE FROM model_links WHERE (model_id, sha) IN {done}",
                       "INSERT INTO model_links BY NAME SELECT * FROM new_links"])
+
+
+# Datasets and code repositories: the rows of the targets the selected models' links resolved to (all
+# of them without a selection), read and written again in batches, like the commits above.
+TARGETS = {
+    "dataset": ("datasets", "dataset_id", "sha"),
+    "code": ("code_repos", "repo", "tree_sha"),
+}
+
+
+def _rederive_targets(warehouse_path, model_ids: list[str] | None, result: ExtractResult, batch_size: int) -> None:
+    for kind, (table, key, ref) in TARGETS.items():
+        with connect(warehouse_path, read_only=True) as con:
+            sql = f"SELECT {key}, {ref} FROM {table}"
+            params: list = []
+            if model_ids:
+                sql += (f" WHERE {key} IN (SELECT coalesce(t.resolved_id, t.target) FROM model_links l "
+                        "JOIN link_targets t USING (kind, target) WHERE l.kind = ? "
+                        "AND l.model_id IN (SELECT unnest(?::VARCHAR[])))")
+                params += [kind, list(model_ids)]
+            keys = con.execute(sql + f" ORDER BY {key}, {ref}", params).fetchall()
+        for start in range(0, len(keys), batch_size):
+            with connect(warehouse_path) as con:
+                _rederive_batch(con, kind, keys[start:start + batch_size], result)
+
+
+def _rederive_batch(con, kind: str, chunk: list[tuple[str, str]], result: ExtractResult) -> None:
+    table, key, ref = TARGETS[kind]
+    con.register("wanted", pa.table({key: [c[0] for c in chunk], ref: [c[1] for c in chunk]}))
+    try:
+        rows = _dicts(con, f"SELECT t.*, r.endpoint AS _endpoint FROM {table} t JOIN wanted USING ({key}, {ref}) "
+                           "LEFT JOIN crawl_runs r ON r.run_id = t.run_id")
+        docs = _grouped(con, f"SELECT d.target AS model_id, d.ref AS sha, d.path, d.url, d.text "
+                             f"FROM linked_documents d JOIN wanted w ON d.target = w.{key} AND d.ref = w.{ref} "
+                             f"WHERE d.kind = '{kind}'")
+    finally:
+        con.unregister("wanted")
+    redone = []
+    for row in rows:
+        endpoint = row.pop("_endpoint") or ""
+        documents = docs.get((row[key], row[ref]), [])
+        if kind == "dataset":
+            payload = json.loads(row["info"] or "{}")
+            info_url = dataset_info_url(endpoint, row[key]) if endpoint else None
+            row.update(dataset_columns({**payload, "id": row[key], "sha": row[ref]}, documents, info_url))
+            result.datasets += 1
+        elif row["paths"] is None:
+            result.code_repos_without_paths += 1
+            continue
+        else:
+            row.update(code_repo_columns(row[key], row[ref], row["paths"], documents))
+            result.code_repos += 1
+        redone.append(row)
+    if redone:
+        write_registered(con, {"redone": pa.Table.from_pylist(redone, schema=arrow_schema(table))},
+                         [f"DELETE FROM {table} WHERE ({key}, {ref}) IN (SELECT {key}, {ref} FROM redone)",
+                          f"INSERT INTO {table} BY NAME SELECT * FROM redone"])

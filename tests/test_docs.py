@@ -27,3 +27,14 @@ def test_the_readme_links_every_page_of_the_docs():
     readme = (ROOT / "README.md").read_text("utf-8")
     for page in (ROOT / "docs").glob("*.md"):
         assert f"(docs/{page.name})" in readme, page.name
+
+
+def test_nothing_outside_the_tests_points_at_the_shared_calibration_folder():
+    """The project's code, data, benchmarks and docs stand alone; only tests calibrate against the
+    hand-classified sets kept beside the project."""
+    tracked = [path for path in ROOT.rglob("*") if path.is_file() and path.suffix in (".py", ".md", ".yml", ".toml", ".json")
+               and not {".venv", ".git", "tests", "build"} & set(path.relative_to(ROOT).parts)]
+    assert len(tracked) > 100
+    pointing = [str(path.relative_to(ROOT)) for path in tracked
+                if re.search(r"(\.\./|\b)shared/(world|gold|TAXONOMY|HUB_API|LICENCE_NOTES|DESIGN)", path.read_text("utf-8", "replace"))]
+    assert pointing == []

@@ -76,3 +76,58 @@ def test_extract_command(sample_world, emulator, warehouse):
     as_json = json.loads(CliRunner().invoke(cli, ["--warehouse", warehouse, "extract", "--json",
                                                   "--model", "nimbus-ai/nimbus-13b"]).output)
     assert as_json["commits"] == 1 and as_json["by_signal"]["weights.gating"] == 1
+
+
+DERIVED = {"datasets": ("dataset_id, sha", "licence_ids, licence_findings"),
+           "code_repos": ("repo, tree_sha", "licence_ids, licence_findings, roles, role_evidence, doc_findings")}
+
+
+def derived(warehouse, table):
+    keys, columns = DERIVED[table]
+    with duckdb.connect(warehouse, read_only=True) as con:
+        return con.execute(f"SELECT {keys}, {columns} FROM {table} ORDER BY ALL").fetchall()
+
+
+def blank_derived_columns(warehouse, table, where="true", **replace):
+    """What a crawl under older knowledge would have left: the derived columns empty."""
+    columns = ", ".join(f"{value} AS {name}" for name, value in replace.items())
+    with duckdb.connect(warehouse) as con:
+        con.execute(f"CREATE TEMP TABLE old AS SELECT * REPLACE ({columns}) FROM {table} WHERE {where}")
+        con.execute(f"DELETE FROM {table} WHERE {where}")
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM old")
+
+
+def test_extract_judges_stored_datasets_and_code_repos_again_as_the_crawl_did(sample_world, emulator, warehouse):
+    crawl(warehouse, emulator(sample_world))
+    from_crawl = {table: derived(warehouse, table) for table in DERIVED}
+    assert len(from_crawl["datasets"]) >= 3 and len(from_crawl["code_repos"]) >= 3
+    assert any(row[4] for row in from_crawl["code_repos"])  # some roles to re-derive
+    blank_derived_columns(warehouse, "datasets", licence_ids="[]::VARCHAR[]", licence_findings="'[]'")
+    blank_derived_columns(warehouse, "code_repos", licence_ids="[]::VARCHAR[]", licence_findings="'[]'",
+                          roles="[]::VARCHAR[]", role_evidence="'[]'", doc_findings="NULL")
+    assert derived(warehouse, "code_repos") != from_crawl["code_repos"]
+    result = extract_stored(warehouse)
+    assert (result.datasets, result.code_repos) == (len(from_crawl["datasets"]), len(from_crawl["code_repos"]))
+    assert {table: derived(warehouse, table) for table in DERIVED} == from_crawl
+
+
+def test_extract_for_one_model_judges_the_targets_it_links_and_leaves_pathless_trees(sample_world, emulator, warehouse):
+    crawl(warehouse, emulator(sample_world))
+    with duckdb.connect(warehouse, read_only=True) as con:
+        model, repo = con.execute("SELECT l.model_id, c.repo FROM model_links l JOIN code_repos c ON c.repo = l.target "
+                                  "WHERE l.kind = 'code' AND len(c.roles) > 0 ORDER BY ALL LIMIT 1").fetchone()
+        others = con.execute("SELECT count(*) FROM code_repos WHERE repo NOT IN (SELECT target FROM model_links "
+                             "WHERE model_id = ? AND kind = 'code')", [model]).fetchone()[0]
+    from_crawl = derived(warehouse, "code_repos")
+    blank_derived_columns(warehouse, "code_repos", roles="[]::VARCHAR[]", role_evidence="'[]'")
+    one = extract_stored(warehouse, [model])
+    assert one.code_repos >= 1 and one.code_repos + others == len(from_crawl)
+    assert [r for r in derived(warehouse, "code_repos") if r[0] == repo] == [r for r in from_crawl if r[0] == repo]
+    # a tree crawled before its paths were kept keeps its columns, and is counted
+    blank_derived_columns(warehouse, "code_repos", f"repo = '{repo}'", paths="NULL::VARCHAR[]", roles="['x']")
+    again = extract_stored(warehouse, [model])
+    assert again.code_repos_without_paths == 1
+    with duckdb.connect(warehouse, read_only=True) as con:
+        assert con.execute("SELECT roles FROM code_repos WHERE repo = ?", [repo]).fetchall() == [(["x"],)]
+    shown = CliRunner().invoke(cli, ["--warehouse", warehouse, "extract", "--model", model])
+    assert "1 crawled before their file lists were kept" in shown.output

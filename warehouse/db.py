@@ -11,9 +11,10 @@ import duckdb
 
 from openness.warehouse.errors import WarehouseBusy, WarehouseMissing, WarehouseUnreadable
 
-SCHEMA_VERSION = 9  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
-#                     verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
-#                     8: links' relevance, papers' Hub pages, cells' search; 9: latest_models' ties by sha
+SCHEMA_VERSION = 10  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
+#                      verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
+#                      8: links' relevance, papers' Hub pages, cells' search; 9: latest_models' ties by sha;
+#                      10: code_repos' paths
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries", "vanished_models")

@@ -277,6 +277,9 @@ CREATE TABLE IF NOT EXISTS code_repos (
 -- inside it and its root model cards, each read like a model card's prose. {path: [findings]};
 -- a model counts only the documents it links and the root model cards of repos it owns.
 ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS doc_findings JSON;
+-- The tree's file paths (schema 10), so `openness extract` can judge roles again; NULL for a tree
+-- crawled before they were kept (extract leaves its derived columns as they are and counts it).
+ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS paths VARCHAR[];
 
 -- Texts read from link targets: dataset cards and licences, code READMEs and licences, paper pages.
 CREATE TABLE IF NOT EXISTS linked_documents (
