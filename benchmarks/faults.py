@@ -99,7 +99,7 @@ def kills(world: Path, warehouse: str, count: int, rng: random.Random) -> dict:
         for _ in range(count):
             whole_tree = rng.random() < 0.5
             process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", "--hub-endpoint", server.base_url,
+                [sys.executable, "-m", "openness", "--warehouse", warehouse, "crawl", "--hub-endpoint", server.base_url,
                  "--follow-depth", "0", "--batch-size", "50", "--rate-budget", "api=1000000000/1",
                  "--rate-budget", "resolvers=1000000000/1"],
                 env={**os.environ, "HF_TOKEN": ""}, start_new_session=True,

@@ -26,7 +26,7 @@ UNLIMITED = {"api": (10**9, 1), "resolvers": (10**9, 1)}
 
 
 def serve(world: Path, log: Path, options: list[str] = ()) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "cli", "world", "serve", str(world), "--log-requests", str(log),
+    process = subprocess.Popen([sys.executable, "-m", "openness", "world", "serve", str(world), "--log-requests", str(log),
                                 *options],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return process, process.stdout.readline().strip()

@@ -14,7 +14,7 @@ from openness.pipeline.profiles import DAYS, Profile, ProfileError
 def job_command(profile: Profile) -> list[str]:
     """The installed `openness` beside this Python (a venv's bin/), else this Python running the CLI."""
     script = Path(sys.executable).with_name("openness")
-    base = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
+    base = [str(script)] if script.exists() else [sys.executable, "-m", "openness"]
     return base + ["run", str(profile.path)]
 
 

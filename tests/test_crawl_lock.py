@@ -68,7 +68,7 @@ def test_the_crawl_process_stops_when_its_parent_is_killed_alone(sample_world, e
     baseline = str(tmp_path / "baseline.duckdb")
     run_crawl(CrawlConfig(warehouse=baseline, use_token=False, **world_endpoints(emulator(sample_world))))
     slow = emulator(sample_world, faults="latency=0.3")
-    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", *world_flags(slow),
+    command = [sys.executable, "-m", "openness", "--warehouse", warehouse, "crawl", *world_flags(slow),
                "--concurrency", "2", "--batch-size", "3"]
     parent = subprocess.Popen(command, env={**os.environ, "HF_TOKEN": ""}, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)

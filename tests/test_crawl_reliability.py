@@ -103,7 +103,7 @@ def test_faults_are_retried_or_recorded(sample_world, emulator, warehouse, tmp_p
 def test_sigkill_then_rerun_equals_an_uninterrupted_crawl(sample_world, emulator, warehouse, tmp_path):
     expected = baseline(sample_world, emulator, tmp_path)
     slow = emulator(sample_world, faults="latency=0.15")
-    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", *world_flags(slow),
+    command = [sys.executable, "-m", "openness", "--warehouse", warehouse, "crawl", *world_flags(slow),
                "--concurrency", "2", "--batch-size", "3"]
     env = {**os.environ, "HF_TOKEN": ""}
     process = subprocess.Popen(command, env=env, start_new_session=True,
@@ -131,7 +131,7 @@ def test_an_interrupted_crawl_stops_gracefully_and_is_completed_next_time(sample
                                                                           tmp_path, how):
     expected = baseline(sample_world, emulator, tmp_path)
     slow = emulator(sample_world, faults="latency=0.15")
-    command = [sys.executable, "-m", "cli", "--warehouse", warehouse, "crawl", *world_flags(slow),
+    command = [sys.executable, "-m", "openness", "--warehouse", warehouse, "crawl", *world_flags(slow),
                "--concurrency", "2", "--batch-size", "3"]
     process = subprocess.Popen(command, env={**os.environ, "HF_TOKEN": ""}, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

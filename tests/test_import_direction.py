@@ -7,6 +7,7 @@ import of ours goes through the one installed name, openness.*."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,3 +71,12 @@ def test_every_import_of_ours_goes_through_the_openness_name():
     bare = [f"{path.relative_to(ROOT)} imports {name}" for path in files for name in imports_of(path)
             if not (name == "openness" or name.startswith("openness."))]
     assert bare == []
+
+
+def test_every_python_m_names_the_openness_package():
+    """`python -m cli` ran from the project folder only; installed, the command is `python -m openness`."""
+    rooms = "|".join(OURS)
+    pattern = re.compile(rf"""["']-m["'],\s*["']({rooms})\b""")
+    files = [path for _, path in project_modules()]
+    files += sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
+    assert [str(path.relative_to(ROOT)) for path in files if pattern.search(path.read_text("utf-8"))] == []

@@ -189,7 +189,7 @@ def test_resets_and_truncated_bodies(sample_world, emulator):
 
 
 def test_world_serve_prints_the_base_url_first(sample_world):
-    process = subprocess.Popen([sys.executable, "-m", "cli", "world", "serve", str(sample_world)],
+    process = subprocess.Popen([sys.executable, "-m", "openness", "world", "serve", str(sample_world)],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         url = process.stdout.readline().strip()
