@@ -1,8 +1,10 @@
 """`openness classify`: the taxonomy's rules over the latest commit of every model, into
 `classifications` (one row per component) and `model_summaries`.
 
-Dossiers are read in batches with set-based SQL (findings, what the links led to); base models are
-classified before their derivatives, so inherited cells come from their bases' own cells.
+Only the models whose inputs changed since their last classification are redone (changes.py says
+what counts and why), unless a full run is asked for. Dossiers are read in batches with set-based
+SQL (findings, what the links led to); base models are classified before their derivatives, so
+inherited cells come from their bases' own cells.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import pyarrow as pa
 from openness.warehouse.db import connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.warehouse.staging import arrow_schema
+from openness.classification import changes
+from openness.classification.changes import DATASET_ORDER, REPO_ORDER, UNRESOLVED_REASON
 from openness.classification.dossier import Paper, build_dossier
 from openness.classification.engine import Cell, Dossier, classify, summary
 from openness.classification.families import family_of
@@ -32,52 +36,86 @@ MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
 class ClassifyResult:
     run_id: str
     rules_version: int
-    models: int = 0
-    by_label: dict[str, int] = field(default_factory=dict)
+    classifier_version: str = ""
+    models: int = 0                                         # models whose cells were written
+    unchanged: int = 0                                      # latest models left as they were
+    redone: dict[str, int] = field(default_factory=dict)    # why the written ones were redone
+    by_label: dict[str, int] = field(default_factory=dict)  # cells written, by label
     seconds: float = 0.0
 
 
-def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000) -> ClassifyResult:
+def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000,
+                       full: bool = False) -> ClassifyResult:
+    """Classify what changed since the last run: every latest model with `full`; with `model_ids`,
+    those models and their base models; then whatever is built on a model whose cells changed."""
     if not Path(warehouse_path).exists():
         raise WarehouseMissing(f"no warehouse at {warehouse_path}: run `openness crawl` first")
     started = time.monotonic()
     the_rules = rules()
-    result = ClassifyResult(run_id="classify-" + new_run_id(), rules_version=the_rules.version)
+    version = changes.classifier_version()
+    result = ClassifyResult(run_id="classify-" + new_run_id(), rules_version=the_rules.version,
+                            classifier_version=version)
     with connect(warehouse_path) as con:
         bases = _base_edges(con)
-        order = _in_chain_order(_latest(con, model_ids, bases), bases)
-        needed_later = {b for targets in bases.values() for b in targets}
-        cells_of: dict[str, dict[str, Cell]] = {}
-        for start in range(0, len(order), batch_size):
-            chunk = order[start:start + batch_size]
-            rows, summaries = [], []
-            for dossier in _dossiers(con, chunk, bases, cells_of):
-                cells = classify(dossier, the_rules)
-                if dossier.model_id in needed_later:
-                    cells_of[dossier.model_id] = cells
-                rows += [_row(dossier, cell, the_rules.version, result.run_id) for cell in cells.values()]
-                summaries.append({"model_id": dossier.model_id, "sha": dossier.sha, "family": family_of(dossier.model_id),
-                                  **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
-                                  "rules_version": the_rules.version, "run_id": result.run_id})
-                for cell in cells.values():
-                    result.by_label[cell.label] = result.by_label.get(cell.label, 0) + 1
-            _replace(con, rows, summaries)
-            result.models += len(chunk)
+        stale = changes.stale_models(con, version)
+        latest = dict(con.execute("SELECT model_id, sha FROM latest_models").fetchall())
+        if model_ids:
+            redo = {m: changes.ASKED for m in changes.ancestors(model_ids, bases) if m in latest}
+        elif full:
+            redo = {m: changes.FULL for m in latest}
+        else:
+            redo = stale
+        downstream = changes.descendants(redo, bases) - set(redo)  # redone when a base's cells change
+        order = _in_chain_order([(m, latest[m]) for m in sorted(changes.ancestors(set(redo) | downstream, bases))
+                                 if m in latest], bases)
+        _classify_in_order(con, order, bases, redo, downstream, the_rules, version, batch_size, result)
+        result.unchanged = len(latest) - result.models
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
 
-def _latest(con, model_ids, bases) -> list[tuple[str, str]]:
-    sql = "SELECT model_id, sha FROM latest_models"
-    params: list = []
-    if model_ids:  # the models asked for, and their ancestors (their cells feed the derivatives')
-        wanted, frontier = set(model_ids), list(model_ids)
-        while frontier:
-            frontier = [b for m in frontier for b in bases.get(m, ()) if b not in wanted]
-            wanted.update(frontier)
-        sql += " WHERE model_id IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(sorted(wanted))
-    return con.execute(sql + " ORDER BY model_id", params).fetchall()
+def _classify_in_order(con, order, bases, redo: dict[str, str], downstream: set[str], the_rules, version: str,
+                       batch_size: int, result: ClassifyResult) -> None:
+    """Classify `order` (bases first); write the models to redo, and the downstream ones whose
+    cells came out other than stored. The rest are classified only for their derivatives' sake."""
+    needed_later = {b for targets in bases.values() for b in targets}
+    cells_of: dict[str, dict[str, Cell]] = {}
+    changed_cells: set[str] = set()
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        ids = [m for m, _ in chunk]
+        fingerprints = changes.fingerprints_of(con, ids)
+        stored = changes.stored_cells_fingerprints(con, ids)
+        rows, summaries = [], []
+        for dossier in _dossiers(con, chunk, bases, cells_of):
+            model_id = dossier.model_id
+            affected = model_id in downstream and not changed_cells.isdisjoint(bases.get(model_id, ()))
+            if model_id not in redo and not affected:
+                if model_id in needed_later:  # an ancestor: its cells feed a derivative
+                    cells_of[model_id] = classify(dossier, the_rules)
+                continue
+            cells = classify(dossier, the_rules)
+            if model_id in needed_later:
+                cells_of[model_id] = cells
+            cell_rows = [_row(dossier, cell, the_rules.version, result.run_id) for cell in cells.values()]
+            cells_fp = changes.cells_fingerprint(cell_rows)
+            if cells_fp != stored.get(model_id):
+                changed_cells.add(model_id)
+            elif model_id not in redo:
+                continue  # downstream of a change that left its own cells as they were
+            reason = redo.get(model_id, changes.BASE)
+            inputs_fp, links_fp = fingerprints.get(model_id, (None, None))
+            rows += cell_rows
+            summaries.append({"model_id": model_id, "sha": dossier.sha, "family": family_of(model_id),
+                              **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
+                              "rules_version": the_rules.version, "run_id": result.run_id,
+                              "classifier_version": version, "inputs_fp": inputs_fp, "links_fp": links_fp,
+                              "cells_fp": cells_fp, "redone_because": reason})
+            result.redone[reason] = result.redone.get(reason, 0) + 1
+            for cell in cells.values():
+                result.by_label[cell.label] = result.by_label.get(cell.label, 0) + 1
+        _replace(con, rows, summaries)
+        result.models += len(summaries)
 
 
 def _base_edges(con) -> dict[str, list[str]]:
@@ -139,13 +177,6 @@ def _dossiers(con, chunk, bases, cells_of):
                             papers.get((model_id, sha), []))
 
 
-# Which stored row of a followed repo or dataset classification reads, in a total order: a complete
-# fetch before an incomplete one (which is never read while a complete one exists), then the newest,
-# then the commit id, so two runs over one warehouse read the same row.
-REPO_ORDER = "complete DESC, pushed_at DESC NULLS LAST, tree_sha"
-DATASET_ORDER = "complete DESC, last_modified DESC NULLS LAST, sha"
-
-
 def _followed(con) -> tuple[dict, dict, dict]:
     """What the batch's code and dataset links led to, per model commit; and which code its own
     papers name (target -> paper)."""
@@ -158,7 +189,7 @@ def _followed(con) -> tuple[dict, dict, dict]:
             WHERE kind = 'code'
             UNION SELECT model_id, sha, paper, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
         )
-        SELECT l.model_id, l.sha, l.paper, l.target, coalesce(t.status, 'pending'), t.reason, coalesce(t.transient, false),
+        SELECT l.model_id, l.sha, l.paper, l.target, coalesce(t.status, 'pending'), {UNRESOLVED_REASON}, coalesce(t.transient, false),
                c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
         FROM code_links l
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
@@ -187,8 +218,8 @@ def _followed(con) -> tuple[dict, dict, dict]:
 def _papers(con) -> dict:
     """The batch's papers, with what following each one found."""
     papers: dict[tuple, list[Paper]] = defaultdict(list)
-    for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute("""
-        SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), t.reason,
+    for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute(f"""
+        SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), {UNRESOLVED_REASON},
                coalesce(t.transient, false), p.hub_page, p.github_repo
         FROM model_links l JOIN wanted USING (model_id, sha)
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target

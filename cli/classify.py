@@ -17,22 +17,28 @@ from openness.outputs.report import write_report
 
 @click.command()
 @click.option("--model", "model_ids", multiple=True, help="Only this model (and its base models), repeatable.")
+@click.option("--full", is_flag=True, help="Classify every model again, changed or not.")
 @json_flag
 @click.pass_context
-def classify(ctx, model_ids, as_json) -> None:
+def classify(ctx, model_ids, full, as_json) -> None:
     """Classify the latest commit of every model on the 12 components of the openness taxonomy.
 
     Each cell gets a level (C1-C5 / D1-D5, N/A or Unknown), the licences that decide it, its
     confidence and the findings behind it (tables classifications and model_summaries). Offline:
-    it reads what crawls stored. Run it again after a crawl or a change of the rules."""
-    result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None)
+    it reads what crawls stored. Only the models whose inputs changed since their last
+    classification are redone (a new commit, other findings, another outcome of a link or of what
+    it led to, a base model whose cells changed, other rules or knowledge), each with the reason in
+    model_summaries.redone_because; --full redoes all."""
+    result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None, full=full)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return
-    click.echo(f"run {result.run_id}: {result.models} models classified with rules version "
-               f"{result.rules_version} in {result.seconds:.1f}s")
-    for label, count in sorted(result.by_label.items()):
-        click.echo(f"  {label:8} {count}")
+    click.echo(f"run {result.run_id}: {result.models} models classified, {result.unchanged} unchanged, with rules "
+               f"version {result.rules_version} (classifier {result.classifier_version}) in {result.seconds:.1f}s")
+    for reason, count in sorted(result.redone.items()):
+        click.echo(f"  {reason:28} {count}")
+    if result.by_label:
+        click.echo("cells written: " + ", ".join(f"{label} {count}" for label, count in sorted(result.by_label.items())))
 
 
 @click.command("explain")

@@ -114,7 +114,9 @@ def demo(ctx, report_dir) -> None:
     click.echo(crawl_summary(result.crawl))
     click.echo("2. Repos a listing does not show, asked for by id:")
     click.echo(crawl_summary(result.by_id))
-    click.echo(f"3. Classified: {result.classified.models} models x 12 components (rules v{result.classified.rules_version})")
+    classified = result.classified
+    click.echo(f"3. Classified: {classified.models} models x 12 components (rules v{classified.rules_version})"
+               + (f", {classified.unchanged} unchanged since the last classification" if classified.unchanged else ""))
     for title, table in result.highlights:
         click.echo(title)
         click.echo(render_rows(table.columns, table.rows, "table"))

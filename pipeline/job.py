@@ -78,10 +78,16 @@ def run_job(profile: Profile, log: Callable[[str], None]) -> JobResult:
     return result
 
 
+def _classify(profile: Profile) -> StepResult:
+    """Only what the crawl changed is classified again."""
+    done = classify_warehouse(str(profile.warehouse))
+    return StepResult("", "ok", f"{done.models} models classified, {done.unchanged} unchanged")
+
+
 def _steps(profile: Profile):
     yield "crawl", lambda result: _crawl(profile, result)
     if profile.classify:
-        yield "classify", lambda result: StepResult("", "ok", f"{classify_warehouse(str(profile.warehouse)).models} models")
+        yield "classify", lambda result: _classify(profile)
     yield "export", lambda result: StepResult("", "ok", export_run(str(profile.warehouse), result.run_id,
                                                                    profile.export_dir).out_dir)
     if profile.keep_runs:

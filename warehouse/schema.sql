@@ -378,6 +378,15 @@ ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS osaid_missing VARCHAR[];
 -- searched) and stated closed (the card says so; inherited cells count by their own reason)
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS closed_not_found INTEGER;
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS closed_stated INTEGER;
+-- schema 11: what the cells were made from, so a later `openness classify` redoes only what changed
+-- (classification/changes.py): the classifier's version (rules, knowledge, code), fingerprints of
+-- the commit's own inputs and of what its links led to, of the cells themselves, and why it was
+-- classified this time.
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS classifier_version VARCHAR;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS inputs_fp UBIGINT;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS links_fp UBIGINT;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS cells_fp VARCHAR;
+ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS redone_because VARCHAR;
 
 -- A family's row: per component, how many of its latest models are classified and the most and
 -- least open level among them (the family releases a component openly if one member does).

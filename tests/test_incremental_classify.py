@@ -1,0 +1,163 @@
+"""`openness classify` redoes only the models whose inputs changed since their last classification,
+says why for each, and leaves the warehouse byte for byte as a full run would (issue: classification
+that costs what changed)."""
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from conftest import world_endpoints
+from openness.classification import changes
+from openness.classification.classify import classify_warehouse
+from openness.cli.main import cli
+from openness.emulator import serving
+from openness.pipeline.runner import CrawlConfig, run_crawl
+
+CELLS = "SELECT * EXCLUDE (run_id) FROM classifications ORDER BY ALL"
+SUMMARIES = "SELECT * EXCLUDE (run_id, redone_because) FROM model_summaries ORDER BY ALL"
+
+
+@pytest.fixture(scope="module")
+def classified(sample_world, tmp_path_factory):
+    """The sample world crawled (links followed) and classified once."""
+    path = str(tmp_path_factory.mktemp("incremental") / "w.duckdb")
+    with serving(sample_world) as server:
+        run_crawl(CrawlConfig(warehouse=path, use_token=False, settings={"WEB_DELAY": 0.0}, **world_endpoints(server)))
+    first = classify_warehouse(path)
+    assert first.redone == {changes.NOT_CLASSIFIED: first.models} and first.models >= 30
+    return path
+
+
+@pytest.fixture
+def warehouse(classified, tmp_path):
+    copy = str(tmp_path / "w.duckdb")
+    shutil.copy(classified, copy)
+    return copy
+
+
+def rows(path, sql, params=()):
+    with duckdb.connect(path, read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def execute(path, *statements):
+    with duckdb.connect(path) as con:
+        for statement in statements:
+            con.execute(statement)
+
+
+def same_as_a_full_run(path, tmp_path) -> None:
+    """The incremental warehouse holds what a full classification of the same inputs writes."""
+    full = str(tmp_path / "full.duckdb")
+    shutil.copy(path, full)
+    classify_warehouse(full, full=True)
+    assert rows(path, CELLS) == rows(full, CELLS)
+    assert rows(path, SUMMARIES) == rows(full, SUMMARIES)
+
+
+def derivative_inheriting_from_a_base(path) -> tuple[str, str]:
+    """A model with a cell inherited from a stored base, and that base."""
+    found = rows(path, "SELECT c.model_id, c.inherited_from FROM classifications c JOIN latest_models USING (model_id, sha) "
+                       "WHERE c.inherited_from IN (SELECT model_id FROM latest_models) ORDER BY ALL LIMIT 1")
+    assert found, "the sample world has derivatives that inherit cells"
+    return found[0]
+
+
+def test_a_second_run_redoes_nothing(warehouse):
+    again = classify_warehouse(warehouse)
+    assert again.models == 0 and again.redone == {} and again.unchanged >= 30
+
+
+def test_changed_findings_redo_the_model_and_what_inherits_from_it(warehouse, tmp_path):
+    derivative, base = derivative_inheriting_from_a_base(warehouse)
+    # a re-extraction finds nothing in the base's card any more: its cells, and the ones its
+    # derivative inherits from it, change
+    execute(warehouse, f"DELETE FROM findings WHERE model_id = '{base}'")
+    result = classify_warehouse(warehouse)
+    assert result.redone.get(changes.FINDINGS) == 1
+    why = dict(rows(warehouse, "SELECT model_id, redone_because FROM model_summaries WHERE run_id = ?", [result.run_id]))
+    assert why[base] == changes.FINDINGS and why[derivative] == changes.BASE
+    assert result.unchanged == len(rows(warehouse, "SELECT 1 FROM latest_models")) - result.models
+    same_as_a_full_run(warehouse, tmp_path)
+
+
+def test_a_changed_link_outcome_or_followed_repo_redoes_the_models_that_link_it(warehouse, tmp_path):
+    repo, = rows(warehouse, "SELECT repo FROM code_repos WHERE len(roles) > 0 ORDER BY repo LIMIT 1")[0]
+    linking = {m for m, in rows(warehouse, "SELECT DISTINCT model_id FROM model_links WHERE kind = 'code' AND target = ?",
+                                [repo])}
+    execute(warehouse, "CREATE TEMP TABLE r AS SELECT * REPLACE (['inference'] AS roles) FROM code_repos",
+            "DELETE FROM code_repos", "INSERT INTO code_repos SELECT * FROM r")
+    result = classify_warehouse(warehouse)
+    assert result.redone.get(changes.LINKS, 0) >= len(linking) >= 1
+    same_as_a_full_run(warehouse, tmp_path)
+    target, = rows(warehouse, "SELECT target FROM link_targets WHERE kind = 'dataset' AND status = 'resolved' "
+                              "ORDER BY target LIMIT 1")[0]
+    execute(warehouse, f"UPDATE link_targets SET status = 'failed', reason = 'not_found' WHERE target = '{target}'")
+    again = classify_warehouse(warehouse)
+    assert again.redone.get(changes.LINKS, 0) >= 1
+    same_as_a_full_run(warehouse, tmp_path)
+
+
+def test_a_new_commit_is_classified_and_the_old_ones_summary_stays(warehouse, tmp_path):
+    model, sha = rows(warehouse, "SELECT model_id, sha FROM latest_models ORDER BY model_id LIMIT 1")[0]
+    execute(warehouse,
+            f"CREATE TEMP TABLE m AS SELECT * REPLACE ('new' || sha AS sha, now()::TIMESTAMP AS last_modified) "
+            f"FROM models WHERE model_id = '{model}' AND sha = '{sha}'",
+            "INSERT INTO models SELECT * FROM m",
+            f"INSERT INTO findings SELECT * REPLACE ('new' || sha AS sha) FROM findings WHERE model_id = '{model}' AND sha = '{sha}'")
+    result = classify_warehouse(warehouse)
+    assert result.redone.get(changes.NEW_COMMIT) == 1
+    assert rows(warehouse, "SELECT count(*) FROM model_summaries WHERE model_id = ?", [model])[0][0] == 2
+    same_as_a_full_run(warehouse, tmp_path)
+
+
+def test_new_rules_or_knowledge_redo_everything(warehouse, tmp_path, monkeypatch):
+    monkeypatch.setattr(changes, "classifier_version", lambda: "another-version")
+    result = classify_warehouse(warehouse)
+    assert result.redone == {changes.CLASSIFIER: result.models} and result.unchanged == 0
+    same_as_a_full_run(warehouse, tmp_path)
+
+
+def test_the_classifier_version_changes_with_any_knowledge_file(tmp_path, monkeypatch):
+    before = changes.classifier_version()
+    assert before == changes.classifier_version()  # stable
+    real_files = changes._files
+
+    def with_one_more(root, pattern):
+        yield from real_files(root, pattern)
+        if pattern.startswith("data"):
+            extra = tmp_path / "extra.yml"
+            extra.write_text("a: 1\n")
+            yield "data/extra.yml", extra
+    monkeypatch.setattr(changes, "_files", with_one_more)
+    assert changes.classifier_version() != before
+
+
+def test_the_command_says_why_and_full_redoes_all(warehouse):
+    runner = CliRunner()
+    quiet = runner.invoke(cli, ["--warehouse", warehouse, "classify"])
+    assert quiet.exit_code == 0 and "0 models classified" in quiet.output and "unchanged" in quiet.output
+    full = runner.invoke(cli, ["--warehouse", warehouse, "classify", "--full"])
+    assert full.exit_code == 0 and f"  {changes.FULL}" in full.output, full.output
+
+
+def test_crawling_the_same_world_again_redoes_nothing(tmp_path, sample_world):
+    """Everything fetched and extracted again (--full), links followed again: the same inputs. (The
+    same endpoint too: evidence carries its URLs, so another port is another input.)"""
+    path = str(tmp_path / "w.duckdb")
+    port = 0
+    runs = []
+    for full in (False, True):
+        with serving(sample_world, port=port) as server:
+            port = server.server_address[1]
+            runs.append(run_crawl(CrawlConfig(warehouse=path, use_token=False, full=full,
+                                              settings={"WEB_DELAY": 0.0, "FOLLOW_RECHECK_DAYS": 0.0},
+                                              **world_endpoints(server))))
+        if not full:
+            classify_warehouse(path)
+    assert rows(path, "SELECT DISTINCT run_id FROM findings") == [(runs[1].run_id,)]  # all written again
+    again = classify_warehouse(path)
+    assert again.models == 0 and again.redone == {}
