@@ -110,7 +110,10 @@ def kills(world: Path, warehouse: str, count: int, rng: random.Random) -> dict:
                 (os.killpg if whole_tree else os.kill)(process.pid, signal.SIGKILL)
             process.wait()
             _wait_for_lock(warehouse)  # a parent killed alone: its crawl process stops, then lets go
-            done.append("finished before the kill" if ended else ("tree" if whole_tree else "parent"))
+            if ended:  # a crawl that could not even start must not pass for one that finished
+                done.append("finished before the kill" if process.returncode in (0, 75) else f"failed (exit {process.returncode})")
+            else:
+                done.append("tree" if whole_tree else "parent")
         runs = 0
         while runs < MAX_RUNS:
             runs += 1

@@ -57,6 +57,40 @@ def write_world(root: Path, models: int, repos: int, datasets: int, bases: int, 
         (folder / "info.json").write_text(json.dumps({"id": model_id}))  # cardData derived from the card
 
 
+def measure(models: int, repos: int, datasets: int, bases: int, work: Path) -> dict:
+    write_world(work / "world", models, repos, datasets, bases)
+    process, endpoint = serve(work / "world", work / "crawl.log")
+    try:
+        config = {"warehouse": str(work / "bench.duckdb"), "endpoint": endpoint, "use_token": False,
+                  "rate_budget": UNLIMITED, "fetch_file_sizes": False, "github_api": f"{endpoint}/api/v3",
+                  "web_base": f"{endpoint}/web", "settings": {"CONCURRENT_REQUESTS": 32}}
+        started = time.perf_counter()
+        harvest_only = run_crawl(CrawlConfig(**{**config, "warehouse": str(work / "plain.duckdb")}, follow_depth=0))
+        harvest_seconds = time.perf_counter() - started
+        before = count_requests(work / "crawl.log")
+        started = time.perf_counter()
+        result = run_crawl(CrawlConfig(**config))
+        seconds = time.perf_counter() - started
+        after = count_requests(work / "crawl.log")
+        repo_sets = Counter(line for line in (work / "crawl.log").read_text().splitlines()
+                            if '"bucket":"github"' in line and "/git/trees/" in line)
+        again = run_crawl(CrawlConfig(**config))
+    finally:
+        process.terminate()
+        process.wait()
+    requests = {b: after.get(b, 0) - before.get(b, 0) for b in after}
+    follow_requests = {b: n - harvest_only.requests.get(b, 0) for b, n in requests.items()}
+    return {
+        "models": models, "targets": result.targets_followed, "resolved": result.targets_resolved,
+        "harvest_only_s": round(harvest_seconds, 1), "harvest_and_follow_s": round(seconds, 1),
+        "follow_overhead_s": round(seconds - harvest_seconds, 1),
+        "requests": requests, "follow_requests": follow_requests,
+        "github_requests_per_repo": round(requests.get("github", 0) / repos, 2),
+        "tree_requests_per_repo": max(repo_sets.values()) if repo_sets else 0,
+        "second_crawl": {"targets_followed": again.targets_followed, "requests": again.requests},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=5000)
@@ -66,38 +100,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="openness-follow-"))
     try:
-        write_world(work / "world", args.models, args.repos, args.datasets, args.bases)
-        process, endpoint = serve(work / "world", work / "crawl.log")
-        try:
-            config = {"warehouse": str(work / "bench.duckdb"), "endpoint": endpoint, "use_token": False,
-                      "rate_budget": UNLIMITED, "fetch_file_sizes": False, "github_api": f"{endpoint}/api/v3",
-                      "web_base": f"{endpoint}/web", "settings": {"CONCURRENT_REQUESTS": 32}}
-            started = time.perf_counter()
-            harvest_only = run_crawl(CrawlConfig(**{**config, "warehouse": str(work / "plain.duckdb")}, follow_depth=0))
-            harvest_seconds = time.perf_counter() - started
-            before = count_requests(work / "crawl.log")
-            started = time.perf_counter()
-            result = run_crawl(CrawlConfig(**config))
-            seconds = time.perf_counter() - started
-            after = count_requests(work / "crawl.log")
-            repo_sets = Counter(line for line in (work / "crawl.log").read_text().splitlines()
-                                if '"bucket":"github"' in line and "/git/trees/" in line)
-            again = run_crawl(CrawlConfig(**config))
-        finally:
-            process.terminate()
-            process.wait()
-        requests = {b: after.get(b, 0) - before.get(b, 0) for b in after}
-        follow_requests = {b: n - harvest_only.requests.get(b, 0) for b, n in requests.items()}
-        report = {
-            "models": args.models, "targets": result.targets_followed, "resolved": result.targets_resolved,
-            "harvest_only_s": round(harvest_seconds, 1), "harvest_and_follow_s": round(seconds, 1),
-            "follow_overhead_s": round(seconds - harvest_seconds, 1),
-            "requests": requests, "follow_requests": follow_requests,
-            "github_requests_per_repo": round(requests.get("github", 0) / args.repos, 2),
-            "tree_requests_per_repo": max(repo_sets.values()) if repo_sets else 0,
-            "second_crawl": {"targets_followed": again.targets_followed, "requests": again.requests},
-        }
-        print(json.dumps(report, indent=2))
+        print(json.dumps(measure(args.models, args.repos, args.datasets, args.bases, work), indent=2))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

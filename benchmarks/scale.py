@@ -138,23 +138,15 @@ def crawl(endpoint: str, warehouse: Path, budget: dict, file_sizes: bool) -> tup
              "peak_rss_mb": result.peak_rss_mb}, sampler.summary())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", type=int, default=200_000)
-    parser.add_argument("--window", type=float, default=1.0, help="seconds standing in for the Hub's 300-second window")
-    parser.add_argument("--file-sizes", action="store_true", help="fetch each model's file tree (one api request)")
-    parser.add_argument("--naive-models", type=int, default=5000)
-    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
-    args = parser.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="openness-scale-"))
+def measure(models: int, window: float, file_sizes: bool, naive_models: int, work: Path) -> dict:
     world = work / "world"
-    report: dict = {"models_in_world": args.models, "window_s": args.window, "file_sizes": args.file_sizes}
+    report: dict = {"models_in_world": models, "window_s": window, "file_sizes": file_sizes}
     started = time.perf_counter()
     if not (world / "models").is_dir():
-        write_world(world, args.models)
+        write_world(world, models)
     report["world_written_s"] = round(time.perf_counter() - started, 1)
-    anonymous = {b: (limit, args.window) for b, (limit, _) in HUB_BUDGETS["anonymous"].items()}
-    limit_spec = ",".join(f"{b}={limit}/{window:g}" for b, (limit, window) in anonymous.items())
+    anonymous = {b: (limit, window) for b, (limit, _) in HUB_BUDGETS["anonymous"].items()}
+    limit_spec = ",".join(f"{b}={limit}/{seconds:g}" for b, (limit, seconds) in anonymous.items())
     warehouse = work / "scale.duckdb"
 
     saved = work / "report.json"  # each phase's figures, so a failure later costs no crawl again
@@ -164,17 +156,29 @@ def main() -> None:
     if "unchanged_recrawl" not in report:
         for stale in (warehouse, Path(f"{warehouse}.wal"), work / "crawl.log"):
             stale.unlink(missing_ok=True)
-        crawl_phase(report, world, work, warehouse, anonymous, limit_spec, args.file_sizes)
+        crawl_phase(report, world, work, warehouse, anonymous, limit_spec, file_sizes)
         saved.write_text(json.dumps(report, indent=2))
-    models = report["crawl"]["models"]
-    naive_phase(report, world, work, warehouse, limit_spec, args.naive_models)
+    crawled = report["crawl"]["models"]
+    naive_phase(report, world, work, warehouse, limit_spec, naive_models)
     report["speedup_vs_naive"] = round(report["crawl"]["models_per_s"] / report["naive"]["models_per_s"], 2)
-    listing_per_model = report["unchanged_recrawl"]["listing_requests"] / max(1, models)
+    listing_per_model = report["unchanged_recrawl"]["listing_requests"] / max(1, crawled)
     report["whole_hub_projection"] = {
         "openness": projection(report["crawl"]["requests_per_model"], listing_per_model),
         "naive": projection(report["naive"]["requests_per_model"], 1.0)}
     saved.write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=200_000)
+    parser.add_argument("--window", type=float, default=1.0, help="seconds standing in for the Hub's 300-second window")
+    parser.add_argument("--file-sizes", action="store_true", help="fetch each model's file tree (one api request)")
+    parser.add_argument("--naive-models", type=int, default=5000)
+    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
+    args = parser.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="openness-scale-"))
+    print(json.dumps(measure(args.models, args.window, args.file_sizes, args.naive_models, work), indent=2))
 
 
 def crawl_phase(report: dict, world: Path, work: Path, warehouse: Path, anonymous: dict, limit_spec: str,

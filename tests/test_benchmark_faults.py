@@ -10,6 +10,7 @@ def test_faults_converge_to_the_uninterrupted_warehouse(tmp_path):
     assert [s["scenario"] for s in report["scenarios"]] == ["storm 0.3", "2 kills"]
     storm, kills = report["scenarios"]
     assert storm["statuses"][-1] == "complete" and storm["runs"] > 1  # the storm did bite
+    assert len(kills["kills"]) == 2 and not any(k.startswith("failed") for k in kills["kills"]), kills["kills"]
     for scenario in report["scenarios"]:
         assert scenario["rows_lost"] == 0 and scenario["rows_duplicated_or_different"] == 0, scenario
         assert scenario["classifications_identical"], scenario

@@ -1,0 +1,65 @@
+"""Every benchmark runs here at a tiny size, so a schema or API change that breaks one fails the
+tests instead of rotting until someone measures (the figures themselves are in benchmarks/README.md
+and are never timed here: only what each benchmark counts is checked)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_benchmark_runs_in_some_test():
+    benchmarks = {p.stem for p in (ROOT / "benchmarks").glob("*.py")} - {"__init__", "synthetic"}
+    tests = "".join(p.read_text("utf-8") for p in (ROOT / "tests").glob("test_*.py"))
+    assert {name for name in benchmarks if f"from benchmarks.{name} import" not in tests} == set()
+
+
+def test_classify_benchmark_full_then_one_percent_changed(tmp_path):
+    from benchmarks.classify import measure
+    report = measure(3000, tmp_path)
+    assert report["models"] == 3000 and report["cells"] == 3000 * 12
+    assert report["changed_commits"] == 30
+    assert report["incremental_models"] == 30 and report["incremental_unchanged"] == 2970
+    assert report["incremental_redone"] == {"new commit": 30}
+
+
+def test_follow_benchmark_resolves_every_target_and_follows_nothing_twice(tmp_path):
+    from benchmarks.follow import measure
+    report = measure(60, 8, 4, 3, tmp_path)
+    assert report["targets"] >= 8 + 4 and report["resolved"] == report["targets"]
+    assert report["tree_requests_per_repo"] == 1
+    assert report["second_crawl"]["targets_followed"] == 0
+
+
+def test_harvest_benchmark_compares_the_crawl_with_the_naive_loop(tmp_path):
+    from benchmarks.harvest import measure
+    report = measure(30, None, tmp_path)
+    assert report["crawl"]["models"] == report["naive"]["models"] == 30
+    assert report["speedup"] > 0 and report["hub_limited_speedup"]["crawl"]
+    recrawl = report["unchanged_recrawl"]["requests"]
+    assert recrawl["api"] >= 1 and sum(recrawl.values()) == recrawl["api"], recrawl  # listing pages only
+
+
+def test_scale_benchmark_stays_within_the_budget(tmp_path):
+    from benchmarks.scale import measure
+    report = measure(150, 1.0, False, 10, tmp_path)
+    assert report["crawl"]["models"] == 150 and report["crawl"]["unanswered_429"] == 0
+    assert report["unchanged_recrawl"]["other_requests"] == 0
+    assert report["whole_hub_projection"]["openness"] and report["speedup_vs_naive"] > 0
+
+
+def test_licence_benchmark_scores_and_times_identification(real_sample):
+    from benchmarks.licenses import measure
+    report = measure(real_sample, stream_size=200)
+    scored = report["real_sample_and_variants"]
+    assert isinstance(scored, dict) and scored["texts"] > 0 and scored["accuracy"] >= 0.9
+    assert report["speed"]["stream_files_per_s"] > 0
+
+
+@pytest.mark.parametrize("name", ["classify", "follow", "harvest", "scale", "licenses", "faults", "agreement"])
+def test_every_benchmark_has_a_measure_function_and_a_main(name):
+    import importlib
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert callable(module.measure) and callable(module.main)
