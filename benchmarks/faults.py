@@ -41,7 +41,9 @@ from openness.classification.classify import classify_warehouse  # noqa: E402
 # What two crawls of the same world hold alike; columns that differ by nature (run ids, clock times,
 # the emulator's port) are left out.
 COMPARED = ("models", "repo_files", "documents", "findings", "model_links", "classifications", "model_summaries")
-VOLATILE = {"run_id", "fetched_at", "failed_at", "observed_at"}
+# bookkeeping that differs between two crawls of one world: run ids, times, and the fingerprints of
+# inputs that carry the emulator's port (its URLs are compared without it) and why a model was redone
+VOLATILE = {"run_id", "fetched_at", "failed_at", "observed_at", "inputs_fp", "links_fp", "cells_fp", "redone_because"}
 MAX_RUNS = 25
 
 
