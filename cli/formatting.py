@@ -80,6 +80,7 @@ def crawl_summary(result) -> str:
         f"requests api {result.requests.get('api', 0)}, resolvers {result.requests.get('resolvers', 0)}, "
         f"github {result.requests.get('github', 0)}"
         + (f" ({result.responses_429} answered 429 and retried)" if result.responses_429 else ""),
+        *(["budget   " + ", ".join(f"{bucket} {used}" for bucket, used in result.budget.items())] if result.budget else []),
     ]) + "\n"
 
 

@@ -1,9 +1,10 @@
-"""Downloader middlewares: the Hub token, and the per-bucket rate budget with 429 handling."""
+"""Downloader middlewares: the Hub token, and the per-bucket rate budget with 429 handling, learned
+from the Hub's own RateLimit-Policy and RateLimit headers unless the user set it."""
 from __future__ import annotations
 
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from urllib.parse import urlsplit
 
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -35,6 +36,32 @@ def rate_limit_wait(headers, fallback: float) -> float:
     return fallback
 
 
+UNLIMITED_QUOTA = 10**8  # a policy this large is the server saying "no limit here"
+
+
+def rate_limit_policies(headers) -> dict[str, tuple[int, float]]:
+    """RateLimit-Policy, e.g. '"fixed window";"api";q=500;w=300' (several policies comma-separated),
+    as {bucket: (quota, window seconds)}. A policy without a quota or a window is skipped."""
+    policies = {}
+    for item in (_header(headers, "RateLimit-Policy") or "").split(","):
+        names = re.findall(r'"([^"]*)"', item)
+        quota, window = re.search(r"\bq=(\d+)", item), re.search(r"\bw=(\d+(?:\.\d+)?)", item)
+        if names and quota and window and float(window.group(1)) > 0:
+            bucket = next((n for n in names if n in ("api", "resolvers", "pages")), names[-1])
+            policies[bucket] = (int(quota.group(1)), float(window.group(1)))
+    return policies
+
+
+def rate_limit_state(headers) -> tuple[str | None, int, int] | None:
+    """RateLimit, e.g. '"api";r=12;t=55': (bucket or None, requests remaining, seconds to reset)."""
+    value = _header(headers, "RateLimit") or ""
+    remaining, reset = re.search(r"\br=(\d+)", value), re.search(r"\bt=(\d+)", value)
+    if not (remaining and reset):
+        return None
+    name = re.search(r'"([^"]*)"', value)
+    return (name.group(1) if name else None), int(remaining.group(1)), int(reset.group(1))
+
+
 def _header(headers, name: str) -> str | None:
     value = headers.get(name)
     if isinstance(value, bytes):
@@ -53,41 +80,88 @@ class SlidingBudget:
     milliseconds whatever the window's length."""
 
     def __init__(self, limit: int, window: float, margin: float = 0.0):
-        widen = max(window * margin, MIN_MARGIN_SECONDS) if margin else 0.0
-        self.limit, self.window = limit, window + widen
+        self.margin = margin
         self.sent: deque[float] = deque()
+        self.server_left, self.server_reset_at = None, 0.0  # what the server last said remains, until when
+        self.resize(limit, window)
+
+    def resize(self, limit: int, window: float) -> None:
+        """A new quota (the server said so); the requests already sent still count."""
+        widen = max(window * self.margin, MIN_MARGIN_SECONDS) if self.margin else 0.0
+        self.quota, self.quota_window = limit, window
+        self.limit, self.window = limit, window + widen
+
+    def sync(self, remaining: int, reset: float, now: float) -> None:
+        """The server counts requests we did not send (another process on the same token or
+        address): never send more in its window than it says remain."""
+        self.server_left, self.server_reset_at = remaining, now + reset
 
     def delay(self, now: float) -> float:
         while self.sent and self.sent[0] <= now - self.window:
             self.sent.popleft()
+        if self.server_left is not None and now < self.server_reset_at and self.server_left <= 0:
+            return self.server_reset_at - now
         if len(self.sent) < self.limit:
             return 0.0
         return self.sent[0] + self.window - now
 
     def take(self, now: float) -> None:
         self.sent.append(now)
+        if self.server_left is not None and now < self.server_reset_at:
+            self.server_left -= 1
 
 
 class RateBudgetMiddleware:
     """Holds each request until its bucket's budget allows it; pauses a bucket on 429 for as long
-    as the Hub says, then sends the request again. Counts requests per bucket in the stats."""
+    as the Hub says, then sends the request again. Unless the user set the budget, each answer's
+    RateLimit-Policy replaces the assumed one, from the first answer on, and its RateLimit caps what
+    is sent until the window resets. Counts requests per bucket, and the budget used, in the stats."""
 
     def __init__(self, budgets: dict, max_429_retries: int, backoff_base: float, backoff_max: float,
-                 stats, clock=time.monotonic, margin: float = 0.0):
+                 stats, clock=time.monotonic, margin: float = 0.0, source: str = "given"):
+        self.margin = margin
         self.budgets = {bucket: SlidingBudget(int(limit), float(window), margin)
                         for bucket, (limit, window) in budgets.items()}
+        self.learn = source != "given"  # what the user set is never overridden
         self.max_429_retries = max_429_retries
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.paused_until: dict[str, float] = {}
+        self.in_flight: Counter[str] = Counter()  # sent, not answered yet
         self.stats = stats
         self.clock = clock
+        for bucket, (limit, window) in budgets.items():
+            self._record(bucket, int(limit), float(window), source)
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
         return cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
                    s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
-                   margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"))
+                   margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"), source=s.get("HUB_RATE_BUDGET_SOURCE"))
+
+    def _learn(self, bucket: str, headers) -> None:
+        for name, (quota, window) in rate_limit_policies(headers).items():
+            budget = self.budgets.get(name)
+            if quota >= UNLIMITED_QUOTA:
+                if budget is not None:
+                    del self.budgets[name]
+                    self._record(name, None, window, "server")
+            elif budget is None:
+                self.budgets[name] = SlidingBudget(quota, window, self.margin)
+                self._record(name, quota, window, "server")
+            elif (budget.quota, budget.quota_window) != (quota, window):
+                budget.resize(quota, window)
+                self._record(name, quota, window, "server")
+        state = rate_limit_state(headers)
+        name = state and (state[0] or bucket)
+        if name in self.budgets:
+            # the requests still in flight reach the server after this answer was counted
+            self.budgets[name].sync(state[1] - self.in_flight[name], state[2], self.clock())
+
+    def _record(self, bucket: str, quota: int | None, window: float, source: str) -> None:
+        if self.stats is not None:
+            self.stats.set_value(f"openness/budget/{bucket}", f"{quota}/{window:g}" if quota else "unlimited")
+            self.stats.set_value(f"openness/budget_source/{bucket}", source)
 
     async def process_request(self, request, spider=None):
         if request.meta.get("service", "hub") != "hub":
@@ -96,8 +170,8 @@ class RateBudgetMiddleware:
         retries = request.meta.get("retry_times", 0)
         if retries:
             await _sleep(min(self.backoff_base * 2 ** (retries - 1), self.backoff_max))
-        budget = self.budgets.get(bucket)
         while True:
+            budget = self.budgets.get(bucket)  # looked up each time: an answer may have changed it
             now = self.clock()
             wait = max(self.paused_until.get(bucket, 0.0) - now, budget.delay(now) if budget else 0.0)
             if wait <= 0:
@@ -106,13 +180,26 @@ class RateBudgetMiddleware:
             await _sleep(wait)
         if budget:
             budget.take(self.clock())
+        self.in_flight[bucket] += 1
+        request.meta["budget_bucket"] = bucket
         self.stats.inc_value(f"openness/requests/{bucket}")
         return None
+
+    def process_exception(self, request, exception, spider=None):
+        self._answered(request)
+
+    def _answered(self, request) -> None:
+        bucket = request.meta.pop("budget_bucket", None)
+        if bucket is not None:
+            self.in_flight[bucket] -= 1
 
     def process_response(self, request, response, spider=None):
         if request.meta.get("service", "hub") != "hub":
             return response
         bucket = bucket_of(request.url)
+        self._answered(request)
+        if self.learn:
+            self._learn(bucket, response.headers)
         if response.status != 429:
             ratelimit = _header(response.headers, "RateLimit")
             if ratelimit and re.search(r"\br=0\b", ratelimit):

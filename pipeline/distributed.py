@@ -32,7 +32,9 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     except redis.RedisError as exc:
         raise CrawlError(f"cannot reach Redis at {_safe_url(config.redis_url)}: {exc}") from exc
     server.delete(*run_keys(run_id))
-    shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0}
+    # each process paces to a fixed share of the budget: one learning the server's whole quota
+    # alone would let N of them spend N times what the token may
+    shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0, "HUB_RATE_BUDGET_SOURCE": "given"}
     budgets = _shares(settings["HUB_RATE_BUDGET"], config.workers)
     selection = config.selection()
     try:

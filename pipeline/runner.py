@@ -52,6 +52,7 @@ class CrawlResult:
     seconds: float = 0.0
     peak_rss_mb: float = 0.0  # of the crawl process
     interrupted_runs_found: int = 0
+    budget: dict[str, str] = field(default_factory=dict)  # bucket -> "quota/window seconds (where it came from)"
 
     def counters(self) -> dict:
         data = asdict(self)
@@ -149,16 +150,24 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers", "github")),
         rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
         peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
-        interrupted_runs_found=interrupted)
+        interrupted_runs_found=interrupted, budget=_budget_used(stats))
+
+
+def _budget_used(stats: dict) -> dict[str, str]:
+    """The Hub budget each bucket was paced to at the end, and where it came from."""
+    prefix = "openness/budget/"
+    return {key[len(prefix):]: f"{value} ({stats.get('openness/budget_source/' + key[len(prefix):], 'given')})"
+            for key, value in sorted(stats.items()) if key.startswith(prefix)}
 
 
 def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
-    budget = config.rate_budget
-    if budget is None:
-        budget = HUB_BUDGETS["anonymous"]
+    budget, source = config.rate_budget, "given"
+    if budget is None:  # until the Hub's first answer says what it allows
+        budget, source = HUB_BUDGETS["anonymous"], "assumed: anonymous"
         if config.use_token and _has_token():
-            budget = HUB_BUDGETS["free"]
-    settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_USE_TOKEN": config.use_token,
+            budget, source = HUB_BUDGETS["free"], "assumed: a free account's, as a token was found"
+    settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_RATE_BUDGET_SOURCE": source,
+                "HUB_USE_TOKEN": config.use_token,
                 "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "OPENNESS_WAREHOUSE": warehouse,
                 "OPENNESS_RUN_ID": run_id, "FOLLOW_MAX_DEPTH": config.follow_depth, "GITHUB_API": config.github_api,
                 "GITHUB_USE_TOKEN": config.use_token, "WEB_BASE": config.web_base,
