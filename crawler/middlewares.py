@@ -127,6 +127,7 @@ class RateBudgetMiddleware:
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.paused_until: dict[str, float] = {}
         self.in_flight: Counter[str] = Counter()  # sent, not answered yet
+        self.waiting: Counter[str] = Counter()    # held here until their bucket allows them
         self.stats = stats
         self.clock = clock
         for bucket, (limit, window) in budgets.items():
@@ -135,9 +136,25 @@ class RateBudgetMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
-                   s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
-                   margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"), source=s.get("HUB_RATE_BUDGET_SOURCE"))
+        middleware = cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
+                         s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
+                         margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"), source=s.get("HUB_RATE_BUDGET_SOURCE"))
+        crawler.hub_budget = middleware  # the models spider asks it which bucket has room
+        return middleware
+
+    def spare(self, bucket: str) -> float:
+        """Requests the bucket could send now without waiting (infinite without a budget)."""
+        budget = self.budgets.get(bucket)
+        if budget is None:
+            return float("inf")
+        now = self.clock()
+        budget.delay(now)  # drops what left the window
+        return max(0, budget.limit - len(budget.sent) - self.waiting[bucket])
+
+    def rate(self, bucket: str) -> float:
+        """The bucket's requests per second (infinite without a budget)."""
+        budget = self.budgets.get(bucket)
+        return budget.quota / budget.quota_window if budget else float("inf")
 
     def _learn(self, bucket: str, headers) -> None:
         for name, (quota, window) in rate_limit_policies(headers).items():
@@ -177,7 +194,11 @@ class RateBudgetMiddleware:
             if wait <= 0:
                 break
             self.stats.inc_value(f"openness/budget_waits/{bucket}")
-            await _sleep(wait)
+            self.waiting[bucket] += 1
+            try:
+                await _sleep(wait)
+            finally:
+                self.waiting[bucket] -= 1
         if budget:
             budget.take(self.clock())
         self.in_flight[bucket] += 1

@@ -40,7 +40,10 @@ SETTINGS = (
             "Widen each budget window by this share (0.25 s at least), for requests delayed on their way to the server."),
     Setting("HUB_MAX_429_RETRIES", 8, "How often one request is retried after 429 answers."),
     Setting("CRAWL_FETCH_FILE_SIZES", True,
-            "Fetch each changed repo's file tree (one api request) for sizes and LFS sha256."),
+            "Read the sizes and LFS sha256 of each changed repo's weight files (see CRAWL_FILE_SIZES_VIA)."),
+    Setting("CRAWL_FILE_SIZES_VIA", "auto",
+            "How weight sizes and sha256 are read: 'auto' (a tree while the api bucket has room, else a HEAD "
+            "per weight file when that is cheaper), 'tree' or 'head'."),
     Setting("CRAWL_MAX_DOCUMENT_BYTES", 5_000_000, "Documents are stored up to this size, then cut."),
     Setting("CRAWL_BATCH_MODELS", 500, "Models per staged batch (loaded in one transaction)."),
     Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),

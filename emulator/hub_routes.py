@@ -269,13 +269,29 @@ def resolve(world: World, kind: str, segments: list[str], method: str, raw_path:
     if repo.gated and path != "README.md":
         return Answer.error(401, f"Access to {kind[:-1]} {repo.id} is restricted. You must have access "
                             "to it and be authenticated to access it. Please log in.", "GatedRepo")
+    entry = repo.sibling(path)
+    lfs = entry.get("lfs") if entry else None
+    if method == "HEAD" and isinstance(lfs, dict) and lfs.get("sha256"):
+        return _lfs_redirect(repo, path, lfs)
     data = repo.file_bytes(path)
     if data is None:
-        headers = {"X-World-Missing": "1"} if repo.sibling(path) else {}
+        headers = {"X-World-Missing": "1"} if entry else {}
         return Answer.error(404, "Entry not found", "EntryNotFound", headers=headers)
     headers = {"X-Repo-Commit": repo.sha, "ETag": f'"{git_blob_oid(data)}"', "Accept-Ranges": "bytes",
                "Vary": "Origin, Accept-Encoding"}
     return Answer(200, data, headers, _content_type(path))
+
+
+def _lfs_redirect(repo, path: str, lfs: dict) -> Answer:
+    """The Hub's answer to HEAD of an LFS file: a redirect to its storage, carrying the file's size
+    and sha256 (what huggingface_hub's get_hf_file_metadata reads), whether or not the world holds
+    the bytes. The storage URL is never followed by a HEAD that wants the metadata."""
+    sha256 = lfs["sha256"]
+    size = lfs.get("size") or (repo.sibling(path) or {}).get("size") or 0
+    headers = {"X-Repo-Commit": repo.sha, "X-Linked-Size": str(size), "X-Linked-ETag": f'"{sha256}"',
+               "ETag": f'"{sha256}"', "Location": f"https://cdn-lfs.hf.co/repos/{sha256[:2]}/{sha256[2:4]}/{sha256}",
+               "Accept-Ranges": "bytes"}
+    return Answer(302, b"", headers, "text/plain; charset=utf-8")
 
 
 def _content_type(path: str) -> str:

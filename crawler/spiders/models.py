@@ -1,5 +1,6 @@
-"""The models spider: Hub listing pages (with expand) -> per changed model, its file tree,
-README.md and licence-like files through /resolve/ at the listed commit."""
+"""The models spider: Hub listing pages (with expand) -> per changed model, its weights' sizes and
+sha256 (a file tree or HEADs, crawler/sizes.py), README.md and licence-like files through
+/resolve/ at the listed commit."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ from openness.crawler.linked import target_row
 from openness.crawler.payloads import read_model_payload
 from openness.crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from openness.crawler.signals import flush_requested, items_decided
+from openness.crawler.sizes import LISTING_RESERVE, file_row_from_head, size_source, weight_paths
 from openness.crawler.spiders.follow import LinkFollowing
 from openness.crawler.spiders.targets import response_headers
 from openness.crawler.spiders.vanished import VanishedCheck
@@ -46,6 +48,8 @@ class ModelsSpider(scrapy.Spider):
         s = crawler.settings
         spider.endpoint = s.get("HUB_ENDPOINT").rstrip("/")
         spider.fetch_sizes = s.getbool("CRAWL_FETCH_FILE_SIZES")
+        spider.sizes_via = s.get("CRAWL_FILE_SIZES_VIA")
+        spider.trees_outstanding = 0  # trees asked for and not answered: they will spend api room
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
         spider.run_id = s.get("OPENNESS_RUN_ID")
         spider.following = LinkFollowing(spider, spider.follow_model)
@@ -239,11 +243,8 @@ class ModelsSpider(scrapy.Spider):
         info = fetch.info
         if info.id in self.fetching:
             return
-        requests = []
-        if self.fetch_sizes and not info.disabled and not fetch.stored_files:
-            requests.append(self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha),
-                                                self.parse_tree, None))
         paths = [s.rfilename for s in info.siblings or []]
+        requests = self._size_requests(fetch, paths) if self.fetch_sizes and not info.disabled else []
         wanted = (["README.md"] if "README.md" in paths else []) + hub.licence_like_paths(
             paths, fetch.payload.get("cardData"))
         stored = {d["path"]: d for d in fetch.stored_documents}
@@ -261,6 +262,35 @@ class ModelsSpider(scrapy.Spider):
         self.fetching[info.id] = fetch
         yield from requests
 
+    def _size_requests(self, fetch: ModelFetch, paths: list[str]) -> list[scrapy.Request]:
+        """A tree, or a HEAD per weight file not stored yet, or nothing (crawler/sizes.py)."""
+        info = fetch.info
+        missing = [p for p in weight_paths(paths) if (fetch.stored_files.get(p) or {}).get("size") is None]
+        budget = getattr(self.crawler, "hub_budget", None)
+        api_room = budget.spare("api") - LISTING_RESERVE - self.trees_outstanding if budget else float("inf")
+        heads_per_tree = budget.rate("resolvers") / budget.rate("api") if budget else float("inf")
+        how = size_source(len(missing), bool(info.gated), self.sizes_via, api_room, heads_per_tree)
+        self.crawler.stats.inc_value(f"openness/sizes_by/{how or 'none'}")
+        if how == "tree":
+            self.trees_outstanding += 1
+            request = self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha), self.parse_tree, None)
+            request.meta["first_tree_page"] = True
+            return [request]
+        return [scrapy.Request(hub.file_url(self.endpoint, info.id, info.sha, path), method="HEAD",
+                               callback=self.parse_head, errback=self.fetch_failed, dont_filter=True,
+                               meta={"model_id": info.id, "path": path, "dont_redirect": True})
+                for path in missing] if how == "head" else []
+
+    def parse_head(self, response):
+        fetch = self.fetching[response.meta["model_id"]]
+        path = response.meta["path"]
+        row = file_row_from_head(fetch.info.id, fetch.info.sha, path, response.status, response_headers(response))
+        if row is None:
+            self._record_status_failure(fetch, response, path)
+        else:
+            fetch.files[path] = row
+        yield from self._settle(fetch)
+
     def _model_request(self, fetch: ModelFetch, url: str, callback, path: str | None) -> scrapy.Request:
         # Unique by construction (a commit's path, once per fetch); the dupe filter would keep a
         # fingerprint of each for the whole crawl, ~100 MB a million files.
@@ -268,6 +298,7 @@ class ModelsSpider(scrapy.Spider):
                               meta={"model_id": fetch.info.id, "path": path})
 
     def parse_tree(self, response):
+        self._tree_answered(response.request)
         fetch = self.fetching[response.meta["model_id"]]
         entries = self._tree_entries(response, fetch)
         for entry in entries:
@@ -324,8 +355,13 @@ class ModelsSpider(scrapy.Spider):
         fetch.add_failure(response.url, path, response.status, reason.reason, reason.transient,
                           headers.get("x-error-code"), headers.get("x-error-message"))
 
+    def _tree_answered(self, request) -> None:
+        if request.meta.pop("first_tree_page", False):
+            self.trees_outstanding -= 1
+
     def fetch_failed(self, failure):
         request = failure.request
+        self._tree_answered(request)
         fetch = self.fetching.get(request.meta.get("model_id"))
         if fetch is None:
             return

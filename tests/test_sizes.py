@@ -1,0 +1,84 @@
+"""Weight sizes and LFS sha256 from a HEAD per file (resolvers bucket) equal those from the file tree
+(api bucket); the crawl takes trees while the api bucket has room and HEADs when it has none; the
+emulator answers HEAD of an LFS file as the Hub does, for the unmodified huggingface_hub client."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+from conftest import world_endpoints
+from openness.crawler.sizes import file_row_from_head, size_source, weight_paths
+from openness.pipeline.runner import CrawlConfig, run_crawl
+
+WEIGHTS = """SELECT f.model_id, f.path, f.size, f.lfs_sha256 FROM repo_files f JOIN latest_models USING (model_id, sha)
+             WHERE regexp_matches(f.path, '\\.(safetensors|bin|gguf|pt|pth|onnx|h5|msgpack|ckpt)$') ORDER BY ALL"""
+
+
+def crawl(warehouse, server, via, **options):
+    settings = {"WEB_DELAY": 0.0, "CRAWL_FILE_SIZES_VIA": via, "RETRY_BACKOFF_BASE": 0.01}
+    return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, settings=settings,
+                                 **{**world_endpoints(server), **options}))
+
+
+def rows(warehouse, sql):
+    with duckdb.connect(warehouse, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_emulator_answers_head_of_an_lfs_file_as_the_hub_does(sample_world, emulator):
+    server = emulator(sample_world)
+    url = hf_hub_url("aurora-labs/aurora-7b", "model-00001-of-00003.safetensors", endpoint=server.base_url)
+    meta = get_hf_file_metadata(url, token=False)
+    assert meta.size == 4900000000
+    assert meta.etag == "5ad69513255ff2a908764810f637e8101d9597518dea1521263c1d7985445e26"
+    assert meta.commit_hash and meta.location.startswith("https://cdn-lfs")
+
+
+def test_head_sizes_equal_tree_sizes(sample_world, emulator, tmp_path):
+    server = emulator(sample_world)
+    by_tree, by_head = str(tmp_path / "tree.duckdb"), str(tmp_path / "head.duckdb")
+    tree = crawl(by_tree, server, "tree")
+    head = crawl(by_head, server, "head")
+    assert tree.status == head.status == "complete"
+    from_tree, from_head = rows(by_tree, WEIGHTS), rows(by_head, WEIGHTS)
+    assert from_tree == from_head and len(from_tree) >= 5
+    assert any(sha for *_, sha in from_head) and all(size for _, _, size, _ in from_head if size is not None)
+    # the same weights findings either way (the total size is read from these rows)
+    findings = "SELECT model_id, signal, value FROM findings WHERE signal LIKE 'weights.%' ORDER BY ALL"
+    assert rows(by_tree, findings) == rows(by_head, findings)
+    assert head.requests["api"] < tree.requests["api"]  # the HEADs spent the resolvers bucket instead
+
+
+def test_trees_while_the_api_bucket_has_room_then_heads(sample_world, emulator, warehouse):
+    server = emulator(sample_world, rate_limit="api=6/3,resolvers=600/3")
+    result = crawl(warehouse, server, "auto")
+    assert result.status == "complete" and "rate_limited" not in result.failures
+    log = [line for line in open(server.log_path)]
+    heads = [line for line in log if '"method":"HEAD"' in line or '"method": "HEAD"' in line]
+    trees = [line for line in log if "/tree/" in line]
+    assert heads and trees, "both sources were used"
+
+
+@pytest.mark.parametrize("weights,gated,via,room,ratio,expected", [
+    (0, False, "auto", 10, 6, None),        # no weight files: nothing to ask
+    (3, False, "auto", 10, 6, "tree"),      # room in the api bucket: one request for all
+    (3, False, "auto", 0, 6, "head"),       # none: three resolver requests cost less than waiting
+    (9, False, "auto", 0, 6, "tree"),       # more HEADs than a tree's worth of resolvers
+    (1, True, "auto", 0, 6, "tree"),        # gated weights answer HEAD with 401
+    (1, False, "tree", 0, 6, "tree"),
+    (1, False, "head", 10, 6, "head"),
+    (1, True, "head", 10, 6, "tree"),
+])
+def test_size_source(weights, gated, via, room, ratio, expected):
+    assert size_source(weights, gated, via, room, ratio) == expected
+
+
+def test_weight_paths_and_head_answers():
+    assert weight_paths(["README.md", "model.safetensors", "model.safetensors.index.json", "x/adapter_model.bin"]) \
+        == ["model.safetensors", "x/adapter_model.bin"]
+    lfs = file_row_from_head("m", "s", "w.bin", 302, {"x-linked-size": "12", "x-linked-etag": '"ab"', "etag": '"ab"'})
+    assert (lfs["size"], lfs["lfs_sha256"], lfs["blob_id"]) == (12, "ab", None)
+    plain = file_row_from_head("m", "s", "w.bin", 200, {"content-length": "7", "etag": 'W/"0f"'})
+    assert (plain["size"], plain["lfs_sha256"], plain["blob_id"]) == (7, None, "0f")
+    assert file_row_from_head("m", "s", "w.bin", 401, {"content-length": "7"}) is None
