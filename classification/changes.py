@@ -11,9 +11,10 @@ reads, never less, so a change can cost a needless redo but never a stale cell.
 from __future__ import annotations
 
 import hashlib
-import json
 from importlib import metadata, resources
 from pathlib import Path
+
+import pyarrow as pa
 
 # Why a model is classified again (model_summaries.redone_because), in the order they are checked.
 NOT_CLASSIFIED = "not classified before"
@@ -122,21 +123,24 @@ def stale_models(con, version: str) -> dict[str, str]:
     return {model_id: reason for model_id, _, reason in con.execute(STALE_SQL, [version]).fetchall()}
 
 
-def fingerprints_of(con, model_ids: list[str]) -> dict[str, tuple[int, int]]:
-    rows = con.execute("SELECT model_id, inputs_fp, links_fp FROM input_fingerprints "
-                       "WHERE model_id IN (SELECT unnest(?::VARCHAR[]))", [model_ids]).fetchall()
-    return {model_id: (inputs, links) for model_id, inputs, links in rows}
-
-
-def stored_cells_fingerprints(con, model_ids: list[str]) -> dict[str, str]:
-    rows = con.execute("SELECT s.model_id, s.cells_fp FROM model_summaries s JOIN latest_models m USING (model_id, sha) "
-                       "WHERE s.model_id IN (SELECT unnest(?::VARCHAR[]))", [model_ids]).fetchall()
-    return dict(rows)
+def fingerprints_of(con, chunk: list[tuple[str, str]]) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """For a batch of (model id, sha): the inputs' fingerprints now, and the cells' as stored."""
+    con.register("chunk_keys", pa.table({"model_id": [m for m, _ in chunk], "sha": [s for _, s in chunk]}))
+    try:
+        inputs = {m: (i, l) for m, i, l in con.execute(
+            "SELECT model_id, inputs_fp, links_fp FROM input_fingerprints JOIN chunk_keys USING (model_id, sha)").fetchall()}
+        cells = dict(con.execute("SELECT model_id, cells_fp FROM model_summaries JOIN chunk_keys USING (model_id, sha)")
+                     .fetchall())
+    finally:
+        con.unregister("chunk_keys")
+    return inputs, cells
 
 
 def cells_fingerprint(rows: list[dict]) -> str:
-    """A model's twelve cell rows as written (the run id aside)."""
-    body = json.dumps([{k: v for k, v in row.items() if k != "run_id"} for row in rows], sort_keys=True, default=str)
+    """A model's twelve cell rows as written (the run id aside). The rows' values are already text,
+    numbers and lists of text, in a fixed key order, so their repr is stable and far cheaper than
+    encoding them again."""
+    body = repr([[v for k, v in row.items() if k != "run_id"] for row in rows])
     return hashlib.sha256(body.encode()).hexdigest()[:16]
 
 

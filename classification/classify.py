@@ -83,9 +83,7 @@ def _classify_in_order(con, order, bases, redo: dict[str, str], downstream: set[
     changed_cells: set[str] = set()
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        ids = [m for m, _ in chunk]
-        fingerprints = changes.fingerprints_of(con, ids)
-        stored = changes.stored_cells_fingerprints(con, ids)
+        fingerprints, stored = changes.fingerprints_of(con, chunk)
         rows, summaries = [], []
         for dossier in _dossiers(con, chunk, bases, cells_of):
             model_id = dossier.model_id
@@ -259,10 +257,15 @@ def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
 
 
 def _replace(con, rows: list[dict], summaries: list[dict]) -> None:
+    """The batch's cells and summaries in place of their old ones, in one transaction. Deleted, then
+    inserted: DuckDB's INSERT OR REPLACE is five times slower when most rows exist already."""
+    done = "(SELECT model_id, sha FROM new_summaries)"
     write_registered(con, {"new_cells": pa.Table.from_pylist(rows, schema=arrow_schema("classifications")),
                            "new_summaries": pa.Table.from_pylist(summaries, schema=arrow_schema("model_summaries"))},
-                     ["INSERT OR REPLACE INTO classifications BY NAME SELECT * FROM new_cells",
-                      "INSERT OR REPLACE INTO model_summaries BY NAME SELECT * FROM new_summaries"])
+                     [f"DELETE FROM classifications WHERE (model_id, sha) IN {done}",
+                      f"DELETE FROM model_summaries WHERE (model_id, sha) IN {done}",
+                      "INSERT INTO classifications BY NAME SELECT * FROM new_cells",
+                      "INSERT INTO model_summaries BY NAME SELECT * FROM new_summaries"])
 
 
 def explain(warehouse_path, model_id: str) -> dict:
