@@ -1,9 +1,12 @@
 """Harvest benchmark: a synthetic world of N models, served by the emulator in its own process,
-crawled by `openness crawl`, then the same selection fetched by a naive huggingface_hub loop.
+crawled by `openness crawl`, then the same selection fetched by a naive huggingface_hub loop; then
+both again against an emulator that holds the Hub's bucket ratio (api 100, resolvers 600 per
+20-second window) and says so only in its RateLimit-Policy headers, the crawl told no budget.
 
-    python benchmarks/harvest.py --models 20000 [--naive-models N] [--keep DIR]
+    python benchmarks/harvest.py --models 20000 [--naive-models N] [--ratio-models N] [--keep DIR]
 
-Prints a JSON report (models/s, requests per model, peak RSS) and the speed ratio.
+Prints a JSON report (models/s, requests per model, peak RSS, the speed ratios, and at the Hub's
+ratio: each bucket's share used, 429s answered and unanswered).
 """
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from benchmarks.synthetic import write_world  # noqa: E402
 from openness.pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 
 UNLIMITED = {"api": (10**9, 1), "resolvers": (10**9, 1)}
+# The Hub's anonymous quotas (500 api / 3,000 resolvers per 300 s) in their ratio, on a short window.
+HUB_RATIO = {"api": (100, 20.0), "resolvers": (600, 20.0)}
 
 
 def serve(world: Path, log: Path, options: list[str] = ()) -> tuple[subprocess.Popen, str]:
@@ -95,7 +100,7 @@ def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
     return {"seconds": round(seconds, 2), "models": len(model_ids), "models_per_s": round(len(model_ids) / seconds, 1)}
 
 
-def measure(models: int, naive_models: int | None, work: Path) -> dict:
+def measure(models: int, naive_models: int | None, work: Path, ratio_models: int | None = None) -> dict:
     world = work / "world"
     started = time.perf_counter()
     if not (world / "models").is_dir():
@@ -141,6 +146,47 @@ def measure(models: int, naive_models: int | None, work: Path) -> dict:
                            / report["naive"]["models_per_hour_at_hub_limits"][tier], 2)
                for tier in report["naive"]["models_per_hour_at_hub_limits"]}
         for mode in ("crawl", "crawl_without_file_sizes")}
+    if ratio_models != 0:
+        ratio_world = work / "ratio-world"  # the first models: the naive loop needs minutes at the Hub's pace
+        if not (ratio_world / "models").is_dir():
+            write_world(ratio_world, ratio_models or models)
+        report["at_hub_ratio"] = at_hub_ratio(ratio_world, work, _ids(ratio_world))
+    return report
+
+
+def _ids(world: Path) -> list[str]:
+    return sorted("/".join(p.parent.relative_to(world / "models").parts) for p in (world / "models").glob("*/*/info.json"))
+
+
+def at_hub_ratio(world: Path, work: Path, model_ids: list[str]) -> dict:
+    """The default crawl and the naive loop against the Hub's bucket ratio, the budget only in the
+    server's headers; the crawl is told nothing."""
+    spec = ",".join(f"{b}={q}/{w:g}" for b, (q, w) in HUB_RATIO.items())
+    report = {"limits": spec}
+    for name in ("crawl", "naive"):
+        log = work / f"ratio-{name}.log"
+        process, endpoint = serve(world, log, ["--rate-limit", spec])
+        try:
+            started = time.perf_counter()
+            if name == "crawl":
+                result = run_crawl(CrawlConfig(warehouse=str(work / "ratio.duckdb"), endpoint=endpoint, use_token=False,
+                                               follow_depth=0, settings={"CONCURRENT_REQUESTS": 32}))
+                extra = {"budget": result.budget, "unanswered_429": result.failures.get("rate_limited", 0),
+                         "sizes_by": result.sizes_by}
+            else:
+                naive(endpoint, model_ids, work / "hf-cache-ratio")
+                extra = {}
+            seconds = time.perf_counter() - started
+        finally:
+            process.terminate()
+            process.wait()
+        entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        share = {b: round(sum(1 for e in entries if e["bucket"] == b) / (q * seconds / w), 3)
+                 for b, (q, w) in HUB_RATIO.items()}
+        report[name] = {"seconds": round(seconds, 1), "models_per_s": round(len(model_ids) / seconds, 2),
+                        "bucket_share_used": share, "answered_429": sum(1 for e in entries if e["status"] == 429),
+                        **extra}
+    report["speedup"] = round(report["crawl"]["models_per_s"] / report["naive"]["models_per_s"], 2)
     return report
 
 
@@ -148,11 +194,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=20000)
     parser.add_argument("--naive-models", type=int, default=None, help="naive loop over the first N (default: all)")
+    parser.add_argument("--ratio-models", type=int, default=1000,
+                        help="models crawled at the Hub's bucket ratio (0: skip that part)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="openness-bench-"))
     try:
-        print(json.dumps(measure(args.models, args.naive_models, work), indent=2))
+        print(json.dumps(measure(args.models, args.naive_models, work, args.ratio_models), indent=2))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -72,7 +72,8 @@ def crawl_summary(result) -> str:
         + (f"; {result.models_left_incomplete} still incomplete (files the next crawl fetches)"
            if result.models_left_incomplete else "")
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
-        f"files    {result.files_fetched} fetched",
+        f"files    {result.files_fetched} fetched"
+        + ("; weight sizes by " + ", ".join(f"{how} {n}" for how, n in result.sizes_by.items()) if result.sizes_by else ""),
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
         f"{result.targets_failed} failed, {result.targets_deferred} deferred; "
         f"{result.base_models_stored} base models stored, {result.linked_files_fetched} files read",

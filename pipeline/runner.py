@@ -53,6 +53,7 @@ class CrawlResult:
     peak_rss_mb: float = 0.0  # of the crawl process
     interrupted_runs_found: int = 0
     budget: dict[str, str] = field(default_factory=dict)  # bucket -> "quota/window seconds (where it came from)"
+    sizes_by: dict[str, int] = field(default_factory=dict)  # changed models' weight sizes: tree, head or none
 
     def counters(self) -> dict:
         data = asdict(self)
@@ -150,7 +151,8 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         responses_429=sum(value(f"429/{b}") for b in ("api", "resolvers", "github")),
         rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
         peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
-        interrupted_runs_found=interrupted, budget=_budget_used(stats))
+        interrupted_runs_found=interrupted, budget=_budget_used(stats),
+        sizes_by={how: value(f"sizes_by/{how}") for how in ("tree", "head", "none") if value(f"sizes_by/{how}")})
 
 
 def _budget_used(stats: dict) -> dict[str, str]:

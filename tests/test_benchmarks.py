@@ -35,8 +35,11 @@ def test_follow_benchmark_resolves_every_target_and_follows_nothing_twice(tmp_pa
 
 def test_harvest_benchmark_compares_the_crawl_with_the_naive_loop(tmp_path):
     from benchmarks.harvest import measure
-    report = measure(30, None, tmp_path)
+    report = measure(30, None, tmp_path, ratio_models=30)
     assert report["crawl"]["models"] == report["naive"]["models"] == 30
+    ratio = report["at_hub_ratio"]  # told no budget: it paced to the server's headers
+    assert ratio["crawl"]["budget"] == {"api": "100/20 (server)", "resolvers": "600/20 (server)"}
+    assert ratio["crawl"]["unanswered_429"] == 0 and ratio["speedup"] > 0
     assert report["speedup"] > 0 and report["hub_limited_speedup"]["crawl"]
     recrawl = report["unchanged_recrawl"]["requests"]
     assert recrawl["api"] >= 1 and sum(recrawl.values()) == recrawl["api"], recrawl  # listing pages only
