@@ -102,7 +102,9 @@ def classifier_version() -> str:
         digest.update(metadata.version("openness").encode())
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
         digest.update(b"source")
-    for package, pattern in (("openness.classification", "*"), ("openness.extractors", "data/**/*")):
+    # the engine reads the knowledge base through extractors/knowledge.py: its reader counts too
+    for package, pattern in (("openness.classification", "*"), ("openness.extractors", "data/**/*"),
+                             ("openness.extractors", "knowledge.py")):
         root = resources.files(package)
         for path in sorted(_files(root, pattern), key=lambda p: p[0]):
             digest.update(path[0].encode() + b"\0" + path[1].read_bytes() + b"\0")
