@@ -127,7 +127,6 @@ class RateBudgetMiddleware:
         self.backoff_base, self.backoff_max = backoff_base, backoff_max
         self.paused_until: dict[str, float] = {}
         self.in_flight: Counter[str] = Counter()  # sent, not answered yet
-        self.waiting: Counter[str] = Counter()    # held here until their bucket allows them
         self.stats = stats
         self.clock = clock
         for bucket, (limit, window) in budgets.items():
@@ -139,17 +138,8 @@ class RateBudgetMiddleware:
         middleware = cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
                          s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
                          margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"), source=s.get("HUB_RATE_BUDGET_SOURCE"))
-        crawler.hub_budget = middleware  # the models spider asks it which bucket has room
+        crawler.hub_budget = middleware  # the models spider asks it each bucket's rate
         return middleware
-
-    def spare(self, bucket: str) -> float:
-        """Requests the bucket could send now without waiting (infinite without a budget)."""
-        budget = self.budgets.get(bucket)
-        if budget is None:
-            return float("inf")
-        now = self.clock()
-        budget.delay(now)  # drops what left the window
-        return max(0, budget.limit - len(budget.sent) - self.waiting[bucket])
 
     def rate(self, bucket: str) -> float:
         """The bucket's requests per second (infinite without a budget)."""
@@ -194,11 +184,7 @@ class RateBudgetMiddleware:
             if wait <= 0:
                 break
             self.stats.inc_value(f"openness/budget_waits/{bucket}")
-            self.waiting[bucket] += 1
-            try:
-                await _sleep(wait)
-            finally:
-                self.waiting[bucket] -= 1
+            await _sleep(wait)
         if budget:
             budget.take(self.clock())
         self.in_flight[bucket] += 1

@@ -5,17 +5,16 @@ Two ways: the file tree, one request of the api bucket (the Hub's scarcest) for 
 files; or a HEAD of each weight file through /resolve/, in the resolvers bucket (six times the api
 bucket's quota), whose redirect carries X-Linked-Size and X-Linked-ETag (the sha256). Only weight
 files matter: they are the sizes the audit reads (weights' total size, the SPDX export's files). A
-model without weight files needs neither; the rest take a tree while the api bucket has room, and
-HEADs when it has none and they cost fewer than the quotas' ratio (one tree's worth of api
-capacity buys that many resolver requests). A gated model's weights answer HEAD with 401, so it
-takes a tree.
+model without weight files needs neither. For the rest the crawl keeps the work it has committed
+to each bucket, in seconds of that bucket's quota, and gives each model the way that ends both
+sooner: trees while the api bucket is the less loaded, HEADs once it is the more, so the two
+buckets finish together instead of one idling while the other decides the pace. A gated model's
+weights answer HEAD with 401, so it takes a tree.
 """
 from __future__ import annotations
 
 from openness.extractors.weights import weight_files
 
-# Listing pages spend the api bucket too: trees never take its last requests.
-LISTING_RESERVE = 2
 REDIRECTS = (301, 302, 303, 307, 308)
 
 
@@ -24,18 +23,36 @@ def weight_paths(paths: list[str]) -> list[str]:
     return [p for found in weight_files(paths).values() for p in found if not p.endswith(".index.json")]
 
 
-def size_source(weights: int, gated: bool, via: str, api_room: float, heads_per_tree: float) -> str | None:
-    """'tree', 'head' or None (nothing to ask). via: 'auto', or 'tree'/'head' to force one;
-    api_room: api requests that could go now; heads_per_tree: resolvers' rate over the api's."""
+class BucketLoad:
+    """The work committed to the api and resolvers buckets so far, in seconds of each one's quota."""
+
+    def __init__(self):
+        self.committed = {"api": 0.0, "resolvers": 0.0}
+
+    def choose(self, weights: int, documents: int, gated: bool, via: str, rates: dict[str, float]) -> str | None:
+        """'tree', 'head' or None (nothing to ask) for a model with these many weight files and
+        documents to fetch; via: 'auto', or 'tree'/'head' to force one. rates: requests per second
+        of each bucket (infinite without a limit). The choice's cost is committed."""
+        api, resolvers = 1 / rates["api"], 1 / rates["resolvers"]  # seconds per request
+        how = size_source(weights, gated, via, documents, self.committed, api, resolvers)
+        self.committed["api"] += api if how == "tree" else 0.0
+        self.committed["resolvers"] += resolvers * (documents + (weights if how == "head" else 0))
+        return how
+
+
+def size_source(weights: int, gated: bool, via: str, documents: int, committed: dict[str, float],
+                api: float, resolvers: float) -> str | None:
+    """The way whose cost, added to what each bucket has committed, ends both sooner (api,
+    resolvers: seconds per request)."""
     if weights == 0:
         return None
     if gated:  # whatever was asked: HEAD cannot read its weights
         return "tree"
     if via in ("tree", "head"):
         return via
-    if weights > heads_per_tree:
-        return "tree"
-    return "tree" if api_room >= 1 else "head"
+    by_tree = max(committed["api"] + api, committed["resolvers"] + resolvers * documents)
+    by_head = max(committed["api"], committed["resolvers"] + resolvers * (documents + weights))
+    return "head" if by_head < by_tree else "tree"
 
 
 def file_row_from_head(model_id: str, sha: str, path: str, status: int, headers: dict[str, str]) -> dict | None:

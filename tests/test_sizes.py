@@ -8,7 +8,7 @@ import pytest
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
 from conftest import world_endpoints
-from openness.crawler.sizes import file_row_from_head, size_source, weight_paths
+from openness.crawler.sizes import BucketLoad, file_row_from_head, size_source, weight_paths
 from openness.pipeline.runner import CrawlConfig, run_crawl
 
 WEIGHTS = """SELECT f.model_id, f.path, f.size, f.lfs_sha256 FROM repo_files f JOIN latest_models USING (model_id, sha)
@@ -50,7 +50,7 @@ def test_head_sizes_equal_tree_sizes(sample_world, emulator, tmp_path):
     assert head.requests["api"] < tree.requests["api"]  # the HEADs spent the resolvers bucket instead
 
 
-def test_trees_while_the_api_bucket_has_room_then_heads(sample_world, emulator, warehouse):
+def test_with_a_scarce_api_bucket_both_ways_are_used(sample_world, emulator, warehouse):
     server = emulator(sample_world, rate_limit="api=6/3,resolvers=600/3")
     result = crawl(warehouse, server, "auto")
     assert result.status == "complete" and "rate_limited" not in result.failures
@@ -60,18 +60,31 @@ def test_trees_while_the_api_bucket_has_room_then_heads(sample_world, emulator, 
     assert heads and trees, "both sources were used"
 
 
-@pytest.mark.parametrize("weights,gated,via,room,ratio,expected", [
-    (0, False, "auto", 10, 6, None),        # no weight files: nothing to ask
-    (3, False, "auto", 10, 6, "tree"),      # room in the api bucket: one request for all
-    (3, False, "auto", 0, 6, "head"),       # none: three resolver requests cost less than waiting
-    (9, False, "auto", 0, 6, "tree"),       # more HEADs than a tree's worth of resolvers
-    (1, True, "auto", 0, 6, "tree"),        # gated weights answer HEAD with 401
-    (1, False, "tree", 0, 6, "tree"),
-    (1, False, "head", 10, 6, "head"),
-    (1, True, "head", 10, 6, "tree"),
+API, RESOLVERS = 1 / 5, 1 / 30  # seconds per request: the Hub's anonymous quotas' ratio
+
+
+@pytest.mark.parametrize("weights,gated,via,committed,api,expected", [
+    (0, False, "auto", (0, 0), API, None),         # no weight files: nothing to ask
+    (2, False, "auto", (10, 0), API, "head"),      # the api bucket has more queued: HEADs end sooner
+    (2, False, "auto", (0, 10), API, "tree"),      # the resolvers have more queued: one api request
+    (2, False, "auto", (0, 0), 0.0, "tree"),       # no api limit: a tree costs nothing there
+    (1, True, "auto", (10, 0), API, "tree"),       # gated weights answer HEAD with 401
+    (1, False, "tree", (10, 0), API, "tree"),
+    (1, False, "head", (0, 10), API, "head"),
+    (1, True, "head", (0, 10), API, "tree"),
 ])
-def test_size_source(weights, gated, via, room, ratio, expected):
-    assert size_source(weights, gated, via, room, ratio) == expected
+def test_size_source(weights, gated, via, committed, api, expected):
+    load = {"api": float(committed[0]), "resolvers": float(committed[1])}
+    assert size_source(weights, gated, via, 1, load, api, RESOLVERS) == expected
+
+
+def test_the_buckets_end_together():
+    """Models of two weight files and one document at the Hub's ratio: trees for the share that
+    keeps both buckets equally busy (5 x 3 / (30 + 5 x 2) = 37.5%), the rest HEADs."""
+    load = BucketLoad()
+    chosen = [load.choose(2, 1, False, "auto", {"api": 5.0, "resolvers": 30.0}) for _ in range(400)]
+    assert 0.33 < chosen.count("tree") / 400 < 0.42
+    assert abs(load.committed["api"] - load.committed["resolvers"]) < 0.5
 
 
 def test_weight_paths_and_head_answers():

@@ -15,7 +15,7 @@ from openness.crawler.linked import target_row
 from openness.crawler.payloads import read_model_payload
 from openness.crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
 from openness.crawler.signals import flush_requested, items_decided
-from openness.crawler.sizes import LISTING_RESERVE, file_row_from_head, size_source, weight_paths
+from openness.crawler.sizes import BucketLoad, file_row_from_head, weight_paths
 from openness.crawler.spiders.follow import LinkFollowing
 from openness.crawler.spiders.targets import response_headers
 from openness.crawler.spiders.vanished import VanishedCheck
@@ -49,7 +49,7 @@ class ModelsSpider(scrapy.Spider):
         spider.endpoint = s.get("HUB_ENDPOINT").rstrip("/")
         spider.fetch_sizes = s.getbool("CRAWL_FETCH_FILE_SIZES")
         spider.sizes_via = s.get("CRAWL_FILE_SIZES_VIA")
-        spider.trees_outstanding = 0  # trees asked for and not answered: they will spend api room
+        spider.bucket_load = BucketLoad()
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
         spider.run_id = s.get("OPENNESS_RUN_ID")
         spider.following = LinkFollowing(spider, spider.follow_model)
@@ -244,13 +244,14 @@ class ModelsSpider(scrapy.Spider):
         if info.id in self.fetching:
             return
         paths = [s.rfilename for s in info.siblings or []]
-        requests = self._size_requests(fetch, paths) if self.fetch_sizes and not info.disabled else []
         wanted = (["README.md"] if "README.md" in paths else []) + hub.licence_like_paths(
             paths, fetch.payload.get("cardData"))
         stored = {d["path"]: d for d in fetch.stored_documents}
         if "README.md" in stored:
             fetch.card = hub.card_status(stored["README.md"]["text"])
-        for path in dict.fromkeys(p for p in wanted if p not in stored):  # fetched before: it counts
+        documents = list(dict.fromkeys(p for p in wanted if p not in stored))  # fetched before: it counts
+        requests = self._size_requests(fetch, paths, len(documents)) if self.fetch_sizes and not info.disabled else []
+        for path in documents:
             request = self._model_request(fetch, hub.file_url(self.endpoint, info.id, info.sha, path),
                                           self.parse_document, path)
             request.meta["download_maxsize"] = self.max_document * HARD_MAX_BYTES_FACTOR
@@ -262,20 +263,16 @@ class ModelsSpider(scrapy.Spider):
         self.fetching[info.id] = fetch
         yield from requests
 
-    def _size_requests(self, fetch: ModelFetch, paths: list[str]) -> list[scrapy.Request]:
+    def _size_requests(self, fetch: ModelFetch, paths: list[str], documents: int) -> list[scrapy.Request]:
         """A tree, or a HEAD per weight file not stored yet, or nothing (crawler/sizes.py)."""
         info = fetch.info
         missing = [p for p in weight_paths(paths) if (fetch.stored_files.get(p) or {}).get("size") is None]
         budget = getattr(self.crawler, "hub_budget", None)
-        api_room = budget.spare("api") - LISTING_RESERVE - self.trees_outstanding if budget else float("inf")
-        heads_per_tree = budget.rate("resolvers") / budget.rate("api") if budget else float("inf")
-        how = size_source(len(missing), bool(info.gated), self.sizes_via, api_room, heads_per_tree)
+        rates = {b: budget.rate(b) if budget else float("inf") for b in ("api", "resolvers")}
+        how = self.bucket_load.choose(len(missing), documents, bool(info.gated), self.sizes_via, rates)
         self.crawler.stats.inc_value(f"openness/sizes_by/{how or 'none'}")
         if how == "tree":
-            self.trees_outstanding += 1
-            request = self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha), self.parse_tree, None)
-            request.meta["first_tree_page"] = True
-            return [request]
+            return [self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha), self.parse_tree, None)]
         return [scrapy.Request(hub.file_url(self.endpoint, info.id, info.sha, path), method="HEAD",
                                callback=self.parse_head, errback=self.fetch_failed, dont_filter=True,
                                meta={"model_id": info.id, "path": path, "dont_redirect": True})
@@ -298,7 +295,6 @@ class ModelsSpider(scrapy.Spider):
                               meta={"model_id": fetch.info.id, "path": path})
 
     def parse_tree(self, response):
-        self._tree_answered(response.request)
         fetch = self.fetching[response.meta["model_id"]]
         entries = self._tree_entries(response, fetch)
         for entry in entries:
@@ -355,13 +351,8 @@ class ModelsSpider(scrapy.Spider):
         fetch.add_failure(response.url, path, response.status, reason.reason, reason.transient,
                           headers.get("x-error-code"), headers.get("x-error-message"))
 
-    def _tree_answered(self, request) -> None:
-        if request.meta.pop("first_tree_page", False):
-            self.trees_outstanding -= 1
-
     def fetch_failed(self, failure):
         request = failure.request
-        self._tree_answered(request)
         fetch = self.fetching.get(request.meta.get("model_id"))
         if fetch is None:
             return
