@@ -112,7 +112,7 @@ def _classify_in_order(con, order, bases, redo: dict[str, str], downstream: set[
             result.redone[reason] = result.redone.get(reason, 0) + 1
             for cell in cells.values():
                 result.by_label[cell.label] = result.by_label.get(cell.label, 0) + 1
-        _replace(con, rows, summaries)
+        _replace(con, rows, summaries, replacing=any(s["model_id"] in stored for s in summaries))
         result.models += len(summaries)
 
 
@@ -256,16 +256,18 @@ def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
             "rules_version": version, "run_id": run_id}
 
 
-def _replace(con, rows: list[dict], summaries: list[dict]) -> None:
-    """The batch's cells and summaries in place of their old ones, in one transaction. Deleted, then
-    inserted: DuckDB's INSERT OR REPLACE is five times slower when most rows exist already."""
+def _replace(con, rows: list[dict], summaries: list[dict], replacing: bool) -> None:
+    """The batch's cells and summaries in place of their old ones (replacing: some are stored), in
+    one transaction. Deleted, then inserted: DuckDB's INSERT OR REPLACE is five times slower when
+    most rows exist already; and a batch of first classifications deletes nothing, since a delete
+    reads the whole table."""
     done = "(SELECT model_id, sha FROM new_summaries)"
+    deletes = [f"DELETE FROM classifications WHERE (model_id, sha) IN {done}",
+               f"DELETE FROM model_summaries WHERE (model_id, sha) IN {done}"] if replacing else []
     write_registered(con, {"new_cells": pa.Table.from_pylist(rows, schema=arrow_schema("classifications")),
                            "new_summaries": pa.Table.from_pylist(summaries, schema=arrow_schema("model_summaries"))},
-                     [f"DELETE FROM classifications WHERE (model_id, sha) IN {done}",
-                      f"DELETE FROM model_summaries WHERE (model_id, sha) IN {done}",
-                      "INSERT INTO classifications BY NAME SELECT * FROM new_cells",
-                      "INSERT INTO model_summaries BY NAME SELECT * FROM new_summaries"])
+                     deletes + ["INSERT INTO classifications BY NAME SELECT * FROM new_cells",
+                                "INSERT INTO model_summaries BY NAME SELECT * FROM new_summaries"])
 
 
 def explain(warehouse_path, model_id: str) -> dict:
