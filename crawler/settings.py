@@ -110,8 +110,8 @@ SCRAPY_BASE = {
         "openness.crawler.middlewares.RateBudgetMiddleware": 560,
         "openness.crawler.web_middleware.WebPolitenessMiddleware": 565,
     },
-    "ITEM_PIPELINES": {"crawler.pipelines.StagingPipeline": 300},
-    "EXTENSIONS": {"crawler.progress.Progress": 500},
+    "ITEM_PIPELINES": {"openness.crawler.pipelines.StagingPipeline": 300},
+    "EXTENSIONS": {"openness.crawler.progress.Progress": 500},
 }
 
 

@@ -80,3 +80,13 @@ def test_every_python_m_names_the_openness_package():
     files = [path for _, path in project_modules()]
     files += sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
     assert [str(path.relative_to(ROOT)) for path in files if pattern.search(path.read_text("utf-8"))] == []
+
+
+def test_every_dotted_name_in_a_string_goes_through_the_openness_name():
+    """Scrapy loads its components from dotted names in settings: a bare `crawler.pipelines...`
+    loads only when the process runs from the project folder."""
+    rooms = "|".join(OURS)
+    pattern = re.compile(rf"""["'](?:{rooms})\.[a-z_]+(?:\.[A-Za-z_]+)*["']""")
+    found = [f"{path.relative_to(ROOT)}: {match}" for _, path in project_modules()
+             for match in pattern.findall(path.read_text("utf-8")) if not match.strip("\"'").endswith((".py", ".yml"))]
+    assert found == []

@@ -79,3 +79,19 @@ def test_the_installed_wheel_runs_as_python_m_openness(wheel, tmp_path):
     assert Path(where[0], "models").is_dir() and int(where[1]) == 12
     bare = subprocess.run([sys.executable, "-c", "import crawler"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert "No module named 'crawler'" in bare.stderr
+
+
+def test_the_installed_wheel_crawls_from_a_folder_of_its_own(wheel, tmp_path, sample_world):
+    """Scrapy loads the crawl's components by name in a process of its own: from outside the
+    project only the installed names exist, so a bare name anywhere fails here."""
+    from openness.emulator import serving
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+                    str(target), str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(target), "HF_TOKEN": ""}
+    with serving(sample_world) as server:
+        done = subprocess.run([sys.executable, "-m", "openness", "--warehouse", "w.duckdb", "crawl", "--hub-endpoint",
+                               server.base_url, "--follow-depth", "0"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "31 seen" in done.stdout and "Traceback" not in done.stderr
