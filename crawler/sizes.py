@@ -55,6 +55,20 @@ def size_source(weights: int, gated: bool, via: str, documents: int, committed: 
     return "head" if by_head < by_tree else "tree"
 
 
+def file_row_from_tree(model_id: str, sha: str, entry, weights: set[str]) -> dict | None:
+    """The repo_files row a tree entry gives, in the shape a HEAD gives it, so that the way a crawl
+    took never shows in the warehouse: a weight file's size, and its LFS sha256 or (kept in git)
+    its blob id; nothing for other files, which stay listed by path alone."""
+    if not (isinstance(entry, dict) and entry.get("type") == "file" and entry.get("path") in weights):
+        return None
+    lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
+    size = entry.get("size")
+    return {"model_id": model_id, "sha": sha, "path": entry["path"],
+            "size": size if isinstance(size, int) and not isinstance(size, bool) else None,
+            "lfs_sha256": lfs.get("oid") if isinstance(lfs.get("oid"), str) else None,
+            "blob_id": None if lfs.get("oid") else entry.get("oid") if isinstance(entry.get("oid"), str) else None}
+
+
 def file_row_from_head(model_id: str, sha: str, path: str, status: int, headers: dict[str, str]) -> dict | None:
     """The repo_files row a HEAD answer gives (headers with lower-case names), or None when the
     answer says nothing of the file (an error: the caller records it)."""

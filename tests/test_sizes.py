@@ -43,6 +43,9 @@ def test_head_sizes_equal_tree_sizes(sample_world, emulator, tmp_path):
     assert tree.status == head.status == "complete"
     from_tree, from_head = rows(by_tree, WEIGHTS), rows(by_head, WEIGHTS)
     assert from_tree == from_head and len(from_tree) >= 5
+    # the whole table: which way a crawl took never shows in the warehouse
+    every_file = "SELECT model_id, sha, path, size, lfs_sha256, blob_id FROM repo_files ORDER BY ALL"
+    assert rows(by_tree, every_file) == rows(by_head, every_file)
     assert any(sha for *_, sha in from_head) and all(size for _, _, size, _ in from_head if size is not None)
     # the same weights findings either way (the total size is read from these rows)
     findings = "SELECT model_id, signal, value FROM findings WHERE signal LIKE 'weights.%' ORDER BY ALL"

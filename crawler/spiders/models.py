@@ -13,9 +13,9 @@ from openness.crawler import hub
 from openness.crawler.errors import reason_for_exception, reason_for_status
 from openness.crawler.linked import target_row
 from openness.crawler.payloads import read_model_payload
-from openness.crawler.records import ModelFetch, as_int, failure_row, stats_row, utcnow
+from openness.crawler.records import ModelFetch, failure_row, stats_row, utcnow
 from openness.crawler.signals import flush_requested, items_decided
-from openness.crawler.sizes import BucketLoad, file_row_from_head, weight_paths
+from openness.crawler.sizes import BucketLoad, file_row_from_head, file_row_from_tree, weight_paths
 from openness.crawler.spiders.follow import LinkFollowing
 from openness.crawler.spiders.targets import response_headers
 from openness.crawler.spiders.vanished import VanishedCheck
@@ -297,12 +297,11 @@ class ModelsSpider(scrapy.Spider):
     def parse_tree(self, response):
         fetch = self.fetching[response.meta["model_id"]]
         entries = self._tree_entries(response, fetch)
+        weights = set(weight_paths([s.rfilename for s in fetch.info.siblings or []]))
         for entry in entries:
-            if isinstance(entry, dict) and entry.get("type") == "file" and isinstance(entry.get("path"), str):
-                lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
-                fetch.files[entry["path"]] = {"model_id": fetch.info.id, "sha": fetch.info.sha,
-                                              "path": entry["path"], "size": as_int(entry.get("size")),
-                                              "lfs_sha256": lfs.get("oid"), "blob_id": entry.get("oid")}
+            row = file_row_from_tree(fetch.info.id, fetch.info.sha, entry, weights)
+            if row is not None:
+                fetch.files[row["path"]] = row
         next_url = hub.next_page_url(_text_header(response, "Link")) if entries else None
         if next_url:
             fetch.pending += 1
