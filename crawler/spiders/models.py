@@ -281,8 +281,11 @@ class ModelsSpider(scrapy.Spider):
     def parse_head(self, response):
         fetch = self.fetching[response.meta["model_id"]]
         path = response.meta["path"]
-        row = file_row_from_head(fetch.info.id, fetch.info.sha, path, response.status, response_headers(response))
-        if row is None:
+        headers = response_headers(response)
+        row = file_row_from_head(fetch.info.id, fetch.info.sha, path, response.status, headers)
+        if hub.html_in_place_of_file(headers):  # a proxy's page: its length is not the file's size
+            fetch.add_failure(response.url, path, response.status, "unexpected_html", True, None, hub.HTML_IN_PLACE)
+        elif row is None:
             self._record_status_failure(fetch, response, path)
         else:
             fetch.files[path] = row
