@@ -36,8 +36,9 @@ DATASET_ORDER = "complete DESC, last_modified DESC NULLS LAST, sha"
 # unchanged) is the crawl's history, not the model's.
 UNRESOLVED_REASON = "CASE WHEN t.status = 'resolved' THEN NULL ELSE t.reason END"
 
-_CHOSEN_REPOS = f"(SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1)"
-_CHOSEN_DATASETS = (f"(SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id "
+# The rows themselves, one per repo or dataset, as classification and the fingerprints read them.
+CHOSEN_REPOS = f"(SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1)"
+CHOSEN_DATASETS = (f"(SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id "
                     f"ORDER BY {DATASET_ORDER}) = 1)")
 
 # One row per latest model commit: (b) and (c) as order-free sums of row hashes (a commit's rows are
@@ -69,8 +70,8 @@ WITH own AS (
                         END)) AS links_fp
     FROM link_rows r
     LEFT JOIN link_targets t ON t.kind = r.kind AND t.target = r.target
-    LEFT JOIN {_CHOSEN_REPOS} c ON r.kind = 'code' AND c.repo = coalesce(t.resolved_id, r.target)
-    LEFT JOIN {_CHOSEN_DATASETS} d ON r.kind = 'dataset' AND d.dataset_id = coalesce(t.resolved_id, r.target)
+    LEFT JOIN {CHOSEN_REPOS} c ON r.kind = 'code' AND c.repo = coalesce(t.resolved_id, r.target)
+    LEFT JOIN {CHOSEN_DATASETS} d ON r.kind = 'dataset' AND d.dataset_id = coalesce(t.resolved_id, r.target)
     LEFT JOIN papers p ON r.kind = 'paper' AND p.paper_id = r.target
     LEFT JOIN (SELECT model_id FROM latest_models) b ON r.kind = 'base_model' AND b.model_id = coalesce(t.resolved_id, r.target)
     GROUP BY r.model_id, r.sha
@@ -119,10 +120,12 @@ def _files(root, pattern: str):
             yield str(path.relative_to(base)), path
 
 
-def stale_models(con, version: str) -> dict[str, str]:
-    """model id -> why its latest commit must be classified again; fills input_fingerprints."""
+def stale_models(con, version: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(model id -> its latest commit, model id -> why that commit must be classified again);
+    fills input_fingerprints, which holds one row per latest commit."""
     con.execute(FINGERPRINTS_SQL)
-    return {model_id: reason for model_id, _, reason in con.execute(STALE_SQL, [version]).fetchall()}
+    latest = dict(con.execute("SELECT model_id, sha FROM input_fingerprints").fetchall())
+    return latest, {model_id: reason for model_id, _, reason in con.execute(STALE_SQL, [version]).fetchall()}
 
 
 def fingerprints_of(con, chunk: list[tuple[str, str]]) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:

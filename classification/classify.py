@@ -20,7 +20,7 @@ from openness.warehouse.db import connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.warehouse.staging import arrow_schema
 from openness.classification import changes
-from openness.classification.changes import DATASET_ORDER, REPO_ORDER, UNRESOLVED_REASON
+from openness.classification.changes import CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
 from openness.classification.dossier import Paper, build_dossier
 from openness.classification.engine import Cell, Dossier, classify, summary
 from openness.classification.families import family_of
@@ -57,8 +57,7 @@ def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch
                             classifier_version=version)
     with connect(warehouse_path) as con:
         bases = _base_edges(con)
-        stale = changes.stale_models(con, version)
-        latest = dict(con.execute("SELECT model_id, sha FROM latest_models").fetchall())
+        latest, stale = changes.stale_models(con, version)
         if model_ids:
             redo = {m: changes.ASKED for m in changes.ancestors(model_ids, bases) if m in latest}
         elif full:
@@ -191,7 +190,7 @@ def _followed(con) -> tuple[dict, dict, dict]:
                c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
         FROM code_links l
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-        LEFT JOIN (SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1) c
+        LEFT JOIN {CHOSEN_REPOS} c
                ON c.repo = coalesce(t.resolved_id, l.target)
         ORDER BY l.model_id, l.sha, l.target, l.paper NULLS FIRST""").fetchall():  # the same paper each time
         repos[(m, s)][target] = {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
@@ -205,7 +204,7 @@ def _followed(con) -> tuple[dict, dict, dict]:
         SELECT l.model_id, l.sha, l.target, d.licence_ids
         FROM model_links l JOIN wanted USING (model_id, sha)
         JOIN link_targets t ON t.kind = l.kind AND t.target = l.target AND t.status = 'resolved'
-        JOIN (SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY {DATASET_ORDER}) = 1) d
+        JOIN {CHOSEN_DATASETS} d
                ON d.dataset_id = coalesce(t.resolved_id, l.target)
         WHERE l.kind = 'dataset'""").fetchall():
         if licence_ids:

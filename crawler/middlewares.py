@@ -24,12 +24,9 @@ def bucket_of(url: str) -> str:
 
 def rate_limit_wait(headers, fallback: float) -> float:
     """Seconds to wait after a 429: the RateLimit header's t (when r=0), else Retry-After."""
-    ratelimit = _header(headers, "RateLimit")
-    if ratelimit:
-        remaining = re.search(r"\br=(\d+)", ratelimit)
-        reset = re.search(r"\bt=(\d+)", ratelimit)
-        if reset and (remaining is None or remaining.group(1) == "0"):
-            return int(reset.group(1)) + 1.0
+    state = rate_limit_state(headers)
+    if state and state[2] is not None and state[1] in (None, 0):
+        return state[2] + 1.0
     retry_after = _header(headers, "Retry-After")
     if retry_after and retry_after.strip().isdigit():
         return int(retry_after.strip()) + 1.0
@@ -52,14 +49,16 @@ def rate_limit_policies(headers) -> dict[str, tuple[int, float]]:
     return policies
 
 
-def rate_limit_state(headers) -> tuple[str | None, int, int] | None:
-    """RateLimit, e.g. '"api";r=12;t=55': (bucket or None, requests remaining, seconds to reset)."""
+def rate_limit_state(headers) -> tuple[str | None, int | None, int | None] | None:
+    """RateLimit, e.g. '"api";r=12;t=55': (bucket or None, requests remaining, seconds to reset),
+    either of the two None when the header leaves it out; None without either."""
     value = _header(headers, "RateLimit") or ""
     remaining, reset = re.search(r"\br=(\d+)", value), re.search(r"\bt=(\d+)", value)
-    if not (remaining and reset):
+    if not (remaining or reset):
         return None
     name = re.search(r'"([^"]*)"', value)
-    return (name.group(1) if name else None), int(remaining.group(1)), int(reset.group(1))
+    return ((name.group(1) if name else None), int(remaining.group(1)) if remaining else None,
+            int(reset.group(1)) if reset else None)
 
 
 def _header(headers, name: str) -> str | None:
@@ -160,7 +159,7 @@ class RateBudgetMiddleware:
                 budget.resize(quota, window)
                 self._record(name, quota, window, "server")
         state = rate_limit_state(headers)
-        name = state and (state[0] or bucket)
+        name = state and None not in state[1:] and (state[0] or bucket)
         if name in self.budgets:
             # the requests still in flight reach the server after this answer was counted
             self.budgets[name].sync(state[1] - self.in_flight[name], state[2], self.clock())
@@ -208,8 +207,8 @@ class RateBudgetMiddleware:
         if self.learn:
             self._learn(bucket, response.headers)
         if response.status != 429:
-            ratelimit = _header(response.headers, "RateLimit")
-            if ratelimit and re.search(r"\br=0\b", ratelimit):
+            state = rate_limit_state(response.headers)
+            if state and state[1] == 0:
                 self._pause(bucket, rate_limit_wait(response.headers, 1.0))
             return response
         self.stats.inc_value(f"openness/429/{bucket}")

@@ -13,6 +13,7 @@ weights answer HEAD with 401, so it takes a tree.
 """
 from __future__ import annotations
 
+from openness.crawler.records import as_int, as_str
 from openness.extractors.weights import weight_files
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -62,11 +63,8 @@ def file_row_from_tree(model_id: str, sha: str, entry, weights: set[str]) -> dic
     if not (isinstance(entry, dict) and entry.get("type") == "file" and entry.get("path") in weights):
         return None
     lfs = entry.get("lfs") if isinstance(entry.get("lfs"), dict) else {}
-    size = entry.get("size")
-    return {"model_id": model_id, "sha": sha, "path": entry["path"],
-            "size": size if isinstance(size, int) and not isinstance(size, bool) else None,
-            "lfs_sha256": lfs.get("oid") if isinstance(lfs.get("oid"), str) else None,
-            "blob_id": None if lfs.get("oid") else entry.get("oid") if isinstance(entry.get("oid"), str) else None}
+    return {"model_id": model_id, "sha": sha, "path": entry["path"], "size": as_int(entry.get("size")),
+            "lfs_sha256": as_str(lfs.get("oid")), "blob_id": None if lfs.get("oid") else as_str(entry.get("oid"))}
 
 
 def file_row_from_head(model_id: str, sha: str, path: str, status: int, headers: dict[str, str]) -> dict | None:

@@ -4,12 +4,11 @@ what the server says from its first answer on, follows a change mid-crawl, and s
 used and where it came from; a budget the user gave is kept as given."""
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
 
-from conftest import world_endpoints
+from conftest import request_log, world_endpoints
 from openness.crawler.middlewares import RateBudgetMiddleware, rate_limit_policies, rate_limit_state
 from openness.pipeline.runner import CrawlConfig, run_crawl
 
@@ -31,6 +30,7 @@ def test_rate_limit_header():
     assert rate_limit_state({"RateLimit": '"api";r=12;t=55'}) == ("api", 12, 55)
     assert rate_limit_state({"RateLimit": "r=0;t=3"}) == (None, 0, 3)
     assert rate_limit_state({"RateLimit": '"api";r=x'}) is None
+    assert rate_limit_state({"RateLimit": '"api";t=9'}) == ("api", None, 9)
 
 
 class Stats:
@@ -93,11 +93,6 @@ def crawl(warehouse, server, **options):
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False,
                                  settings={"RETRY_BACKOFF_BASE": 0.01, "WEB_DELAY": 0.0},
                                  **{**world_endpoints(server), **options}))
-
-
-def request_log(server) -> list[dict]:
-    with open(server.log_path) as handle:
-        return [json.loads(line) for line in handle]
 
 
 def test_a_crawl_not_told_a_budget_paces_to_the_servers_and_says_so(sample_world, emulator, warehouse):

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
-from conftest import world_endpoints
+from conftest import request_log, world_endpoints
 from openness.crawler.sizes import BucketLoad, file_row_from_head, size_source, weight_paths
 from openness.pipeline.runner import CrawlConfig, run_crawl
 
@@ -57,9 +57,9 @@ def test_with_a_scarce_api_bucket_both_ways_are_used(sample_world, emulator, war
     server = emulator(sample_world, rate_limit="api=6/3,resolvers=600/3")
     result = crawl(warehouse, server, "auto")
     assert result.status == "complete" and "rate_limited" not in result.failures
-    log = [line for line in open(server.log_path)]
-    heads = [line for line in log if '"method":"HEAD"' in line or '"method": "HEAD"' in line]
-    trees = [line for line in log if "/tree/" in line]
+    log = request_log(server)
+    heads = [r for r in log if r.get("method") == "HEAD"]
+    trees = [r for r in log if "/tree/" in r["path"]]
     assert heads and trees, "both sources were used"
 
 

@@ -266,13 +266,16 @@ class ModelsSpider(scrapy.Spider):
     def _size_requests(self, fetch: ModelFetch, paths: list[str], documents: int) -> list[scrapy.Request]:
         """A tree, or a HEAD per weight file not stored yet, or nothing (crawler/sizes.py)."""
         info = fetch.info
-        missing = [p for p in weight_paths(paths) if (fetch.stored_files.get(p) or {}).get("size") is None]
+        weights = weight_paths(paths)
+        missing = [p for p in weights if (fetch.stored_files.get(p) or {}).get("size") is None]
         budget = getattr(self.crawler, "hub_budget", None)
         rates = {b: budget.rate(b) if budget else float("inf") for b in ("api", "resolvers")}
         how = self.bucket_load.choose(len(missing), documents, bool(info.gated), self.sizes_via, rates)
         self.crawler.stats.inc_value(f"openness/sizes_by/{how or 'none'}")
         if how == "tree":
-            return [self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha), self.parse_tree, None)]
+            tree = self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha), self.parse_tree, None)
+            tree.meta["weights"] = weights  # the tree's rows are these files' (every page of it)
+            return [tree]
         return [scrapy.Request(hub.file_url(self.endpoint, info.id, info.sha, path), method="HEAD",
                                callback=self.parse_head, errback=self.fetch_failed, dont_filter=True,
                                meta={"model_id": info.id, "path": path, "dont_redirect": True})
@@ -300,7 +303,7 @@ class ModelsSpider(scrapy.Spider):
     def parse_tree(self, response):
         fetch = self.fetching[response.meta["model_id"]]
         entries = self._tree_entries(response, fetch)
-        weights = set(weight_paths([s.rfilename for s in fetch.info.siblings or []]))
+        weights = set(response.meta["weights"])
         for entry in entries:
             row = file_row_from_tree(fetch.info.id, fetch.info.sha, entry, weights)
             if row is not None:
@@ -308,7 +311,9 @@ class ModelsSpider(scrapy.Spider):
         next_url = hub.next_page_url(_text_header(response, "Link")) if entries else None
         if next_url:
             fetch.pending += 1
-            yield self._model_request(fetch, next_url, self.parse_tree, None)
+            page = self._model_request(fetch, next_url, self.parse_tree, None)
+            page.meta["weights"] = response.meta["weights"]
+            yield page
         yield from self._settle(fetch)
 
     def _tree_entries(self, response, fetch: ModelFetch) -> list:
