@@ -14,7 +14,7 @@ import hashlib
 from importlib import metadata, resources
 from pathlib import Path
 
-import pyarrow as pa
+from openness.warehouse.db import batch_keys
 
 # Why a model is classified again (model_summaries.redone_because), in the order they are checked.
 NOT_CLASSIFIED = "not classified before"
@@ -130,14 +130,11 @@ def stale_models(con, version: str) -> tuple[dict[str, str], dict[str, str]]:
 
 def fingerprints_of(con, chunk: list[tuple[str, str]]) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
     """For a batch of (model id, sha): the inputs' fingerprints now, and the cells' as stored."""
-    con.register("chunk_keys", pa.table({"model_id": [m for m, _ in chunk], "sha": [s for _, s in chunk]}))
-    try:
+    with batch_keys(con, "chunk_keys", chunk):
         inputs = {m: (i, l) for m, i, l in con.execute(
             "SELECT model_id, inputs_fp, links_fp FROM input_fingerprints JOIN chunk_keys USING (model_id, sha)").fetchall()}
         cells = dict(con.execute("SELECT model_id, cells_fp FROM model_summaries JOIN chunk_keys USING (model_id, sha)")
                      .fetchall())
-    finally:
-        con.unregister("chunk_keys")
     return inputs, cells
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from openness.warehouse.db import connect, write_registered
+from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.warehouse.staging import arrow_schema
 from openness.classification import changes
@@ -148,8 +148,7 @@ def _in_chain_order(models: list[tuple[str, str]], bases: dict[str, list[str]]) 
 
 
 def _dossiers(con, chunk, bases, cells_of):
-    con.register("wanted", pa.table({"model_id": [m for m, _ in chunk], "sha": [s for _, s in chunk]}))
-    try:
+    with batch_keys(con, "wanted", chunk):
         info = {(m, s): ({"tags": tags or [], "pipeline_tag": p, "library_name": lib}, card or "ok")
                 for m, s, tags, p, lib, card in con.execute(
                     "SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
@@ -162,8 +161,6 @@ def _dossiers(con, chunk, bases, cells_of):
                                      "confidence": confidence, "evidence": json.loads(evidence)})
         repos, paper_repos, datasets = _followed(con)
         papers = _papers(con)
-    finally:
-        con.unregister("wanted")
     # built one at a time, as the caller classifies them: a base earlier in the chunk is classified
     # by the time its derivative's dossier asks for its cells
     for model_id, sha in chunk:

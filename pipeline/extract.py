@@ -16,7 +16,7 @@ from openness.extractors import ModelRecord, extract_all
 from openness.extractors.links import link_rows
 from openness.extractors.targets import code_repo_columns, dataset_columns
 from openness.crawler.hub import dataset_info_url
-from openness.warehouse.db import connect, write_registered
+from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.warehouse.staging import arrow_schema
 
@@ -68,8 +68,7 @@ def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_siz
 
 def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, str, int]]:
     """(record, the endpoint it was crawled from, the depth of its links) per commit."""
-    con.register("wanted", pa.table({"model_id": [c[0] for c in chunk], "sha": [c[1] for c in chunk]}))
-    try:
+    with batch_keys(con, "wanted", chunk):
         models = _dicts(con, "SELECT m.*, r.endpoint FROM models m JOIN wanted USING (model_id, sha) "
                              "LEFT JOIN crawl_runs r ON r.run_id = m.run_id")
         files = _grouped(con, "SELECT f.model_id, f.sha, f.path, f.size, f.lfs_sha256 FROM repo_files f "
@@ -80,8 +79,6 @@ def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, str, 
         depths = {(m, s): d for m, s, d in con.execute(
             "SELECT l.model_id, l.sha, min(l.depth) FROM model_links l JOIN wanted USING (model_id, sha) "
             "GROUP BY ALL").fetchall()}
-    finally:
-        con.unregister("wanted")
     records = []
     for model in models:
         key = (model["model_id"], model["sha"])
@@ -142,15 +139,12 @@ def _rederive_targets(warehouse_path, model_ids: list[str] | None, result: Extra
 
 def _rederive_batch(con, kind: str, chunk: list[tuple[str, str]], result: ExtractResult) -> None:
     table, key, ref = TARGETS[kind]
-    con.register("wanted", pa.table({key: [c[0] for c in chunk], ref: [c[1] for c in chunk]}))
-    try:
+    with batch_keys(con, "wanted", chunk, (key, ref)):
         rows = _dicts(con, f"SELECT t.*, r.endpoint AS _endpoint FROM {table} t JOIN wanted USING ({key}, {ref}) "
                            "LEFT JOIN crawl_runs r ON r.run_id = t.run_id")
         docs = _grouped(con, f"SELECT d.target AS model_id, d.ref AS sha, d.path, d.url, d.text "
                              f"FROM linked_documents d JOIN wanted w ON d.target = w.{key} AND d.ref = w.{ref} "
                              f"WHERE d.kind = '{kind}'")
-    finally:
-        con.unregister("wanted")
     redone = []
     for row in rows:
         endpoint = row.pop("_endpoint") or ""

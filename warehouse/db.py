@@ -99,6 +99,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
 
 
+@contextmanager
+def batch_keys(con: duckdb.DuckDBPyConnection, name: str, keys: list[tuple[str, str]],
+               columns: tuple[str, str] = ("model_id", "sha")):
+    """A batch's keys (pairs such as model id and sha) as a table named `name` that the statements
+    inside the block join on; gone when the block ends, whatever happens."""
+    import pyarrow as pa  # here, not at the top: every command opens the warehouse, few register batches
+    con.register(name, pa.table({columns[0]: [k[0] for k in keys], columns[1]: [k[1] for k in keys]}))
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
 def write_registered(con: duckdb.DuckDBPyConnection, tables: dict, statements: list[str]) -> None:
     """Register Arrow tables under their names, run the statements over them in one transaction
     (all or nothing), and unregister them whatever happens."""
