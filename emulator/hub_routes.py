@@ -272,7 +272,7 @@ def resolve(world: World, kind: str, segments: list[str], method: str, raw_path:
     entry = repo.sibling(path)
     lfs = entry.get("lfs") if entry else None
     if method == "HEAD" and isinstance(lfs, dict) and lfs.get("sha256"):
-        return _lfs_redirect(repo, path, lfs)
+        return _lfs_redirect(repo, entry)
     data = repo.file_bytes(path)
     if data is None:
         headers = {"X-World-Missing": "1"} if entry else {}
@@ -282,12 +282,12 @@ def resolve(world: World, kind: str, segments: list[str], method: str, raw_path:
     return Answer(200, data, headers, _content_type(path))
 
 
-def _lfs_redirect(repo, path: str, lfs: dict) -> Answer:
+def _lfs_redirect(repo, entry: dict) -> Answer:
     """The Hub's answer to HEAD of an LFS file: a redirect to its storage, carrying the file's size
     and sha256 (what huggingface_hub's get_hf_file_metadata reads), whether or not the world holds
     the bytes. The storage URL is never followed by a HEAD that wants the metadata."""
-    sha256 = lfs["sha256"]
-    size = lfs.get("size") or (repo.sibling(path) or {}).get("size") or 0
+    sha256 = entry["lfs"]["sha256"]
+    size = entry["lfs"].get("size") or entry.get("size") or 0
     headers = {"X-Repo-Commit": repo.sha, "X-Linked-Size": str(size), "X-Linked-ETag": f'"{sha256}"',
                "ETag": f'"{sha256}"', "Location": f"https://cdn-lfs.hf.co/repos/{sha256[:2]}/{sha256[2:4]}/{sha256}",
                "Accept-Ranges": "bytes"}
