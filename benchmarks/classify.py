@@ -6,8 +6,11 @@ what inherits from them).
 
     python benchmarks/classify.py --models 1000000 [--keep DIR]
 
+    python benchmarks/classify.py --models 1000000 --workers 1   # all in this process
+
 Prints a JSON report: seconds to build the warehouse, seconds for the full classification and for
-the 1%-changed one, models per second, and the peak memory (RSS) of the process.
+the 1%-changed one, models per second, and the peak memory (RSS) of this process and of the
+largest worker process.
 """
 from __future__ import annotations
 
@@ -121,35 +124,38 @@ def change_one_percent(path: str) -> int:
         return con.execute("SELECT count(*) FROM changed").fetchone()[0]
 
 
-def measure(models: int, work: Path) -> dict:
+def measure(models: int, work: Path, workers: int | None = None) -> dict:
     path = str(work / "bench.duckdb")
     started = time.perf_counter()
     build(path, models)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    result = classify_warehouse(path)
+    result = classify_warehouse(path, workers=workers)
     seconds = time.perf_counter() - started
     changed = change_one_percent(path)
     started = time.perf_counter()
-    again = classify_warehouse(path)
+    again = classify_warehouse(path, workers=workers)
     again_seconds = time.perf_counter() - started
     return {"models": result.models, "build_s": round(built, 1), "classify_s": round(seconds, 1),
             "models_per_s": round(result.models / seconds), "cells": sum(result.by_label.values()),
             "by_label": dict(sorted(result.by_label.items())),
             "changed_commits": changed, "incremental_s": round(again_seconds, 2), "incremental_models": again.models,
             "incremental_unchanged": again.unchanged, "incremental_redone": dict(sorted(again.redone.items())),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+            "workers": workers or "one per core",
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, help="classifying processes (default: one per core)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="openness-classify-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        print(json.dumps(measure(args.models, work), indent=2))
+        print(json.dumps(measure(args.models, work, args.workers), indent=2))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -3,12 +3,14 @@
 
 Only the models whose inputs changed since their last classification are redone (changes.py says
 what counts and why), unless a full run is asked for. Dossiers are read in batches with set-based
-SQL (findings, what the links led to); base models are classified before their derivatives, so
-inherited cells come from their bases' own cells.
+SQL (findings, what the links led to) and classified in worker processes (chunk.py, workers.py);
+base models are classified a level before their derivatives, so inherited cells come from their
+bases' own cells.
 """
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,14 +20,12 @@ import pyarrow as pa
 
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
-from openness.warehouse.staging import arrow_schema
 from openness.classification import changes
 from openness.classification.changes import CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
-from openness.classification.dossier import Paper, build_dossier
-from openness.classification.engine import Cell, Dossier, classify, summary
-from openness.classification.families import family_of
-from openness.classification.frameworks import verdicts
+from openness.classification.chunk import ChunkInput
+from openness.classification.dossier import Paper
 from openness.classification.errors import NotClassified
+from openness.classification.workers import chunk_runner
 from openness.warehouse.errors import WarehouseMissing
 from openness.classification.rules import COMPONENT_KEYS, rules
 
@@ -45,9 +45,10 @@ class ClassifyResult:
 
 
 def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000,
-                       full: bool = False) -> ClassifyResult:
+                       full: bool = False, workers: int | None = None) -> ClassifyResult:
     """Classify what changed since the last run: every latest model with `full`; with `model_ids`,
-    those models and their base models; then whatever is built on a model whose cells changed."""
+    those models and their base models; then whatever is built on a model whose cells changed.
+    `workers`: processes classifying at once (default: one per core; 1 classifies in this one)."""
     if not Path(warehouse_path).exists():
         raise WarehouseMissing(f"no warehouse at {warehouse_path}: run `openness crawl` first")
     started = time.monotonic()
@@ -65,55 +66,95 @@ def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch
         else:
             redo = stale
         downstream = changes.descendants(redo, bases) - set(redo)  # redone when a base's cells change
-        order = _in_chain_order([(m, latest[m]) for m in sorted(changes.ancestors(set(redo) | downstream, bases))
-                                 if m in latest], bases)
-        _classify_in_order(con, order, bases, redo, downstream, the_rules, version, batch_size, result)
+        wanted = sorted(changes.ancestors(set(redo) | downstream, bases) & latest.keys())
+        plan = _Plan(bases, _chain_depths(wanted, bases), redo, downstream, result.run_id, version)
+        _classify_levels(con, plan, [(m, latest[m]) for m in wanted], batch_size, workers, result)
         result.unchanged = len(latest) - result.models
     result.seconds = round(time.monotonic() - started, 3)
     return result
 
 
-def _classify_in_order(con, order, bases, redo: dict[str, str], downstream: set[str], the_rules, version: str,
-                       batch_size: int, result: ClassifyResult) -> None:
-    """Classify `order` (bases first); write the models to redo, and the downstream ones whose
-    cells came out other than stored. The rest are classified only for their derivatives' sake."""
-    needed_later = {b for targets in bases.values() for b in targets}
-    cells_of: dict[str, dict[str, Cell]] = {}
-    changed_cells: set[str] = set()
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        fingerprints, stored = changes.fingerprints_of(con, chunk)
-        rows, summaries = [], []
-        for dossier in _dossiers(con, chunk, bases, cells_of):
-            model_id = dossier.model_id
-            affected = model_id in downstream and not changed_cells.isdisjoint(bases.get(model_id, ()))
-            if model_id not in redo and not affected:
-                if model_id in needed_later:  # an ancestor: its cells feed a derivative
-                    cells_of[model_id] = classify(dossier, the_rules)
-                continue
-            cells = classify(dossier, the_rules)
-            if model_id in needed_later:
-                cells_of[model_id] = cells
-            cell_rows = [_row(dossier, cell, the_rules.version, result.run_id) for cell in cells.values()]
-            cells_fp = changes.cells_fingerprint(cell_rows)
-            if cells_fp != stored.get(model_id):
-                changed_cells.add(model_id)
-            elif model_id not in redo:
-                continue  # downstream of a change that left its own cells as they were
-            reason = redo.get(model_id, changes.BASE)
-            inputs_fp, links_fp = fingerprints.get(model_id, (None, None))
-            rows += cell_rows
-            summaries.append({"model_id": model_id, "sha": dossier.sha, "family": family_of(model_id),
-                              **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
-                              "rules_version": the_rules.version, "run_id": result.run_id,
-                              "classifier_version": version, "inputs_fp": inputs_fp, "links_fp": links_fp,
-                              "cells_fp": cells_fp, "redone_because": reason})
-            result.redone[reason] = result.redone.get(reason, 0) + 1
-            for cell in cells.values():
-                result.by_label[cell.label] = result.by_label.get(cell.label, 0) + 1
-        _replace(con, rows, summaries, replacing=any(s["model_id"] in stored for s in summaries))
-        result.models += len(summaries)
+@dataclass
+class _Plan:
+    """What a run is to do, and what it learned so far: the cells of the bases classified (for
+    their derivatives) and which models' cells changed (for what is built on them)."""
+    bases: dict[str, list[str]]
+    depth: dict[str, int]
+    redo: dict[str, str]
+    downstream: set[str]
+    run_id: str
+    version: str
+    cells_of: dict[str, dict] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
 
+    def __post_init__(self):
+        self.needed_later = {b for targets in self.bases.values() for b in targets}
+
+    def affected(self, model_id: str) -> bool:
+        return model_id in self.downstream and not self.changed.isdisjoint(self.bases.get(model_id, ()))
+
+    def todo(self, model_id: str) -> bool:
+        return model_id in self.redo or model_id in self.needed_later or self.affected(model_id)
+
+    def base_cells(self, model_id: str) -> dict:
+        """The cells of its bases classified in an earlier level (a base in a cycle or beyond
+        MAX_CHAIN may come later: then it is not known to this model, in every run alike)."""
+        return {b: self.cells_of[b] for b in self.bases.get(model_id, ())
+                if b in self.cells_of and self.depth[b] < self.depth[model_id]}
+
+
+def _classify_levels(con, plan: _Plan, models: list[tuple[str, str]], batch_size: int, workers: int | None,
+                     result: ClassifyResult) -> None:
+    """Level by level of the base_model chains (roots first), each level in chunks that are
+    classified in parallel: nothing in a level is built on anything else in it."""
+    levels: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for key in models:
+        levels[plan.depth[key[0]]].append(key)
+    workers = _workers(workers) if len(models) > batch_size else 1
+    with chunk_runner(workers) as run:
+        for depth in sorted(levels):
+            todo = [key for key in levels[depth] if plan.todo(key[0])]
+            chunks = (_chunk_input(con, todo[i:i + batch_size], plan) for i in range(0, len(todo), batch_size))
+            for out in run(chunks):
+                _replace(con, out.cells, out.summaries, out.replacing)
+                plan.cells_of.update(out.cells_of)
+                plan.changed |= out.changed
+                result.models += out.summaries.num_rows
+                for counts, more in ((result.redone, out.redone), (result.by_label, out.by_label)):
+                    for key, n in more.items():
+                        counts[key] = counts.get(key, 0) + n
+
+
+def _workers(asked: int | None) -> int:
+    if asked is not None:
+        return max(1, asked)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _chunk_input(con, chunk: list[tuple[str, str]], plan: _Plan) -> ChunkInput:
+    """What the warehouse holds for a chunk's models, as rows (workers decode them), and what the
+    run knows of them."""
+    fingerprints, stored = changes.fingerprints_of(con, chunk)
+    ids = [m for m, _ in chunk]
+    data = ChunkInput(chunk, plan.run_id, plan.version, fingerprints=fingerprints, stored=stored,
+                      bases={m: plan.bases[m] for m in ids if m in plan.bases},
+                      base_cells={b: c for m in ids for b, c in plan.base_cells(m).items()},
+                      redo={m: plan.redo[m] for m in ids if m in plan.redo},
+                      affected={m for m in ids if plan.affected(m)},
+                      needed_later={m for m in ids if m in plan.needed_later})
+    with batch_keys(con, "wanted", chunk):
+        # as Arrow: turning them into Python objects is the workers' part
+        data.info = con.sql("SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
+                            "JOIN wanted USING (model_id, sha)").to_arrow_table()
+        data.findings = con.sql(
+            "SELECT model_id, sha, finding_id, signal, value, confidence, evidence FROM findings "
+            "JOIN wanted USING (model_id, sha) ORDER BY model_id, sha, signal, finding_id").to_arrow_table()
+        _followed(con, data)
+        data.papers = _papers(con)
+    return data
 
 def _base_edges(con) -> dict[str, list[str]]:
     """model id -> the ids its base_model links resolved to, among stored models."""
@@ -131,8 +172,9 @@ def _base_edges(con) -> dict[str, list[str]]:
     return edges
 
 
-def _in_chain_order(models: list[tuple[str, str]], bases: dict[str, list[str]]) -> list[tuple[str, str]]:
-    """Roots first, then each derivative after its bases (cycles and over-long chains cut)."""
+def _chain_depths(models: list[str], bases: dict[str, list[str]]) -> dict[str, int]:
+    """Each model's level: 0 for a root, else one more than its deepest base (cycles and chains
+    longer than MAX_CHAIN cut)."""
     depth: dict[str, int] = {}
 
     def depth_of(model: str, seen: tuple = ()) -> int:
@@ -144,40 +186,15 @@ def _in_chain_order(models: list[tuple[str, str]], bases: dict[str, list[str]]) 
         depth[model] = value
         return value
 
-    return sorted(models, key=lambda m: (depth_of(m[0]), m[0]))
+    for model in models:
+        depth_of(model)
+    return depth
 
 
-def _dossiers(con, chunk, bases, cells_of):
-    with batch_keys(con, "wanted", chunk):
-        info = {(m, s): ({"tags": tags or [], "pipeline_tag": p, "library_name": lib}, card or "ok")
-                for m, s, tags, p, lib, card in con.execute(
-                    "SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
-                    "JOIN wanted USING (model_id, sha)").fetchall()}
-        findings: dict[tuple, list[dict]] = defaultdict(list)
-        for m, s, fid, signal, value, confidence, evidence in con.execute(
-                "SELECT model_id, sha, finding_id, signal, value, confidence, evidence FROM findings "
-                "JOIN wanted USING (model_id, sha) ORDER BY model_id, signal, finding_id").fetchall():
-            findings[(m, s)].append({"finding_id": fid, "signal": signal, "value": json.loads(value),
-                                     "confidence": confidence, "evidence": json.loads(evidence)})
-        repos, paper_repos, datasets = _followed(con)
-        papers = _papers(con)
-    # built one at a time, as the caller classifies them: a base earlier in the chunk is classified
-    # by the time its derivative's dossier asks for its cells
-    for model_id, sha in chunk:
-        model_info, card_status = info.get((model_id, sha), ({}, "no_readme"))
-        yield build_dossier(model_id, sha, model_info, findings.get((model_id, sha), []), repos.get((model_id, sha), {}),
-                            paper_repos.get((model_id, sha), {}), datasets.get((model_id, sha), {}),
-                            {b: cells_of[b] for b in bases.get(model_id, ()) if b in cells_of}, card_status,
-                            papers.get((model_id, sha), []))
-
-
-def _followed(con) -> tuple[dict, dict, dict]:
-    """What the batch's code and dataset links led to, per model commit; and which code its own
-    papers name (target -> paper)."""
-    repos: dict[tuple, dict] = defaultdict(dict)
-    paper_repos: dict[tuple, dict] = defaultdict(dict)
-    for m, s, paper, target, status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs \
-            in con.execute(f"""
+def _followed(con, data: ChunkInput) -> None:
+    """What the batch's code and dataset links led to, per model commit, as rows; and which code
+    its own papers name (target -> paper)."""
+    for m, s, paper, target, *repo in con.execute(f"""
         WITH code_links AS (
             SELECT model_id, sha, NULL AS paper, kind, target FROM model_links JOIN wanted USING (model_id, sha)
             WHERE kind = 'code'
@@ -190,13 +207,9 @@ def _followed(con) -> tuple[dict, dict, dict]:
         LEFT JOIN {CHOSEN_REPOS} c
                ON c.repo = coalesce(t.resolved_id, l.target)
         ORDER BY l.model_id, l.sha, l.target, l.paper NULLS FIRST""").fetchall():  # the same paper each time
-        repos[(m, s)][target] = {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
-                                 "licence_ids": licence_ids or [], "host_licence": host,
-                                 "role_evidence": _role_evidence(evidence), **_repo_licence_facts(licence_findings),
-                                 "documents": json.loads(docs) if docs else {}}
+        data.repos.setdefault((m, s), {})[target] = tuple(repo)  # chunk.repo_facts reads it
         if paper is not None:
-            paper_repos[(m, s)].setdefault(target, paper)
-    datasets: dict[tuple, dict] = defaultdict(dict)
+            data.paper_repos.setdefault((m, s), {}).setdefault(target, paper)
     for m, s, target, licence_ids in con.execute(f"""
         SELECT l.model_id, l.sha, l.target, d.licence_ids
         FROM model_links l JOIN wanted USING (model_id, sha)
@@ -205,13 +218,12 @@ def _followed(con) -> tuple[dict, dict, dict]:
                ON d.dataset_id = coalesce(t.resolved_id, l.target)
         WHERE l.kind = 'dataset'""").fetchall():
         if licence_ids:
-            datasets[(m, s)][target] = list(licence_ids)
-    return repos, paper_repos, datasets
+            data.datasets.setdefault((m, s), {})[target] = list(licence_ids)
 
 
 def _papers(con) -> dict:
     """The batch's papers, with what following each one found."""
-    papers: dict[tuple, list[Paper]] = defaultdict(list)
+    papers: dict[tuple, list[Paper]] = {}
     for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute(f"""
         SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), {UNRESOLVED_REASON},
                coalesce(t.transient, false), p.hub_page, p.github_repo
@@ -219,40 +231,11 @@ def _papers(con) -> dict:
         LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
         LEFT JOIN papers p ON p.paper_id = l.target
         WHERE l.kind = 'paper' ORDER BY l.target""").fetchall():
-        papers[(m, s)].append(Paper(target, relevance, status, reason, transient, hub_page, github))
+        papers.setdefault((m, s), []).append(Paper(target, relevance, status, reason, transient, hub_page, github))
     return papers
 
 
-def _role_evidence(raw: str | None) -> list[dict]:
-    """The repo's role evidence as evidence entries (path, line, snippet), for the cells it supports."""
-    return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"],
-             **({"source": e["source"]} if e.get("source") == "fallback" else {})}
-            for e in json.loads(raw or "[]")]
-
-
-def _repo_licence_facts(raw: str | None) -> dict:
-    """From a repo's licence findings: the licences of its model licence files, and its README's
-    statement that its licence covers the models too."""
-    findings = json.loads(raw or "[]")
-    model_licences = sorted({f["value"]["id"] for f in findings if f.get("signal") == "licence.identified"
-                             and f["value"].get("scope") == "model" and f["value"].get("id")})
-    covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
-                   if f.get("signal") == "licence.covers_models"), None)
-    return {"model_licences": model_licences, "covers_models": covers}
-
-
-def _row(dossier: Dossier, cell: Cell, version: int, run_id: str) -> dict:
-    return {"model_id": dossier.model_id, "sha": dossier.sha, "component": cell.component, "level": cell.level,
-            "label": cell.label, "reason": cell.reason,
-            "licences": json.dumps(cell.licences, sort_keys=True) if cell.licences else "[]",
-            "points": cell.points, "confidence": cell.confidence, "finding_ids": cell.finding_ids,
-            "evidence": json.dumps(cell.evidence, sort_keys=True, default=str) if cell.evidence else "[]",
-            "inherited_from": cell.inherited_from,
-            "search": json.dumps(cell.search, sort_keys=True) if cell.search else None,
-            "rules_version": version, "run_id": run_id}
-
-
-def _replace(con, rows: list[dict], summaries: list[dict], replacing: bool) -> None:
+def _replace(con, cells: pa.Table, summaries: pa.Table, replacing: bool) -> None:
     """The batch's cells and summaries in place of their old ones (replacing: some are stored), in
     one transaction. Deleted, then inserted: DuckDB's INSERT OR REPLACE is five times slower when
     most rows exist already; and a batch of first classifications deletes nothing, since a delete
@@ -260,8 +243,7 @@ def _replace(con, rows: list[dict], summaries: list[dict], replacing: bool) -> N
     done = "(SELECT model_id, sha FROM new_summaries)"
     deletes = [f"DELETE FROM classifications WHERE (model_id, sha) IN {done}",
                f"DELETE FROM model_summaries WHERE (model_id, sha) IN {done}"] if replacing else []
-    write_registered(con, {"new_cells": pa.Table.from_pylist(rows, schema=arrow_schema("classifications")),
-                           "new_summaries": pa.Table.from_pylist(summaries, schema=arrow_schema("model_summaries"))},
+    write_registered(con, {"new_cells": cells, "new_summaries": summaries},
                      deletes + ["INSERT INTO classifications BY NAME SELECT * FROM new_cells",
                                 "INSERT INTO model_summaries BY NAME SELECT * FROM new_summaries"])
 

@@ -83,14 +83,16 @@ class Dossier:
     card_status: str = "ok"
     papers: list[Paper] = field(default_factory=list)
 
+    _by_signal: dict | None = field(default=None, repr=False, compare=False)
+
     def of(self, signal: str) -> list[dict]:
         """Findings of one signal (indexed once: the rules ask for signals dozens of times)."""
-        index = self.__dict__.get("_by_signal")
+        index = self._by_signal
         if index is None:
-            index = self.__dict__["_by_signal"] = {}
+            index = self._by_signal = {}
             for finding in self.findings:
                 index.setdefault(finding["signal"], []).append(finding)
-        return index.get(signal, [])
+        return index.get(signal) or []
 
     @property
     def card_read(self) -> bool:
@@ -123,7 +125,15 @@ def code_gaps(dossier: Dossier) -> list[str]:
 
 def search_record(dossier: Dossier, kind: str, training: bool = False) -> dict:
     """What was searched for a component of this kind (code or data): shown with a not-found or
-    Unknown cell, so an auditor sees what "nothing releases it" rests on."""
+    Unknown cell, so an auditor sees what "nothing releases it" rests on. Made once per dossier and
+    kind, and shared by the cells that show it: a cell that adds to it takes a copy."""
+    made = dossier.__dict__.setdefault("_searches", {})
+    if (kind, training) not in made:
+        made[(kind, training)] = _search_record(dossier, kind, training)
+    return made[(kind, training)]
+
+
+def _search_record(dossier: Dossier, kind: str, training: bool) -> dict:
     record: dict = {"card": "read" if dossier.card_read else
                     ("no README" if not dossier.has_card else f"unreadable ({dossier.card_status})")}
     if kind == "code":

@@ -219,7 +219,7 @@ def _not_found(component: Component, dossier: Dossier) -> Cell:
     search = search_record(dossier, kind, bool(component.stage))
     gaps = code_gaps(dossier) if kind == "code" else ([] if dossier.card_read else ["the model card could not be read"])
     if gaps:
-        search["gaps"] = gaps
+        search = {**search, "gaps": gaps}  # the shared record stays as it is
         reason = "no_card" if not dossier.card_read else "link_unresolved"
         return Cell(component.key, None, UNKNOWN, reason, confidence=0.5, search=search,
                     evidence=[{"snippet": "search incomplete: " + "; ".join(gaps)}])

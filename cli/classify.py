@@ -18,9 +18,11 @@ from openness.outputs.report import write_report
 @click.command()
 @click.option("--model", "model_ids", multiple=True, help="Only this model (and its base models), repeatable.")
 @click.option("--full", is_flag=True, help="Classify every model again, changed or not.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes classifying at once (default: one per core; 1: in this process).")
 @json_flag
 @click.pass_context
-def classify(ctx, model_ids, full, as_json) -> None:
+def classify(ctx, model_ids, full, workers, as_json) -> None:
     """Classify the latest commit of every model on the 12 components of the openness taxonomy.
 
     Each cell gets a level (C1-C5 / D1-D5, N/A or Unknown), the licences that decide it, its
@@ -28,8 +30,9 @@ def classify(ctx, model_ids, full, as_json) -> None:
     it reads what crawls stored. Only the models whose inputs changed since their last
     classification are redone (a new commit, other findings, another outcome of a link or of what
     it led to, a base model whose cells changed, other rules or knowledge), each with the reason in
-    model_summaries.redone_because; --full redoes all."""
-    result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None, full=full)
+    model_summaries.redone_because; --full redoes all. Large runs are split over a process per
+    core; the cells are the same bytes whatever the number of workers."""
+    result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None, full=full, workers=workers)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return

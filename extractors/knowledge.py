@@ -84,6 +84,7 @@ def knowledge() -> dict[str, Licence]:
     return load_licences()
 
 
+@functools.lru_cache(maxsize=8192)  # the engine asks for the same few names millions of times
 def lookup(name: str) -> Licence | None:
     """A licence by id, Hub id or alias, ignoring case, spaces and underscores."""
     return _by_name().get(normalise_name(name))

@@ -161,3 +161,30 @@ def test_crawling_the_same_world_again_redoes_nothing(tmp_path, sample_world):
     assert rows(path, "SELECT DISTINCT run_id FROM findings") == [(runs[1].run_id,)]  # all written again
     again = classify_warehouse(path)
     assert again.models == 0 and again.redone == {}
+
+
+def test_workers_write_the_same_bytes_as_one_process(warehouse, tmp_path, monkeypatch):
+    """Chunks classified by a pool of processes, level by level of the base chains, give the same
+    cells and summaries as one process classifying them in turn: in a full run, and in an
+    incremental one where a base's change reaches its derivatives in a later level."""
+    from openness.classification import classify as classify_module
+
+    used = []
+    real_runner = classify_module.chunk_runner
+
+    def spy(workers):
+        used.append(workers)
+        return real_runner(workers)
+    monkeypatch.setattr(classify_module, "chunk_runner", spy)
+    alone = str(tmp_path / "alone.duckdb")
+    shutil.copy(warehouse, alone)
+    classify_warehouse(alone, full=True, workers=1)
+    classify_warehouse(warehouse, full=True, workers=2, batch_size=4)
+    assert used == [1, 2]  # the second run went through a pool of two (the sample world is > 4 models)
+    assert rows(warehouse, CELLS) == rows(alone, CELLS) and rows(warehouse, SUMMARIES) == rows(alone, SUMMARIES)
+    derivative, base = derivative_inheriting_from_a_base(warehouse)
+    for path, workers in ((alone, 1), (warehouse, 2)):
+        execute(path, f"DELETE FROM findings WHERE model_id = '{base}'")
+        result = classify_warehouse(path, workers=workers, batch_size=4)
+        assert result.redone.get(changes.BASE, 0) >= 1
+    assert rows(warehouse, CELLS) == rows(alone, CELLS) and rows(warehouse, SUMMARIES) == rows(alone, SUMMARIES)

@@ -180,6 +180,34 @@ def test_a_warehouse_of_an_older_schema_gains_new_tables_and_columns(warehouse):
         assert con.execute("SELECT max(version) FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
 
 
+def test_a_warehouse_from_before_schema_12_keeps_its_cells_and_loses_the_cells_key(warehouse):
+    """Schema 12 drops classifications' primary key (it cost two thirds of every insert): the
+    table is rebuilt without it, its rows and the views over it kept."""
+    with connect(warehouse):
+        pass
+    con = duckdb.connect(warehouse)
+    con.execute("DROP VIEW family_components")
+    con.execute("DROP TABLE classifications")
+    con.execute("CREATE TABLE classifications (model_id VARCHAR NOT NULL, sha VARCHAR NOT NULL, component VARCHAR NOT NULL, "
+                "level INTEGER, label VARCHAR NOT NULL, reason VARCHAR NOT NULL, licences JSON, points INTEGER, "
+                "confidence DOUBLE NOT NULL, finding_ids VARCHAR[], evidence JSON, inherited_from VARCHAR, "
+                "rules_version INTEGER NOT NULL, run_id VARCHAR NOT NULL, PRIMARY KEY (model_id, sha, component))")
+    con.execute("INSERT INTO classifications VALUES ('a/b', 's', 'deployment.data.weights', 5, 'D5', 'licence', '[]', 5, "
+                "0.9, ['f1'], '[]', NULL, 3, 'r')")
+    con.execute("DELETE FROM schema_info")
+    con.execute("INSERT INTO schema_info VALUES (7, now()::TIMESTAMP)")
+    con.close()
+    with connect(warehouse) as con:
+        assert con.execute("SELECT model_id, label, finding_ids, search FROM classifications").fetchall() == [
+            ("a/b", "D5", ["f1"], None)]
+        assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'classifications' "
+                           "AND constraint_type = 'PRIMARY KEY'").fetchall() == [(0,)]
+        not_null = {r[0] for r in con.execute("DESCRIBE classifications").fetchall() if r[2] == "NO"}
+        assert {"model_id", "sha", "component", "label", "reason", "confidence", "rules_version", "run_id"} <= not_null
+        assert con.execute("SELECT count(*) FROM family_components").fetchall() == [(0,)]  # the view reads the new table
+        assert con.execute("SELECT max(version) FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
+
+
 def test_batch_loads_leave_row_groups_unmerged(tmp_path):
     """Merging row groups at a checkpoint rewrites them in memory, card texts included: a crawl's
     loads leave each batch its row group (flat memory), a merging connection merges them."""

@@ -11,10 +11,11 @@ import duckdb
 
 from openness.warehouse.errors import WarehouseBusy, WarehouseMissing, WarehouseUnreadable
 
-SCHEMA_VERSION = 11  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
+SCHEMA_VERSION = 12  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
 #                      verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
 #                      8: links' relevance, papers' Hub pages, cells' search; 9: latest_models' ties by sha;
-#                      10: code_repos' paths; 11: what each model's cells were made from
+#                      10: code_repos' paths; 11: what each model's cells were made from; 12: classifications
+#                      without a primary key
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries", "vanished_models")
@@ -93,10 +94,32 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     is left untouched."""
     # fetchall, not fetchone: DuckDB keeps a half-read result open, and register() refuses to run beside it
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchall()[0][0]
-    if exists and (con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0] or 0) >= SCHEMA_VERSION:
+    version = (con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0] or 0) if exists else 0
+    if version >= SCHEMA_VERSION:
         return
-    con.execute(schema_sql())
-    con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
+    con.execute("BEGIN TRANSACTION")
+    try:
+        keyed = _keyed_classifications(con)
+        if keyed:
+            con.execute("ALTER TABLE classifications RENAME TO classifications_before_12")
+        con.execute(schema_sql())
+        if keyed:
+            con.execute("INSERT INTO classifications BY NAME SELECT * FROM classifications_before_12")
+            con.execute("DROP TABLE classifications_before_12")
+        con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _keyed_classifications(con: duckdb.DuckDBPyConnection) -> bool:
+    """A classifications table from before schema 12, with a primary key. The key cost two thirds
+    of every insert's time (its index is kept row by row, and held in memory: 12 rows a model);
+    classification writes a model's cells with its summary, in one transaction, after deleting
+    the old ones, and the summaries keep their key: one set of cells per model commit."""
+    return con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'classifications' "
+                       "AND constraint_type = 'PRIMARY KEY'").fetchall()[0][0] > 0
 
 
 @contextmanager

@@ -339,8 +339,8 @@ CREATE TABLE IF NOT EXISTS classifications (
     evidence        JSON,               -- [{url, path, line_start, line_end, snippet, ...}]
     inherited_from  VARCHAR,            -- the base model the cell comes from
     rules_version   INTEGER NOT NULL,
-    run_id          VARCHAR NOT NULL,
-    PRIMARY KEY (model_id, sha, component)
+    run_id          VARCHAR NOT NULL
+    -- no primary key (schema 12): a model's cells are written with its summary, whose key holds
 );
 
 -- What was searched for a cell that nothing released or that could not be told (schema 8):
