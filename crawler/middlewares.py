@@ -104,6 +104,13 @@ class SlidingBudget:
             return 0.0
         return self.sent[0] + self.window - now
 
+    def acquire(self, now: float) -> float:
+        """Take a place now if there is one (0), else say how long until there is."""
+        wait = self.delay(now)
+        if wait <= 0:
+            self.take(now)
+        return wait
+
     def take(self, now: float) -> None:
         self.sent.append(now)
         if self.server_left is not None and now < self.server_reset_at:
@@ -117,9 +124,11 @@ class RateBudgetMiddleware:
     is sent until the window resets. Counts requests per bucket, and the budget used, in the stats."""
 
     def __init__(self, budgets: dict, max_429_retries: int, backoff_base: float, backoff_max: float,
-                 stats, clock=time.monotonic, margin: float = 0.0, source: str = "given"):
+                 stats, clock=time.monotonic, margin: float = 0.0, source: str = "given", make_budget=None):
         self.margin = margin
-        self.budgets = {bucket: SlidingBudget(int(limit), float(window), margin)
+        # make_budget(bucket, limit, window): a budget other processes share (shared_budget.py)
+        self.make_budget = make_budget or (lambda bucket, limit, window: SlidingBudget(limit, window, margin))
+        self.budgets = {bucket: self.make_budget(bucket, int(limit), float(window))
                         for bucket, (limit, window) in budgets.items()}
         self.learn = source != "given"  # what the user set is never overridden
         self.max_429_retries = max_429_retries
@@ -134,9 +143,14 @@ class RateBudgetMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
+        margin = s.getfloat("HUB_RATE_WINDOW_MARGIN")
+        make_budget = None
+        if s.get("HUB_RATE_BUDGET_SHARED") and s.get("REDIS_URL"):  # a distributed crawl's processes
+            from openness.crawler.shared_budget import shared_budgets
+            make_budget = shared_budgets(s.get("REDIS_URL"), s.get("HUB_RATE_BUDGET_SHARED"), margin)
         middleware = cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
                          s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
-                         margin=s.getfloat("HUB_RATE_WINDOW_MARGIN"), source=s.get("HUB_RATE_BUDGET_SOURCE"))
+                         margin=margin, source=s.get("HUB_RATE_BUDGET_SOURCE"), make_budget=make_budget)
         crawler.hub_budget = middleware  # the models spider asks it each bucket's rate
         return middleware
 
@@ -153,7 +167,7 @@ class RateBudgetMiddleware:
                     del self.budgets[name]
                     self._record(name, None, window, "server")
             elif budget is None:
-                self.budgets[name] = SlidingBudget(quota, window, self.margin)
+                self.budgets[name] = self.make_budget(name, quota, window)
                 self._record(name, quota, window, "server")
             elif (budget.quota, budget.quota_window) != (quota, window):
                 budget.resize(quota, window)
@@ -179,13 +193,13 @@ class RateBudgetMiddleware:
         while True:
             budget = self.budgets.get(bucket)  # looked up each time: an answer may have changed it
             now = self.clock()
-            wait = max(self.paused_until.get(bucket, 0.0) - now, budget.delay(now) if budget else 0.0)
+            wait = self.paused_until.get(bucket, 0.0) - now
+            if wait <= 0 and budget:
+                wait = budget.acquire(now)  # takes its place when it returns 0
             if wait <= 0:
                 break
             self.stats.inc_value(f"openness/budget_waits/{bucket}")
             await _sleep(wait)
-        if budget:
-            budget.take(self.clock())
         self.in_flight[bucket] += 1
         request.meta["budget_bucket"] = bucket
         self.stats.inc_value(f"openness/requests/{bucket}")

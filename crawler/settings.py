@@ -36,6 +36,9 @@ SETTINGS = (
     Setting("HUB_RATE_BUDGET_SOURCE", "given",
             "Where HUB_RATE_BUDGET came from: 'given' (the user's, kept as it is) or 'assumed: ...' (replaced "
             "by what the Hub's RateLimit-Policy headers say, from its first answer on)."),
+    Setting("HUB_RATE_BUDGET_SHARED", None,
+            "A Redis key prefix (with REDIS_URL): every process of a distributed crawl takes from one budget "
+            "kept there, and paces to the quota any of them learned; set by `crawl --redis`."),
     Setting("HUB_RATE_WINDOW_MARGIN", 0.02,
             "Widen each budget window by this share (0.25 s at least), for requests delayed on their way to the server."),
     Setting("HUB_MAX_429_RETRIES", 8, "How often one request is retried after 429 answers."),

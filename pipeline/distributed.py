@@ -12,6 +12,7 @@ from __future__ import annotations
 import signal
 from contextlib import ExitStack
 
+from openness.crawler.shared_budget import budget_prefix, seed
 from openness.pipeline.child import Child
 from openness.pipeline.errors import CrawlError
 from openness.warehouse.load import load_staged
@@ -24,35 +25,35 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     """(exit code, merged stats) of a lister and config.workers workers, then the follow step."""
     import redis  # an optional dependency: pip install 'openness[distributed]'
 
-    from openness.crawler.spiders.distributed import listed_key, run_keys
+    from openness.crawler.spiders.distributed import listed_key
 
     server = redis.Redis.from_url(config.redis_url)
     try:
         server.ping()
     except redis.RedisError as exc:
         raise CrawlError(f"cannot reach Redis at {_safe_url(config.redis_url)}: {exc}") from exc
-    server.delete(*run_keys(run_id))
-    # each process paces to a fixed share of the budget: one learning the server's whole quota
-    # alone would let N of them spend N times what the token may
-    shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0, "HUB_RATE_BUDGET_SOURCE": "given"}
-    budgets = _shares(settings["HUB_RATE_BUDGET"], config.workers)
+    _clear(server, run_id)
+    # the processes take from one budget in Redis and pace to the quota any of them learns (or the
+    # one given): each learning the whole quota alone would let N of them spend N times what the
+    # token may, and fixed shares would waste what an idle one leaves
+    prefix = budget_prefix(run_id)
+    seed(server, prefix, settings["HUB_RATE_BUDGET"])
+    shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0, "HUB_RATE_BUDGET_SHARED": prefix}
     selection = config.selection()
     try:
         with ExitStack() as stack:
             workers = [stack.enter_context(Child(
-                {**shared, "HUB_RATE_BUDGET": budgets["worker"], "REDIS_START_URLS_AS_SET": True,
-                 "OPENNESS_WORKERS": config.workers, "OPENNESS_LOAD_STAGED": False, "OPENNESS_BATCH_TAG": f"w{i}."},
-                selection, warehouse, "worker"))
+                {**shared, "REDIS_START_URLS_AS_SET": True, "OPENNESS_WORKERS": config.workers,
+                 "OPENNESS_LOAD_STAGED": False, "OPENNESS_BATCH_TAG": f"w{i}."}, selection, warehouse, "worker"))
                 for i in range(1, config.workers + 1)]
-            lister = stack.enter_context(Child({**shared, "HUB_RATE_BUDGET": budgets["lister"]}, selection,
-                                               warehouse, "lister"))
+            lister = stack.enter_context(Child(shared, selection, warehouse, "lister"))
             outcomes = _wait_all([lister] + workers, server, listed_key(run_id))
         load_staged(warehouse, staging_dir(warehouse), memory_limit_mb=config.load_memory_mb())
         if config.follow_depth > 0 and all(code == 0 for code, _ in outcomes):
             with Child({**settings, "OPENNESS_RUN_ID": run_id}, {**selection, "follow_only": True}, warehouse) as child:
                 outcomes.append(child.wait())
     finally:
-        server.delete(*run_keys(run_id))
+        _clear(server, run_id)
     return max(code for code, _ in outcomes), merge_stats([stats for _, stats in outcomes])
 
 
@@ -74,15 +75,10 @@ def _wait_all(children, server, listed: str) -> list[tuple[int, dict]]:
     return outcomes
 
 
-def _shares(budget: dict, workers: int) -> dict[str, dict]:
-    """The Hub counts requests per IP or token: processes that share one split its budget. The
-    lister spends api requests only (a listing page per 1,000 models); workers split the rest."""
-    api_limit, api_window = budget["api"]
-    res_limit, res_window = budget["resolvers"]
-    lister_api = max(1, api_limit // (workers * 10 + 1))
-    return {"lister": {"api": (lister_api, api_window), "resolvers": (1, res_window)},
-            "worker": {"api": (max(1, (api_limit - lister_api) // workers), api_window),
-                       "resolvers": (max(1, res_limit // workers), res_window)}}
+def _clear(server, run_id: str) -> None:
+    """The run's keys: its frontier and flags, and its shared budget."""
+    from openness.crawler.spiders.distributed import run_keys
+    server.delete(*run_keys(run_id), *server.scan_iter(f"{budget_prefix(run_id)}:*"))
 
 
 def merge_stats(stats: list[dict]) -> dict:
@@ -95,9 +91,21 @@ def merge_stats(stats: list[dict]) -> dict:
                 continue
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 merged[key] = max(merged.get(key, 0), value) if key in STATS_MAX else merged.get(key, 0) + value
+    _merge_budgets(merged, stats)
     reasons = [one.get("finish_reason") for one in stats]
     merged["finish_reason"] = next((r for r in reasons if r != "finished"), "finished") if stats else None
     return merged
+
+
+def _merge_budgets(merged: dict, stats: list[dict]) -> None:
+    """The budget each bucket was paced to: the processes share one, so the one a process learned
+    from the server, else the one they started from."""
+    sources = [(key.removeprefix("openness/budget_source/"), one) for one in stats for key in one
+               if key.startswith("openness/budget_source/")]
+    for bucket, one in sorted(sources, key=lambda item: item[1][f"openness/budget_source/{item[0]}"] != "server"):
+        if f"openness/budget/{bucket}" not in merged:
+            merged[f"openness/budget/{bucket}"] = one.get(f"openness/budget/{bucket}")
+            merged[f"openness/budget_source/{bucket}"] = one[f"openness/budget_source/{bucket}"]
 
 
 def _safe_url(url: str) -> str:

@@ -132,3 +132,48 @@ def test_stats_of_the_processes_merge():
     merged = merge_stats([{"openness/requests/api": 3, "openness/peak_rss_mb": 80.0, "finish_reason": "finished"},
                           {"openness/requests/api": 4, "openness/peak_rss_mb": 120.0, "finish_reason": "shutdown"}])
     assert merged == {"openness/requests/api": 7, "openness/peak_rss_mb": 120.0, "finish_reason": "shutdown"}
+    budgets = merge_stats([{"openness/budget/api": "500/300", "openness/budget_source/api": "assumed: anonymous"},
+                           {"openness/budget/api": "20/2", "openness/budget_source/api": "server"}])
+    assert budgets["openness/budget/api"] == "20/2" and budgets["openness/budget_source/api"] == "server"
+
+
+def test_processes_take_from_one_budget_in_redis(redis_url):
+    """Two processes' budgets for one bucket: together they never send more than the quota in a
+    window, both get their turn, and a quota one of them learns is the one both pace to."""
+    from openness.crawler.shared_budget import SharedBudget, seed
+
+    server = redis.Redis.from_url(redis_url)
+    seed(server, "t1", {"api": (5, 1.0)})
+    # the hash's quota rules; the crawl's margin widens the window by 0.25 s, which covers the time
+    # between Redis taking a place and this test noting it
+    ours, theirs = (SharedBudget(server, "t1", "api", 500, 300.0, margin=0.02) for _ in range(2))
+    taken = []
+    started = time.monotonic()
+    while time.monotonic() - started < 2.5:
+        for name, budget in (("ours", ours), ("theirs", theirs)):
+            if budget.acquire(time.monotonic()) <= 0:
+                taken.append((time.monotonic(), name))
+        time.sleep(0.005)
+    times = [t for t, _ in taken]
+    assert all(sum(1 for u in times if t <= u < t + 1.0) <= 5 for t in times)  # 5 in any second, both together
+    assert len(times) >= 10 and {name for _, name in taken} == {"ours", "theirs"}
+
+    learner, other = SharedBudget(server, "t2", "api", 500, 300.0), SharedBudget(server, "t2", "api", 500, 300.0)
+    learner.resize(2, 30.0)  # what one process read in the server's RateLimit-Policy
+    assert [other.acquire(0.0) <= 0 for _ in range(3)] == [True, True, False]
+    assert learner.acquire(0.0) > 25  # the window of 30 s has the two
+    server.delete(*server.keys("t1:*"), *server.keys("t2:*"))
+
+
+def test_workers_pace_together_to_the_quota_the_server_says(tmp_path, emulator, redis_url):
+    """No budget given: the lister and two workers learn the server's quota from its headers (a
+    scale-out used to pace to fixed shares of the assumed anonymous budget), take from one window
+    in Redis (test above), and every 429 met before the first answers taught them is waited out."""
+    world = write_world(tmp_path / "world", 100, seed=3)
+    server = emulator(world, page_size=50, rate_limit="api=20/2,resolvers=60/2")
+    result = run_crawl(CrawlConfig(warehouse=str(tmp_path / "hub.duckdb"), use_token=False, follow_depth=0,
+                                   redis_url=redis_url, workers=2, **world_endpoints(server)))
+    assert result.status == "complete" and result.models_seen == 100
+    assert "rate_limited" not in result.failures
+    assert result.budget == {"api": "20/2 (server)", "resolvers": "60/2 (server)"}
+    assert not redis.Redis.from_url(redis_url).keys("openness:*")  # the shared budget is cleared with the run
