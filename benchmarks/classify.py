@@ -124,26 +124,26 @@ def change_one_percent(path: str) -> int:
         return con.execute("SELECT count(*) FROM changed").fetchone()[0]
 
 
-def measure(models: int, work: Path, workers: int | None = None) -> dict:
+def measure(models: int, work: Path, workers: int | None = None, batch_size: int = 10_000) -> dict:
     path = str(work / "bench.duckdb")
     started = time.perf_counter()
     build(path, models)
     built = time.perf_counter() - started
     started = time.perf_counter()
-    result = classify_warehouse(path, workers=workers)
+    result = classify_warehouse(path, workers=workers, batch_size=batch_size)
     seconds = time.perf_counter() - started
     changed = change_one_percent(path)
     started = time.perf_counter()
-    again = classify_warehouse(path, workers=workers)
+    again = classify_warehouse(path, workers=workers, batch_size=batch_size)
     again_seconds = time.perf_counter() - started
     return {"models": result.models, "build_s": round(built, 1), "classify_s": round(seconds, 1),
             "models_per_s": round(result.models / seconds), "cells": sum(result.by_label.values()),
             "by_label": dict(sorted(result.by_label.items())),
             "changed_commits": changed, "incremental_s": round(again_seconds, 2), "incremental_models": again.models,
             "incremental_unchanged": again.unchanged, "incremental_redone": dict(sorted(again.redone.items())),
-            "workers": workers or "one per core",
+            "workers": result.workers,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "peak_rss_worker_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
+            "peak_rss_worker_mb": result.peak_rss_mb_worker}
 
 
 def main() -> None:

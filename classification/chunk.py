@@ -58,6 +58,7 @@ class ChunkOutput:
     changed: set = field(default_factory=set)            # models whose cells came out other than stored
     redone: Counter = field(default_factory=Counter)     # why the written ones were redone
     by_label: Counter = field(default_factory=Counter)   # cells written, by label
+    peak_rss_mb: int | None = None                       # of the process that classified it, so far
 
 
 def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
@@ -67,12 +68,11 @@ def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
     cell_columns, summary_rows = _CellColumns(), []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    cells_of = dict(chunk.base_cells)
-    for dossier in _dossiers(chunk, cells_of):
+    for dossier in _dossiers(chunk):
         model_id = dossier.model_id
         cells = classify(dossier, the_rules)
         if model_id in chunk.needed_later:
-            cells_of[model_id] = out.cells_of[model_id] = cells
+            out.cells_of[model_id] = cells
         if model_id not in chunk.redo and model_id not in chunk.affected:
             continue  # an ancestor, classified for its derivatives only
         searches: dict = {}  # a model's cells share their search records: each is encoded once
@@ -95,12 +95,27 @@ def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
         out.replacing = out.replacing or model_id in chunk.stored
     out.cells = cell_columns.table()
     out.summaries = _table(summary_rows, arrow_schema("model_summaries"))
+    out.peak_rss_mb = peak_rss_mb()
     return out
 
 
-def _dossiers(chunk: ChunkInput, cells_of: dict):
-    """The chunk's dossiers, one at a time, as the caller classifies them: a base earlier in the
-    chunk is classified by the time its derivative's dossier asks for its cells."""
+def peak_rss_mb() -> int | None:
+    """This process's peak resident memory since it started (Linux's VmHWM; None elsewhere). Not
+    getrusage: a spawned worker's ru_maxrss counts the parent's pages it held between fork and exec."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _dossiers(chunk: ChunkInput):
+    """The chunk's dossiers, one at a time. Bases' cells come from earlier levels only
+    (`base_cells`): nothing in a chunk feeds anything else in it, so how a level is cut into
+    chunks never changes a cell."""
     info, findings_of = _by_key(chunk.info), _by_key(chunk.findings)
     for key in chunk.keys:
         model_id, sha = key
@@ -111,7 +126,7 @@ def _dossiers(chunk: ChunkInput, cells_of: dict):
         followed = {target: repo_facts(row) for target, row in chunk.repos.get(key, {}).items()}
         yield build_dossier(model_id, sha, model_info, findings, followed, chunk.paper_repos.get(key, {}),
                             chunk.datasets.get(key, {}),
-                            {b: cells_of[b] for b in chunk.bases.get(model_id, ()) if b in cells_of},
+                            {b: chunk.base_cells[b] for b in chunk.bases.get(model_id, ()) if b in chunk.base_cells},
                             card_status or "ok", chunk.papers.get(key, []))
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
@@ -30,6 +31,7 @@ from openness.warehouse.errors import WarehouseMissing
 from openness.classification.rules import COMPONENT_KEYS, rules
 
 MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
+READ_CHUNKS = 4  # chunks (of batch_size models) read from the warehouse in one go
 
 
 @dataclass
@@ -42,6 +44,8 @@ class ClassifyResult:
     redone: dict[str, int] = field(default_factory=dict)    # why the written ones were redone
     by_label: dict[str, int] = field(default_factory=dict)  # cells written, by label
     seconds: float = 0.0
+    workers: int = 1                                        # processes that classified
+    peak_rss_mb_worker: int | None = None                   # the most any of them held (MB)
 
 
 def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000,
@@ -110,16 +114,19 @@ def _classify_levels(con, plan: _Plan, models: list[tuple[str, str]], batch_size
     levels: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for key in models:
         levels[plan.depth[key[0]]].append(key)
-    workers = _workers(workers) if len(models) > batch_size else 1
+    workers = result.workers = _workers(workers) if len(models) > batch_size else 1
     with chunk_runner(workers) as run:
         for depth in sorted(levels):
             todo = [key for key in levels[depth] if plan.todo(key[0])]
-            chunks = (_chunk_input(con, todo[i:i + batch_size], plan) for i in range(0, len(todo), batch_size))
+            block = batch_size * READ_CHUNKS
+            chunks = (chunk for i in range(0, len(todo), block)
+                      for chunk in _split(_read(con, todo[i:i + block], plan), batch_size))
             for out in run(chunks):
                 _replace(con, out.cells, out.summaries, out.replacing)
                 plan.cells_of.update(out.cells_of)
                 plan.changed |= out.changed
                 result.models += out.summaries.num_rows
+                result.peak_rss_mb_worker = max(result.peak_rss_mb_worker or 0, out.peak_rss_mb or 0) or None
                 for counts, more in ((result.redone, out.redone), (result.by_label, out.by_label)):
                     for key, n in more.items():
                         counts[key] = counts.get(key, 0) + n
@@ -134,9 +141,37 @@ def _workers(asked: int | None) -> int:
         return os.cpu_count() or 1
 
 
-def _chunk_input(con, chunk: list[tuple[str, str]], plan: _Plan) -> ChunkInput:
-    """What the warehouse holds for a chunk's models, as rows (workers decode them), and what the
-    run knows of them."""
+def _split(block: ChunkInput, size: int):
+    """A block read in one go, as chunks of `size` models for the workers."""
+    if len(block.keys) <= size:
+        yield block
+        return
+    for start in range(0, len(block.keys), size):
+        keys = block.keys[start:start + size]
+        ids = {m for m, _ in keys}
+        wanted = pa.array(sorted(ids), pa.string())
+
+        def rows(table: pa.Table) -> pa.Table:
+            return table.filter(pc.is_in(table.column("model_id"), value_set=wanted))
+
+        def by_key(values: dict) -> dict:  # keyed by (model id, sha)
+            return {k: v for k, v in values.items() if k[0] in ids}
+
+        def by_id(values):  # keyed by model id
+            return {k: values[k] for k in values if k in ids} if isinstance(values, dict) else values & ids
+        yield ChunkInput(keys, block.run_id, block.classifier_version, info=rows(block.info),
+                         findings=rows(block.findings), repos=by_key(block.repos), paper_repos=by_key(block.paper_repos),
+                         datasets=by_key(block.datasets), papers=by_key(block.papers), bases=by_id(block.bases),
+                         base_cells={b: block.base_cells[b] for m in ids for b in block.bases.get(m, ())
+                                     if b in block.base_cells},
+                         redo=by_id(block.redo), affected=by_id(block.affected), needed_later=by_id(block.needed_later),
+                         stored=by_id(block.stored), fingerprints=by_id(block.fingerprints))
+
+
+def _read(con, chunk: list[tuple[str, str]], plan: _Plan) -> ChunkInput:
+    """What the warehouse holds for a block of models, as rows (workers decode them), and what the
+    run knows of them. Each query scans its table once per block, whatever the block's size: read
+    per chunk, the scans cost more than the classifying at a million models."""
     fingerprints, stored = changes.fingerprints_of(con, chunk)
     ids = [m for m, _ in chunk]
     data = ChunkInput(chunk, plan.run_id, plan.version, fingerprints=fingerprints, stored=stored,

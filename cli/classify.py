@@ -37,7 +37,8 @@ def classify(ctx, model_ids, full, workers, as_json) -> None:
         click.echo(json.dumps(asdict(result), indent=2))
         return
     click.echo(f"run {result.run_id}: {result.models} models classified, {result.unchanged} unchanged, with rules "
-               f"version {result.rules_version} (classifier {result.classifier_version}) in {result.seconds:.1f}s")
+               f"version {result.rules_version} (classifier {result.classifier_version}) in {result.seconds:.1f}s"
+               + (f" by {result.workers} worker processes" if result.workers > 1 else ""))
     for reason, count in sorted(result.redone.items()):
         click.echo(f"  {reason:28} {count}")
     if result.by_label:

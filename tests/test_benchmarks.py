@@ -18,8 +18,9 @@ def test_every_benchmark_runs_in_some_test():
 
 def test_classify_benchmark_full_then_one_percent_changed(tmp_path):
     from benchmarks.classify import measure
-    report = measure(3000, tmp_path)
+    report = measure(3000, tmp_path, workers=2, batch_size=500)  # a pool of two, as on a Hub-scale warehouse
     assert report["models"] == 3000 and report["cells"] == 3000 * 12
+    assert report["workers"] == 2 and report["peak_rss_worker_mb"] > 50  # what one worker held, not its parent's
     assert report["changed_commits"] == 30
     assert report["incremental_models"] == 30 and report["incremental_unchanged"] == 2970
     assert report["incremental_redone"] == {"new commit": 30}

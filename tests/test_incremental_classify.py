@@ -179,12 +179,33 @@ def test_workers_write_the_same_bytes_as_one_process(warehouse, tmp_path, monkey
     alone = str(tmp_path / "alone.duckdb")
     shutil.copy(warehouse, alone)
     classify_warehouse(alone, full=True, workers=1)
-    classify_warehouse(warehouse, full=True, workers=2, batch_size=4)
-    assert used == [1, 2]  # the second run went through a pool of two (the sample world is > 4 models)
+    classify_warehouse(warehouse, full=True, workers=2, batch_size=2)  # blocks of 16 read, in chunks of 2
+    assert used == [1, 2]  # the second run went through a pool of two (the sample world has 31 models)
     assert rows(warehouse, CELLS) == rows(alone, CELLS) and rows(warehouse, SUMMARIES) == rows(alone, SUMMARIES)
     derivative, base = derivative_inheriting_from_a_base(warehouse)
     for path, workers in ((alone, 1), (warehouse, 2)):
         execute(path, f"DELETE FROM findings WHERE model_id = '{base}'")
-        result = classify_warehouse(path, workers=workers, batch_size=4)
+        result = classify_warehouse(path, workers=workers, batch_size=2)
         assert result.redone.get(changes.BASE, 0) >= 1
     assert rows(warehouse, CELLS) == rows(alone, CELLS) and rows(warehouse, SUMMARIES) == rows(alone, SUMMARIES)
+
+
+def test_levels_follow_the_chains_and_a_base_feeds_only_a_later_level():
+    """Depth 0 for a root, one more than the deepest base otherwise; a cycle and a chain longer than
+    MAX_CHAIN are cut. A model is given only the cells of bases of a lower level, so how a level is
+    cut into chunks (or shared among workers) never changes what a model sees."""
+    from openness.classification.classify import MAX_CHAIN, _chain_depths, _Plan
+
+    long_chain = {f"m{i}": [f"m{i + 1}"] for i in range(3 * MAX_CHAIN)}
+    bases = {"a": ["b"], "b": ["a"], "c": ["a"], "d": ["c", "root"], **long_chain}
+    models = sorted({m for m in bases} | {b for targets in bases.values() for b in targets})
+    depth = _chain_depths(models, bases)
+    assert depth["root"] == 0 and depth["c"] == depth["a"] + 1 and depth["d"] == depth["c"] + 1
+    assert {depth["a"], depth["b"]} == {1, 2}  # the cycle is cut once, the same way every time
+    assert max(depth.values()) <= 3 * MAX_CHAIN and depth == _chain_depths(models, bases)
+    plan = _Plan(bases, depth, {m: changes.FULL for m in models}, set(), "run", "v")
+    plan.cells_of = {m: {"cells of": m} for m in models}
+    for model in models:
+        given = plan.base_cells(model)
+        assert all(depth[b] < depth[model] for b in given)
+        assert set(given) == {b for b in bases.get(model, ()) if depth[b] < depth[model]}

@@ -15,7 +15,8 @@ from openness.extractors.vocabulary import vocabulary
 ROOT = Path(__file__).resolve().parent.parent
 CASES = sorted((ROOT / "tests" / "cases" / "extract").glob("*.yml")) + sorted((ROOT / "tests" / "cases" / "classify").glob("*.yml"))
 # modules that read findings by signal name
-READERS = ["extractors/links.py", "crawler/linked.py", "extractors/targets.py", "classification/classify.py", "classification/dossier.py",
+READERS = ["extractors/links.py", "crawler/linked.py", "extractors/targets.py", "classification/classify.py", "classification/chunk.py",
+           "classification/dossier.py",
            "classification/engine.py", "classification/frameworks.py", "outputs/bom.py",
            "outputs/report.py", "outputs/spdx.py", "outputs/spdx3.py", "outputs/spdx_common.py",
            "classification/evaluate.py", "pipeline/extract.py"]
