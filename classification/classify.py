@@ -49,10 +49,11 @@ class ClassifyResult:
 
 
 def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000,
-                       full: bool = False, workers: int | None = None) -> ClassifyResult:
+                       full: bool = False, workers: int | None = None, missing_ok: bool = False) -> ClassifyResult:
     """Classify what changed since the last run: every latest model with `full`; with `model_ids`,
-    those models and their base models; then whatever is built on a model whose cells changed.
-    `workers`: processes classifying at once (default: one per core; 1 classifies in this one)."""
+    those models and their base models (one not in the warehouse is an error, unless `missing_ok`);
+    then whatever is built on a model whose cells changed. `workers`: processes classifying at
+    once (default: one per core; 1 classifies in this one)."""
     if not Path(warehouse_path).exists():
         raise WarehouseMissing(f"no warehouse at {warehouse_path}: run `openness crawl` first")
     started = time.monotonic()
@@ -64,6 +65,10 @@ def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch
         bases = _base_edges(con)
         latest, stale = changes.stale_models(con, version)
         if model_ids:
+            unknown = sorted(set(model_ids) - latest.keys())
+            if unknown and not missing_ok:  # a typo would otherwise classify nothing and say so as success
+                raise NotClassified(f"not in the warehouse: {', '.join(unknown)} (nothing was classified; "
+                                    f"crawl it first, e.g. `openness crawl --model {unknown[0]}`)")
             redo = {m: changes.ASKED for m in changes.ancestors(model_ids, bases) if m in latest}
         elif full:
             redo = {m: changes.FULL for m in latest}

@@ -1,6 +1,8 @@
 """Option decorators shared by several commands."""
 from __future__ import annotations
 
+import functools
+
 import click
 
 from openness.crawler.settings import DEFAULTS
@@ -29,10 +31,22 @@ def follow_options(function):
     return function
 
 
+FORMATS = ("table", "json", "csv")
+
+
 def output_format(function):
-    function = click.option("--csv", "fmt", flag_value="csv", help="Write CSV.")(function)
-    function = click.option("--json", "fmt", flag_value="json", help="Write JSON.")(function)
-    return click.option("--table", "fmt", flag_value="table", default=True, help="A table (the default).")(function)
+    """--table (the default), --json or --csv, passed on as `fmt`; two of them is a usage error
+    (the last one given used to win without a word)."""
+    @functools.wraps(function)
+    def chosen(*args, **kwargs):
+        asked = [name for name in FORMATS if kwargs.pop(f"as_{name}")]
+        if len(asked) > 1:
+            raise click.UsageError(f"--{asked[0]} and --{asked[1]} ask for two formats: give one")
+        return function(*args, fmt=asked[0] if asked else "table", **kwargs)
+    for name, help_text in reversed((("table", "A table (the default)."), ("json", "Write JSON."),
+                                     ("csv", "Write CSV."))):
+        chosen = click.option(f"--{name}", f"as_{name}", is_flag=True, help=help_text)(chosen)
+    return chosen
 
 
 def json_flag(function):

@@ -1,6 +1,8 @@
 """`openness query`, `export` and `diff`: reading the warehouse."""
 from __future__ import annotations
 
+import inspect
+
 import click
 
 from openness.cli.formatting import render_results
@@ -8,6 +10,7 @@ from openness.cli.options import hub_endpoint, output_format, warehouse_path
 from openness.outputs.diff import as_json as diff_json, diff_runs
 from openness.outputs.export import export_snapshot
 from openness.outputs.snapshots import export_run, retain
+from openness.warehouse.db import TABLES, views
 from openness.warehouse.query import run_statements
 
 # outputs.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
@@ -25,11 +28,13 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
     The connection reads the warehouse and nothing else: no file is read or written, no other
     database attached, no extension loaded, no setting changed; such statements are refused.
     Works while a crawl runs: a crawl holds the write lock only while it loads a batch, and the
-    query waits for that.  Tables: crawl_runs, models, repo_files, documents, fetch_failures,
-    model_stats; view latest_models.
+    query waits for that. Its tables and views (docs/schema.md says what each holds) follow.
     """
     results = run_statements(warehouse_path(ctx), sql)
     click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt), nl=False)
+
+
+query.help = f"{inspect.cleandoc(query.help or '')}\n\nTables: {', '.join(TABLES)}.\n\nViews: {', '.join(views())}."
 
 
 @click.command()

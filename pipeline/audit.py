@@ -19,7 +19,7 @@ class AuditResult:
 
 def audit(config: CrawlConfig, model_ids: list[str]) -> AuditResult:
     crawl = run_crawl(replace(config, model_ids=list(model_ids)))
-    classify_warehouse(config.warehouse, list(model_ids))
+    classify_warehouse(config.warehouse, list(model_ids), missing_ok=True)  # each missing one is reported below
     result = AuditResult(crawl)
     for model_id in model_ids:
         try:

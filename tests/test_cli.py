@@ -102,3 +102,22 @@ def test_a_partial_crawl_exits_75_and_says_how_many_models_are_left(run, monkeyp
     assert result.exit_code == 75
     assert "run r1: partial" in result.stdout and "; 2 still incomplete" in result.stdout
     assert "partial: 2 models still incomplete (see fetch_failures); crawl again later" in result.stderr
+
+
+def test_query_help_names_every_table_and_view_and_one_format_at_a_time(run, sample_world, emulator):
+    from openness.warehouse.db import TABLES, views
+    shown = " ".join(run("query", "--help").output.split())  # the help wraps lines
+    assert all(name in shown for name in (*TABLES, *views())) and "latest_models" in views()
+    server = emulator(sample_world)
+    assert run("crawl", *world_flags(server), "--model", "aurora-labs/aurora-7b").exit_code == 0
+    both = run("query", "--json", "--csv", "SELECT 1 AS a")
+    assert both.exit_code == 2 and "--json and --csv ask for two formats" in both.output
+    assert json.loads(run("query", "--json", "SELECT 1 AS a").output) == [{"a": 1}]
+
+
+def test_classify_of_a_model_not_in_the_warehouse_says_so_and_does_nothing(run, sample_world, emulator):
+    server = emulator(sample_world)
+    assert run("crawl", *world_flags(server), "--model", "aurora-labs/aurora-7b").exit_code == 0
+    typo = run("classify", "--model", "aurora-labs/aurora-7b", "--model", "no/such")
+    assert typo.exit_code == 1 and "not in the warehouse: no/such" in typo.output
+    assert json.loads(run("query", "--json", "SELECT count(*) AS n FROM model_summaries").output) == [{"n": 0}]

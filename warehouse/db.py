@@ -1,6 +1,7 @@
 """Opening the warehouse: read-write for loads (briefly, one batch at a time) or read-only."""
 from __future__ import annotations
 
+import re
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -29,6 +30,12 @@ LOCK_WAIT_SECONDS = 30.0
 
 def schema_sql() -> str:
     return (resources.files("openness.warehouse") / "schema.sql").read_text("utf-8")
+
+
+def views() -> list[str]:
+    """The views schema.sql creates, in its order."""
+    found = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", schema_sql(), re.IGNORECASE)
+    return list(dict.fromkeys(found))
 
 
 def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckDBPyConnection:
