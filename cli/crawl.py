@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import sys
 from dataclasses import asdict
 
 import click
@@ -123,5 +126,18 @@ def demo(ctx, report_dir) -> None:
     click.echo("One model explained (openness explain):")
     click.echo(format_explanation(result.explained))
     click.echo(f"\nreport: {result.report.index}  (open it in a browser)")
-    click.echo(f"warehouse: {result.warehouse}  (try: openness --warehouse {result.warehouse} "
+    click.echo(f"warehouse: {result.warehouse}  (try: {command_name()} --warehouse {result.warehouse} "
                "explain aurora-labs/aurora-7b)")
+
+
+def command_name(argv0: str | None = None) -> str:
+    """How to run this command again from here: `openness` when that is on PATH and is this one,
+    else the path it was started by (after the Quick start: .venv/bin/openness), else `python -m`."""
+    started = argv0 if argv0 is not None else sys.argv[0]
+    on_path = shutil.which("openness")
+    if on_path and started and os.path.exists(started) and os.path.samefile(on_path, started):
+        return "openness"
+    if started and os.path.basename(started) == "openness" and os.path.exists(started):
+        relative = os.path.relpath(started)
+        return relative if relative.startswith("..") or os.sep in relative else f".{os.sep}{relative}"
+    return f"{sys.executable} -m openness"

@@ -104,12 +104,20 @@ def format_search(search: dict) -> str:
     return "; ".join(parts)
 
 
+def licence_text(licence: dict) -> str:
+    """'apache-2.0 (5 points)'; a licence the rubric cannot score says so ('other (not scored)')
+    instead of printing Python's None."""
+    points = licence.get("points")
+    scored = f"{points} point{'s' if points != 1 else ''}" if points is not None else "not scored"
+    return f"{licence.get('id') or 'unknown'} ({scored})"
+
+
 def format_explanation(explained: dict) -> str:
     """The text form of an explanation: a line per cell, its first evidence, the verdicts."""
     out = []
     out.append(f"{explained['model_id']} @ {explained['sha'][:12]} (rules v{explained['rules_version']})")
     for key, cell in explained["components"].items():
-        licences = ", ".join(dict.fromkeys(f"{l['id']} ({l['points']})" for l in cell["licenses"] if l.get("id"))) or "-"
+        licences = ", ".join(dict.fromkeys(licence_text(l) for l in cell["licenses"] if l.get("id"))) or "-"
         inherited = f" from {cell['inherited_from']}" if cell["inherited_from"] else ""
         out.append(f"{key:28} {cell['label']:8} {cell['reason']}{inherited}; licences: {licences}")
         for evidence in cell["evidence"][:3]:
@@ -157,7 +165,7 @@ def format_agreement(agreement) -> str:
         out.append(f"  {gold:>4} " + "".join(f"{row.get(c, 0) or '.':>8}" for c in columns))
     out.append(f"disagreements ({len(agreement.disagreements)}):" if agreement.disagreements else "disagreements: none")
     for item in agreement.disagreements:
-        licences = ", ".join(f"{l.get('id')} ({l.get('points')})" for l in item["licences"]) or "-"
+        licences = ", ".join(licence_text(l) for l in item["licences"]) or "-"
         flag = "  FALSE OPEN" if item["false_open"] else ""
         out.append(f"  {item['model_id']}  {item['component']}: gold {item['gold']}, classified {item['label']} "
                    f"({item['reason']}); licences: {licences}{flag}")

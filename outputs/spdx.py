@@ -20,7 +20,7 @@ from spdx_tools.spdx.validation.document_validator import validate_full_spdx_doc
 from spdx_tools.spdx.writer.write_anything import write_file
 
 from openness.outputs.bom import ModelBom, Part, gather
-from openness.outputs.errors import InvalidSpdx
+from openness.outputs.errors import InvalidSpdx, NothingToReport
 from openness.outputs.spdx_common import (DOCUMENT_COMMENT, VARIANT_RELATIONS, LicenceNames, UniqueIds, annotation_notes,
                                    concluded, document_namespace, model_purl, part_comment, part_purl, slug)
 
@@ -38,11 +38,14 @@ class SpdxResult:
 def export_spdx(warehouse_path, out_dir, model_ids: list[str] | None = None, fmt: str = "json",
                 endpoint: str = "https://huggingface.co") -> SpdxResult:
     """One validated SPDX document per model (default: every classified model)."""
+    models = model_ids or _classified(warehouse_path)
+    if not models:  # an empty folder and exit 0 would read as "done"
+        raise NothingToReport(f"no model in {warehouse_path} is classified yet: run `openness classify` first")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write = _write_spdx3 if fmt == "spdx3" else _write_spdx2
     result = SpdxResult()
-    for model_id in model_ids or _classified(warehouse_path):
+    for model_id in models:
         path = out / (model_id.replace("/", "__") + FORMATS[fmt])
         result.packages += write(gather(warehouse_path, model_id, endpoint), path)
         result.files[model_id] = str(path)

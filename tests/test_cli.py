@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import json
 
 import pytest
@@ -121,3 +122,35 @@ def test_classify_of_a_model_not_in_the_warehouse_says_so_and_does_nothing(run, 
     typo = run("classify", "--model", "aurora-labs/aurora-7b", "--model", "no/such")
     assert typo.exit_code == 1 and "not in the warehouse: no/such" in typo.output
     assert json.loads(run("query", "--json", "SELECT count(*) AS n FROM model_summaries").output) == [{"n": 0}]
+
+
+def test_an_spdx_export_of_a_warehouse_nothing_is_classified_in_says_so(run, sample_world, emulator, tmp_path):
+    server = emulator(sample_world)
+    assert run("crawl", *world_flags(server), "--model", "aurora-labs/aurora-7b").exit_code == 0
+    empty = run("export", "--spdx", str(tmp_path / "boms"))
+    assert empty.exit_code == 1 and "no model" in empty.output and "openness classify" in empty.output
+    assert not (tmp_path / "boms").exists()
+
+
+def test_a_licence_is_printed_with_its_points_or_as_not_scored():
+    from openness.cli.formatting import licence_text
+    assert licence_text({"id": "apache-2.0", "points": 5}) == "apache-2.0 (5 points)"
+    assert licence_text({"id": "none", "points": 0}) == "none (0 points)"
+    assert licence_text({"id": "x", "points": 1}) == "x (1 point)"
+    assert licence_text({"id": "other", "points": None}) == "other (not scored)"
+    assert licence_text({"id": None, "points": None}) == "unknown (not scored)"
+
+
+def test_the_demo_hint_names_a_command_that_runs_from_here(tmp_path, monkeypatch):
+    """After the Quick start `openness` is not on PATH (the venv is not activated): the hint names
+    .venv/bin/openness instead; on PATH, plain `openness`."""
+    from openness.cli.crawl import command_name
+    script = tmp_path / ".venv" / "bin" / "openness"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert command_name(str(script)) == os.path.join(".venv", "bin", "openness")
+    monkeypatch.setattr("shutil.which", lambda name: str(script))
+    assert command_name(str(script)) == "openness"
+    assert command_name("-c").endswith(" -m openness")  # started some other way
