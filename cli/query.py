@@ -100,15 +100,17 @@ def retain_command(ctx, keep: int, archive_dir: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the changes as JSON.")
 @click.pass_context
 def diff(ctx, run_a, run_b, as_json) -> None:
-    """What changed from crawl RUN_A to RUN_B (default: the two latest crawls): new, removed and
+    """What changed from crawl RUN_A to RUN_B (default: the latest crawl, and the latest before it
+    that selected the same models, else the one before it): new, removed and
     renamed models, new commits, licence and gating changes, and classification changes where both
     commits are classified."""
     result = diff_runs(warehouse_path(ctx), run_a, run_b)
     if as_json:
         click.echo(diff_json(result))
         return
-    click.echo(f"{result.run_a} -> {result.run_b}: {len(result.models)} models changed "
-               + (", ".join(f"{kind} {n}" for kind, n in sorted(result.counts.items())) or "(no changes)"))
+    counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.counts.items()))
+    click.echo(f"{result.run_a} -> {result.run_b}: " + (f"{len(result.models)} models changed ({counts})"
+                                                         if counts else "no changes"))
     if result.note:
         click.echo(f"note: {result.note}")
     for change in result.changes:

@@ -55,19 +55,26 @@ def diff_runs(warehouse_path, run_a: str | None = None, run_b: str | None = None
 
 
 def _runs(con, run_a: str | None, run_b: str | None) -> tuple[str, str]:
-    crawls = [r for (r,) in con.execute(
-        "SELECT run_id FROM crawl_runs WHERE run_id IN (SELECT DISTINCT run_id FROM model_stats) ORDER BY started_at").fetchall()]
+    """The runs asked for; a run not given is the latest one before B (B: the latest crawl) that
+    selected the same models, else simply the one before: a demo's listing run and its by-id run
+    compared would call every model the other did not ask for 'removed'."""
+    crawls = con.execute("SELECT run_id, selection FROM crawl_runs WHERE run_id IN (SELECT DISTINCT run_id FROM "
+                         "model_stats) ORDER BY started_at, run_id").fetchall()
+    order = [r for r, _ in crawls]
+    selection = dict(crawls)
     for run in (run_a, run_b):
-        if run is not None and run not in crawls:
+        if run is not None and run not in selection:
             raise NoSuchRun(f"no crawl run {run!r} in this warehouse (see: SELECT run_id FROM crawl_runs)")
     if run_b is None:
-        later = [r for r in crawls if run_a is None or r > run_a]
-        run_b = later[-1] if later else None
-    if run_a is None:
-        earlier = [r for r in crawls if r < (run_b or "")]
-        run_a = earlier[-1] if earlier else None
+        later = order[order.index(run_a) + 1:] if run_a is not None else order
+        same = [r for r in later if selection[r] == selection[run_a]] if run_a is not None else []
+        run_b = (same or later or [None])[-1]
+    if run_a is None and run_b is not None:
+        earlier = order[:order.index(run_b)]
+        same = [r for r in earlier if selection[r] == selection[run_b]]
+        run_a = (same or earlier or [None])[-1]
     if run_a is None or run_b is None:
-        raise NoSuchRun("two crawl runs are needed to compare; this warehouse has " + str(len(crawls)))
+        raise NoSuchRun("two crawl runs are needed to compare; this warehouse has " + str(len(order)))
     return run_a, run_b
 
 

@@ -68,3 +68,20 @@ def test_nothing_changed_means_no_changes(sample_world, emulator, warehouse):
     nightly(warehouse, server)
     result = diff_runs(warehouse)
     assert result.changes == [] and result.counts == {}
+
+
+def test_by_default_a_run_is_compared_with_the_last_one_that_selected_the_same_models(sample_world, emulator,
+                                                                                          warehouse):
+    """The demo crawls the listing, then a few repos by id: `diff` with no runs compares the two
+    listing crawls, not the by-id crawl with the listing (which would call nearly every model
+    'removed'); with one run given, its partner is chosen the same way."""
+    server = emulator(sample_world)
+    listing = nightly(warehouse, server)
+    by_id = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, model_ids=["aurora-labs/aurora-7b"],
+                                  **world_endpoints(server))).run_id
+    again = nightly(warehouse, server)
+    result = diff_runs(warehouse)
+    assert (result.run_a, result.run_b) == (listing, again) and result.changes == [] and result.note is None
+    assert (diff_runs(warehouse, run_b=by_id).run_a, diff_runs(warehouse, listing).run_b) == (listing, again)
+    text = CliRunner().invoke(cli, ["--warehouse", warehouse, "diff"]).output
+    assert text.startswith(f"{listing} -> {again}: no changes")
