@@ -138,14 +138,6 @@ def fingerprints_of(con, chunk: list[tuple[str, str]]) -> tuple[dict[str, tuple[
     return inputs, cells
 
 
-def cells_fingerprint(rows: list[dict]) -> str:
-    """A model's twelve cell rows as written (the run id aside). The rows' values are already text,
-    numbers and lists of text, in a fixed key order, so their repr is stable and far cheaper than
-    encoding them again."""
-    body = repr([[v for k, v in row.items() if k != "run_id"] for row in rows])
-    return hashlib.sha256(body.encode()).hexdigest()[:16]
-
-
 def descendants(roots, bases: dict[str, list[str]]) -> set[str]:
     """Every model built on one of `roots`, however far down the chain."""
     derived: dict[str, list[str]] = {}
