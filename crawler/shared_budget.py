@@ -9,9 +9,12 @@ is what all of them pace to. Times are Redis's own clock, so processes on severa
 """
 from __future__ import annotations
 
+import logging
 import uuid
 
 from openness.crawler.middlewares import MIN_MARGIN_SECONDS, SlidingBudget
+
+logger = logging.getLogger(__name__)
 
 # One atomic step: drop what left the window, then take a place if one is free, else say how long
 # until the oldest request leaves it. KEYS: the bucket's sent requests (a sorted set by time), the
@@ -34,6 +37,11 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return tostring(tonumber(oldest[2]) + window - now)
 """
+
+
+def _redis_errors() -> tuple:
+    import redis
+    return (redis.RedisError, OSError)
 
 
 def budget_prefix(run_id: str) -> str:
@@ -66,6 +74,8 @@ class SharedBudget(SlidingBudget):
         self.script = server.register_script(_TAKE)
         self.member = uuid.uuid4().hex[:12]
         self.taken = 0
+        self.alone = False  # Redis could not be read: pacing to this process's own window meanwhile
+        self.redis_errors = _redis_errors()
         server.hsetnx(self.keys[1], bucket, f"{int(limit)}/{float(window):g}")  # a bucket no process knew yet
 
     def resize(self, limit: int, window: float) -> None:
@@ -78,8 +88,16 @@ class SharedBudget(SlidingBudget):
         if self.server_left is not None and now < self.server_reset_at and self.server_left <= 0:
             return self.server_reset_at - now
         self.taken += 1
-        wait = float(self.script(keys=self.keys, args=[self.bucket, self.margin, f"{self.member}:{self.taken}",
-                                                       MIN_MARGIN_SECONDS]))
+        try:
+            wait = float(self.script(keys=self.keys, args=[self.bucket, self.margin, f"{self.member}:{self.taken}",
+                                                           MIN_MARGIN_SECONDS]))
+        except self.redis_errors as exc:
+            if not self.alone:
+                logger.warning("the shared rate budget in Redis cannot be read (%s): this process paces alone "
+                               "to %s/%g s until it can", exc, self.quota, self.quota_window)
+            self.alone = True
+            return super().acquire(now)
+        self.alone = False
         if wait < 0:  # the quota was removed (the run's keys cleared): pace alone
             return super().acquire(now)
         if wait <= 0 and self.server_left is not None and now < self.server_reset_at:

@@ -177,3 +177,16 @@ def test_workers_pace_together_to_the_quota_the_server_says(tmp_path, emulator, 
     assert "rate_limited" not in result.failures
     assert result.budget == {"api": "20/2 (server)", "resolvers": "60/2 (server)"}
     assert not redis.Redis.from_url(redis_url).keys("openness:*")  # the shared budget is cleared with the run
+
+
+def test_a_process_whose_redis_goes_away_paces_alone_and_says_so(redis_url, caplog):
+    from openness.crawler.shared_budget import SharedBudget, seed
+
+    server = redis.Redis.from_url(redis_url)
+    seed(server, "t3", {"api": (2, 30.0)})
+    budget = SharedBudget(server, "t3", "api", 2, 30.0)
+    budget.server = budget.script.registered_client = redis.Redis(host="127.0.0.1", port=9)  # nobody listens
+    with caplog.at_level(logging.WARNING):
+        assert [budget.acquire(0.0) <= 0 for _ in range(3)] == [True, True, False]  # its own window of 2 per 30 s
+    assert "paces alone" in caplog.text and caplog.text.count("paces alone") == 1
+    server.delete(*server.keys("t3:*"))
