@@ -15,7 +15,8 @@ def _plain(value):
     return value
 
 
-def render_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
+def render_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int | None = 60) -> str:
+    """Rows as a table (values cut to max_width characters, None: never), JSON or CSV."""
     if fmt == "json":
         return json.dumps(_records(columns, rows), indent=2, default=str, ensure_ascii=False) + "\n"
     if fmt == "csv":
@@ -27,15 +28,15 @@ def render_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int 
     return _table(columns, rows, max_width)
 
 
-def render_results(results: list[tuple[str, list[str], list[tuple]]], fmt: str) -> str:
+def render_results(results: list[tuple[str, list[str], list[tuple]]], fmt: str, max_width: int | None = 60) -> str:
     """Several statements' results (statement, columns, rows): one alone as render_rows prints it;
     more each under its statement, as a JSON list with --json, blank-line separated with --csv."""
     if len(results) == 1:
-        return render_rows(results[0][1], results[0][2], fmt)
+        return render_rows(results[0][1], results[0][2], fmt, max_width)
     if fmt == "json":
         return json.dumps([{"statement": statement, "rows": _records(columns, rows)} for statement, columns, rows in results],
                           indent=2, default=str, ensure_ascii=False) + "\n"
-    parts = [("" if fmt == "csv" else f"-- {statement}\n") + render_rows(columns, rows, fmt)
+    parts = [("" if fmt == "csv" else f"-- {statement}\n") + render_rows(columns, rows, fmt, max_width)
              for statement, columns, rows in results]
     return "\n".join(parts)
 
@@ -44,13 +45,13 @@ def _records(columns: list[str], rows: list[tuple]) -> list[dict]:
     return [{c: _plain(v) for c, v in zip(columns, row)} for row in rows]
 
 
-def _cell(value, max_width: int) -> str:
+def _cell(value, max_width: int | None) -> str:
     text = "NULL" if value is None else str(_plain(value))
     text = " ".join(text.split()) if "\n" in text or "\t" in text else text
-    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+    return text if max_width is None or len(text) <= max_width else text[: max_width - 1] + "…"
 
 
-def _table(columns: list[str], rows: list[tuple], max_width: int) -> str:
+def _table(columns: list[str], rows: list[tuple], max_width: int | None) -> str:
     if not columns:
         return "(no result)\n"
     cells = [[_cell(v, max_width) for v in row] for row in rows]

@@ -20,8 +20,10 @@ SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
 @click.command()
 @click.argument("sql")
 @output_format
+@click.option("--width", type=click.IntRange(min=0), default=60, show_default=True,
+              help="With --table: cut longer values to this many characters (0: never cut).")
 @click.pass_context
-def query(ctx: click.Context, sql: str, fmt: str) -> None:
+def query(ctx: click.Context, sql: str, fmt: str, width: int) -> None:
     """Run SQL on a read-only connection to the warehouse; several statements (separated by ';')
     each print their result, a JSON list of them with --json.
 
@@ -31,7 +33,7 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
     query waits for that. Its tables and views (docs/schema.md says what each holds) follow.
     """
     results = run_statements(warehouse_path(ctx), sql)
-    click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt), nl=False)
+    click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt, width or None), nl=False)
 
 
 query.help = f"{inspect.cleandoc(query.help or '')}\n\nTables: {', '.join(TABLES)}.\n\nViews: {', '.join(views())}."

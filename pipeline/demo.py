@@ -24,7 +24,8 @@ HIGHLIGHTS = (
     ("Code repositories and what they are for:",
      "SELECT repo, array_to_string(roles, ', ') AS roles, host_licence, array_to_string(licence_ids, ', ') AS licence "
      "FROM code_repos ORDER BY repo"),
-    ("How open each model is (of 12 components; MOF class, OSAID):",
+    ("How open the 12 most open models are (of 12 components; MOF class, OSAID; every model: the report, "
+     "or `openness query \"SELECT * FROM model_summaries\"`):",
      "SELECT model_id, fully_open AS open, semi_open AS semi, closed, unknown, not_applicable AS na, "
      "coalesce(mof_class, '-') AS mof, osaid FROM model_summaries ORDER BY fully_open DESC, model_id LIMIT 12"),
     ("What could not be fetched, and why:",

@@ -114,6 +114,10 @@ def test_query_help_names_every_table_and_view_and_one_format_at_a_time(run, sam
     both = run("query", "--json", "--csv", "SELECT 1 AS a")
     assert both.exit_code == 2 and "--json and --csv ask for two formats" in both.output
     assert json.loads(run("query", "--json", "SELECT 1 AS a").output) == [{"a": 1}]
+    long = "SELECT repeat('x', 100) AS a"
+    assert "x" * 59 + "…" in run("query", long).output and "x" * 60 not in run("query", long).output
+    assert "x" * 100 in run("query", "--width", "0", long).output  # never cut
+    assert "x" * 9 + "…" in run("query", "--width", "10", long).output
 
 
 def test_classify_of_a_model_not_in_the_warehouse_says_so_and_does_nothing(run, sample_world, emulator):
