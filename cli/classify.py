@@ -73,8 +73,10 @@ def audit(ctx, model_ids, hub_endpoint, follow_depth, github_api, web_base, pape
     result = run_audit(config, list(model_ids))
     if as_json:
         click.echo(json.dumps({"explanations": result.explanations, "not_found": result.not_found,
-                               "crawl": asdict(result.crawl)}, indent=2, default=str))
+                               "renamed": result.renamed, "crawl": asdict(result.crawl)}, indent=2, default=str))
     else:
+        for asked, now in result.renamed.items():
+            click.echo(f"{asked} is now {now}: stored and explained as {now}")
         for explained in result.explanations:
             click.echo(format_explanation(explained))
         for model_id, why in result.not_found.items():

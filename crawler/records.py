@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -125,6 +126,17 @@ class ModelFetch:
         return {"kind": "model", "model": model_row(self.info, self.payload, status, error, complete),
                 "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
                 "stored_documents": self.stored_documents, "state": self.state, "depth": self.depth}
+
+
+def renamed_message(requested: str, now: str) -> str:
+    """The message of a `renamed` failure row (renamed_to reads it back)."""
+    return f"{requested} is now {now}"
+
+
+def renamed_to(message: str | None) -> str | None:
+    """The id a `renamed` failure row's message names; None for any other message."""
+    found = re.fullmatch(r"(\S+) is now (\S+)", message or "")
+    return found.group(2) if found else None
 
 
 def failure_row(model_id, sha, url, path, status, reason, transient, error_code=None, message=None) -> dict:

@@ -126,4 +126,21 @@ def test_audit_answers_for_one_model_and_its_ancestors(sample_world, emulator, w
     assert again["crawl"]["files_fetched"] == 0 and again["crawl"]["targets_followed"] == 0
     assert again["explanations"][0]["components"]["training.code.pretraining"]["label"] == "C5"
     missing = runner.invoke(cli, ["--warehouse", warehouse, "audit", "nobody/nothing", *flags])
-    assert missing.exit_code == 1 and "not in the warehouse" in missing.output
+    assert missing.exit_code == 1 and "nobody/nothing: could not be read from" in missing.output and "not_found" in missing.output
+
+
+def test_audit_says_what_became_of_a_model_renamed_gone_or_unreachable(
+        sample_world, emulator, warehouse):
+    server = emulator(sample_world)
+    runner = CliRunner()
+    renamed = runner.invoke(cli, ["--warehouse", warehouse, "audit", "tinystack/tiny-gpt", *world_flags(server)])
+    assert renamed.exit_code == 0, renamed.output
+    assert "tinystack/tiny-gpt is now tinystack/tinygpt-v2: stored and explained as tinystack/tinygpt-v2" in renamed.output
+    assert "tinystack/tinygpt-v2 @" in renamed.output and "not in the warehouse" not in renamed.output
+    unreachable = runner.invoke(cli, ["--warehouse", warehouse, "audit", "aurora-labs/aurora-7b", "--hub-endpoint",
+                                      "http://127.0.0.1:9", "--follow-depth", "0"])
+    assert unreachable.exit_code == 1 and "could not connect to http://127.0.0.1:9" in unreachable.output
+    assert "not in the warehouse" not in unreachable.output
+    gone = runner.invoke(cli, ["--warehouse", warehouse, "audit", "basalt/never-existed", *world_flags(server)])
+    assert gone.exit_code == 1
+    assert f"basalt/never-existed: could not be read from {server.base_url}: not_found" in gone.output, gone.output

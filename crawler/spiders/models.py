@@ -13,7 +13,7 @@ from openness.crawler import hub
 from openness.crawler.errors import reason_for_exception, reason_for_status
 from openness.crawler.linked import target_row
 from openness.crawler.payloads import read_model_payload
-from openness.crawler.records import ModelFetch, failure_row, stats_row, utcnow
+from openness.crawler.records import ModelFetch, failure_row, renamed_message, stats_row, utcnow
 from openness.crawler.signals import flush_requested, items_decided
 from openness.crawler.sizes import BucketLoad, file_row_from_head, file_row_from_tree, weight_paths
 from openness.crawler.spiders.follow import LinkFollowing
@@ -147,7 +147,7 @@ class ModelsSpider(scrapy.Spider):
         renamed = isinstance(payload, dict) and isinstance(payload.get("id"), str) and payload["id"] != requested
         if renamed:
             yield self._failure_item(response.meta.get("redirect_urls", [response.url])[0], 307, "renamed",
-                                     False, f"{requested} is now {payload['id']}", model_id=requested)
+                                     False, renamed_message(requested, payload["id"]), model_id=requested)
         if target:
             yield self._target_item(target, "resolved", reason="renamed" if renamed else None, http_status=200,
                                     resolved_id=payload.get("id") if isinstance(payload, dict) else None)
