@@ -58,8 +58,8 @@ def test_two_workers_fetch_every_model_once(tmp_path, emulator, redis_url):
     world = write_world(tmp_path / "world", 400, seed=7)
     server = emulator(world, page_size=50)
     warehouse = str(tmp_path / "hub.duckdb")
-    # each worker gets a share of the budget: the anonymous one would hold the busier worker for a
-    # whole 300-second window on a loaded machine, which tests nothing here
+    # a budget far above what the test needs: the anonymous one would hold the workers for a whole
+    # 300-second window on a loaded machine, which tests nothing here
     config = dict(warehouse=warehouse, use_token=False, follow_depth=0, rate_budget={"api": (10**6, 1), "resolvers": (10**6, 1)},
                   **world_endpoints(server))
     result = run_crawl(CrawlConfig(redis_url=redis_url, workers=2, **config, settings={"CRAWL_BATCH_MODELS": 20}))

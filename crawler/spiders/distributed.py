@@ -132,8 +132,9 @@ class WorkerSpider(RedisMixin, ModelsSpider):
 class UnitSupply:
     """Holds a worker's first unit until every worker has started, then keeps the worker supplied.
 
-    Each worker has a fixed share of the budget, so a worker that started first and took the whole
-    frontier would crawl at 1/N of the budget while the others found nothing left. A worker that
+    A worker that started first and took the whole frontier would do all the fetching and
+    extracting on one core while the others found nothing left (they share one rate budget, not
+    the CPU). A worker that
     never starts must not hold the others for ever: after WORKER_START_TIMEOUT seconds the gate opens
     anyway. Once open, a short poll tops a worker up that is short of units: the engine's idle
     heartbeat is seconds apart, time in which a busy worker would take what the lister just listed."""
