@@ -59,6 +59,7 @@ class ChunkOutput:
     redone: Counter = field(default_factory=Counter)     # why the written ones were redone
     by_label: Counter = field(default_factory=Counter)   # cells written, by label
     peak_rss_mb: int | None = None                       # of the process that classified it, so far
+    models_read: int = 0                                 # the chunk's models, written or not
 
 
 def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
@@ -96,6 +97,7 @@ def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     out.cells = cell_columns.table()
     out.summaries = _table(summary_rows, arrow_schema("model_summaries"))
     out.peak_rss_mb = peak_rss_mb()
+    out.models_read = len(chunk.keys)
     return out
 
 

@@ -15,6 +15,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,11 +50,13 @@ class ClassifyResult:
 
 
 def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000,
-                       full: bool = False, workers: int | None = None, missing_ok: bool = False) -> ClassifyResult:
+                       full: bool = False, workers: int | None = None, missing_ok: bool = False,
+                       progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
     """Classify what changed since the last run: every latest model with `full`; with `model_ids`,
     those models and their base models (one not in the warehouse is an error, unless `missing_ok`);
     then whatever is built on a model whose cells changed. `workers`: processes classifying at
-    once (default: one per core; 1 classifies in this one)."""
+    once (default: one per core; 1 classifies in this one). `progress(done, total)`: called as
+    each chunk is written, in models read (the ones redone and the bases they need)."""
     if not Path(warehouse_path).exists():
         raise WarehouseMissing(f"no warehouse at {warehouse_path}: run `openness crawl` first")
     started = time.monotonic()
@@ -77,7 +80,7 @@ def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch
         downstream = changes.descendants(redo, bases) - set(redo)  # redone when a base's cells change
         wanted = sorted(changes.ancestors(set(redo) | downstream, bases) & latest.keys())
         plan = _Plan(bases, _chain_depths(wanted, bases), redo, downstream, result.run_id, version)
-        _classify_levels(con, plan, [(m, latest[m]) for m in wanted], batch_size, workers, result)
+        _classify_levels(con, plan, [(m, latest[m]) for m in wanted], batch_size, workers, result, progress)
         result.unchanged = len(latest) - result.models
     result.seconds = round(time.monotonic() - started, 3)
     return result
@@ -113,16 +116,18 @@ class _Plan:
 
 
 def _classify_levels(con, plan: _Plan, models: list[tuple[str, str]], batch_size: int, workers: int | None,
-                     result: ClassifyResult) -> None:
+                     result: ClassifyResult, progress: Callable[[int, int], None] | None = None) -> None:
     """Level by level of the base_model chains (roots first), each level in chunks that are
     classified in parallel: nothing in a level is built on anything else in it."""
     levels: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for key in models:
         levels[plan.depth[key[0]]].append(key)
     workers = result.workers = _workers(workers) if len(models) > batch_size else 1
+    done = 0
     with chunk_runner(workers) as run:
         for depth in sorted(levels):
             todo = [key for key in levels[depth] if plan.todo(key[0])]
+            done += len(levels[depth]) - len(todo)  # nothing to do for these
             block = batch_size * READ_CHUNKS
             chunks = (chunk for i in range(0, len(todo), block)
                       for chunk in _split(_read(con, todo[i:i + block], plan), batch_size))
@@ -135,6 +140,11 @@ def _classify_levels(con, plan: _Plan, models: list[tuple[str, str]], batch_size
                 for counts, more in ((result.redone, out.redone), (result.by_label, out.by_label)):
                     for key, n in more.items():
                         counts[key] = counts.get(key, 0) + n
+                done += out.models_read
+                if progress:
+                    progress(done, len(models))
+            if progress:  # a level with nothing to do counts too
+                progress(done, len(models))
 
 
 def _workers(asked: int | None) -> int:

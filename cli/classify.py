@@ -7,6 +7,7 @@ from dataclasses import asdict
 import click
 
 from openness.cli.formatting import format_agreement, format_explanation
+from openness.cli.progress import progress_bar
 from openness.cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from openness.pipeline.audit import audit as run_audit
 from openness.pipeline.config import CrawlConfig
@@ -32,7 +33,9 @@ def classify(ctx, model_ids, full, workers, as_json) -> None:
     it led to, a base model whose cells changed, other rules or knowledge), each with the reason in
     model_summaries.redone_because; --full redoes all. Large runs are split over a process per
     core; the cells are the same bytes whatever the number of workers."""
-    result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None, full=full, workers=workers)
+    with progress_bar("classify", "models") as progress:
+        result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None, full=full, workers=workers,
+                                    progress=progress)
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return

@@ -209,3 +209,28 @@ def test_levels_follow_the_chains_and_a_base_feeds_only_a_later_level():
         given = plan.base_cells(model)
         assert all(depth[b] < depth[model] for b in given)
         assert set(given) == {b for b in bases.get(model, ()) if depth[b] < depth[model]}
+
+
+def test_progress_is_reported_chunk_by_chunk_up_to_the_total(warehouse):
+    seen = []
+    classify_warehouse(warehouse, full=True, workers=1, batch_size=4, progress=lambda done, total: seen.append((done, total)))
+    totals = {total for _, total in seen}
+    assert len(totals) == 1 and seen[-1][0] == totals.pop() >= 30  # every model read, once
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen) and len(seen) >= 8  # a chunk at a time
+
+
+def test_a_progress_bar_only_on_a_terminal():
+    import io
+
+    from openness.cli.progress import progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    with progress_bar("classify", "models", io.StringIO()) as update:
+        assert update is None  # piped, or a job's log: nothing drawn
+    screen = Terminal()
+    with progress_bar("classify", "models", screen) as update:
+        update(5, 10)
+        update(10, 10)
+    assert "classify" in screen.getvalue() and "10/10" in screen.getvalue()
