@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openness.warehouse.db import READ_PARQUET, connect, utcnow
+from openness.warehouse.db import READ_PARQUET, connect, transaction, utcnow
 from openness.outputs.errors import NoSuchSnapshot, OutputError
 from openness.outputs.export import ExportResult, MANIFEST, write_tables
 from openness.warehouse.runs import crawl_lock
@@ -134,28 +134,24 @@ def _snapshot_matches(con, out: Path, run_id: str) -> bool:
 def _remove(con, archives: dict[str, str]) -> dict[str, int]:
     runs = list(archives)
     removed: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("CREATE TEMP TABLE gone_runs AS SELECT unnest(?::VARCHAR[]) AS run_id", [runs])
-        for table in ("model_stats", "fetch_failures", "vanished_models", "loaded_batches"):
-            removed[table] = con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM gone_runs)").fetchall()[0][0]
-        # commits no kept run listed, other than each model's newest (base models, links and
-        # classification still read it)
-        con.execute("""CREATE TEMP TABLE gone_commits AS
-            SELECT model_id, sha FROM models
-            EXCEPT SELECT model_id, sha FROM model_stats
-            EXCEPT SELECT model_id, sha FROM latest_models""")
-        for table in ("repo_files", "documents", "findings", "model_links", "classifications", "model_summaries",
-                      "models"):
-            removed[table] = con.execute(f"DELETE FROM {table} WHERE (model_id, sha) IN "
-                                         "(SELECT model_id, sha FROM gone_commits)").fetchall()[0][0]
-        now = utcnow()
-        for run_id, archive in archives.items():
-            con.execute("UPDATE crawl_runs SET compacted_at = ?, archive = ? WHERE run_id = ?", [now, archive, run_id])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute("CREATE TEMP TABLE gone_runs AS SELECT unnest(?::VARCHAR[]) AS run_id", [runs])
+            for table in ("model_stats", "fetch_failures", "vanished_models", "loaded_batches"):
+                removed[table] = con.execute(f"DELETE FROM {table} WHERE run_id IN (SELECT run_id FROM gone_runs)").fetchall()[0][0]
+            # commits no kept run listed, other than each model's newest (base models, links and
+            # classification still read it)
+            con.execute("""CREATE TEMP TABLE gone_commits AS
+                SELECT model_id, sha FROM models
+                EXCEPT SELECT model_id, sha FROM model_stats
+                EXCEPT SELECT model_id, sha FROM latest_models""")
+            for table in ("repo_files", "documents", "findings", "model_links", "classifications", "model_summaries",
+                          "models"):
+                removed[table] = con.execute(f"DELETE FROM {table} WHERE (model_id, sha) IN "
+                                             "(SELECT model_id, sha FROM gone_commits)").fetchall()[0][0]
+            now = utcnow()
+            for run_id, archive in archives.items():
+                con.execute("UPDATE crawl_runs SET compacted_at = ?, archive = ? WHERE run_id = ?", [now, archive, run_id])
     finally:
         con.execute("DROP TABLE IF EXISTS gone_runs")
         con.execute("DROP TABLE IF EXISTS gone_commits")

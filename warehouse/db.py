@@ -104,8 +104,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     version = (con.execute("SELECT max(version) FROM schema_info").fetchall()[0][0] or 0) if exists else 0
     if version >= SCHEMA_VERSION:
         return
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         keyed = _keyed_classifications(con)
         if keyed:
             con.execute("ALTER TABLE classifications RENAME TO classifications_before_12")
@@ -114,7 +113,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("INSERT INTO classifications BY NAME SELECT * FROM classifications_before_12")
             con.execute("DROP TABLE classifications_before_12")
         con.execute("INSERT INTO schema_info VALUES (?, ?)", [SCHEMA_VERSION, utcnow()])
-        con.execute("COMMIT")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection):
+    """The block's statements as one transaction: committed when it ends, rolled back if it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")  # inside: a commit that fails is rolled back too
     except Exception:
         con.execute("ROLLBACK")
         raise
@@ -147,14 +154,10 @@ def write_registered(con: duckdb.DuckDBPyConnection, tables: dict, statements: l
     (all or nothing), and unregister them whatever happens."""
     for name, table in tables.items():
         con.register(name, table)
-    con.execute("BEGIN TRANSACTION")
     try:
-        for statement in statements:
-            con.execute(statement)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            for statement in statements:
+                con.execute(statement)
     finally:
         for name in tables:
             con.unregister(name)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from openness.warehouse.db import READ_PARQUET, connect, utcnow
+from openness.warehouse.db import READ_PARQUET, connect, transaction, utcnow
 from openness.warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
 
 # Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
@@ -70,8 +70,7 @@ def load_batch(con, batch: Path) -> int:
         return 0
     run_id = batch_id.rsplit("-", 1)[0]
     rows = 0
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         restaged = _stored_commits(con, batch)
         for table in STAGED_TABLES:
             path = batch / f"{table}.parquet"
@@ -82,10 +81,6 @@ def load_batch(con, batch: Path) -> int:
                         con.execute(clear, {"ids": [m for m, _ in restaged], "shas": [s for _, s in restaged]})
                 con.execute(_INSERT[table], [str(path)])
         con.execute("INSERT INTO loaded_batches VALUES (?, ?, ?, ?)", [batch_id, run_id, rows, utcnow()])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return rows
 
 
