@@ -95,11 +95,22 @@ class SlidingBudget:
         address): never send more in its window than it says remain."""
         self.server_left, self.server_reset_at = remaining, now + reset
 
+    def server_wait(self, now: float) -> float:
+        """How long the server said nothing more may be sent (0: it did not)."""
+        if self.server_left is not None and now < self.server_reset_at and self.server_left <= 0:
+            return self.server_reset_at - now
+        return 0.0
+
+    def count_at_server(self, now: float) -> None:
+        """One more request sent in the window the server told us about."""
+        if self.server_left is not None and now < self.server_reset_at:
+            self.server_left -= 1
+
     def delay(self, now: float) -> float:
         while self.sent and self.sent[0] <= now - self.window:
             self.sent.popleft()
-        if self.server_left is not None and now < self.server_reset_at and self.server_left <= 0:
-            return self.server_reset_at - now
+        if (held := self.server_wait(now)) > 0:
+            return held
         if len(self.sent) < self.limit:
             return 0.0
         return self.sent[0] + self.window - now
@@ -113,8 +124,7 @@ class SlidingBudget:
 
     def take(self, now: float) -> None:
         self.sent.append(now)
-        if self.server_left is not None and now < self.server_reset_at:
-            self.server_left -= 1
+        self.count_at_server(now)
 
 
 class RateBudgetMiddleware:

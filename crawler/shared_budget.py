@@ -85,8 +85,8 @@ class SharedBudget(SlidingBudget):
             self.server.hset(self.keys[1], self.bucket, f"{int(limit)}/{float(window):g}")
 
     def acquire(self, now: float) -> float:
-        if self.server_left is not None and now < self.server_reset_at and self.server_left <= 0:
-            return self.server_reset_at - now
+        if (held := self.server_wait(now)) > 0:
+            return held
         self.taken += 1
         try:
             wait = float(self.script(keys=self.keys, args=[self.bucket, self.margin, f"{self.member}:{self.taken}",
@@ -100,6 +100,6 @@ class SharedBudget(SlidingBudget):
         self.alone = False
         if wait < 0:  # the quota was removed (the run's keys cleared): pace alone
             return super().acquire(now)
-        if wait <= 0 and self.server_left is not None and now < self.server_reset_at:
-            self.server_left -= 1
+        if wait <= 0:
+            self.count_at_server(now)
         return wait
