@@ -84,6 +84,7 @@ class Dossier:
     papers: list[Paper] = field(default_factory=list)
 
     _by_signal: dict | None = field(default=None, repr=False, compare=False)
+    _searches: dict = field(default_factory=dict, repr=False, compare=False)  # (kind, training) -> search_record
 
     def of(self, signal: str) -> list[dict]:
         """Findings of one signal (indexed once: the rules ask for signals dozens of times)."""
@@ -127,7 +128,7 @@ def search_record(dossier: Dossier, kind: str, training: bool = False) -> dict:
     """What was searched for a component of this kind (code or data): shown with a not-found or
     Unknown cell, so an auditor sees what "nothing releases it" rests on. Made once per dossier and
     kind, and shared by the cells that show it: a cell that adds to it takes a copy."""
-    made = dossier.__dict__.setdefault("_searches", {})
+    made = dossier._searches
     if (kind, training) not in made:
         made[(kind, training)] = _search_record(dossier, kind, training)
     return made[(kind, training)]

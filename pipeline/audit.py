@@ -25,8 +25,8 @@ def audit(config: CrawlConfig, model_ids: list[str]) -> AuditResult:
     result = AuditResult(crawl)
     failures = _failures(config.warehouse, crawl.run_id, model_ids)
     for model_id, (reason, message) in failures.items():
-        if reason == "renamed" and renamed_to(message):
-            result.renamed[model_id] = renamed_to(message)  # stored under its new id: explained as that
+        if reason == "renamed" and (now := renamed_to(message)):
+            result.renamed[model_id] = now  # stored under its new id: explained as that
     answered = [result.renamed.get(m, m) for m in model_ids]
     classify_warehouse(config.warehouse, answered, missing_ok=True)  # each missing one is reported below
     for model_id, now in zip(model_ids, answered):
