@@ -52,7 +52,11 @@ def partial_reasons(result) -> str:
 @click.option("--model", "model_ids", multiple=True, help="Crawl exactly this model (repeatable).")
 @click.option("--full", is_flag=True, help="Fetch every model again, changed or not.")
 @click.option("--file-sizes/--no-file-sizes", default=DEFAULTS["CRAWL_FETCH_FILE_SIZES"], show_default=True,
-              help="Fetch each changed repo's file tree for sizes and LFS sha256 (one api request).")
+              help="Read the sizes and LFS sha256 of changed repos' weight files (a file tree, one api "
+                   "request, or a HEAD per file), from spare capacity unless --sizes-now.")
+@click.option("--sizes-now", is_flag=True, default=DEFAULTS["CRAWL_SIZES_NOW"],
+              help="Read every weight size in this crawl, and those earlier crawls left pending, even where "
+                   "that slows it. By default they are read only while a bucket has spare capacity.")
 @click.option("--rate-budget", multiple=True, callback=_budget, metavar="BUCKET=N/SECONDS",
               help="Override a bucket's budget, e.g. api=2500/300 for a PRO account.")
 @follow_options
@@ -67,7 +71,7 @@ def partial_reasons(result) -> str:
               help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context
-def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes,
+def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes, sizes_now,
           rate_budget, follow_depth, github_api, web_base, papers, concurrency, redis_url, workers, batch_size,
           as_json) -> None:
     """Crawl Hub models into the warehouse.
@@ -87,7 +91,7 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
     config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, authors=list(authors),
                          search=search, filters=list(filters), sort=sort, limit=limit,
                          model_ids=list(model_ids), full=full, fetch_file_sizes=file_sizes,
-                         rate_budget=rate_budget, follow_depth=follow_depth, github_api=github_api,
+                         sizes_now=sizes_now, rate_budget=rate_budget, follow_depth=follow_depth, github_api=github_api,
                          web_base=web_base, fetch_papers=papers, redis_url=redis_url, workers=workers,
                          settings={"CONCURRENT_REQUESTS": concurrency, "CRAWL_BATCH_MODELS": batch_size,
                                    "LOG_LEVEL": _log_level(ctx)})

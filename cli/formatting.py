@@ -73,8 +73,7 @@ def crawl_summary(result) -> str:
         + (f"; {result.models_left_incomplete} still incomplete (files the next crawl fetches)"
            if result.models_left_incomplete else "")
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
-        f"files    {result.files_fetched} fetched"
-        + ("; weight sizes by " + ", ".join(f"{how} {n}" for how, n in result.sizes_by.items()) if result.sizes_by else ""),
+        f"files    {result.files_fetched} fetched" + _sizes_summary(result),
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
         f"{result.targets_failed} failed, {result.targets_deferred} deferred; "
         f"{result.base_models_stored} base models stored, {result.linked_files_fetched} files read",
@@ -84,6 +83,17 @@ def crawl_summary(result) -> str:
         + (f" ({result.responses_429} answered 429 and retried)" if result.responses_429 else ""),
         *(["budget   " + ", ".join(f"{bucket} {used}" for bucket, used in result.budget.items())] if result.budget else []),
     ]) + "\n"
+
+
+def _sizes_summary(result) -> str:
+    read = {how: n for how, n in result.sizes_by.items() if how in ("tree", "head")}
+    parts = ([("weight sizes read by " + ", ".join(f"{how} {n}" for how, n in read.items()))] if read else [])
+    if result.sizes_by.get("pending"):
+        parts.append(f"{result.sizes_by['pending']} models' weight sizes left pending for spare capacity "
+                     "(audit, export --spdx and crawl --sizes-now read them)")
+    if result.sizes_revisited:
+        parts.append(f"pending weight sizes of {result.sizes_revisited} unchanged models read")
+    return "".join("; " + part for part in parts)
 
 
 def format_search(search: dict) -> str:

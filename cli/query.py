@@ -52,9 +52,13 @@ query.help = f"{inspect.cleandoc(query.help or '')}\n\nTables: {', '.join(TABLES
 @click.option("--format", "fmt", type=click.Choice(SPDX_FORMATS), default="json", show_default=True,
               help="With --spdx: the SPDX 2.3 serialisation, or spdx3: SPDX 3.0.1 JSON-LD with the AI and "
                    "Dataset profiles.")
+@click.option("--read-pending-sizes/--no-read-pending-sizes", default=True, show_default=True,
+              help="With --spdx: first read the weight sizes and sha256 that crawls left pending for these "
+                   "models (a crawl of them by id at the endpoint that crawled them), so each weight file "
+                   "has its checksum.")
 @hub_endpoint
 @click.pass_context
-def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_endpoint) -> None:
+def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, read_pending_sizes, hub_endpoint) -> None:
     """Write a Parquet snapshot with a manifest (schema version, run ids, row counts, sha256 per
     file): of every table, or with --run of one crawl: the models it listed, their commits and all
     that is known of them, what their links led to, the run's failures and vanished models.
@@ -63,11 +67,14 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_en
     model, its weight files (LFS sha256), linked datasets and code repositories and its base models,
     their declared and concluded licences, relationships, and the twelve cells as annotations. With
     --format spdx3: the same as SPDX 3.0.1 JSON-LD (AIPackage, DatasetPackage), checked as it is
-    read back with SPDX's 3.0.1 bindings."""
+    read back with SPDX's 3.0.1 bindings. A weight file whose size a crawl left pending is read
+    first (--no-read-pending-sizes: listed without its checksum)."""
     if bool(out_dir) == bool(spdx_dir):
         raise click.UsageError("give --out DIR (Parquet) or --spdx DIR (SPDX documents)")
     if spdx_dir:
         from openness.outputs.spdx import export_spdx
+        if read_pending_sizes:
+            _read_pending_sizes(warehouse_path(ctx), list(model_ids))
         written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
         click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
         return
@@ -75,6 +82,16 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, hub_en
     for table, rows in result.tables.items():
         click.echo(f"{table:16} {rows:>10} rows")
     click.echo(f"manifest: {result.manifest}")
+
+
+def _read_pending_sizes(warehouse: str, model_ids: list[str]) -> None:
+    from openness.pipeline.sizes import read_pending_sizes
+    pending = read_pending_sizes(warehouse, model_ids)
+    if pending.asked:
+        click.echo(f"weight sizes read for {pending.read} of {pending.asked} models that had them pending"
+                   + (f" (crawl {', '.join(pending.runs)})" if pending.runs else ""), err=True)
+    for endpoint, why in pending.not_read.items():
+        click.echo(f"could not read pending weight sizes from {endpoint}: {why}", err=True)
 
 
 @click.command("retain")

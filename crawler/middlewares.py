@@ -169,6 +169,11 @@ class RateBudgetMiddleware:
         budget = self.budgets.get(bucket)
         return budget.quota / budget.quota_window if budget else float("inf")
 
+    def window(self, bucket: str) -> float:
+        """The bucket's window in seconds (0 without a budget): its quota can be spent at once."""
+        budget = self.budgets.get(bucket)
+        return budget.quota_window if budget else 0.0
+
     def _learn(self, bucket: str, headers) -> None:
         for name, (quota, window) in rate_limit_policies(headers).items():
             budget = self.budgets.get(name)

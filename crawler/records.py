@@ -95,7 +95,9 @@ class ModelFetch:
     """One changed model while its files are being fetched; becomes rows when nothing is pending."""
     info: ModelInfo
     payload: dict
-    state: str  # new, changed or incomplete (a stored commit whose documents were not all fetched)
+    # new, changed, incomplete (a stored commit whose documents were not all fetched) or sizes (a
+    # stored commit whose weight sizes were left for later)
+    state: str
     depth: int = 0  # 0: selected by the crawl; n: reached by following links n deep
     pending: int = 0
     files: dict[str, dict] = field(default_factory=dict)
@@ -105,6 +107,7 @@ class ModelFetch:
     # what earlier fetches of an incomplete commit stored: not fetched again, extracted with the rest
     stored_documents: list[dict] = field(default_factory=list)
     stored_files: dict[str, dict] = field(default_factory=dict)  # path -> repo_files row (the tree was read)
+    sizes_pending: int = 0  # weight files whose size is left for a later crawl (crawler/sizes.py)
 
     def add_failure(self, url: str, path: str | None, status: int | None, reason: str, transient: bool,
                     error_code: str | None = None, message: str | None = None) -> None:
@@ -123,7 +126,8 @@ class ModelFetch:
         files = [self.files.get(p) or self.stored_files.get(p) or {"model_id": self.info.id, "sha": self.info.sha, "path": p}
                  for p in paths]
         files += [row for p, row in self.files.items() if p not in set(paths)]
-        return {"kind": "model", "model": model_row(self.info, self.payload, status, error, complete),
+        model = {**model_row(self.info, self.payload, status, error, complete), "sizes_pending": self.sizes_pending}
+        return {"kind": "model", "model": model,
                 "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
                 "stored_documents": self.stored_documents, "state": self.state, "depth": self.depth}
 

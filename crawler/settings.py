@@ -47,6 +47,11 @@ SETTINGS = (
     Setting("CRAWL_FILE_SIZES_VIA", "auto",
             "How weight sizes and sha256 are read: 'auto' (a tree while the api bucket has room, else a HEAD "
             "per weight file when that is cheaper), 'tree' or 'head'."),
+    Setting("CRAWL_SIZES_NOW", False,
+            "Read every changed model's weight sizes in this crawl even where that slows it. By default "
+            "they are read only from a bucket's spare capacity (a request that does not push back the "
+            "crawl's end); the rest stay pending (models.sizes_pending) for a later crawl's spare "
+            "capacity, `audit`, `export --spdx` or a crawl with this set."),
     Setting("CRAWL_MAX_DOCUMENT_BYTES", 5_000_000, "Documents are stored up to this size, then cut."),
     Setting("CRAWL_BATCH_MODELS", 500, "Models per staged batch (loaded in one transaction)."),
     Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),

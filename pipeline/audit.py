@@ -21,7 +21,8 @@ class AuditResult:
 
 
 def audit(config: CrawlConfig, model_ids: list[str]) -> AuditResult:
-    crawl = run_crawl(replace(config, model_ids=list(model_ids)))
+    # a few models: their weight sizes are read now, whatever a crawl of many would leave for later
+    crawl = run_crawl(replace(config, model_ids=list(model_ids), sizes_now=True))
     result = AuditResult(crawl)
     failures = _failures(config.warehouse, crawl.run_id, model_ids)
     for model_id, (reason, message) in failures.items():

@@ -13,7 +13,7 @@
     [selection]                           # as `openness crawl`: authors, search, filters, sort, limit, model_ids
     sort = "downloads"
     [endpoints]                           # hub, github_api, web_base
-    [crawl]                               # follow_depth, papers, file_sizes, concurrency, rate_budget = {api = "2500/300"}
+    [crawl]                               # follow_depth, papers, file_sizes, sizes_now, concurrency, rate_budget = {api = "2500/300"}
 
 Relative paths are relative to the profile file, so a profile and its warehouse can move together.
 """
@@ -30,7 +30,7 @@ from openness.crawler.settings import DEFAULTS, parse_budget
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SELECTION = {"authors": list, "search": str, "filters": list, "sort": str, "limit": int, "model_ids": list}
 _ENDPOINTS = {"hub": str, "github_api": str, "web_base": str}
-_CRAWL = {"follow_depth": int, "papers": bool, "file_sizes": bool, "concurrency": int, "rate_budget": dict}
+_CRAWL = {"follow_depth": int, "papers": bool, "file_sizes": bool, "sizes_now": bool, "concurrency": int, "rate_budget": dict}
 _TOP = {"name", "warehouse", "export_dir", "keep_runs", "report_dir", "log", "env_file", "classify",
         "schedule", "selection", "endpoints", "crawl"}
 

@@ -53,7 +53,9 @@ class CrawlResult:
     peak_rss_mb: float = 0.0  # of the crawl process
     interrupted_runs_found: int = 0
     budget: dict[str, str] = field(default_factory=dict)  # bucket -> "quota/window seconds (where it came from)"
-    sizes_by: dict[str, int] = field(default_factory=dict)  # changed models' weight sizes: tree, head or none
+    # changed models' weight sizes: read by tree or head, pending (left for later), none (no weights)
+    sizes_by: dict[str, int] = field(default_factory=dict)
+    sizes_revisited: int = 0  # unchanged models whose pending weight sizes this crawl read
 
     def counters(self) -> dict:
         data = asdict(self)
@@ -152,7 +154,8 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         rows_loaded=value("rows_loaded") + extra_rows, seconds=round(seconds, 3),
         peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
         interrupted_runs_found=interrupted, budget=_budget_used(stats),
-        sizes_by={how: value(f"sizes_by/{how}") for how in ("tree", "head", "none") if value(f"sizes_by/{how}")})
+        sizes_by={how: value(f"sizes_by/{how}") for how in ("tree", "head", "pending", "none") if value(f"sizes_by/{how}")},
+        sizes_revisited=value("sizes_revisited"))
 
 
 def _budget_used(stats: dict) -> dict[str, str]:
@@ -170,7 +173,8 @@ def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
             budget, source = HUB_BUDGETS["free"], "assumed: a free account's, as a token was found"
     settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_RATE_BUDGET_SOURCE": source,
                 "HUB_USE_TOKEN": config.use_token,
-                "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "OPENNESS_WAREHOUSE": warehouse,
+                "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "CRAWL_SIZES_NOW": config.sizes_now,
+                "OPENNESS_WAREHOUSE": warehouse,
                 "OPENNESS_RUN_ID": run_id, "FOLLOW_MAX_DEPTH": config.follow_depth, "GITHUB_API": config.github_api,
                 "GITHUB_USE_TOKEN": config.use_token, "WEB_BASE": config.web_base,
                 "FOLLOW_PAPERS": config.fetch_papers}

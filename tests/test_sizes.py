@@ -38,8 +38,8 @@ def test_the_emulator_answers_head_of_an_lfs_file_as_the_hub_does(sample_world, 
 def test_head_sizes_equal_tree_sizes(sample_world, emulator, tmp_path):
     server = emulator(sample_world)
     by_tree, by_head = str(tmp_path / "tree.duckdb"), str(tmp_path / "head.duckdb")
-    tree = crawl(by_tree, server, "tree")
-    head = crawl(by_head, server, "head")
+    tree = crawl(by_tree, server, "tree", sizes_now=True)
+    head = crawl(by_head, server, "head", sizes_now=True)
     assert tree.status == head.status == "complete"
     from_tree, from_head = rows(by_tree, WEIGHTS), rows(by_head, WEIGHTS)
     assert from_tree == from_head and len(from_tree) >= 5
@@ -55,7 +55,7 @@ def test_head_sizes_equal_tree_sizes(sample_world, emulator, tmp_path):
 
 def test_with_a_scarce_api_bucket_both_ways_are_used(sample_world, emulator, warehouse):
     server = emulator(sample_world, rate_limit="api=6/3,resolvers=600/3")
-    result = crawl(warehouse, server, "auto")
+    result = crawl(warehouse, server, "auto", sizes_now=True)
     assert result.status == "complete" and "rate_limited" not in result.failures
     log = request_log(server)
     heads = [r for r in log if r.get("method") == "HEAD"]
@@ -76,18 +76,71 @@ API, RESOLVERS = 1 / 5, 1 / 30  # seconds per request: the Hub's anonymous quota
     (1, False, "head", (0, 10), API, "head"),
     (1, True, "head", (0, 10), API, "tree"),
 ])
-def test_size_source(weights, gated, via, committed, api, expected):
+def test_size_source_when_sizes_are_read_now(weights, gated, via, committed, api, expected):
     load = {"api": float(committed[0]), "resolvers": float(committed[1])}
-    assert size_source(weights, gated, via, 1, load, api, RESOLVERS) == expected
+    assert size_source(weights, gated, via, 1, load, {"api": api, "resolvers": RESOLVERS}, now=True) == expected
 
 
-def test_the_buckets_end_together():
+@pytest.mark.parametrize("weights,gated,committed,windows,first_window,expected", [
+    (2, False, (0, 10), 0, True, "tree"),          # the api bucket idles behind the resolvers: a tree fits
+    (2, False, (10, 0), 0, True, "head"),          # the resolvers idle behind the api bucket: HEADs fit
+    (2, False, (0, 0), 0, True, "pending"),        # nothing queued: any request pushes back the end
+    (2, False, (0, 0), 300, True, "tree"),         # within the api window's quota: it is there at once
+    (2, False, (0, 0), 300, False, "pending"),     # ... unless listing pages are to spend it
+    (2, False, (299.9, 0), 300, True, "pending"),  # that quota spent; the resolvers' is the documents'
+    (2, False, (400, 0), 300, False, "head"),      # a long re-crawl's listing: HEADs in the idle resolvers
+    (2, True, (10, 0), 0, True, "pending"),        # gated: a tree or nothing
+    (8, False, (10, 9.9), 0, True, "pending"),     # eight HEADs and a document would end after the api bucket
+    (1, False, (10.0, 10.0), 0, True, "pending"),  # both equally busy: either way ends later
+])
+def test_size_source_from_spare_capacity(weights, gated, committed, windows, first_window, expected):
+    load = {"api": float(committed[0]), "resolvers": float(committed[1])}
+    documents = 0 if committed == (400, 0) else 1
+    assert size_source(weights, gated, "auto", documents, load, {"api": API, "resolvers": RESOLVERS},
+                       {"api": float(windows), "resolvers": float(windows)}, first_window=first_window) == expected
+
+
+class Budget:
+    """The rate middleware's view of a budget in the Hub's ratio (5 api and 30 resolver requests a
+    second), over windows of this many seconds (0: no quota there at once)."""
+
+    def __init__(self, window=20.0):
+        self.seconds = window
+
+    def rate(self, bucket):
+        return {"api": 5.0, "resolvers": 30.0}[bucket]
+
+    def window(self, bucket):
+        return self.seconds
+
+
+def test_the_buckets_end_together_when_sizes_are_read_now():
     """Models of two weight files and one document at the Hub's ratio: trees for the share that
     keeps both buckets equally busy (5 x 3 / (30 + 5 x 2) = 37.5%), the rest HEADs."""
     load = BucketLoad()
-    chosen = [load.choose(2, 1, False, "auto", {"api": 5.0, "resolvers": 30.0}) for _ in range(400)]
+    chosen = [load.choose(2, 1, False, "auto", Budget(window=0.0), now=True) for _ in range(400)]
     assert 0.33 < chosen.count("tree") / 400 < 0.42
     assert abs(load.committed["api"] - load.committed["resolvers"]) < 0.5
+
+
+def test_from_spare_capacity_the_resolvers_bucket_alone_sets_the_pace():
+    """By default a tree is sent only while the api bucket has less queued than the resolvers (one
+    model in six at the Hub's ratio, one document a model), never a HEAD: the crawl ends when its
+    documents are read, and the rest wait for later."""
+    load, budget = BucketLoad(), Budget()
+    chosen = [load.choose(2, 1, False, "auto", budget) for _ in range(6000)]
+    assert chosen.count("head") == 0
+    # a tree for one model in six (the first 100 in the api bucket's first window, while the
+    # documents spend the resolvers')
+    assert chosen[:100] == ["tree"] * 100 and chosen.count("tree") == pytest.approx(6000 / 6, abs=2)
+    assert chosen.count("pending") + chosen.count("tree") == 6000
+    resolvers_end = 6000 * RESOLVERS
+    assert load.committed["resolvers"] == pytest.approx(resolvers_end)  # only the documents
+    assert load.committed["api"] <= resolvers_end + API  # the trees did not push back the end
+    # a peek does not count: asking twice without committing gives the same answer
+    before = dict(load.committed)
+    assert load.choose(2, 1, False, "auto", budget, commit=False) == load.choose(2, 1, False, "auto", budget, commit=False)
+    assert load.committed == before
 
 
 def test_weight_paths_and_head_answers():

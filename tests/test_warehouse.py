@@ -165,6 +165,8 @@ def test_a_warehouse_of_an_older_schema_gains_new_tables_and_columns(warehouse):
     con.execute("DROP VIEW family_components")
     con.execute("DROP TABLE model_summaries")
     con.execute("DROP TABLE code_repos")
+    con.execute("ALTER TABLE models DROP COLUMN sizes_pending")
+    con.execute("INSERT INTO models (model_id, sha, complete, run_id) VALUES ('a/b', 's', true, 'r')")
     con.execute("CREATE TABLE model_summaries (model_id VARCHAR NOT NULL, sha VARCHAR NOT NULL, fully_open INTEGER NOT NULL, "
                 "semi_open INTEGER NOT NULL, closed INTEGER NOT NULL, unknown INTEGER NOT NULL, "
                 "not_applicable INTEGER NOT NULL, rules_version INTEGER NOT NULL, run_id VARCHAR NOT NULL)")
@@ -177,6 +179,8 @@ def test_a_warehouse_of_an_older_schema_gains_new_tables_and_columns(warehouse):
         assert {"family", "mof_class", "mof_missing", "osaid", "osaid_missing"} <= columns
         assert con.execute("SELECT fully_open FROM model_summaries").fetchall() == [(1,)]
         assert con.execute("SELECT count(*) FROM code_repos").fetchall() == [(0,)]
+        # a model stored before sizes could be pending: not known to be, so no crawl revisits it
+        assert con.execute("SELECT model_id, sizes_pending FROM latest_models").fetchall() == [("a/b", None)]
         assert con.execute("SELECT max(version) FROM schema_info").fetchall() == [(SCHEMA_VERSION,)]
 
 

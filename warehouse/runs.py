@@ -8,6 +8,7 @@ import secrets
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from openness.warehouse.db import connect, utcnow
 from openness.warehouse.errors import CrawlLocked
@@ -75,17 +76,22 @@ def finish_run(warehouse_path, run_id: str, status: str, counters: dict, message
             + [counters.get(c) for c in columns] + [run_id])
 
 
-def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, bool]]:
-    """For each model id already stored: {sha: complete}. One short read per listing page keeps
+class StoredCommit(NamedTuple):
+    complete: bool      # every document was fetched
+    sizes_pending: int  # weight files whose size a crawl left for later (0: none, or not known)
+
+
+def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, StoredCommit]]:
+    """For each model id already stored: {sha: StoredCommit}. One short read per listing page keeps
     memory flat however large the warehouse grows."""
     if not model_ids or not Path(warehouse_path).exists():
         return {}
     with connect(warehouse_path, read_only=True) as con:
-        rows = con.execute("SELECT model_id, sha, complete FROM models WHERE model_id IN "
+        rows = con.execute("SELECT model_id, sha, complete, coalesce(sizes_pending, 0) FROM models WHERE model_id IN "
                            "(SELECT unnest(?::VARCHAR[]))", [model_ids]).fetchall()
-    known: dict[str, dict[str, bool]] = {}
-    for model_id, sha, complete in rows:
-        known.setdefault(model_id, {})[sha] = complete
+    known: dict[str, dict[str, StoredCommit]] = {}
+    for model_id, sha, complete, pending in rows:
+        known.setdefault(model_id, {})[sha] = StoredCommit(complete, pending)
     return known
 
 

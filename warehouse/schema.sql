@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS models (
     run_id         VARCHAR NOT NULL,
     PRIMARY KEY (model_id, sha)
 );
+-- Weight files whose size and sha256 the crawl left for later, read from a later crawl's spare
+-- capacity, by `audit` and `export --spdx`, or by `crawl --sizes-now` (NULL: stored before schema 13).
+ALTER TABLE models ADD COLUMN IF NOT EXISTS sizes_pending INTEGER;
 
 CREATE TABLE IF NOT EXISTS repo_files (
     model_id     VARCHAR NOT NULL,

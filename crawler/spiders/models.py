@@ -49,6 +49,7 @@ class ModelsSpider(scrapy.Spider):
         spider.endpoint = s.get("HUB_ENDPOINT").rstrip("/")
         spider.fetch_sizes = s.getbool("CRAWL_FETCH_FILE_SIZES")
         spider.sizes_via = s.get("CRAWL_FILE_SIZES_VIA")
+        spider.sizes_now = s.getbool("CRAWL_SIZES_NOW")
         spider.bucket_load = BucketLoad()
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
         spider.run_id = s.get("OPENNESS_RUN_ID")
@@ -105,6 +106,7 @@ class ModelsSpider(scrapy.Spider):
             yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed)
 
     def parse_listing(self, response):
+        self.bucket_load.spend("api", self._budget())
         payload, failure = self._json_or_failure(response)
         if failure and failure["reason"] == "bad_payload" and response.meta.get("page_retries", 0) < LISTING_RETRIES:
             # a proxy's HTML page or a cut JSON body: the page itself is fine to ask again
@@ -134,6 +136,7 @@ class ModelsSpider(scrapy.Spider):
             yield scrapy.Request(self.next_pages.pop(0), callback=self.parse_listing, errback=self.listing_failed)
 
     def parse_info(self, response):
+        self.bucket_load.spend("api", self._budget())  # a model crawled by id costs an api request
         payload, failure = self._json_or_failure(response, model_id=response.meta["requested_id"])
         target = response.meta.get("target")
         if failure and target:  # a base model that cannot be read: its link target says why
@@ -207,14 +210,16 @@ class ModelsSpider(scrapy.Spider):
             yield self._failure_item(url, 200, "invalid_id", False, problem, model_id=model_id[:300])
             return
         prior = known.get(model_id, {})
-        unchanged = sha is not None and prior.get(sha) is True and not self.selection.get("full")
+        stored = prior.get(sha)
+        unchanged = sha is not None and stored is not None and stored.complete and not self.selection.get("full")
+        revisit = unchanged and self._sizes_due(payload, stored.sizes_pending)
         try:
             # a stored complete commit parsed fine when it was fetched: a nightly crawl of an
             # unchanged Hub skips huggingface_hub's parsing of every entry
             info = None
-            if not unchanged:
+            if not unchanged or revisit:
                 info, payload, notes = read_model_payload(payload)
-                if notes:  # odd values coerced or dropped: recorded, and the model is stored
+                if notes and not revisit:  # odd values coerced or dropped: recorded, and the model is stored
                     yield self._failure_item(url, 200, "bad_field", False, "; ".join(notes), model_id=model_id)
             if info is not None and not info.sha:
                 raise ValueError("no sha in the payload")
@@ -225,11 +230,16 @@ class ModelsSpider(scrapy.Spider):
         yield {"kind": "stats", "row": stats_row(payload, depth)}
         if unchanged:
             stats.inc_value(f"{counter}_unchanged")
+        if unchanged and not revisit:
             return
-        state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
-        stats.inc_value(f"{counter}_{'retried' if state == 'incomplete' else state}")
+        if revisit:  # an unchanged commit whose weight sizes were left for later: only they are read
+            stats.inc_value("openness/sizes_revisited")
+            state = "sizes"
+        else:
+            state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
+            stats.inc_value(f"{counter}_{'retried' if state == 'incomplete' else state}")
         fetch = ModelFetch(info, payload, state, depth=depth)
-        if state == "incomplete":
+        if state in ("incomplete", "sizes"):
             fetch.stored_documents, fetch.stored_files = stored_fetch(self.warehouse, info.id, info.sha)
         yield from self.dispatch(fetch)
 
@@ -250,7 +260,9 @@ class ModelsSpider(scrapy.Spider):
         if "README.md" in stored:
             fetch.card = hub.card_status(stored["README.md"]["text"])
         documents = list(dict.fromkeys(p for p in wanted if p not in stored))  # fetched before: it counts
-        requests = self._size_requests(fetch, paths, len(documents)) if self.fetch_sizes and not info.disabled else []
+        if fetch.state == "sizes":  # a complete commit: what it lacks failed for good (a gated licence, a 404)
+            documents = []
+        requests = self._size_requests(fetch, paths, len(documents))
         for path in documents:
             request = self._model_request(fetch, hub.file_url(self.endpoint, info.id, info.sha, path),
                                           self.parse_document, path)
@@ -264,14 +276,20 @@ class ModelsSpider(scrapy.Spider):
         yield from requests
 
     def _size_requests(self, fetch: ModelFetch, paths: list[str], documents: int) -> list[scrapy.Request]:
-        """A tree, or a HEAD per weight file not stored yet, or nothing (crawler/sizes.py)."""
+        """A tree, or a HEAD per weight file not stored yet, or nothing: none to read, or left
+        pending for later (crawler/sizes.py)."""
         info = fetch.info
         weights = weight_paths(paths)
         missing = [p for p in weights if (fetch.stored_files.get(p) or {}).get("size") is None]
-        budget = getattr(self.crawler, "hub_budget", None)
-        rates = {b: budget.rate(b) if budget else float("inf") for b in ("api", "resolvers")}
-        how = self.bucket_load.choose(len(missing), documents, bool(info.gated), self.sizes_via, rates)
+        if not self.fetch_sizes or info.disabled:
+            fetch.sizes_pending = 0 if info.disabled else len(missing)  # a disabled repo serves no file
+            return []
+        how = self.bucket_load.choose(len(missing), documents, bool(info.gated), self.sizes_via,
+                                      self._budget(), self.sizes_now, first_window=fetch.state != "sizes")
         self.crawler.stats.inc_value(f"openness/sizes_by/{how or 'none'}")
+        if how == "pending":
+            fetch.sizes_pending = len(missing)
+            return []
         if how == "tree":
             tree = self._model_request(fetch, hub.tree_url(self.endpoint, info.id, info.sha), self.parse_tree, None)
             tree.meta["weights"] = weights  # the tree's rows are these files' (every page of it)
@@ -280,6 +298,20 @@ class ModelsSpider(scrapy.Spider):
                                callback=self.parse_head, errback=self.fetch_failed, dont_filter=True,
                                meta={"model_id": info.id, "path": path, "dont_redirect": True})
                 for path in missing] if how == "head" else []
+
+    def _sizes_due(self, payload: dict, pending: int) -> bool:
+        """Whether an unchanged commit's pending weight sizes are read in this crawl: from spare
+        capacity, or all with CRAWL_SIZES_NOW."""
+        if not (self.fetch_sizes and pending) or payload.get("disabled"):
+            return False
+        how = self.bucket_load.choose(pending, 0, bool(payload.get("gated")), self.sizes_via,
+                                      self._budget(), self.sizes_now, commit=False,
+                                      first_window=False)
+        return how in ("tree", "head")
+
+    def _budget(self):
+        """The rate middleware, which knows each bucket's rate and window (None: no limit)."""
+        return getattr(self.crawler, "hub_budget", None)
 
     def parse_head(self, response):
         fetch = self.fetching[response.meta["model_id"]]
