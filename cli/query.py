@@ -94,6 +94,24 @@ def _read_pending_sizes(warehouse: str, model_ids: list[str]) -> None:
         click.echo(f"could not read pending weight sizes from {endpoint}: {why}", err=True)
 
 
+@click.command()
+@click.argument("repo_id")
+@hub_endpoint
+@click.option("--private", is_flag=True, help="Create the dataset repo private (an existing repo keeps its visibility).")
+@click.option("--revision", help="Commit to this branch (created from main when missing) instead of main.")
+@click.pass_context
+def publish(ctx: click.Context, repo_id: str, hub_endpoint: str, private: bool, revision: str | None) -> None:
+    """Publish a snapshot of the warehouse as the Hub dataset REPO_ID (owner/name): a Parquet file
+    per table, manifest.json, and a dataset card with the schema, the taxonomy's levels, what was
+    crawled when, and a config per table for the Hub's viewer and `datasets`. The repo is created
+    when missing. The token comes from HF_TOKEN or `huggingface-cli login` and is never stored. Publishing
+    an unchanged warehouse again commits nothing."""
+    from openness.outputs.publish import publish_snapshot
+    result = publish_snapshot(warehouse_path(ctx), repo_id, hub_endpoint, private=private, revision=revision)
+    state = f"committed {result.commit[:12]}" if result.committed else f"unchanged at {result.commit[:12]}: nothing committed"
+    click.echo(f"{result.url} ({result.revision}): {result.files} files, {state}")
+
+
 @click.command("retain")
 @click.option("--keep", type=click.IntRange(min=1), required=True, help="How many of the newest crawl runs keep their rows.")
 @click.option("--archive", "archive_dir", required=True, type=click.Path(file_okay=False),

@@ -22,16 +22,21 @@ def world() -> None:
 @click.option("--github-rate-limit", metavar="N/SECONDS",
               help="GitHub's own fixed-window limit (default: --rate-limit's), e.g. 60/3600.")
 @click.option("--page-size", default=1000, show_default=True, help="Listing and tree page size.")
-def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size) -> None:
+@click.option("--uploads", type=click.Path(file_okay=False),
+              help="Take writes (create_repo, upload_folder, `openness publish`) into this folder, itself a "
+                   "world served first; without it the emulator is read-only.")
+def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size, uploads) -> None:
     """Serve WORLD_DIRS (several are served as one world; where two hold the same repo, the first
     given wins); the first line of output is the base URL. Stop with Ctrl-C.
 
     The Hub's API is at the base URL, GitHub's REST API at <base>/api/v3 (crawl with
     --github-api), and the world's web/ pages at <base>/web/<host>/<path> (crawl with --web-base).
+    With --uploads, repos created through it (a token is needed, as on the Hub) are written there.
     """
     try:
         server = make_server(list(world_dirs), host, port, rate_limit=rate_limit, faults=faults,
-                             log_requests=log_requests, page_size=page_size, github_rate_limit=github_rate_limit)
+                             log_requests=log_requests, page_size=page_size, github_rate_limit=github_rate_limit,
+                             uploads=uploads)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(server.base_url)

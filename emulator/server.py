@@ -13,9 +13,10 @@ import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from openness.emulator import github_routes, hub_routes
+from openness.emulator import commit_routes, github_routes, hub_routes
 from openness.emulator.answer import Answer
 from openness.emulator.limits import FaultPlan, FaultSpec, FixedWindowLimiter
 from openness.emulator.store import World
@@ -45,9 +46,13 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, *,
                  rate_limit: dict | None = None, faults: FaultSpec | None = None,
                  log_path: str | None = None, page_size: int = 1000,
-                 github_rate_limit: dict | None = None):
+                 github_rate_limit: dict | None = None, uploads: str | None = None):
         super().__init__((host, port), EmulatorHandler)
         self.world = world
+        self.uploads = Path(uploads) if uploads else None  # where repos created here are written
+        for repo in (r for kind in world.repos.values() for r in kind.values()):
+            # created through an emulator in an earlier run: still the token's own
+            repo.owned = bool(self.uploads) and self.uploads.resolve() in repo.folder.resolve().parents
         self.page_size = page_size
         self.limiter = FixedWindowLimiter(rate_limit) if rate_limit else None
         # GitHub's budget is its own (60 or 5,000 an hour), apart from the Hub's
@@ -127,8 +132,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
     def _serve(self, method: str) -> None:
         self._arrived = time.time()
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self._body = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         path = unquote(split.path)
         query = parse_qs(split.query, keep_blank_values=True)
@@ -162,7 +166,12 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         if bucket == "web":
             return _web_page(server.world, path[len("/web/"):])
         if bucket != "github":
-            return hub_routes.route(server.world, method, path, query, self._base_url(), server.page_size)
+            authorized = bool((self.headers.get("Authorization") or "").removeprefix("Bearer").strip())
+            segments = [s for s in path.strip("/").split("/") if s]
+            written = commit_routes.route(server.world, server.uploads, method, segments, self._body, authorized,
+                                          self._base_url())
+            return written or hub_routes.route(server.world, method, path, query, self._base_url(),
+                                               server.page_size, authorized)
         limiter = server.github_limiter
         if raw_path.rstrip("/") == "/api/v3/rate_limit":
             remaining, reset = limiter.peek("github") if limiter else (5000, 3600)

@@ -42,6 +42,7 @@ class Repo:
     folder: Path
     info: dict
     files: dict[str, Path] = field(default_factory=dict)  # stored files by repo path
+    owned: bool = False  # created through the emulator: its private repo shows to a token
 
     @property
     def sha(self) -> str:
@@ -114,6 +115,13 @@ class World:
 
     def get(self, kind: str, repo_id: str) -> Repo | None:
         return self.repos[kind].get(repo_id)
+
+    def add(self, kind: str, folder: Path) -> Repo:
+        """Read (again) a repo folder written while serving (emulator/commit_routes.py)."""
+        repo = _read_repo(kind, folder)
+        repo.owned = True
+        self.repos[kind][repo.id] = repo
+        return repo
 
     def renamed_to(self, kind: str, repo_id: str) -> str | None:
         target = self.redirects.get(f"{kind}/{repo_id}")

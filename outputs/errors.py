@@ -24,3 +24,8 @@ class NotInWarehouse(OutputError):
 
 class NoSuchSnapshot(OutputError):
     """A run that is not in the warehouse, or was compacted (its archive holds it)."""
+
+
+class PublishFailed(OutputError):
+    """The Hub refused a publication or could not be reached (nothing half-published is left:
+    a commit is all or nothing)."""

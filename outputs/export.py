@@ -19,13 +19,14 @@ class ExportResult:
     manifest: str = ""
 
 
-def export_snapshot(warehouse_path, out_dir) -> ExportResult:
+def export_snapshot(warehouse_path, out_dir, created_at: str | None = None) -> ExportResult:
     """Write <table>.parquet for every table and manifest.json (schema version, run ids, row counts,
-    sha256 per file). Uses a read-only connection, so it can run beside a crawl."""
+    sha256 per file). Uses a read-only connection, so it can run beside a crawl. created_at: the
+    manifest's time (default: now)."""
     with connect(warehouse_path, read_only=True) as con:
         run_ids = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at").fetchall()]
         result = write_tables(con, Path(out_dir), {table: f"SELECT * FROM {table}" for table in TABLES},
-                              extra={"run_ids": run_ids})
+                              extra={"run_ids": run_ids, **({"created_at": created_at} if created_at else {})})
     result.run_ids = run_ids
     return result
 
@@ -47,7 +48,7 @@ def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [],
         files[path.name] = {"table": table, "rows": result.tables[table], "sha256": file_sha256(path),
                             "bytes": path.stat().st_size}
     manifest = {"format": "openness-snapshot", "schema_version": SCHEMA_VERSION,
-                "created_at": utcnow().isoformat() + "Z", **(extra or {}), "files": files}
+                "created_at": utcnow().isoformat() + "Z", **(extra or {}), "files": files}  # extra may set the time
     manifest_path = out / MANIFEST
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     result.manifest = str(manifest_path)

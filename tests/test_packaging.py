@@ -56,7 +56,8 @@ def test_the_wheel_holds_only_the_openness_name_and_its_data(wheel):
     assert tops == {"openness", next(t for t in tops if t.endswith(".dist-info"))}
     for data in ("openness/warehouse/schema.sql", "openness/classification/rules.yml",
                  "openness/extractors/data/signals.yml", "openness/emulator/sample/README.md",
-                 "openness/__main__.py", "openness/cli/main.py", "openness/crawler/spiders/models.py"):
+                 "openness/outputs/data/dataset_card.md", "openness/__main__.py", "openness/cli/main.py",
+                 "openness/crawler/spiders/models.py"):
         assert data in names
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
     assert "openness = openness.cli.main:cli" in entry_points

@@ -1,0 +1,122 @@
+"""`openness publish` (issue 19): a snapshot committed as a Hub dataset through the emulator's write
+routes with the unmodified huggingface_hub client, read back with the client and DuckDB; an
+unchanged warehouse published again commits nothing; refusals are one clear line."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import pytest
+import yaml
+from click.testing import CliRunner
+from huggingface_hub import HfApi, snapshot_download
+from huggingface_hub.errors import RepositoryNotFoundError
+
+from conftest import request_log, world_endpoints
+from openness.classification.classify import classify_warehouse
+from openness.cli.main import cli
+from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.warehouse.db import TABLES
+
+REPO = "openness-audits/hub-openness"
+
+
+@pytest.fixture(scope="module")
+def classified(tmp_path_factory, sample_world):
+    from openness.emulator import serving
+    warehouse = str(tmp_path_factory.mktemp("publish") / "openness.duckdb")
+    with serving(sample_world) as server:
+        run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, **world_endpoints(server)))
+    classify_warehouse(warehouse)
+    return warehouse
+
+
+@pytest.fixture
+def token(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_TOKEN", "hf_publish_test_token")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(tmp_path / "no-stored-token"))
+    return "hf_publish_test_token"
+
+
+def publish(warehouse, server, *args):
+    return CliRunner().invoke(cli, ["--warehouse", warehouse, "publish", REPO, "--hub-endpoint", server.base_url, *args])
+
+
+def test_a_snapshot_round_trips_through_the_hub_client_and_duckdb(classified, emulator, token, tmp_path):
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    first = publish(classified, server)
+    assert first.exit_code == 0, first.output
+    assert f"{server.base_url}/datasets/{REPO} (main): " in first.output and "committed" in first.output
+    assert token not in first.output and token not in json.dumps(request_log(server))  # never printed or logged
+
+    local = snapshot_download(REPO, repo_type="dataset", endpoint=server.base_url, cache_dir=str(tmp_path / "cache"))
+    manifest = json.loads(open(f"{local}/manifest.json", encoding="utf-8").read())
+    assert {entry["table"] for entry in manifest["files"].values()} == set(TABLES)
+    with duckdb.connect(classified, read_only=True) as warehouse:
+        for name, entry in manifest["files"].items():
+            data = open(f"{local}/{name}", "rb").read()
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"], name
+            read = duckdb.sql(f"SELECT count(*) FROM read_parquet('{local}/{name}')").fetchall()[0][0]
+            assert read == entry["rows"] == warehouse.execute(f"SELECT count(*) FROM {entry['table']}").fetchall()[0][0]
+        cells = warehouse.execute("SELECT model_id, component, label FROM classifications ORDER BY ALL").fetchall()
+    assert duckdb.sql(f"SELECT model_id, component, label FROM read_parquet('{local}/classifications.parquet') "
+                      "ORDER BY ALL").fetchall() == cells and cells
+
+    card = open(f"{local}/README.md", encoding="utf-8").read()
+    front = yaml.safe_load(card.split("---")[1])
+    assert {c["config_name"]: c["data_files"] for c in front["configs"]} == {t: f"{t}.parquet" for t in TABLES}
+    assert [c["config_name"] for c in front["configs"] if c.get("default")] == ["model_summaries"]
+    assert "| C1 / D1 | not released" in card and "| `classifications` |" in card
+    assert "**Selection**: the whole listing" in card and "**Hub endpoint**: http://127.0.0.1:" in card
+
+    commits = [r for r in request_log(server) if r["path"].endswith("/commit/main")]
+    again = publish(classified, server)
+    assert again.exit_code == 0, again.output
+    assert "nothing committed" in again.output
+    assert [r for r in request_log(server) if r["path"].endswith("/commit/main")] == commits
+    # what the emulator stored is a world repo: a later emulator serves it as it is
+    assert (tmp_path / "uploads" / "datasets" / REPO / "files" / "classifications.parquet").is_file()
+
+
+def test_a_private_dataset_shows_only_to_a_token(classified, emulator, token, tmp_path):
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    result = publish(classified, server, "--private")
+    assert result.exit_code == 0, result.output
+    assert HfApi(endpoint=server.base_url).dataset_info(REPO).private is True
+    with pytest.raises(RepositoryNotFoundError):
+        HfApi(endpoint=server.base_url, token=False).dataset_info(REPO)
+
+
+def test_refusals_are_one_clear_line(classified, emulator, token, monkeypatch, tmp_path):
+    read_only = emulator(sample_world_path())
+    result = publish(classified, read_only)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "refused to publish" in result.output and "read-only" in result.output
+
+    writable = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    branch = publish(classified, writable, "--revision", "v2")  # the emulator holds main only
+    assert branch.exit_code == 1 and "Traceback" not in branch.output and "refused to publish" in branch.output
+    monkeypatch.delenv("HF_TOKEN")
+    anonymous = publish(classified, writable)
+    assert anonymous.exit_code == 1 and "Traceback" not in anonymous.output and "refused" in anonymous.output
+
+    gone = CliRunner().invoke(cli, ["--warehouse", classified, "publish", REPO, "--hub-endpoint", "http://127.0.0.1:9"])
+    assert gone.exit_code == 1 and "could not reach the Hub at http://127.0.0.1:9" in gone.output
+
+
+def test_a_warehouse_without_a_crawl_has_nothing_to_publish(emulator, token, tmp_path):
+    from openness.warehouse.db import connect
+    empty = str(tmp_path / "empty.duckdb")
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    missing = publish(empty, server)
+    assert missing.exit_code == 1 and "no warehouse at" in missing.output
+    with connect(empty):  # created, never crawled
+        pass
+    result = publish(empty, server)
+    assert result.exit_code == 1 and "no finished crawl" in result.output
+
+
+def sample_world_path():
+    from openness.emulator import sample_world_path as path
+    return path()
