@@ -33,7 +33,7 @@ def classify(ctx, model_ids, full, workers, as_json) -> None:
     it led to, a base model whose cells changed, other rules or knowledge), each with the reason in
     model_summaries.redone_because; --full redoes all. Large runs are split over a process per
     core; the cells are the same bytes whatever the number of workers."""
-    with progress_bar("classify", "models") as progress:
+    with progress_bar("classify", " models") as progress:
         result = classify_warehouse(warehouse_path(ctx), list(model_ids) or None, full=full, workers=workers,
                                     progress=progress)
     if as_json:

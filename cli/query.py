@@ -7,6 +7,7 @@ import click
 
 from openness.cli.formatting import render_results
 from openness.cli.options import hub_endpoint, output_format, warehouse_path
+from openness.cli.progress import progress_bar
 from openness.outputs.diff import as_json as diff_json, diff_runs
 from openness.outputs.export import export_snapshot
 from openness.outputs.snapshots import export_run, retain
@@ -75,10 +76,13 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, read_p
         from openness.outputs.spdx import export_spdx
         if read_pending_sizes:
             _read_pending_sizes(warehouse_path(ctx), list(model_ids))
-        written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint)
+        with progress_bar("spdx", " models") as progress:
+            written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint, progress)
         click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
         return
-    result = export_run(warehouse_path(ctx), run_id, out_dir) if run_id else export_snapshot(warehouse_path(ctx), out_dir)
+    with progress_bar("export", " tables") as progress:
+        result = (export_run(warehouse_path(ctx), run_id, out_dir, progress) if run_id
+                  else export_snapshot(warehouse_path(ctx), out_dir, progress=progress))
     for table, rows in result.tables.items():
         click.echo(f"{table:16} {rows:>10} rows")
     click.echo(f"manifest: {result.manifest}")
@@ -107,7 +111,9 @@ def publish(ctx: click.Context, repo_id: str, hub_endpoint: str, private: bool, 
     when missing. The token comes from HF_TOKEN or `huggingface-cli login` and is never stored. Publishing
     an unchanged warehouse again commits nothing."""
     from openness.outputs.publish import publish_snapshot
-    result = publish_snapshot(warehouse_path(ctx), repo_id, hub_endpoint, private=private, revision=revision)
+    with progress_bar("snapshot", " tables") as progress:
+        result = publish_snapshot(warehouse_path(ctx), repo_id, hub_endpoint, private=private, revision=revision,
+                                  progress=progress)
     state = f"committed {result.commit[:12]}" if result.committed else f"unchanged at {result.commit[:12]}: nothing committed"
     click.echo(f"{result.url} ({result.revision}): {result.files} files, {state}")
 

@@ -19,19 +19,21 @@ class ExportResult:
     manifest: str = ""
 
 
-def export_snapshot(warehouse_path, out_dir, created_at: str | None = None) -> ExportResult:
+def export_snapshot(warehouse_path, out_dir, created_at: str | None = None, progress=None) -> ExportResult:
     """Write <table>.parquet for every table and manifest.json (schema version, run ids, row counts,
     sha256 per file). Uses a read-only connection, so it can run beside a crawl. created_at: the
-    manifest's time (default: now)."""
+    manifest's time (default: now); progress(tables written, tables) as it goes."""
     with connect(warehouse_path, read_only=True) as con:
         run_ids = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at").fetchall()]
         result = write_tables(con, Path(out_dir), {table: f"SELECT * FROM {table}" for table in TABLES},
-                              extra={"run_ids": run_ids, **({"created_at": created_at} if created_at else {})})
+                              extra={"run_ids": run_ids, **({"created_at": created_at} if created_at else {})},
+                              progress=progress)
     result.run_ids = run_ids
     return result
 
 
-def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [], extra: dict | None = None) -> ExportResult:
+def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [], extra: dict | None = None,
+                 progress=None) -> ExportResult:
     """One <table>.parquet per query, each written under a temporary name and renamed, then the
     manifest last: a folder with a manifest is whole."""
     out.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,8 @@ def write_tables(con, out: Path, queries: dict[str, str], params=lambda sql: [],
         result.tables[table] = con.execute(f"SELECT count(*) FROM {READ_PARQUET}", [str(path)]).fetchall()[0][0]
         files[path.name] = {"table": table, "rows": result.tables[table], "sha256": file_sha256(path),
                             "bytes": path.stat().st_size}
+        if progress:
+            progress(len(files), len(queries))
     manifest = {"format": "openness-snapshot", "schema_version": SCHEMA_VERSION,
                 "created_at": utcnow().isoformat() + "Z", **(extra or {}), "files": files}  # extra may set the time
     manifest_path = out / MANIFEST

@@ -32,14 +32,16 @@ class PublishResult:
 
 
 def publish_snapshot(warehouse: str, repo_id: str, endpoint: str, private: bool = False,
-                     revision: str | None = None) -> PublishResult:
-    """Export the warehouse and commit it to the dataset repo `repo_id` (created when missing)."""
+                     revision: str | None = None, progress=None) -> PublishResult:
+    """Export the warehouse and commit it to the dataset repo `repo_id` (created when missing);
+    progress(tables written, tables) while the snapshot is written (huggingface_hub shows its
+    uploads' own)."""
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
     api = HfApi(endpoint=endpoint)
     with tempfile.TemporaryDirectory(prefix="openness-publish-") as folder:
-        stage_snapshot(warehouse, Path(folder), repo_id)
+        stage_snapshot(warehouse, Path(folder), repo_id, progress)
         try:
             return _commit(api, Path(folder), repo_id, private, revision)
         except HfHubHTTPError as exc:
@@ -63,11 +65,11 @@ def _commit(api, folder: Path, repo_id: str, private: bool, revision: str | None
                          committed=commit.oid != before, files=sum(1 for _ in folder.iterdir()), private=private)
 
 
-def stage_snapshot(warehouse: str, folder: Path, repo_id: str) -> None:
+def stage_snapshot(warehouse: str, folder: Path, repo_id: str, progress=None) -> None:
     """The snapshot's Parquet files, manifest and dataset card in `folder`."""
     with connect(warehouse, read_only=True) as con:
         facts = _crawl_facts(con)
-    result = export_snapshot(warehouse, folder, created_at=facts["last_crawl"])
+    result = export_snapshot(warehouse, folder, created_at=facts["last_crawl"], progress=progress)
     manifest = json.loads(Path(result.manifest).read_text(encoding="utf-8"))
     (folder / "README.md").write_text(dataset_card(repo_id, manifest, facts, _columns(folder)), encoding="utf-8")
 

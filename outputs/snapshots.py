@@ -42,10 +42,11 @@ def snapshot_name(run_id: str, started_at) -> str:
     return f"{started_at:%Y-%m-%d}_{run_id}"
 
 
-def export_run(warehouse_path, run_id: str, out_root) -> ExportResult:
-    """Write run RUN's snapshot to <out_root>/<date>_<run id>/ ('latest': the newest crawl)."""
+def export_run(warehouse_path, run_id: str, out_root, progress=None) -> ExportResult:
+    """Write run RUN's snapshot to <out_root>/<date>_<run id>/ ('latest': the newest crawl);
+    progress(tables written, tables) as it goes."""
     with connect(warehouse_path, read_only=True) as con:
-        return _export_run(con, _run_row(con, run_id), Path(out_root))
+        return _export_run(con, _run_row(con, run_id), Path(out_root), progress)
 
 
 def _run_row(con, run_id: str) -> tuple[str, object, object]:
@@ -63,12 +64,12 @@ def _run_row(con, run_id: str) -> tuple[str, object, object]:
     return row[0]
 
 
-def _export_run(con, run_row, out_root: Path) -> ExportResult:
+def _export_run(con, run_row, out_root: Path, progress=None) -> ExportResult:
     run_id, started_at, _ = run_row
     out = out_root / snapshot_name(run_id, started_at)
     queries = {table: sql.replace("$run", "?") for table, sql in RUN_SCOPE.items()}
     result = write_tables(con, out, queries, params=lambda sql: [run_id] * sql.count("?"),
-                          extra={"run_id": run_id, "run_started_at": started_at.isoformat() + "Z"})
+                          extra={"run_id": run_id, "run_started_at": started_at.isoformat() + "Z"}, progress=progress)
     result.run_ids = [run_id]
     return result
 

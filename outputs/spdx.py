@@ -36,8 +36,9 @@ class SpdxResult:
 
 
 def export_spdx(warehouse_path, out_dir, model_ids: list[str] | None = None, fmt: str = "json",
-                endpoint: str = "https://huggingface.co") -> SpdxResult:
-    """One validated SPDX document per model (default: every classified model)."""
+                endpoint: str = "https://huggingface.co", progress=None) -> SpdxResult:
+    """One validated SPDX document per model (default: every classified model); progress(models
+    written, models) as it goes."""
     models = model_ids or _classified(warehouse_path)
     if not models:  # an empty folder and exit 0 would read as "done"
         raise NothingToReport(f"no model in {warehouse_path} is classified yet: run `openness classify` first")
@@ -49,6 +50,8 @@ def export_spdx(warehouse_path, out_dir, model_ids: list[str] | None = None, fmt
         path = out / (model_id.replace("/", "__") + FORMATS[fmt])
         result.packages += write(gather(warehouse_path, model_id, endpoint), path)
         result.files[model_id] = str(path)
+        if progress:
+            progress(len(result.files), len(models))
     return result
 
 

@@ -83,22 +83,24 @@ def test_specs_parse_or_fail_clearly():
             FaultSpec.parse(bad)
 
 
-def test_progress_line_reads_the_crawl_stats():
+def test_progress_bar_reads_the_crawl_stats():
     import io
 
+    from scrapy.settings import Settings
     from scrapy.statscollectors import MemoryStatsCollector
 
-    from openness.crawler.progress import Progress
+    from openness.crawler.progress import Progress, selection_total
 
-    class FakeCrawler:
-        settings = None
-    stats = MemoryStatsCollector(type("C", (), {"settings": __import__("scrapy.settings").settings.Settings()})())
+    stats = MemoryStatsCollector(type("C", (), {"settings": Settings()})())
     stats.set_value("openness/models_seen", 12)
     stats.set_value("openness/models_new", 5)
     stats.set_value("openness/requests/api", 3)
     stream = io.StringIO()
-    progress = Progress(stats, stream)
+    progress = Progress(stats, stream, total=20)
     progress.show()
     progress.closed(None)
-    assert "models 12 seen, 5 new, 0 changed, 0 unchanged" in stream.getvalue()
-    assert "requests api 3 resolvers 0" in stream.getvalue() and stream.getvalue().endswith("\n")
+    drawn = stream.getvalue()
+    assert "crawl" in drawn and "12/20" in drawn and "models" in drawn  # of the selection's total
+    assert "5 new, 0 changed, 0 unchanged" in drawn and "requests api 3 resolvers 0" in drawn
+    assert selection_total({"model_ids": ["a/b", "c/d"]}) == 2 and selection_total({"limit": 50}) == 50
+    assert selection_total({"authors": ["x"]}) is None  # a listing's length is not known in advance

@@ -120,3 +120,15 @@ def test_a_warehouse_without_a_crawl_has_nothing_to_publish(emulator, token, tmp
 def sample_world_path():
     from openness.emulator import sample_world_path as path
     return path()
+
+
+def test_long_writes_report_their_progress(classified, tmp_path):
+    """What the CLI's bars (on a terminal only) are drawn from: tables written of all, models of all."""
+    from openness.outputs.export import export_snapshot
+    from openness.outputs.spdx import export_spdx
+    tables, models = [], []
+    export_snapshot(classified, tmp_path / "snap", progress=lambda done, total: tables.append((done, total)))
+    assert tables == [(n, len(TABLES)) for n in range(1, len(TABLES) + 1)]
+    written = export_spdx(classified, tmp_path / "spdx", ["aurora-labs/aurora-7b", "openfield/polyglot-1b"],
+                          progress=lambda done, total: models.append((done, total)))
+    assert models == [(1, 2), (2, 2)] and len(written.files) == 2
