@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import work_folder  # noqa: E402
 from openness.classification.classify import classify_warehouse  # noqa: E402
 from openness.warehouse.db import connect  # noqa: E402
 
@@ -152,13 +151,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, help="classifying processes (default: one per core)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one)")
     args = parser.parse_args()
-    work = args.keep or Path(tempfile.mkdtemp(prefix="openness-classify-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    with work_folder(args.keep, "openness-classify-") as work:
         print(json.dumps(measure(args.models, work, args.workers), indent=2))
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -89,16 +89,25 @@ def audit(ctx, model_ids, hub_endpoint, follow_depth, github_api, web_base, pape
 
 
 @click.command()
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for index.html.")
-@click.option("--limit", type=click.IntRange(min=1), default=500, show_default=True,
-              help="Models in the matrix (the most downloaded); the counts and charts cover all.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder for index.html and the matrix's other pages.")
+@click.option("--limit", type=click.IntRange(min=0), default=500, show_default=True,
+              help="Models in the matrix (the most downloaded; 0: all); the counts, charts and families cover all.")
+@click.option("--page-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Models on each page of the matrix.")
 @click.pass_context
-def report(ctx, out_dir, limit) -> None:
-    """A static HTML report: the models x components matrix coloured by level, filters by author,
-    licence and family, charts of levels and licences, families, and each cell's evidence on click.
-    One self-contained file: open it in a browser or publish it as it is."""
-    result = write_report(warehouse_path(ctx), out_dir, limit)
-    click.echo(f"{result.index}: {result.models_shown} of {result.models_classified} classified models in the matrix")
+def report(ctx, out_dir, limit, page_size) -> None:
+    """A static HTML report laid out like the taxonomy's figure: the models x components matrix
+    with columns grouped by stage (training, evaluation, deployment), code and data side by side,
+    a legend beside it, in a colour-blind-safe palette with the level written in every cell; filters
+    by author, licence and family; charts of levels and licences over every classified model; the
+    largest families (a family's cell is its most open member's; its members one click away); and
+    each cell's evidence on click, with the snippet and, for what was read from the public Hub, a
+    link to the file at that commit and line. Self-contained pages: open index.html in a browser
+    or publish the folder as it is."""
+    result = write_report(warehouse_path(ctx), out_dir, limit, page_size)
+    click.echo(f"{result.index}: {result.models_shown} of {result.models_classified} classified models in the matrix, "
+               f"{result.page_size} a page ({result.pages} page{'s' if result.pages != 1 else ''})")
 
 
 @click.command()

@@ -1,6 +1,7 @@
 """`openness report`: what the warehouse's classifications say, gathered for a static HTML report
-(outputs/report_html.py renders it). Read-only; the matrix shows the most downloaded models, the
-counts cover every classified model."""
+(outputs/report_html.py renders it). Read-only. The counts, charts and families cover every
+classified model; the matrix shows the most downloaded ones, a page at a time, so a warehouse of
+the whole Hub opens as fast as a small one."""
 from __future__ import annotations
 
 import json
@@ -10,9 +11,23 @@ from pathlib import Path
 from openness.warehouse.db import connect
 from openness.outputs.errors import NothingToReport
 from openness.outputs.report_html import render
-from openness.classification.rules import COMPONENT_KEYS
 
-MAX_EVIDENCE = 5  # per cell in the report; `openness explain` shows them all
+MAX_EVIDENCE = 3     # per cell in the report; `openness explain` shows them all
+MAX_SNIPPET = 400    # characters of each snippet shown inline
+TOP_FAMILIES, MAX_MEMBERS = 50, 50
+PUBLIC_HUB = "https://huggingface.co/"
+
+# The taxonomy's figure: stages, each with its parts, each part's code and data side by side.
+FIGURE = (
+    ("Training", (("Pretraining", ("training.code.pretraining", "code"), ("training.data.pretraining", "data")),
+                  ("Fine-tuning", ("training.code.finetuning", "code"), ("training.data.sft", "data")),
+                  ("Alignment", ("training.code.alignment", "code"), ("training.data.alignment", "data")))),
+    ("Evaluation", (("General", ("evaluation.code.general", "code"), ("evaluation.data.utility", "data")),
+                    ("Safety", ("evaluation.code.safety", "code"), ("evaluation.data.safety", "data")))),
+    ("Deployment", (("Release", ("deployment.code.inference", "inference code"),
+                     ("deployment.data.weights", "weights")),)),
+)
+COLUMNS = tuple(key for _, parts in FIGURE for _, *columns in parts for key, _ in columns)
 
 
 @dataclass
@@ -21,18 +36,35 @@ class ReportResult:
     index: str
     models_shown: int
     models_classified: int
+    pages: int = 1
+    page_size: int = 100
 
 
-def write_report(warehouse_path, out_dir, limit: int = 500) -> ReportResult:
+def write_report(warehouse_path, out_dir, limit: int = 500, page_size: int = 100) -> ReportResult:
+    """index.html (the counts, charts, families and the matrix's first page) and models-N.html for
+    the matrix's other pages: `limit` models (0: all), the most downloaded first, `page_size` a page."""
     with connect(warehouse_path, read_only=True) as con:
         data = gather(con, limit)
     if not data["models"]:
         raise NothingToReport("no model is classified yet: run `openness classify` first")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    index = out / "index.html"
-    index.write_text(render(data), "utf-8")
-    return ReportResult(str(out), str(index), len(data["models"]), data["totals"]["models"])
+    models = data["models"]
+    pages = max(1, -(-len(models) // page_size))
+    for number in range(1, pages + 1):
+        name = page_name(number)
+        page = {**data, "models": models[(number - 1) * page_size:number * page_size],
+                "page": {"number": number, "pages": pages, "size": page_size, "first": (number - 1) * page_size + 1,
+                         "shown": len(models)}}
+        (out / name).write_text(render(page), "utf-8")
+    for stale in out.glob("models-*.html"):  # a longer report written here before
+        if int(stale.stem.split("-")[1]) > pages:
+            stale.unlink()
+    return ReportResult(str(out), str(out / "index.html"), len(models), data["totals"]["models"], pages, page_size)
+
+
+def page_name(number: int) -> str:
+    return "index.html" if number == 1 else f"models-{number}.html"
 
 
 def gather(con, limit: int) -> dict:
@@ -40,33 +72,49 @@ def gather(con, limit: int) -> dict:
         SELECT s.model_id, s.sha, s.family, m.author, coalesce(m.license, '(none)'), m.downloads, m.gated,
                s.fully_open, s.semi_open, s.closed, s.unknown, s.not_applicable, s.mof_class, s.osaid
         FROM model_summaries s JOIN latest_models m USING (model_id, sha)
-        ORDER BY m.downloads DESC NULLS LAST, s.model_id LIMIT ?""", [limit]).fetchall()
+        ORDER BY m.downloads DESC NULLS LAST, s.model_id""" + (" LIMIT ?" if limit else ""),
+                       [limit] if limit else []).fetchall()
     keys = ("model_id", "sha", "family", "author", "license", "downloads", "gated", "fully_open", "semi_open",
             "closed", "unknown", "not_applicable", "mof_class", "osaid")
     models = [dict(zip(keys, row)) for row in shown]
     cells = _cells(con, [(m["model_id"], m["sha"]) for m in models])
     for model in models:
-        model["cells"] = [cells.get((model["model_id"], model["sha"], key)) for key in COMPONENT_KEYS]
-    return {"components": list(COMPONENT_KEYS), "models": models, "totals": _totals(con),
-            "labels": _label_counts(con), "licences": _licence_counts(con), "families": _families(con, models)}
+        model["cells"] = [cells.get((model["model_id"], model["sha"], key)) for key in COLUMNS]
+    return {"components": list(COLUMNS), "figure": FIGURE, "models": models, "totals": _totals(con),
+            "labels": _label_counts(con), "licences": _licence_counts(con), "families": _families(con)}
 
 
-def _cells(con, commits: list[tuple[str, str]]) -> dict:
+def _cells(con, commits: list[tuple[str, str]], evidence: bool = True) -> dict:
     if not commits:
         return {}
     rows = con.execute("""
         SELECT c.model_id, c.sha, c.component, c.label, c.level, c.reason, c.licences, c.points, c.confidence,
-               c.inherited_from, c.evidence
+               c.inherited_from, """ + ("c.evidence" if evidence else "NULL") + """
         FROM classifications c JOIN (SELECT unnest(?::VARCHAR[]) AS model_id, unnest(?::VARCHAR[]) AS sha) w
              USING (model_id, sha)""", [[m for m, _ in commits], [s for _, s in commits]]).fetchall()
     found = {}
-    for model_id, sha, component, label, level, reason, licences, points, confidence, inherited, evidence in rows:
+    for model_id, sha, component, label, level, reason, licences, points, confidence, inherited, shown in rows:
         found[(model_id, sha, component)] = {
             "label": label, "level": level, "reason": reason, "licences": json.loads(licences or "[]"), "points": points,
             "confidence": confidence, "inherited_from": inherited,
-            "evidence": [{k: e.get(k) for k in ("url", "path", "line_start", "snippet")}
-                         for e in json.loads(evidence or "[]")[:MAX_EVIDENCE]]}
+            "evidence": [evidence_entry(e) for e in json.loads(shown or "[]")[:MAX_EVIDENCE]]}
     return found
+
+
+def evidence_entry(item: dict) -> dict:
+    """What the report shows of one piece of evidence: where (path, line), the snippet, and a link
+    only where it leads somewhere lasting: the public Hub's address of that file at that commit
+    and line. An address the crawl read from another endpoint (an emulator, a mirror) is shown as
+    text: a link to it would break once that endpoint is gone."""
+    url, line = item.get("url") or "", item.get("line_start")
+    link = None
+    if url.startswith(PUBLIC_HUB) and "/resolve/" in url:
+        link = url.replace("/resolve/", "/blob/", 1) + (f"#L{line}" if isinstance(line, int) and line > 0 else "")
+    elif url.startswith(("https://github.com/", "https://arxiv.org/", PUBLIC_HUB)):
+        link = url
+    snippet = item.get("snippet") or ""
+    return {"path": item.get("path"), "line": line, "link": link, "read_from": None if link else url,
+            "snippet": snippet[:MAX_SNIPPET] + ("…" if len(snippet) > MAX_SNIPPET else "")}
 
 
 def _totals(con) -> dict:
@@ -79,10 +127,10 @@ def _totals(con) -> dict:
 
 
 def _label_counts(con) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {key: {} for key in COMPONENT_KEYS}
+    counts: dict[str, dict[str, int]] = {key: {} for key in COLUMNS}
     for component, label, n in con.execute("""
             SELECT c.component, c.label, count(*) FROM classifications c JOIN latest_models m USING (model_id, sha)
-            GROUP BY ALL""").fetchall():
+            GROUP BY ALL ORDER BY ALL""").fetchall():
         counts.setdefault(component, {})[label] = n
     return counts
 
@@ -97,16 +145,25 @@ def _licence_counts(con, top: int = 20) -> list[dict]:
     return [{"licence": l, "models": n, "open_weights": o} for l, n, o in rows]
 
 
-def _families(con, models: list[dict], top: int = 50) -> list[dict]:
-    families = sorted({m["family"] for m in models})[:1000]
-    rows = con.execute("""
-        SELECT family, component, models, most_open_label FROM family_components
-        WHERE family IN (SELECT unnest(?::VARCHAR[]))""", [families]).fetchall()
-    by_family: dict[str, dict] = {}
-    for family, component, n, label in rows:
-        entry = by_family.setdefault(family, {"family": family, "models": 0, "cells": {}})
-        entry["models"] = max(entry["models"], n)
-        entry["cells"][component] = label
-    ranked = sorted(by_family.values(), key=lambda f: (-f["models"], f["family"]))[:top]
-    return [{"family": f["family"], "models": f["models"], "cells": [f["cells"].get(k) for k in COMPONENT_KEYS]}
-            for f in ranked if f["models"] > 1]
+def _families(con) -> list[dict]:
+    """The largest families of every classified model: each cell its most open member's, and its
+    members (the most downloaded first) with their own cells, one click away."""
+    ranked = con.execute("""
+        SELECT s.family, count(*) AS models FROM model_summaries s JOIN latest_models m USING (model_id, sha)
+        GROUP BY 1 HAVING count(*) > 1 ORDER BY 2 DESC, 1 LIMIT ?""", [TOP_FAMILIES]).fetchall()
+    names = [family for family, _ in ranked]
+    heads = {(f, c): label for f, c, label in con.execute(
+        "SELECT family, component, most_open_label FROM family_components WHERE list_contains(?, family)",
+        [names]).fetchall()}
+    members = con.execute("""
+        SELECT s.family, s.model_id, s.sha FROM model_summaries s JOIN latest_models m USING (model_id, sha)
+        WHERE list_contains(?, s.family)
+        QUALIFY row_number() OVER (PARTITION BY s.family ORDER BY m.downloads DESC NULLS LAST, s.model_id) <= ?
+        ORDER BY s.family, m.downloads DESC NULLS LAST, s.model_id""", [names, MAX_MEMBERS]).fetchall()
+    cells = _cells(con, [(m, s) for _, m, s in members], evidence=False)
+    by_family: dict[str, list] = {}
+    for family, model_id, sha in members:
+        by_family.setdefault(family, []).append(
+            {"model_id": model_id, "cells": [(cells.get((model_id, sha, key)) or {}).get("label") for key in COLUMNS]})
+    return [{"family": family, "models": n, "cells": [heads.get((family, key)) for key in COLUMNS],
+             "members": by_family.get(family, [])} for family, n in ranked]

@@ -1,51 +1,131 @@
-"""The static report's HTML: one self-contained page (no network, no external files). Charts are
-SVG drawn here; the matrix, its filters and the evidence panel are drawn by a small script from
-the embedded data, which is escaped, and whose strings reach the page as text only (card data is
-untrusted)."""
+"""The static report's HTML: self-contained pages (no network, no external files), laid out like the
+taxonomy's figure: columns grouped by stage, each part's code and data side by side, a legend
+beside the matrix. Charts are SVG drawn here; the matrix rows, filters, family members and the
+evidence panel are drawn by a small script from the embedded data, which is escaped, and whose
+strings reach the page as text only (card data is untrusted).
+
+The palette is colour-blind safe (blue for open, through yellow, to brown for not released) and
+every text/background pair has a contrast of at least 4.5:1 (WCAG AA; tests/test_report.py
+computes them); the level is written in every cell too, so nothing rests on colour alone."""
 from __future__ import annotations
 
 import html
 import json
 
-COLOURS = {5: "#1a7f37", 4: "#7cc47f", 3: "#f2d04b", 2: "#f0883e", 1: "#cf222e"}
-NA_COLOUR, UNKNOWN_COLOUR = "#d0d7de", "#ffffff"
-LABEL_ORDER = ("5", "4", "3", "2", "1", "N/A", "Unknown")
+# level or kind -> (background, text)
+PALETTE = {
+    "5": ("#08519c", "#ffffff"),        # public, no restriction
+    "4": ("#9ecae1", "#1f2328"),        # public, one restriction
+    "3": ("#fee391", "#1f2328"),
+    "2": ("#fdae6b", "#1f2328"),
+    "1": ("#8c2d04", "#ffffff"),        # not released: not found, or stated closed (marked ✕)
+    "N/A": ("#eaeef2", "#57606a"),      # no such stage
+    "Unknown": ("#ffffff", "#1f2328"),  # could not tell (dashed border)
+}
+PAGE_TEXT, MUTED_TEXT, LINK_TEXT, PAGE_BACKGROUND = "#1f2328", "#57606a", "#0969da", "#ffffff"
+LEGEND = (
+    ("5", "C5 / D5", "public, under a licence with no restriction"),
+    ("4", "C4 / D4", "public, one restriction (e.g. attribution and a use policy)"),
+    ("3", "C3 / D3", "public, more restrictions (D3: data under any restricting licence)"),
+    ("2", "C2 / D2", "code: public but almost nothing allowed, or no licence; data: through an API only"),
+    ("1", "C1 / D1", "not released: described but found nowhere public; ✕ the developers say it is withheld"),
+    ("Unknown", "?", "could not tell: an unread card or link, an unknown base, contradicting evidence"),
+    ("N/A", "n/a", "the model has no such stage (e.g. no fine-tuning)"),
+)
 
 
 def render(data: dict) -> str:
-    payload = json.dumps(data, default=str, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
-    totals = data["totals"]
+    payload = json.dumps({**data, "palette": PALETTE}, default=str, separators=(",", ":"))
+    payload = payload.replace("</", "<\\/").replace("<!--", "<\\!--")
+    page, totals = data["page"], data["totals"]
+    first = page["number"] == 1
     return PAGE.format(
-        models=totals["models"], shown=len(data["models"]), mof_i=totals["mof_i"], mof_ii=totals["mof_ii"],
-        mof_iii=totals["mof_iii"], osaid=totals["open_source_ai"], label_chart=_label_chart(data),
-        licence_chart=_licence_chart(data["licences"]), legend=_legend(), payload=payload, style=STYLE, script=SCRIPT)
+        style=STYLE + _palette_css(), payload=payload, script=SCRIPT, legend=_legend(), header=_matrix_header(data),
+        summary=_summary(data) if first else f'<p><a href="index.html">Counts, charts and families of all '
+                                              f'{totals["models"]:,} models</a></p>',
+        families=FAMILIES.format(header=_matrix_header(data, "family")) if first else "",
+        pager=_pager(page, totals["models"]))
 
 
-def _level_of(label: str) -> str:
-    return label[1:] if label[:1] in ("C", "D") else label
+def column_names(figure) -> list[str]:
+    """A readable name per column: 'Pretraining code', ..., 'Inference code', 'Weights'."""
+    names = []
+    for stage, parts in figure:
+        for part, *columns in parts:
+            names += [kind.capitalize() if stage == "Deployment" else f"{part} {kind}" for _, kind in columns]
+    return names
 
 
-def _colour(key: str) -> str:
-    return COLOURS[int(key)] if key.isdigit() else (NA_COLOUR if key == "N/A" else UNKNOWN_COLOUR)
+def _palette_css() -> str:
+    rules = [f".l{key if key.isdigit() else key.replace('/', '').lower()}{{background:{bg};color:{fg}}}"
+             for key, (bg, fg) in PALETTE.items()]
+    return "".join(rules) + ".lunknown{outline:1px dashed #57606a;outline-offset:-3px}"
+
+
+def _matrix_header(data: dict, first: str = "model") -> str:
+    figure = data["figure"]
+    stages = "".join(f'<th colspan="{2 * len(parts)}" class="stage">{html.escape(stage)}</th>' for stage, parts in figure)
+    parts = "".join(f'<th colspan="2" class="part">{html.escape(part)}</th>'
+                    for _, group in figure for part, *_ in group)
+    kinds = "".join(f'<th class="kind" title="{html.escape(key)}">{html.escape(kind)}</th>'
+                    for _, group in figure for _, *columns in group for key, kind in columns)
+    second = "licence" if first == "model" else "members"
+    return (f'<tr><th rowspan="3" class="name">{first}</th><th rowspan="3">{second}</th>{stages}</tr>'
+            f"<tr>{parts}</tr><tr>{kinds}</tr>")
+
+
+def _legend() -> str:
+    rows = "".join(f'<li><span class="swatch {_css_class(key)}">{html.escape(text)}</span> {html.escape(meaning)}</li>'
+                   for key, text, meaning in LEGEND)
+    return f'<aside class="legend" aria-label="legend"><h3>Legend</h3><ul>{rows}</ul></aside>'
+
+
+def _css_class(key: str) -> str:
+    return "l" + (key if key.isdigit() else key.replace("/", "").lower())
+
+
+def _pager(page: dict, classified: int) -> str:
+    last = min(page["first"] + page["size"] - 1, page["shown"])
+    links = []
+    if page["number"] > 1:
+        links.append(f'<a href="{_page_name(page["number"] - 1)}">previous</a>')
+    if page["number"] < page["pages"]:
+        links.append(f'<a href="{_page_name(page["number"] + 1)}">next</a>')
+    return (f'<p class="pager">Models {page["first"]:,}-{last:,} of the {page["shown"]:,} most downloaded '
+            f'({classified:,} classified), {page["size"]:,} a page: page {page["number"]} of {page["pages"]}. '
+            + " · ".join(links) + "</p>")
+
+
+def _page_name(number: int) -> str:
+    return "index.html" if number == 1 else f"models-{number}.html"
+
+
+def _summary(data: dict) -> str:
+    totals = data["totals"]
+    return SUMMARY.format(models=f'{totals["models"]:,}', mof_i=totals["mof_i"], mof_ii=totals["mof_ii"],
+                          mof_iii=totals["mof_iii"], osaid=totals["open_source_ai"], label_chart=_label_chart(data),
+                          licence_chart=_licence_chart(data["licences"]))
 
 
 def _label_chart(data: dict) -> str:
-    """Per component, a bar split by level: how open the classified models are, component by component."""
-    width, row, left = 640, 22, 210
+    """Per column of the figure, a bar split by level: how open every classified model is there."""
+    width, row, left = 680, 22, 170
+    names = column_names(data["figure"])
     parts = [f'<svg class="chart" role="img" aria-label="levels per component" width="{width}" '
-             f'height="{row * len(data["components"]) + 10}" xmlns="http://www.w3.org/2000/svg">']
-    for i, key in enumerate(data["components"]):
+             f'height="{row * len(names) + 10}" xmlns="http://www.w3.org/2000/svg">']
+    for i, (key, name) in enumerate(zip(data["components"], names)):
         counts: dict[str, int] = {}
         for label, n in data["labels"].get(key, {}).items():
-            counts[_level_of(label)] = counts.get(_level_of(label), 0) + n
+            level = label[1:] if label[:1] in ("C", "D") else label
+            counts[level] = counts.get(level, 0) + n
         total = sum(counts.values()) or 1
         x, y = left, i * row + 4
-        parts.append(f'<text x="0" y="{y + 13}" font-size="12">{html.escape(key)}</text>')
-        for level in LABEL_ORDER:
+        parts.append(f'<text x="0" y="{y + 13}" font-size="12" fill="{PAGE_TEXT}">{html.escape(name)}</text>')
+        for level in PALETTE:
             share = counts.get(level, 0) / total * (width - left - 10)
             if share:
-                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{share:.1f}" height="16" fill="{_colour(level)}" '
-                             f'stroke="#8c959f" stroke-width="0.5"><title>{html.escape(key)}: {counts[level]} '
+                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{share:.1f}" height="16" fill="{PALETTE[level][0]}" '
+                             f'stroke="#57606a" stroke-width="0.5"><title>{html.escape(name)}: {counts[level]:,} '
                              f'{"level " + level if level.isdigit() else level}</title></rect>')
                 x += share
     parts.append("</svg>")
@@ -53,66 +133,72 @@ def _label_chart(data: dict) -> str:
 
 
 def _licence_chart(licences: list[dict]) -> str:
-    width, row, left = 640, 20, 200
+    width, row, left = 680, 20, 200
     most = max((l["models"] for l in licences), default=1) or 1
     parts = [f'<svg class="chart" role="img" aria-label="models per licence" width="{width}" '
              f'height="{row * len(licences) + 10}" xmlns="http://www.w3.org/2000/svg">']
     for i, entry in enumerate(licences):
         y = i * row + 4
-        bar = entry["models"] / most * (width - left - 60)
-        open_bar = (entry["open_weights"] or 0) / most * (width - left - 60)
-        parts.append(f'<text x="0" y="{y + 12}" font-size="12">{html.escape(str(entry["licence"]))[:32]}</text>'
-                     f'<rect x="{left}" y="{y}" width="{bar:.1f}" height="14" fill="#8c959f"/>'
-                     f'<rect x="{left}" y="{y}" width="{open_bar:.1f}" height="14" fill="{COLOURS[5]}"/>'
-                     f'<text x="{left + bar + 4:.1f}" y="{y + 12}" font-size="11">{entry["models"]}</text>')
+        bar = entry["models"] / most * (width - left - 70)
+        open_bar = (entry["open_weights"] or 0) / most * (width - left - 70)
+        parts.append(f'<text x="0" y="{y + 12}" font-size="12" fill="{PAGE_TEXT}">{html.escape(str(entry["licence"]))[:32]}</text>'
+                     f'<rect x="{left}" y="{y}" width="{bar:.1f}" height="14" fill="#d0d7de"/>'
+                     f'<rect x="{left}" y="{y}" width="{open_bar:.1f}" height="14" fill="{PALETTE["5"][0]}"/>'
+                     f'<text x="{left + bar + 4:.1f}" y="{y + 12}" font-size="11" fill="{PAGE_TEXT}">{entry["models"]:,}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _legend() -> str:
-    items = [(f"level {level}", COLOURS[level]) for level in (5, 4, 3, 2, 1)] + [("N/A", NA_COLOUR), ("Unknown", UNKNOWN_COLOUR)]
-    return "".join(f'<span class="key"><i style="background:{colour}"></i>{name}</span>' for name, colour in items)
-
-
-STYLE = """
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1f2328}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px}
-.cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
-.card{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px} .card b{display:block;font-size:20px}
-.key{margin-right:12px;white-space:nowrap} .key i{display:inline-block;width:12px;height:12px;border:1px solid #8c959f;margin-right:4px;vertical-align:-1px}
-.filters{display:flex;gap:10px;flex-wrap:wrap;margin:8px 0} select,input{font:inherit;padding:2px 4px}
-table.matrix{border-collapse:collapse;font-size:12px} .matrix th,.matrix td{border:1px solid #d0d7de;padding:2px 4px}
-.matrix th.component{writing-mode:vertical-rl;transform:rotate(180deg);height:170px;font-weight:normal;text-align:left}
-.matrix td.cell{width:30px;text-align:center;cursor:pointer} .matrix td.cell:hover{outline:2px solid #0969da}
-.matrix td.model{white-space:nowrap;max-width:340px;overflow:hidden;text-overflow:ellipsis}
-#panel{position:fixed;right:0;top:0;bottom:0;width:420px;overflow:auto;background:#f6f8fa;border-left:1px solid #d0d7de;padding:16px;display:none}
-#panel pre{white-space:pre-wrap;background:#fff;border:1px solid #d0d7de;padding:6px;font-size:12px}
-.muted{color:#57606a}
+STYLE = f"""
+body{{font:14px/1.4 system-ui,sans-serif;margin:24px;color:{PAGE_TEXT};background:{PAGE_BACKGROUND}}}
+a{{color:{LINK_TEXT}}} .muted{{color:{MUTED_TEXT}}}
+h1{{font-size:22px;margin:0 0 4px}} h2{{font-size:17px;margin:28px 0 8px}} h3{{font-size:15px;margin:0 0 6px}}
+.cards{{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}}
+.card{{border:1px solid #d0d7de;border-radius:6px;padding:8px 14px}} .card b{{display:block;font-size:20px}}
+.filters{{display:flex;gap:10px;flex-wrap:wrap;margin:8px 0}} select,input{{font:inherit;padding:2px 4px}}
+.figure{{display:flex;gap:16px;align-items:flex-start}}
+table.matrix{{border-collapse:collapse;font-size:12px}}
+.matrix th,.matrix td{{border:1px solid #d0d7de;padding:2px 4px}}
+.matrix th{{font-weight:600;text-align:center;background:#f6f8fa}} .matrix th.stage{{font-size:13px}}
+.matrix th.kind{{font-weight:normal;font-size:11px}}
+.matrix tbody td:nth-child(2n+3),.matrix th.kind:nth-child(odd),.matrix th.part,.matrix th.stage{{border-left:2px solid #8c959f}}
+.matrix td.cell{{width:38px;text-align:center;cursor:pointer;font-weight:600}}
+.matrix td.cell:hover,.matrix td.cell:focus{{outline:2px solid {LINK_TEXT};outline-offset:-2px}}
+.matrix td.model{{white-space:nowrap;max-width:320px;overflow:hidden;text-overflow:ellipsis}}
+.matrix tr.member td.model{{padding-left:20px}} .matrix button{{font:inherit;font-size:11px;cursor:pointer}}
+.legend{{position:sticky;top:12px;min-width:300px;max-width:360px;border:1px solid #d0d7de;border-radius:6px;padding:10px}}
+.legend ul{{list-style:none;margin:0;padding:0}} .legend li{{margin:4px 0;font-size:12px}}
+.swatch{{display:inline-block;min-width:48px;text-align:center;font-weight:600;padding:1px 4px;margin-right:6px}}
+#panel{{position:fixed;right:0;top:0;bottom:0;width:440px;overflow:auto;background:#f6f8fa;border-left:1px solid #d0d7de;padding:16px;display:none}}
+#panel pre{{white-space:pre-wrap;background:#fff;border:1px solid #d0d7de;padding:6px;font-size:12px}}
 """
+
+SUMMARY = """<div class="cards">
+<div class="card"><b>{models}</b>models classified</div>
+<div class="card"><b>{mof_i} / {mof_ii} / {mof_iii}</b>MOF Class I / II / III</div>
+<div class="card"><b>{osaid}</b>open source AI (OSAID)</div>
+</div>
+<h2>Levels per component, every classified model</h2>
+{label_chart}
+<h2>Models per licence</h2>
+<p class="muted">Grey: models with the licence; blue: those whose weights are fully open.</p>
+{licence_chart}"""
+
+FAMILIES = """<h2>Families</h2>
+<p class="muted">A family's cell is its most open member's: the family releases that component if one
+member does. Show a family's members (the most downloaded first) to see each one's own cells.</p>
+<table class="matrix" id="families"><thead>{header}</thead><tbody></tbody></table>"""
 
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>openness report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{style}</style></head>
 <body>
 <h1>How open are these models?</h1>
-<p class="muted">Each cell is one component of the openness taxonomy (C = code, D = data; 5 fully open,
-1 closed), from evidence a reader can follow: click a cell.</p>
-<div class="cards">
-<div class="card"><b>{models}</b>models classified</div>
-<div class="card"><b>{shown}</b>in the matrix (most downloaded)</div>
-<div class="card"><b>{mof_i} / {mof_ii} / {mof_iii}</b>MOF Class I / II / III</div>
-<div class="card"><b>{osaid}</b>open source AI (OSAID)</div>
-</div>
-<h2>Levels per component</h2>
-<div>{legend}</div>
-<p class="muted">Level 1 is "not found" (released nowhere the audit searched: the card, its own links and
-papers) or, marked &#x2715;, "stated closed" (the card says it is withheld); Unknown means the search could not
-be completed (an unread card or link, an unknown base model) or the evidence contradicts itself.</p>
-{label_chart}
-<h2>Models per licence</h2>
-<p class="muted">Grey: models with the licence; green: those whose weights are fully open.</p>
-{licence_chart}
+<p class="muted">Each cell is one component of the openness taxonomy (C: code, D: data; 5 fully open, 1 not
+released), from evidence a reader can follow: click a cell.</p>
+{summary}
 <h2>Models by component</h2>
+{pager}
 <div class="filters">
 <label>Author <select id="f-author"><option value="">all</option></select></label>
 <label>Licence <select id="f-licence"><option value="">all</option></select></label>
@@ -120,10 +206,11 @@ be completed (an unread card or link, an unknown base model) or the evidence con
 <label>Search <input id="f-text" type="search" placeholder="model id"></label>
 <span id="count" class="muted"></span>
 </div>
-<table class="matrix" id="matrix"><thead></thead><tbody></tbody></table>
-<h2>Families</h2>
-<p class="muted">A family's cell is its most open member's.</p>
-<table class="matrix" id="families"><thead></thead><tbody></tbody></table>
+<div class="figure">
+<table class="matrix" id="matrix"><thead>{header}</thead><tbody></tbody></table>
+{legend}
+</div>
+{families}
 <aside id="panel" aria-live="polite"></aside>
 <script type="application/json" id="data">{payload}</script>
 <script>{script}</script>
@@ -134,27 +221,23 @@ SCRIPT = r"""
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("data").textContent);
-  var colours = {"5": "#1a7f37", "4": "#7cc47f", "3": "#f2d04b", "2": "#f0883e", "1": "#cf222e", "N/A": "#d0d7de"};
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) { node.textContent = String(text); }
     Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
     return node;
   }
-  function levelKey(label) { return /^[CD][1-5]$/.test(label) ? label.slice(1) : label; }
-  function header(table, first) {
-    var row = el("tr");
-    first.forEach(function (name) { row.appendChild(el("th", name)); });
-    data.components.forEach(function (key) { row.appendChild(el("th", key, {"class": "component", "title": key})); });
-    table.tHead.appendChild(row);
+  function kind(label) {
+    if (/^[CD][1-5]$/.test(label || "")) { return "l" + label.slice(1); }
+    return label === "N/A" ? "lna" : "lunknown";
   }
   function paint(td, label, reason) {
     // level 1 comes in two kinds an auditor must tell apart: withheld by statement, or released
     // nowhere the audit searched
     var stated = /^[CD]1$/.test(label || "") && /^stated_closed|^api_only/.test(reason || "");
-    td.textContent = (label || "") + (stated ? "\u2715" : "");
-    td.style.background = colours[levelKey(label)] || "#ffffff";
-    if (reason) { td.title = (td.title ? td.title + ": " : "") + reason.replace(/_/g, " "); }
+    td.textContent = label === "Unknown" || !label ? "?" : label === "N/A" ? "n/a" : label + (stated ? " \u2715" : "");
+    td.className = "cell " + kind(label);
+    td.title = (label || "not classified") + (reason ? ": " + reason.replace(/_/g, " ") : "");
   }
   function options(id, values) {
     var select = document.getElementById(id);
@@ -162,6 +245,14 @@ SCRIPT = r"""
       select.appendChild(el("option", v, {"value": v}));
     });
     select.addEventListener("change", draw);
+  }
+  function evidence(panel, e) {
+    var where = (e.path || "") + (e.line ? ", line " + e.line : "");
+    var p = el("p");
+    if (e.link && /^https:\/\//.test(e.link)) { p.appendChild(el("a", where || e.link, {"href": e.link, "rel": "noopener"})); }
+    else { p.textContent = where + (e.read_from ? " (read from " + e.read_from + ")" : ""); }
+    panel.appendChild(p);
+    if (e.snippet) { panel.appendChild(el("pre", e.snippet)); }
   }
   function show(model, index) {
     var cell = model.cells[index], panel = document.getElementById("panel");
@@ -173,19 +264,17 @@ SCRIPT = r"""
     panel.appendChild(el("h3", model.model_id));
     panel.appendChild(el("p", data.components[index] + ": " + (cell ? cell.label : "not classified")));
     if (!cell) { return; }
-    panel.appendChild(el("p", "why: " + cell.reason + (cell.inherited_from ? " (from " + cell.inherited_from + ")" : "")));
+    panel.appendChild(el("p", "why: " + cell.reason.replace(/_/g, " ") + (cell.inherited_from ? " (from " + cell.inherited_from + ")" : "")));
     panel.appendChild(el("p", "confidence: " + cell.confidence));
     cell.licences.forEach(function (l) {
-      panel.appendChild(el("p", "licence: " + (l.id || "unknown") + " (" + (l.points === null ? "?" : l.points) + " points) - " + l.source));
+      panel.appendChild(el("p", "licence: " + (l.id || "unknown") + " (" + (l.points === null ? "not scored" : l.points + " points") + "), " + l.source));
     });
-    cell.evidence.forEach(function (e) {
-      var where = (e.path || "") + (e.line_start ? ":" + e.line_start : "");
-      var p = el("p");
-      if (e.url && /^https?:\/\//.test(e.url)) { p.appendChild(el("a", where || e.url, {"href": e.url, "rel": "noopener"})); }
-      else { p.textContent = where; }
-      panel.appendChild(p);
-      panel.appendChild(el("pre", e.snippet));
-    });
+    cell.evidence.forEach(function (e) { evidence(panel, e); });
+  }
+  function nameRow(name, cls) {
+    var row = el("tr", null, cls ? {"class": cls} : {});
+    row.appendChild(el("td", name, {"class": "model", "title": name}));
+    return row;
   }
   function draw() {
     var author = document.getElementById("f-author").value, licence = document.getElementById("f-licence").value;
@@ -196,33 +285,47 @@ SCRIPT = r"""
       if ((author && model.author !== author) || (licence && model.license !== licence) ||
           (family && model.family !== family) || (text && model.model_id.toLowerCase().indexOf(text) < 0)) { return; }
       shown += 1;
-      var row = el("tr");
-      row.appendChild(el("td", model.model_id, {"class": "model", "title": model.model_id}));
+      var row = nameRow(model.model_id);
       row.appendChild(el("td", model.license));
       model.cells.forEach(function (cell, index) {
-        var td = el("td", null, {"class": "cell", "title": data.components[index]});
+        var td = el("td", null, {"tabindex": "0"});
         paint(td, cell ? cell.label : "", cell ? cell.reason : "");
         td.addEventListener("click", function () { show(model, index); });
+        td.addEventListener("keydown", function (event) { if (event.key === "Enter") { show(model, index); } });
         row.appendChild(td);
       });
       body.appendChild(row);
     });
-    document.getElementById("count").textContent = shown + " of " + data.models.length + " models";
+    document.getElementById("count").textContent = shown + " of the " + data.models.length + " models on this page";
   }
   function families() {
     var table = document.getElementById("families");
-    header(table, ["family", "models"]);
+    if (!table) { return; }
+    var body = table.tBodies[0];
     data.families.forEach(function (f) {
-      var row = el("tr");
-      row.appendChild(el("td", f.family, {"class": "model"}));
-      row.appendChild(el("td", f.models));
-      f.cells.forEach(function (label) { var td = el("td", null, {"class": "cell"}); paint(td, label); row.appendChild(td); });
-      table.tBodies[0] || table.appendChild(el("tbody"));
-      table.tBodies[0].appendChild(row);
+      var row = nameRow(f.family);
+      var toggle = el("button", "\u25b8 " + f.models + " models", {"aria-expanded": "false"});
+      var cell = el("td");
+      cell.appendChild(toggle);
+      row.appendChild(cell);
+      f.cells.forEach(function (label) { var td = el("td"); paint(td, label); row.appendChild(td); });
+      body.appendChild(row);
+      var members = f.members.map(function (m) {
+        var member = nameRow(m.model_id, "member");
+        member.appendChild(el("td", ""));
+        m.cells.forEach(function (label) { var td = el("td"); paint(td, label); member.appendChild(td); });
+        member.hidden = true;
+        body.appendChild(member);
+        return member;
+      });
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", String(open));
+        toggle.textContent = (open ? "\u25be " : "\u25b8 ") + f.models + " models";
+        members.forEach(function (m) { m.hidden = !open; });
+      });
     });
   }
-  var matrix = document.getElementById("matrix");
-  header(matrix, ["model", "licence"]);
   options("f-author", data.models.map(function (m) { return m.author; }));
   options("f-licence", data.models.map(function (m) { return m.license; }));
   options("f-family", data.models.map(function (m) { return m.family; }));

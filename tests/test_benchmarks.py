@@ -62,7 +62,16 @@ def test_licence_benchmark_scores_and_times_identification(real_sample):
     assert report["speed"]["stream_files_per_s"] > 0
 
 
-@pytest.mark.parametrize("name", ["classify", "follow", "harvest", "scale", "licenses", "faults", "agreement"])
+def test_report_benchmark_writes_pages_and_opens_the_first(tmp_path):
+    from benchmarks.report import measure
+    report = measure(600, tmp_path, limit=250, page_size=100)
+    assert report["models"] == 600 and report["matrix_models"] == 250 and report["pages"] == 3
+    assert report["index_bytes"] < report["all_pages_bytes"]
+    if "chromium" in report:  # Debian's chromium, when installed (tests/test_report.py installs it)
+        assert report["chromium"]["rows_drawn"] >= 100 and report["chromium"]["console_errors"] == []
+
+
+@pytest.mark.parametrize("name", ["classify", "follow", "harvest", "scale", "licenses", "faults", "agreement", "report"])
 def test_every_benchmark_has_a_measure_function_and_a_main(name):
     import importlib
     module = importlib.import_module(f"benchmarks.{name}")

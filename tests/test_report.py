@@ -4,6 +4,7 @@ row per model. Chromium is installed by this test's setup when it can be (root, 
 browser tests are skipped with the command that would install it."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -109,6 +110,67 @@ def report(tmp_path_factory, sample_world):
     return root / "site" / "index.html"
 
 
+def relative_luminance(colour: str) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: str, b: str) -> float:
+    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_every_text_and_background_pair_reads_at_wcag_aa(report):
+    from openness.outputs.report_html import LINK_TEXT, MUTED_TEXT, PAGE_BACKGROUND, PAGE_TEXT, PALETTE
+    pairs = {f"cell {key}": colours for key, colours in PALETTE.items()}
+    pairs.update({"page": (PAGE_BACKGROUND, PAGE_TEXT), "muted": (PAGE_BACKGROUND, MUTED_TEXT),
+                  "link": (PAGE_BACKGROUND, LINK_TEXT)})
+    low = {name: round(contrast(*pair), 2) for name, pair in pairs.items() if contrast(*pair) < 4.5}
+    assert low == {}
+    assert round(contrast("#ffffff", "#000000"), 1) == 21.0 and round(contrast("#777777", "#ffffff"), 2) == 4.48
+    page = report.read_text("utf-8")  # the page is painted with these pairs, nothing else
+    for background, text in PALETTE.values():
+        assert f"background:{background};color:{text}" in page
+
+
+def test_the_columns_are_the_taxonomys_twelve_in_the_figures_order():
+    from openness.classification.rules import COMPONENT_KEYS
+    from openness.outputs.report import COLUMNS, FIGURE
+    from openness.outputs.report_html import column_names
+    assert sorted(COLUMNS) == sorted(COMPONENT_KEYS) and len(set(COLUMNS)) == 12
+    assert column_names(FIGURE)[:2] == ["Pretraining code", "Pretraining data"]
+    assert column_names(FIGURE)[-2:] == ["Inference code", "Weights"]
+
+
+def test_evidence_links_lead_to_the_public_hubs_file_at_its_commit_and_line():
+    from openness.outputs.report import evidence_entry
+    hub = evidence_entry({"url": "https://huggingface.co/org/m/resolve/abc123/README.md", "path": "README.md",
+                          "line_start": 12, "snippet": "x" * 1000})
+    assert hub["link"] == "https://huggingface.co/org/m/blob/abc123/README.md#L12" and hub["read_from"] is None
+    assert len(hub["snippet"]) == 401 and hub["snippet"].endswith("…")
+    local = evidence_entry({"url": "http://127.0.0.1:8123/org/m/resolve/abc123/README.md", "path": "README.md"})
+    assert local["link"] is None and local["read_from"].startswith("http://127.0.0.1:8123/")  # shown, not linked
+    github = evidence_entry({"url": "https://github.com/org/code/blob/main/LICENSE", "path": "LICENSE"})
+    assert github["link"] == "https://github.com/org/code/blob/main/LICENSE"
+
+
+def test_the_matrix_is_paged_and_says_so(report, tmp_path):
+    from openness.outputs.report import write_report
+    warehouse = str(report.parent.parent / "openness.duckdb")
+    result = write_report(warehouse, tmp_path / "paged", limit=0, page_size=10)
+    assert (result.pages, result.models_shown, result.models_classified) == (4, 31, 31)
+    second = (tmp_path / "paged" / "models-2.html").read_text("utf-8")
+    assert "Models 11-20 of the 31 most downloaded (31 classified), 10 a page: page 2 of 4." in second
+    assert 'href="index.html">previous' in second and 'href="models-3.html">next' in second
+    assert "Levels per component" not in second and 'href="index.html">Counts, charts and families' in second
+    assert len(json.loads(second.split('id="data">', 1)[1].split("</script>", 1)[0])["models"]) == 10
+    write_report(warehouse, tmp_path / "paged", limit=0, page_size=20)  # fewer pages: the rest go
+    assert sorted(p.name for p in (tmp_path / "paged").glob("*.html")) == ["index.html", "models-2.html"]
+
+
 def test_the_page_is_self_contained_and_escapes_card_data(report):
     page = report.read_text("utf-8")
     assert "<script src" not in page and "<link" not in page and "http://127.0.0.1" not in page.split('id="data"')[0]
@@ -123,7 +185,19 @@ def test_the_report_loads_in_chromium_without_console_errors(chromium, report, t
     assert console_errors(run.stderr) == [], console_errors(run.stderr)
     rows = re.findall(r'<td class="model" title="([^"]+)"', run.stdout)
     assert len(rows) >= 30 and "aurora-labs/aurora-7b" in rows  # the script drew the matrix
-    assert "31 of 31 models" in run.stdout
+    assert "31 of the 31 models on this page" in run.stdout
+    # the figure's header: stages, their parts, code and data side by side
+    assert re.search(r'<th colspan="6" class="stage">Training</th><th colspan="4" class="stage">Evaluation</th>'
+                     r'<th colspan="2" class="stage">Deployment</th>', run.stdout)
+    assert 'class="legend"' in run.stdout and 'aria-expanded="false"' in run.stdout  # a family's members, folded
+    assert len(re.findall(r'<tr class="member" hidden="">', run.stdout)) == 2
+    # not released, stated closed, unknown and not applicable read differently, in text as in colour
+    cells = re.findall(r'<td tabindex="0" class="cell (l\w+)" title="[^"]*">([^<]*)</td>', run.stdout)
+    kinds: dict[str, set] = {}
+    for cls, text in cells:
+        kinds.setdefault(text, set()).add(cls)
+    assert kinds["?"] == {"lunknown"} and kinds["n/a"] == {"lna"} and kinds["C5"] == {"l5"}
+    assert kinds["C1"] == kinds["D1"] == kinds["D1 ✕"] == {"l1"}  # not released; ✕: stated closed
 
 
 def test_the_console_check_sees_errors(chromium, tmp_path):
@@ -139,5 +213,5 @@ def test_a_screenshot_shows_the_coloured_matrix(chromium, report, tmp_path):
     assert shot.exists(), run.stderr[-2000:]
     width, height, _ = png_pixels(shot)
     assert (width, height) == (1400, 1800)
-    # below the charts, the matrix's fully open cells are painted in the level-5 green
-    assert count_colour(shot, (0x1A, 0x7F, 0x37), from_row=1000) > 2000
+    # below the charts, the matrix's fully open cells are painted in the level-5 blue
+    assert count_colour(shot, (0x08, 0x51, 0x9C), from_row=1000) > 2000
