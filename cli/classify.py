@@ -105,7 +105,8 @@ def report(ctx, out_dir, limit, page_size) -> None:
     each cell's evidence on click, with the snippet and, for what was read from the public Hub, a
     link to the file at that commit and line. Self-contained pages: open index.html in a browser
     or publish the folder as it is."""
-    result = write_report(warehouse_path(ctx), out_dir, limit, page_size)
+    with progress_bar("report", " pages") as progress:
+        result = write_report(warehouse_path(ctx), out_dir, limit, page_size, progress)
     click.echo(f"{result.index}: {result.models_shown} of {result.models_classified} classified models in the matrix, "
                f"{result.page_size} a page ({result.pages} page{'s' if result.pages != 1 else ''})")
 

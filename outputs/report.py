@@ -40,9 +40,10 @@ class ReportResult:
     page_size: int = 100
 
 
-def write_report(warehouse_path, out_dir, limit: int = 500, page_size: int = 100) -> ReportResult:
+def write_report(warehouse_path, out_dir, limit: int = 500, page_size: int = 100, progress=None) -> ReportResult:
     """index.html (the counts, charts, families and the matrix's first page) and models-N.html for
-    the matrix's other pages: `limit` models (0: all), the most downloaded first, `page_size` a page."""
+    the matrix's other pages: `limit` models (0: all), the most downloaded first, `page_size` a page;
+    progress(pages written, pages) as it goes."""
     with connect(warehouse_path, read_only=True) as con:
         data = gather(con, limit)
     if not data["models"]:
@@ -57,6 +58,8 @@ def write_report(warehouse_path, out_dir, limit: int = 500, page_size: int = 100
                 "page": {"number": number, "pages": pages, "size": page_size, "first": (number - 1) * page_size + 1,
                          "shown": len(models)}}
         (out / name).write_text(render(page), "utf-8")
+        if progress:
+            progress(number, pages)
     for stale in out.glob("models-*.html"):  # a longer report written here before
         if int(stale.stem.split("-")[1]) > pages:
             stale.unlink()

@@ -160,8 +160,11 @@ def test_evidence_links_lead_to_the_public_hubs_file_at_its_commit_and_line():
 def test_the_matrix_is_paged_and_says_so(report, tmp_path):
     from openness.outputs.report import write_report
     warehouse = str(report.parent.parent / "openness.duckdb")
-    result = write_report(warehouse, tmp_path / "paged", limit=0, page_size=10)
+    written = []
+    result = write_report(warehouse, tmp_path / "paged", limit=0, page_size=10,
+                          progress=lambda done, total: written.append((done, total)))
     assert (result.pages, result.models_shown, result.models_classified) == (4, 31, 31)
+    assert written == [(1, 4), (2, 4), (3, 4), (4, 4)]  # what the CLI's bar is drawn from, on a terminal
     second = (tmp_path / "paged" / "models-2.html").read_text("utf-8")
     assert "Models 11-20 of the 31 most downloaded (31 classified), 10 a page: page 2 of 4." in second
     assert 'href="index.html">previous' in second and 'href="models-3.html">next' in second
