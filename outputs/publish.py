@@ -37,8 +37,13 @@ def publish_snapshot(warehouse: str, repo_id: str, endpoint: str, private: bool 
     progress(tables written, tables) while the snapshot is written (huggingface_hub shows its
     uploads' own)."""
     from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub.errors import HfHubHTTPError, HFValidationError
+    from huggingface_hub.utils import validate_repo_id
 
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as exc:
+        raise PublishFailed(f"{repo_id!r} is not a Hub repo id (owner/name): {_first_line(exc)}") from exc
     api = HfApi(endpoint=endpoint)
     with tempfile.TemporaryDirectory(prefix="openness-publish-") as folder:
         stage_snapshot(warehouse, Path(folder), repo_id, progress)

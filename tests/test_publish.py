@@ -132,3 +132,58 @@ def test_long_writes_report_their_progress(classified, tmp_path):
     written = export_spdx(classified, tmp_path / "spdx", ["aurora-labs/aurora-7b", "openfield/polyglot-1b"],
                           progress=lambda done, total: models.append((done, total)))
     assert models == [(1, 2), (2, 2)] and len(written.files) == 2
+
+
+def test_a_bad_repo_id_is_refused_before_anything_is_sent(classified, emulator, token, tmp_path):
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    result = CliRunner().invoke(cli, ["--warehouse", classified, "publish", "owner/../name", "--hub-endpoint",
+                                      server.base_url])
+    assert result.exit_code == 1 and "is not a Hub repo id" in result.output and "Traceback" not in result.output
+    assert request_log(server) == []
+
+
+def test_the_emulator_refuses_hostile_commits(emulator, tmp_path):
+    """What a client other than huggingface_hub may send: each refused with the Hub's kind of error,
+    and nothing written outside the repo's folder."""
+    import base64
+    import urllib.error
+    import urllib.request
+
+    uploads = tmp_path / "uploads"
+    server = emulator(sample_world_path(), uploads=str(uploads))
+
+    def post(path, body, token="hf_x", kind="application/json"):
+        request = urllib.request.Request(server.base_url + path, data=body, method="POST",
+                                         headers={"Content-Type": kind, **({"Authorization": f"Bearer {token}"} if token else {})})
+        try:
+            with urllib.request.urlopen(request) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+
+    def commit(*lines, parent=None):
+        header = {"key": "header", "value": {"summary": "s", **({"parentCommit": parent} if parent else {})}}
+        body = "\n".join(json.dumps(line) for line in (header, *lines)).encode()
+        return post("/api/datasets/team/data/commit/main", body, kind="application/x-ndjson")
+
+    def add(path, content=b"x"):
+        return {"key": "file", "value": {"path": path, "content": base64.b64encode(content).decode(), "encoding": "base64"}}
+
+    assert post("/api/repos/create", b'{"name": "data", "organization": "team", "type": "dataset"}', token=None)[0] == 401
+    assert post("/api/repos/create", b'{"name": "../up", "organization": "team", "type": "dataset"}')[0] == 400
+    assert post("/api/repos/create", b'{"name": "data", "organization": "team", "type": "dataset"}')[0] == 200
+    assert post("/api/repos/create", b'{"name": "data", "organization": "team", "type": "dataset"}')[0] == 409
+    assert commit(add("../../escape.txt"))[0] == 400
+    assert commit(add("/etc/passwd"))[0] == 400
+    assert commit(add(".git/config"))[0] == 400
+    assert commit({"key": "file", "value": {"path": "a.txt", "content": "not base64!"}})[0] == 400
+    assert commit({"key": "lfsFile", "value": {"path": "big.bin", "oid": "0" * 64, "size": 1}})[0] == 400
+    assert post("/api/datasets/team/data/commit/main", b"{not json", kind="application/x-ndjson")[0] == 400
+    assert commit(add("ok.txt"), parent="0" * 40)[0] == 412  # a stale parent
+    status, answer = commit(add("ok.txt"), add("a/b.txt", b"y"))
+    assert status == 200 and len(answer["commitOid"]) == 40
+    assert post("/api/models/aurora-labs/aurora-7b/commit/main", b'{"key":"header","value":{"summary":"s"}}\n',
+                kind="application/x-ndjson")[0] == 403  # the world's own repos are read-only
+    written = sorted(p.relative_to(uploads).as_posix() for p in uploads.rglob("*") if p.is_file())
+    assert written == ["datasets/team/data/files/a/b.txt", "datasets/team/data/files/ok.txt",
+                       "datasets/team/data/info.json"]
