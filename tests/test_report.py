@@ -203,6 +203,15 @@ def test_the_report_loads_in_chromium_without_console_errors(chromium, report, t
     assert kinds["C1"] == kinds["D1"] == kinds["D1 ✕"] == {"l1"}  # not released; ✕: stated closed
 
 
+def test_a_later_page_loads_in_chromium_without_console_errors(chromium, report, tmp_path):
+    from openness.outputs.report import write_report
+    write_report(str(report.parent.parent / "openness.duckdb"), tmp_path / "paged", limit=0, page_size=10)
+    run = browse(chromium, tmp_path / "paged" / "models-4.html", tmp_path, "--dump-dom")
+    assert run.returncode == 0 and console_errors(run.stderr) == [], run.stderr[-2000:]
+    assert len(re.findall(r'<td class="model" title="', run.stdout)) == 1  # models 31-31: no families here
+    assert "1 of the 1 models on this page" in run.stdout
+
+
 def test_the_console_check_sees_errors(chromium, tmp_path):
     broken = tmp_path / "broken.html"
     broken.write_text("<!DOCTYPE html><html><body><script>console.error('boom'); undefinedFunction();</script></body></html>")
