@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openness.warehouse.db import connect
 from openness.outputs.errors import NothingToReport
-from openness.outputs.report_html import render
+from openness.outputs.report_html import page_name, render
 
 MAX_EVIDENCE = 3     # per cell in the report; `openness explain` shows them all
 MAX_SNIPPET = 400    # characters of each snippet shown inline
@@ -61,13 +61,10 @@ def write_report(warehouse_path, out_dir, limit: int = 500, page_size: int = 100
         if progress:
             progress(number, pages)
     for stale in out.glob("models-*.html"):  # a longer report written here before
-        if int(stale.stem.split("-")[1]) > pages:
+        number = stale.stem.removeprefix("models-")
+        if number.isdigit() and int(number) > pages:
             stale.unlink()
     return ReportResult(str(out), str(out / "index.html"), len(models), data["totals"]["models"], pages, page_size)
-
-
-def page_name(number: int) -> str:
-    return "index.html" if number == 1 else f"models-{number}.html"
 
 
 def gather(con, limit: int) -> dict:

@@ -88,15 +88,16 @@ def _pager(page: dict, classified: int) -> str:
     last = min(page["first"] + page["size"] - 1, page["shown"])
     links = []
     if page["number"] > 1:
-        links.append(f'<a href="{_page_name(page["number"] - 1)}">previous</a>')
+        links.append(f'<a href="{page_name(page["number"] - 1)}">previous</a>')
     if page["number"] < page["pages"]:
-        links.append(f'<a href="{_page_name(page["number"] + 1)}">next</a>')
+        links.append(f'<a href="{page_name(page["number"] + 1)}">next</a>')
     return (f'<p class="pager">Models {page["first"]:,}-{last:,} of the {page["shown"]:,} most downloaded '
             f'({classified:,} classified), {page["size"]:,} a page: page {page["number"]} of {page["pages"]}. '
             + " · ".join(links) + "</p>")
 
 
-def _page_name(number: int) -> str:
+def page_name(number: int) -> str:
+    """The file of the matrix's page `number`: index.html first (with the counts and charts)."""
     return "index.html" if number == 1 else f"models-{number}.html"
 
 

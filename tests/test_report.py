@@ -170,8 +170,10 @@ def test_the_matrix_is_paged_and_says_so(report, tmp_path):
     assert 'href="index.html">previous' in second and 'href="models-3.html">next' in second
     assert "Levels per component" not in second and 'href="index.html">Counts, charts and families' in second
     assert len(json.loads(second.split('id="data">', 1)[1].split("</script>", 1)[0])["models"]) == 10
+    (tmp_path / "paged" / "models-notes.html").write_text("mine")  # not a page of ours: kept
     write_report(warehouse, tmp_path / "paged", limit=0, page_size=20)  # fewer pages: the rest go
-    assert sorted(p.name for p in (tmp_path / "paged").glob("*.html")) == ["index.html", "models-2.html"]
+    assert sorted(p.name for p in (tmp_path / "paged").glob("*.html")) == ["index.html", "models-2.html",
+                                                                          "models-notes.html"]
 
 
 def test_the_page_is_self_contained_and_escapes_card_data(report):
