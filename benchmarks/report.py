@@ -51,13 +51,18 @@ def measure(models: int, work: Path, screenshot: Path | None = None, limit: int 
     return report
 
 
+def console_errors(stderr: str) -> list[str]:
+    """Chromium's log lines for the page's console errors and uncaught exceptions."""
+    return [line for line in stderr.splitlines()
+            if "CONSOLE" in line and ("ERROR" in line.split("CONSOLE")[0] or "Uncaught" in line)]
+
+
 def open_page(chromium: str, page: Path, work: Path, screenshot: Path | None) -> dict:
     started = time.perf_counter()
     run = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={work / 'profile'}", "--dump-dom",
                           page.as_uri()], capture_output=True, text=True, timeout=300)
     seconds = time.perf_counter() - started
-    errors = [line for line in run.stderr.splitlines()
-              if "CONSOLE" in line and ("ERROR" in line.split("CONSOLE")[0] or "Uncaught" in line)]
+    errors = console_errors(run.stderr)
     drawn = len(re.findall(r'<td class="model" title="', run.stdout))
     if screenshot:
         subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={work / 'profile-shot'}", "--window-size=1500,1900",

@@ -50,7 +50,7 @@ def route(world: World, uploads: Path | None, method: str, segments: list[str], 
         return Answer.error(404, f"Invalid rev id: {revision} (the emulator commits to main only)", "RevisionNotFound")
     if action == "preupload":
         return preupload(repo, _json(body))
-    if uploads.resolve() not in repo.folder.resolve().parents:
+    if not repo.owned:
         return Answer.error(403, f"{repo_id} belongs to the world, which is read-only")
     return commit(world, repo, body, base_url)
 

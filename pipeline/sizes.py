@@ -35,15 +35,13 @@ def pending_by_endpoint(warehouse: str, model_ids: list[str] | None = None) -> d
     return found
 
 
-def read_pending_sizes(warehouse: str, model_ids: list[str] | None = None, use_token: bool = True,
-                       settings: dict | None = None) -> PendingSizes:
+def read_pending_sizes(warehouse: str, model_ids: list[str] | None = None) -> PendingSizes:
     """Read the pending weight sizes of these models (default: every classified one). An endpoint
     that cannot be crawled is reported, not raised: the documents are written with what is known."""
     result = PendingSizes()
     for endpoint, ids in pending_by_endpoint(warehouse, model_ids).items():
         result.asked += len(ids)
-        config = CrawlConfig(warehouse=warehouse, endpoint=endpoint, model_ids=ids, sizes_now=True,
-                             follow_depth=0, use_token=use_token, settings=dict(settings or {}))
+        config = CrawlConfig(warehouse=warehouse, endpoint=endpoint, model_ids=ids, sizes_now=True, follow_depth=0)
         try:
             result.runs.append(run_crawl(config).run_id)
         except CrawlError as exc:

@@ -16,6 +16,7 @@ from huggingface_hub.errors import RepositoryNotFoundError
 from conftest import request_log, world_endpoints
 from openness.classification.classify import classify_warehouse
 from openness.cli.main import cli
+from openness.emulator import sample_world_path
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.warehouse.db import TABLES
 
@@ -115,11 +116,6 @@ def test_a_warehouse_without_a_crawl_has_nothing_to_publish(emulator, token, tmp
         pass
     result = publish(empty, server)
     assert result.exit_code == 1 and "no finished crawl" in result.output
-
-
-def sample_world_path():
-    from openness.emulator import sample_world_path as path
-    return path()
 
 
 def test_long_writes_report_their_progress(classified, tmp_path):

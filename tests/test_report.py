@@ -16,15 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from benchmarks.report import CHROMIUM_FLAGS, console_errors
 from openness.cli.main import cli
 from conftest import world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.classification.classify import classify_warehouse
 from openness.outputs.report import NothingToReport, write_report
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--enable-logging=stderr", "--v=0"]
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +41,6 @@ def browse(chromium: str, page: Path, tmp_path: Path, *extra: str) -> subprocess
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
     return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
                           capture_output=True, text=True, timeout=120)
-
-
-def console_errors(stderr: str) -> list[str]:
-    """Chromium's log lines for the page's console errors and uncaught exceptions."""
-    return [line for line in stderr.splitlines()
-            if "CONSOLE" in line and ("ERROR" in line.split("CONSOLE")[0] or "Uncaught" in line)]
 
 
 def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
