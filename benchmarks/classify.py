@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import work_folder  # noqa: E402
-from openness.classification.classify import classify_warehouse  # noqa: E402
+from openness.classification.classify import CHUNK_MODELS, classify_warehouse  # noqa: E402
 from openness.warehouse.db import connect  # noqa: E402
 
 BASES = 2000       # base models, themselves in the warehouse (every 500th model is one)
@@ -123,7 +123,7 @@ def change_one_percent(path: str) -> int:
         return con.execute("SELECT count(*) FROM changed").fetchone()[0]
 
 
-def measure(models: int, work: Path, workers: int | None = None, batch_size: int = 10_000) -> dict:
+def measure(models: int, work: Path, workers: int | None = None, batch_size: int = CHUNK_MODELS) -> dict:
     path = str(work / "bench.duckdb")
     started = time.perf_counter()
     build(path, models)

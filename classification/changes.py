@@ -14,7 +14,6 @@ import hashlib
 from importlib import metadata, resources
 from pathlib import Path
 
-from openness.warehouse.db import batch_keys
 
 # Why a model is classified again (model_summaries.redone_because), in the order they are checked.
 NOT_CLASSIFIED = "not classified before"
@@ -126,16 +125,6 @@ def stale_models(con, version: str) -> tuple[dict[str, str], dict[str, str]]:
     con.execute(FINGERPRINTS_SQL)
     latest = dict(con.execute("SELECT model_id, sha FROM input_fingerprints").fetchall())
     return latest, {model_id: reason for model_id, _, reason in con.execute(STALE_SQL, [version]).fetchall()}
-
-
-def fingerprints_of(con, chunk: list[tuple[str, str]]) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
-    """For a batch of (model id, sha): the inputs' fingerprints now, and the cells' as stored."""
-    with batch_keys(con, "chunk_keys", chunk):
-        inputs = {m: (i, l) for m, i, l in con.execute(
-            "SELECT model_id, inputs_fp, links_fp FROM input_fingerprints JOIN chunk_keys USING (model_id, sha)").fetchall()}
-        cells = dict(con.execute("SELECT model_id, cells_fp FROM model_summaries JOIN chunk_keys USING (model_id, sha)")
-                     .fetchall())
-    return inputs, cells
 
 
 def descendants(roots, bases: dict[str, list[str]]) -> set[str]:

@@ -9,14 +9,15 @@ cells are the same bytes whichever way they were made.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
 from openness.classification.changes import BASE
+from openness.classification.codec import decode, encode, encode_any
 from openness.classification.dossier import Paper, build_dossier
 from openness.classification.engine import Cell, Dossier, classify, summary
 from openness.classification.families import family_of
@@ -24,17 +25,14 @@ from openness.classification.frameworks import verdicts
 from openness.classification.rules import rules
 from openness.warehouse.staging import arrow_schema
 
-# One encoder for every cell: json.dumps builds a new one per call when given options.
-_ENCODE = json.JSONEncoder(sort_keys=True, default=str).encode
-_ENCODE_PLAIN = json.JSONEncoder(sort_keys=True).encode
-
 
 @dataclass
 class ChunkInput:
     keys: list[tuple[str, str]]                 # (model id, sha), bases before their derivatives
     run_id: str
     classifier_version: str
-    info: pa.Table | None = None        # model_id, sha, tags, pipeline_tag, library_name, card_status
+    info: pa.Table | None = None        # model_id, sha, tags, pipeline_tag, library_name, card_status,
+                                        # inputs_fp, links_fp (its inputs now), stored, stored_fp (its cells')
     findings: pa.Table | None = None    # model_id, sha, finding_id, signal, value, confidence, evidence
     repos: dict = field(default_factory=dict)           # key -> {target: (status, reason, transient, roles, ...)}
     paper_repos: dict = field(default_factory=dict)     # key -> {target: paper id}
@@ -45,8 +43,6 @@ class ChunkInput:
     redo: dict = field(default_factory=dict)            # model id -> why it is redone
     affected: set = field(default_factory=set)          # built on a base whose cells changed in this run
     needed_later: set = field(default_factory=set)      # bases of models still to come: their cells go back
-    stored: dict = field(default_factory=dict)          # model id -> the stored cells' fingerprint
-    fingerprints: dict = field(default_factory=dict)    # model id -> (inputs_fp, links_fp)
 
 
 @dataclass
@@ -65,26 +61,40 @@ class ChunkOutput:
 def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     """Classify the chunk's models: write those to redo, and those built on a base whose cells
     changed when their own cells come out other than stored; the rest are classified only for the
-    derivatives' sake (their cells go back in `cells_of`)."""
+    derivatives' sake (their cells go back in `cells_of`).
+
+    Without the cycle collector while it runs: the chunk's rows and summaries pile up (millions of
+    containers), and each pass of the collector walks them all again: a tenth of the time or more.
+    Nothing it makes holds a cycle; what the collector would have found is found when it resumes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _classify_chunk(chunk)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
     cell_columns, summary_rows = _CellColumns(), []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    for dossier in _dossiers(chunk):
+    info = _by_key(chunk.info)
+    for dossier in _dossiers(chunk, info):
         model_id = dossier.model_id
         cells = classify(dossier, the_rules)
         if model_id in chunk.needed_later:
             out.cells_of[model_id] = cells
         if model_id not in chunk.redo and model_id not in chunk.affected:
             continue  # an ancestor, classified for its derivatives only
-        searches: dict = {}  # a model's cells share their search records: each is encoded once
-        values = [_cell_values(dossier, cell, the_rules.version, chunk.run_id, searches) for cell in cells.values()]
+        values = _cell_rows(dossier, cells, the_rules.version)
         cells_fp = cells_fingerprint(values)
-        if cells_fp != chunk.stored.get(model_id):
+        inputs_fp, links_fp, stored, stored_fp = (info.get((model_id, dossier.sha)) or [(None,) * 8])[0][4:]
+        if cells_fp != stored_fp:
             out.changed.add(model_id)
         elif model_id not in chunk.redo:
             continue  # built on a changed base, and its own cells are as they were
         reason = chunk.redo.get(model_id, BASE)
-        inputs_fp, links_fp = chunk.fingerprints.get(model_id, (None, None))
         cell_columns.extend(values)
         summary_rows.append({"model_id": model_id, "sha": dossier.sha, "family": family_of(model_id),
                              **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
@@ -93,8 +103,8 @@ def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
                              "links_fp": links_fp, "cells_fp": cells_fp, "redone_because": reason})
         out.redone[reason] += 1
         out.by_label.update(cell.label for cell in cells.values())
-        out.replacing = out.replacing or model_id in chunk.stored
-    out.cells = cell_columns.table()
+        out.replacing = out.replacing or bool(stored)
+    out.cells = cell_columns.table(chunk.run_id)
     out.summaries = _table(summary_rows, arrow_schema("model_summaries"))
     out.peak_rss_mb = peak_rss_mb()
     out.models_read = len(chunk.keys)
@@ -114,17 +124,17 @@ def peak_rss_mb() -> int | None:
     return None
 
 
-def _dossiers(chunk: ChunkInput):
-    """The chunk's dossiers, one at a time. Bases' cells come from earlier levels only
-    (`base_cells`): nothing in a chunk feeds anything else in it, so how a level is cut into
-    chunks never changes a cell."""
-    info, findings_of = _by_key(chunk.info), _by_key(chunk.findings)
+def _dossiers(chunk: ChunkInput, info: dict[tuple, list[tuple]]):
+    """The chunk's dossiers, one at a time (`info`: its info rows by key). Bases' cells come from
+    earlier levels only (`base_cells`): nothing in a chunk feeds anything else in it, so how a
+    level is cut into chunks never changes a cell."""
+    findings_of = _by_key(chunk.findings)
     for key in chunk.keys:
         model_id, sha = key
-        tags, pipeline_tag, library, card_status = (info.get(key) or [([], None, None, "no_readme")])[0]
+        tags, pipeline_tag, library, card_status = (info.get(key) or [([], None, None, "no_readme")])[0][:4]
         model_info = {"tags": tags or [], "pipeline_tag": pipeline_tag, "library_name": library} if key in info else {}
-        findings = [{"finding_id": fid, "signal": signal, "value": json.loads(value), "confidence": confidence,
-                     "evidence": json.loads(evidence)} for fid, signal, value, confidence, evidence in findings_of.get(key, ())]
+        findings = [{"finding_id": fid, "signal": signal, "value": decode(value), "confidence": confidence,
+                     "evidence": decode(evidence)} for fid, signal, value, confidence, evidence in findings_of.get(key, ())]
         followed = {target: repo_facts(row) for target, row in chunk.repos.get(key, {}).items()}
         yield build_dossier(model_id, sha, model_info, findings, followed, chunk.paper_repos.get(key, {}),
                             chunk.datasets.get(key, {}),
@@ -149,20 +159,20 @@ def repo_facts(row: tuple) -> dict:
     status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs = row
     return {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
             "licence_ids": licence_ids or [], "host_licence": host, "role_evidence": _role_evidence(evidence),
-            **_repo_licence_facts(licence_findings), "documents": json.loads(docs) if docs else {}}
+            **_repo_licence_facts(licence_findings), "documents": decode(docs) if docs else {}}
 
 
 def _role_evidence(raw: str | None) -> list[dict]:
     """The repo's role evidence as evidence entries (path, line, snippet), for the cells it supports."""
     return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"],
              **({"source": e["source"]} if e.get("source") == "fallback" else {})}
-            for e in json.loads(raw or "[]")]
+            for e in decode(raw or "[]")]
 
 
 def _repo_licence_facts(raw: str | None) -> dict:
     """From a repo's licence findings: the licences of its model licence files, and its README's
     statement that its licence covers the models too."""
-    findings = json.loads(raw or "[]")
+    findings = decode(raw or "[]")
     model_licences = sorted({f["value"]["id"] for f in findings if f.get("signal") == "licence.identified"
                              and f["value"].get("scope") == "model" and f["value"].get("id")})
     covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
@@ -173,29 +183,31 @@ def _repo_licence_facts(raw: str | None) -> dict:
 # -- rows ------------------------------------------------------------------------------------
 
 CELL_COLUMNS = ("model_id", "sha", "component", "level", "label", "reason", "licences", "points", "confidence",
-                "finding_ids", "evidence", "inherited_from", "search", "rules_version", "run_id")
+                "finding_ids", "evidence", "inherited_from", "search", "rules_version")  # and the run id
 
 
-def _cell_values(dossier: Dossier, cell: Cell, version: int, run_id: str, searches: dict) -> tuple:
-    """One classifications row, in CELL_COLUMNS' order. `searches`: id of a search record -> its
-    text, for the model's cells (alive while they are: their ids stay theirs)."""
-    search = None
-    if cell.search:
-        search = searches.get(id(cell.search))
-        if search is None:
-            search = searches[id(cell.search)] = _ENCODE_PLAIN(cell.search)
-    return (dossier.model_id, dossier.sha, cell.component, cell.level, cell.label, cell.reason,
-            _ENCODE_PLAIN(cell.licences) if cell.licences else "[]", cell.points, cell.confidence, cell.finding_ids,
-            _ENCODE(cell.evidence) if cell.evidence else "[]", cell.inherited_from, search, version, run_id)
+def _cell_rows(dossier: Dossier, cells: dict[str, Cell], version: int) -> list[tuple]:
+    """A model's classifications rows, in CELL_COLUMNS' order (the run's id is added as the table
+    is made). Its cells share their search records (the same object): each is encoded once."""
+    model_id, sha, rows, searches = dossier.model_id, dossier.sha, [], {}
+    for cell in cells.values():
+        search = cell.search
+        if search:
+            key = id(search)  # alive while the cells are, so it stays theirs
+            search = searches.get(key)
+            if search is None:
+                search = searches[key] = encode(cell.search)
+        rows.append((model_id, sha, cell.component, cell.level, cell.label, cell.reason,
+                     encode(cell.licences) if cell.licences else "[]", cell.points, cell.confidence, cell.finding_ids,
+                     encode_any(cell.evidence) if cell.evidence else "[]", cell.inherited_from, search or None, version))
+    return rows
 
 
-def cells_fingerprint(values: list[tuple]) -> str:
+def cells_fingerprint(rows: list[tuple]) -> str:
     """A model's twelve cell rows as written, the run id aside. The values are already text,
     numbers and lists of text, so their repr is stable and far cheaper than encoding them again."""
-    digest = hashlib.sha256()
-    for row in values:
-        digest.update(repr(row[:-1]).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:16]
+    text = "".join(map(repr, rows))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
@@ -215,8 +227,8 @@ class _CellColumns:
         for column, values in zip(self.columns, zip(*rows)):
             column.extend(values)
 
-    def table(self) -> pa.Table:
-        named = dict(zip(CELL_COLUMNS, self.columns))
+    def table(self, run_id: str) -> pa.Table:
+        named = dict(zip(CELL_COLUMNS, self.columns), run_id=[run_id] * len(self.columns[0]))
         return pa.table({f.name: pa.array(named[f.name], type=f.type) for f in self.schema}, schema=self.schema)
 
 

@@ -32,6 +32,10 @@ from openness.warehouse.errors import WarehouseMissing
 from openness.classification.rules import COMPONENT_KEYS, rules
 
 MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
+# Models a chunk: twelve cells each make 122,880 rows, one DuckDB row group, which a transaction
+# writes straight to the file; a part of one goes through the write-ahead log first (written
+# twice): 10,000 models a chunk took 1.7 times as long to insert.
+CHUNK_MODELS = 10_240
 READ_CHUNKS = 4  # chunks (of batch_size models) read from the warehouse in one go
 
 
@@ -49,7 +53,7 @@ class ClassifyResult:
     peak_rss_mb_worker: int | None = None                   # the most any of them held (MB)
 
 
-def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = 10_000,
+def classify_warehouse(warehouse_path, model_ids: list[str] | None = None, batch_size: int = CHUNK_MODELS,
                        full: bool = False, workers: int | None = None, missing_ok: bool = False,
                        progress: Callable[[int, int], None] | None = None) -> ClassifyResult:
     """Classify what changed since the last run: every latest model with `full`; with `model_ids`,
@@ -179,26 +183,27 @@ def _split(block: ChunkInput, size: int):
                          datasets=by_key(block.datasets), papers=by_key(block.papers), bases=by_id(block.bases),
                          base_cells={b: block.base_cells[b] for m in ids for b in block.bases.get(m, ())
                                      if b in block.base_cells},
-                         redo=by_id(block.redo), affected=by_id(block.affected), needed_later=by_id(block.needed_later),
-                         stored=by_id(block.stored), fingerprints=by_id(block.fingerprints))
+                         redo=by_id(block.redo), affected=by_id(block.affected), needed_later=by_id(block.needed_later))
 
 
 def _read(con, chunk: list[tuple[str, str]], plan: _Plan) -> ChunkInput:
     """What the warehouse holds for a block of models, as rows (workers decode them), and what the
     run knows of them. Each query scans its table once per block, whatever the block's size: read
     per chunk, the scans cost more than the classifying at a million models."""
-    fingerprints, stored = changes.fingerprints_of(con, chunk)
     ids = [m for m, _ in chunk]
-    data = ChunkInput(chunk, plan.run_id, plan.version, fingerprints=fingerprints, stored=stored,
-                      bases={m: plan.bases[m] for m in ids if m in plan.bases},
+    data = ChunkInput(chunk, plan.run_id, plan.version, bases={m: plan.bases[m] for m in ids if m in plan.bases},
                       base_cells={b: c for m in ids for b, c in plan.base_cells(m).items()},
                       redo={m: plan.redo[m] for m in ids if m in plan.redo},
                       affected={m for m in ids if plan.affected(m)},
                       needed_later={m for m in ids if m in plan.needed_later})
     with batch_keys(con, "wanted", chunk):
-        # as Arrow: turning them into Python objects is the workers' part
-        data.info = con.sql("SELECT model_id, sha, tags, pipeline_tag, library_name, card_status FROM models "
-                            "JOIN wanted USING (model_id, sha)").to_arrow_table()
+        # as Arrow: turning them into Python objects is the workers' part. With each commit: its
+        # inputs' fingerprints now (changes.py), and whether cells are stored for it and theirs.
+        data.info = con.sql(
+            "SELECT m.model_id, m.sha, m.tags, m.pipeline_tag, m.library_name, m.card_status, i.inputs_fp, i.links_fp, "
+            "s.sha IS NOT NULL AS stored, s.cells_fp AS stored_fp FROM models m JOIN wanted USING (model_id, sha) "
+            "LEFT JOIN input_fingerprints i USING (model_id, sha) LEFT JOIN model_summaries s USING (model_id, sha)"
+        ).to_arrow_table()
         data.findings = con.sql(
             "SELECT model_id, sha, finding_id, signal, value, confidence, evidence FROM findings "
             "JOIN wanted USING (model_id, sha) ORDER BY model_id, sha, signal, finding_id").to_arrow_table()

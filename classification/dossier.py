@@ -85,6 +85,7 @@ class Dossier:
 
     _by_signal: dict | None = field(default=None, repr=False, compare=False)
     _searches: dict = field(default_factory=dict, repr=False, compare=False)  # (kind, training) -> search_record
+    _gaps: list | None = field(default=None, repr=False, compare=False)          # code_gaps, once made
 
     def of(self, signal: str) -> list[dict]:
         """Findings of one signal (indexed once: the rules ask for signals dozens of times)."""
@@ -113,7 +114,13 @@ def build_dossier(model_id: str, sha: str, info: dict, findings: list[dict], fol
 
 def code_gaps(dossier: Dossier) -> list[str]:
     """What keeps the search for code incomplete: the card unread, an own link or an own paper's
-    page not settled."""
+    page not settled. Made once per dossier, and shared by the cells that show it."""
+    if dossier._gaps is None:
+        dossier._gaps = _code_gaps(dossier)
+    return dossier._gaps
+
+
+def _code_gaps(dossier: Dossier) -> list[str]:
     gaps = [] if dossier.card_read else [f"the model card could not be read ({dossier.card_status})"]
     for repo in dossier.repos:
         if repo.relevance in (OWN, PAPER) and not repo.settled:

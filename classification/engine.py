@@ -12,6 +12,7 @@ the search could not be completed; gated weights are public, and the gate is rec
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from openness.extractors.knowledge import corpora, lookup
@@ -370,6 +371,7 @@ def _relation(dossier: Dossier) -> str | None:
     return base[0]["value"].get("relation") if base else None
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred licences in play, asked for cell after cell
 def _points(licence: str | None) -> int | None:
     if licence == "none":
         return 0  # public without a licence: all rights reserved

@@ -144,3 +144,17 @@ def test_audit_says_what_became_of_a_model_renamed_gone_or_unreachable(
     gone = runner.invoke(cli, ["--warehouse", warehouse, "audit", "basalt/never-existed", *world_flags(server)])
     assert gone.exit_code == 1
     assert f"basalt/never-existed: could not be read from {server.base_url}: not_found" in gone.output, gone.output
+
+
+def test_a_chunk_of_cells_fills_one_duckdb_row_group_exactly():
+    """CHUNK_MODELS is chosen so a chunk's cells are one row group: a transaction writes whole row
+    groups straight to the file, and a part of one through the write-ahead log first (twice)."""
+    from openness.classification.classify import CHUNK_MODELS
+    rows = CHUNK_MODELS * len(COMPONENT_KEYS)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE cells (x INTEGER)")
+    groups = []
+    for count in (rows, 1):
+        con.execute("INSERT INTO cells SELECT range FROM range(?)", [count])
+        groups.append(con.sql("SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('cells')").fetchall()[0][0])
+    assert groups == [1, 2]  # exactly full: one row more starts the next
