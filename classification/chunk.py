@@ -79,8 +79,7 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
     cell_columns, summary_rows = _CellColumns(), []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    info = _by_key(chunk.info)
-    for dossier in _dossiers(chunk, info):
+    for dossier, fingerprints in _dossiers(chunk):
         model_id = dossier.model_id
         cells = classify(dossier, the_rules)
         if model_id in chunk.needed_later:
@@ -89,7 +88,7 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
             continue  # an ancestor, classified for its derivatives only
         values = _cell_rows(dossier, cells, the_rules.version)
         cells_fp = cells_fingerprint(values)
-        inputs_fp, links_fp, stored, stored_fp = (info.get((model_id, dossier.sha)) or [(None,) * 8])[0][4:]
+        inputs_fp, links_fp, stored, stored_fp = fingerprints
         if cells_fp != stored_fp:
             out.changed.add(model_id)
         elif model_id not in chunk.redo:
@@ -124,22 +123,24 @@ def peak_rss_mb() -> int | None:
     return None
 
 
-def _dossiers(chunk: ChunkInput, info: dict[tuple, list[tuple]]):
-    """The chunk's dossiers, one at a time (`info`: its info rows by key). Bases' cells come from
-    earlier levels only (`base_cells`): nothing in a chunk feeds anything else in it, so how a
-    level is cut into chunks never changes a cell."""
-    findings_of = _by_key(chunk.findings)
+def _dossiers(chunk: ChunkInput):
+    """The chunk's dossiers, one at a time, each with its fingerprints (inputs_fp, links_fp,
+    stored, stored_fp). Bases' cells come from earlier levels only (`base_cells`): nothing in a
+    chunk feeds anything else in it, so how a level is cut into chunks never changes a cell."""
+    info, findings_of = _by_key(chunk.info), _by_key(chunk.findings)
     for key in chunk.keys:
         model_id, sha = key
-        tags, pipeline_tag, library, card_status = (info.get(key) or [([], None, None, "no_readme")])[0][:4]
+        tags, pipeline_tag, library, card_status, *fingerprints = (
+            info.get(key) or [([], None, None, "no_readme", None, None, None, None)])[0]
         model_info = {"tags": tags or [], "pipeline_tag": pipeline_tag, "library_name": library} if key in info else {}
         findings = [{"finding_id": fid, "signal": signal, "value": decode(value), "confidence": confidence,
                      "evidence": decode(evidence)} for fid, signal, value, confidence, evidence in findings_of.get(key, ())]
         followed = {target: repo_facts(row) for target, row in chunk.repos.get(key, {}).items()}
-        yield build_dossier(model_id, sha, model_info, findings, followed, chunk.paper_repos.get(key, {}),
-                            chunk.datasets.get(key, {}),
-                            {b: chunk.base_cells[b] for b in chunk.bases.get(model_id, ()) if b in chunk.base_cells},
-                            card_status or "ok", chunk.papers.get(key, []))
+        dossier = build_dossier(model_id, sha, model_info, findings, followed, chunk.paper_repos.get(key, {}),
+                                chunk.datasets.get(key, {}),
+                                {b: chunk.base_cells[b] for b in chunk.bases.get(model_id, ()) if b in chunk.base_cells},
+                                card_status or "ok", chunk.papers.get(key, []))
+        yield dossier, fingerprints
 
 
 def _by_key(table: pa.Table | None) -> dict[tuple, list[tuple]]:

@@ -37,7 +37,7 @@ class Licence:
     url: str | None = None
     note: str | None = None
 
-    @functools.cached_property  # asked for every cell that weighs a licence
+    @property
     def points(self) -> int:
         """The taxonomy's 5-point licence rubric: one point per criterion allowed."""
         return sum(self.rubric[c].allowed for c in CRITERIA)
