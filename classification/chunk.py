@@ -19,10 +19,12 @@ import pyarrow as pa
 from openness.classification.changes import BASE
 from openness.classification.codec import decode, encode, encode_any
 from openness.classification.dossier import Paper, build_dossier
-from openness.classification.engine import Cell, Dossier, classify, summary
+from openness.classification.engine import Cell, Dossier, classify, stages_named, summary
 from openness.classification.families import family_of
 from openness.classification.frameworks import verdicts
 from openness.classification.rules import rules
+from openness.classification.shapes import (COMMIT, CONTROL_BYTES, MODEL, Shape, ShapeMemo, Template,
+                                            finding_marker, holds_control, shape_of)
 from openness.warehouse.staging import arrow_schema
 
 
@@ -79,15 +81,21 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
     cell_columns, summary_rows = _CellColumns(), []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    for dossier, fingerprints in _dossiers(chunk):
-        model_id = dossier.model_id
-        cells = classify(dossier, the_rules)
-        if model_id in chunk.needed_later:
-            out.cells_of[model_id] = cells
-        if model_id not in chunk.redo and model_id not in chunk.affected:
-            continue  # an ancestor, classified for its derivatives only
-        values = _cell_rows(dossier, cells, the_rules.version)
-        cells_fp = cells_fingerprint(values)
+    base_prints = _base_prints(chunk)  # None: the chunk's models are classified one by one
+    shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
+    for model, fingerprints in _models(chunk):
+        model_id = model.model_id
+        wanted = model_id in chunk.redo or model_id in chunk.affected
+        if model_id in chunk.needed_later:  # its cells go on to its derivatives: made from its own inputs
+            dossier = model.dossier()
+            cells = out.cells_of[model_id] = classify(dossier, the_rules)
+            if not wanted:
+                continue  # an ancestor, classified for its derivatives only
+            values, summary_part, labels = _made(dossier, cells, the_rules)
+            printed = _printed(values)
+        else:
+            values, printed, summary_part, labels = _made_by_shape(model, shapes, base_prints, the_rules)
+        cells_fp = _digest(printed)
         inputs_fp, links_fp, stored, stored_fp = fingerprints
         if cells_fp != stored_fp:
             out.changed.add(model_id)
@@ -95,19 +103,43 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
             continue  # built on a changed base, and its own cells are as they were
         reason = chunk.redo.get(model_id, BASE)
         cell_columns.extend(values)
-        summary_rows.append({"model_id": model_id, "sha": dossier.sha, "family": family_of(model_id),
-                             **summary(cells), **verdicts(cells, dossier, the_rules.frameworks),
+        summary_rows.append({"model_id": model_id, "sha": model.sha, "family": family_of(model_id), **summary_part,
                              "rules_version": the_rules.version, "run_id": chunk.run_id,
                              "classifier_version": chunk.classifier_version, "inputs_fp": inputs_fp,
                              "links_fp": links_fp, "cells_fp": cells_fp, "redone_because": reason})
         out.redone[reason] += 1
-        out.by_label.update(cell.label for cell in cells.values())
+        out.by_label.update(labels)
         out.replacing = out.replacing or bool(stored)
     out.cells = cell_columns.table(chunk.run_id)
     out.summaries = _table(summary_rows, arrow_schema("model_summaries"))
     out.peak_rss_mb = peak_rss_mb()
     out.models_read = len(chunk.keys)
     return out
+
+
+def _made(dossier: Dossier, cells: dict[str, Cell], the_rules) -> tuple[list[tuple], dict, list[str]]:
+    """A model's cell rows, what its summary row takes of its cells, and the cells' labels."""
+    return (_cell_rows(dossier, cells, the_rules.version),
+            {**summary(cells), **verdicts(cells, dossier, the_rules.frameworks)},
+            [cell.label for cell in cells.values()])
+
+
+def _made_by_shape(model: "_Model", shapes: ShapeMemo, base_prints: dict | None,
+                   the_rules) -> tuple[list[tuple], str, dict, list[str]]:
+    """As _made, with the rows' repr (their fingerprint's text), from the rows of the model's shape
+    when one like it was classified before in this process (shapes.py), else classifying it: its
+    own way when it has no shape, else as its shape."""
+    shape = model.shape(the_rules, base_prints) if base_prints is not None else None
+    if shape is None:
+        dossier = model.dossier()
+        values, summary_part, labels = _made(dossier, classify(dossier, the_rules), the_rules)
+        return values, _printed(values), summary_part, labels
+    template = shapes.get(shape.key)
+    if template is None:
+        dossier = model.dossier(shape)
+        template = Template.of(*_made(dossier, classify(dossier, the_rules), the_rules))
+        shapes.keep(shape.key, template)
+    return (*template.fill(model.model_id, model.sha, shape.finding_ids), template.summary, template.labels)
 
 
 def peak_rss_mb() -> int | None:
@@ -123,24 +155,112 @@ def peak_rss_mb() -> int | None:
     return None
 
 
-def _dossiers(chunk: ChunkInput):
-    """The chunk's dossiers, one at a time, each with its fingerprints (inputs_fp, links_fp,
+@dataclass
+class _Model:
+    """One model commit's rows as the chunk holds them, JSON still text."""
+    model_id: str
+    sha: str
+    info: tuple | None              # tags, pipeline_tag, library_name, card_status (None: no models row)
+    findings: list[tuple]           # finding id, signal, value, confidence, evidence
+    followed: dict                  # target -> its repo row (repo_facts)
+    paper_repos: dict
+    datasets: dict
+    papers: list
+    bases: dict                     # base id -> its cells, for the bases known to it
+
+    def dossier(self, shape: Shape | None = None) -> Dossier:
+        """Its dossier; with its shape, the shape's (identity marked, shapes.py)."""
+        tags, pipeline_tag, library, card_status = self.info or ([], None, None, "no_readme")
+        model_info = {"tags": tags or [], "pipeline_tag": pipeline_tag, "library_name": library} if self.info else {}
+        if shape is None:
+            findings = [{"finding_id": fid, "signal": signal, "value": decode(value), "confidence": confidence,
+                         "evidence": decode(evidence)} for fid, signal, value, confidence, evidence in self.findings]
+        else:
+            numbers = {finding_id: n for n, finding_id in enumerate(shape.finding_ids)}
+            findings = [{"finding_id": finding_marker(numbers[fid]), "signal": signal, "value": decode(value),
+                         "confidence": confidence, "evidence": decode(evidence)}
+                        for (fid, signal, value, confidence, _), evidence in zip(self.findings, shape.evidence)]
+        followed = {target: repo_facts(row) for target, row in self.followed.items()}
+        dossier = build_dossier(MODEL if shape else self.model_id, COMMIT if shape else self.sha, model_info, findings,
+                                followed, self.paper_repos, self.datasets, self.bases, card_status or "ok", self.papers)
+        if shape is not None:
+            dossier.named_stages = shape.key[0][1]  # read from its own id, which the shape's dossier does not hold
+        return dossier
+
+    def shape(self, the_rules, base_prints: dict[str, bytes]) -> Shape | None:
+        """Its shape (shapes.py), or None when it is to be classified on its own."""
+        tags = self.info[0] if self.info else None
+        parts = (None if self.info is None else (tuple(tags or ()), *self.info[1:]),
+                 stages_named(self.model_id, tags, the_rules),
+                 tuple((target, *(tuple(v) if isinstance(v, list) else v for v in row))
+                       for target, row in self.followed.items()),
+                 tuple(self.paper_repos.items()),
+                 tuple((target, tuple(ids)) for target, ids in self.datasets.items()),
+                 tuple((p.paper_id, p.relevance, p.status, p.reason, p.transient, p.hub_page, p.github_repo)
+                       for p in self.papers),
+                 tuple((base, base_prints[base]) for base in self.bases))
+        return shape_of(self.model_id, self.sha, parts, self.findings)
+
+
+_SHAPES = ShapeMemo()  # this process's, across chunks and runs: a shape's key holds all it depends on
+
+
+def _base_prints(chunk: ChunkInput) -> dict[str, bytes] | None:
+    """A digest of each base's cells, which a shape holds in their place; None when some input of
+    the chunk holds a control character, so that its models are classified one by one (shapes.py).
+    The texts are looked at once for the whole chunk, column by column."""
+    if any(_texts_hold_control(table) for table in (chunk.info, chunk.findings) if table is not None):
+        return None
+    texts = [t for rows in chunk.repos.values() for target, row in rows.items()
+             for t in (target, *row, *(row[3] or ()), *(row[4] or ()))]
+    texts += [t for links in chunk.paper_repos.values() for item in links.items() for t in item]
+    texts += [t for links in chunk.datasets.values() for target, ids in links.items() for t in (target, *ids)]
+    texts += [t for papers in chunk.papers.values() for p in papers
+              for t in (p.paper_id, p.relevance, p.status, p.reason, p.hub_page, p.github_repo)]
+    texts += [t for cells in chunk.base_cells.values() for t in _cell_texts(cells)]
+    if holds_control(texts):
+        return None
+    return {base: hashlib.sha256(repr(cells).encode("utf-8", "surrogatepass")).digest()
+            for base, cells in chunk.base_cells.items()}
+
+
+def _texts_hold_control(table: pa.Table) -> bool:
+    """Whether a text column of the table holds a control character, or its escape in JSON text:
+    their bytes searched as they are (a few milliseconds a chunk; Arrow's own search is ten times slower)."""
+    for column in table.columns:
+        for array in column.chunks:
+            if pa.types.is_list(array.type):
+                array = array.flatten()
+            data = array.buffers()[2] if pa.types.is_string(array.type) else None
+            if data is not None:
+                text = data.to_pybytes()
+                if any(mark in text for mark in CONTROL_BYTES):
+                    return True
+    return False
+
+
+def _cell_texts(cells: dict[str, Cell]) -> list:
+    """A base's cells as the texts a derivative's rows may copy."""
+    texts = []
+    for cell in cells.values():
+        texts += [cell.reason, cell.label, cell.inherited_from, *cell.finding_ids, encode_any(cell.evidence),
+                  encode(cell.licences), encode(cell.search) if cell.search else None]
+    return texts
+
+
+def _models(chunk: ChunkInput):
+    """The chunk's models, one at a time, each with its fingerprints (inputs_fp, links_fp,
     stored, stored_fp). Bases' cells come from earlier levels only (`base_cells`): nothing in a
     chunk feeds anything else in it, so how a level is cut into chunks never changes a cell."""
     info, findings_of = _by_key(chunk.info), _by_key(chunk.findings)
     for key in chunk.keys:
         model_id, sha = key
-        tags, pipeline_tag, library, card_status, *fingerprints = (
-            info.get(key) or [([], None, None, "no_readme", None, None, None, None)])[0]
-        model_info = {"tags": tags or [], "pipeline_tag": pipeline_tag, "library_name": library} if key in info else {}
-        findings = [{"finding_id": fid, "signal": signal, "value": decode(value), "confidence": confidence,
-                     "evidence": decode(evidence)} for fid, signal, value, confidence, evidence in findings_of.get(key, ())]
-        followed = {target: repo_facts(row) for target, row in chunk.repos.get(key, {}).items()}
-        dossier = build_dossier(model_id, sha, model_info, findings, followed, chunk.paper_repos.get(key, {}),
-                                chunk.datasets.get(key, {}),
-                                {b: chunk.base_cells[b] for b in chunk.bases.get(model_id, ()) if b in chunk.base_cells},
-                                card_status or "ok", chunk.papers.get(key, []))
-        yield dossier, fingerprints
+        found = info.get(key)
+        fingerprints = found[0][4:] if found else (None, None, None, None)
+        yield _Model(model_id, sha, found[0][:4] if found else None, findings_of.get(key, []),
+                     chunk.repos.get(key, {}), chunk.paper_repos.get(key, {}), chunk.datasets.get(key, {}),
+                     chunk.papers.get(key, []),
+                     {b: chunk.base_cells[b] for b in chunk.bases.get(model_id, ()) if b in chunk.base_cells}), fingerprints
 
 
 def _by_key(table: pa.Table | None) -> dict[tuple, list[tuple]]:
@@ -207,8 +327,15 @@ def _cell_rows(dossier: Dossier, cells: dict[str, Cell], version: int) -> list[t
 def cells_fingerprint(rows: list[tuple]) -> str:
     """A model's twelve cell rows as written, the run id aside. The values are already text,
     numbers and lists of text, so their repr is stable and far cheaper than encoding them again."""
-    text = "".join(map(repr, rows))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return _digest(_printed(rows))
+
+
+def _printed(rows: list[tuple]) -> str:
+    return "".join(map(repr, rows))
+
+
+def _digest(printed: str) -> str:
+    return hashlib.sha256(printed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:

@@ -86,6 +86,7 @@ class Dossier:
     _by_signal: dict | None = field(default=None, repr=False, compare=False)
     _searches: dict = field(default_factory=dict, repr=False, compare=False)  # (kind, training) -> search_record
     _gaps: list | None = field(default=None, repr=False, compare=False)          # code_gaps, once made
+    named_stages: frozenset | None = field(default=None, repr=False, compare=False)  # engine.named_stages
 
     def of(self, signal: str) -> list[dict]:
         """Findings of one signal (indexed once: the rules ask for signals dozens of times)."""

@@ -362,8 +362,20 @@ def _had_stage(stage: str, dossier: Dossier, rules: Rules, relation: str | None)
         return True
     if stage == "sft" and relation in ("finetune", "adapter"):
         return True
-    names = " ".join([dossier.model_id] + [t for t in dossier.info.get("tags") or [] if isinstance(t, str)])
-    return bool(rules.stage_words[stage].search(names.replace("/", " ")))
+    return stage in named_stages(dossier, rules)
+
+
+def named_stages(dossier: Dossier, rules: Rules) -> frozenset[str]:
+    """The training stages the model's own id or tags name ("-instruct", "dpo"). The only thing the
+    engine reads of a model's identity, so a shape classified once (chunk.py) carries it."""
+    if dossier.named_stages is None:
+        dossier.named_stages = stages_named(dossier.model_id, dossier.info.get("tags"), rules)
+    return dossier.named_stages
+
+
+def stages_named(model_id: str, tags: list | None, rules: Rules) -> frozenset[str]:
+    names = " ".join([model_id] + [t for t in tags or [] if isinstance(t, str)]).replace("/", " ")
+    return frozenset(stage for stage, words in rules.stage_words.items() if words.search(names))
 
 
 def _relation(dossier: Dossier) -> str | None:

@@ -1,0 +1,149 @@
+"""Classifying by shape (classification/shapes.py) gives the same bytes as classifying each model
+on its own: over a synthetic warehouse where most models share a shape, with models made to look
+alike but for what the engine does read (stage words in the id, a link to a repo named like the
+model), identities inside snippets, braces, a finding id two models share, a control character
+and ids that cannot be marked."""
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from benchmarks.classify import build
+from openness.classification import chunk as chunk_module
+from openness.classification.classify import classify_warehouse
+from openness.classification.shapes import COMMIT, MODEL, ShapeMemo, Template, finding_marker, shape_of
+from openness.warehouse.db import connect
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+TWINS = ["labs/alpha-7b", "labs/alpha-7b-instruct", "labs/alpha-7b-dpo", "gpt2", "labs/alpha-7b-chat",
+         "labs/model-7", "labs/model-70"]
+
+
+def _evidence(model_id: str, sha: str, snippet: str) -> str:
+    return json.dumps([{"url": f"https://hub.example/{model_id}/resolve/{sha}/README.md", "path": "README.md",
+                        "line_start": 3, "line_end": 3, "snippet": snippet}])
+
+
+def _add_twins(con) -> None:
+    """Models alike but for their ids, some of whose words the engine reads; each names itself,
+    its commit and braces in a snippet; one links a GitHub repo named like itself."""
+    for n, model_id in enumerate(TWINS):
+        sha = f"{n:02d}" + SHA[2:] if model_id != "labs/model-70" else "not-a-commit"
+        con.execute("INSERT INTO models BY NAME SELECT ? AS model_id, ? AS sha, 'labs' AS author, 'none' AS gated, "
+                    "false AS private, false AS disabled, 1 AS downloads, 0 AS likes, ['transformers'] AS tags, "
+                    "'text-generation' AS pipeline_tag, 'transformers' AS library_name, 'mit' AS license, "
+                    "'ok' AS card_status, true AS complete, 'bench' AS run_id", [model_id, sha])
+        findings = {
+            "licence.declared": '[{"id": "mit", "points": 5}]',
+            "weights.release": '"full"',
+            "weights.base_model": '{"ids": ["org-0/model-0"], "relation": "finetune"}',
+            "code.link": json.dumps({"host": "github.com", "repo": model_id if n % 2 else "code/repo-1",
+                                     "roles": ["training"]}),
+        }
+        for signal, value in findings.items():
+            snippet = f"{model_id} at {sha}: {{0}} {{{{1}}}} {signal}"
+            con.execute("INSERT INTO findings BY NAME SELECT ? AS finding_id, ? AS model_id, ? AS sha, ? AS signal, "
+                        "? AS value, 0.9 AS confidence, 'test' AS extractor, '1' AS extractor_version, ? AS evidence, "
+                        "'bench' AS run_id", [f"{n}{signal}".encode().hex(), model_id, sha, signal, value,
+                                              _evidence(model_id, sha, snippet)])
+
+
+def _add_oddities(con) -> None:
+    """One finding id in two models, a snippet with a control character (as JSON writes it), and a
+    finding id that is not plain text, each on models that otherwise share a common shape."""
+    con.execute("UPDATE findings SET finding_id = 'same-id' WHERE model_id IN ('org-3/model-3', 'org-13/model-13') "
+                "AND signal = 'weights.release'")
+    con.execute("UPDATE findings SET evidence = replace(evidence, 'license: x', 'license:\\u0000x') "
+                "WHERE model_id = 'org-4/model-4'")
+    con.execute("UPDATE findings SET finding_id = 'an id' WHERE model_id = 'org-6/model-6' AND signal = 'weights.release'")
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("shapes") / "w.duckdb")
+    build(path, 1500)
+    with connect(path) as con:
+        _add_twins(con)
+        _add_oddities(con)
+    return path
+
+
+def _written(path: str) -> tuple[list, list]:
+    con = duckdb.connect(path, read_only=True)
+    cells = con.execute("SELECT * EXCLUDE (run_id) FROM classifications ORDER BY model_id, sha, component").fetchall()
+    summaries = con.execute("SELECT * EXCLUDE (run_id) FROM model_summaries ORDER BY model_id, sha").fetchall()
+    con.close()
+    return cells, summaries
+
+
+def test_shapes_give_the_same_bytes_as_each_model_on_its_own(warehouse, tmp_path, monkeypatch):
+    by_shape, one_by_one = str(tmp_path / "shape.duckdb"), str(tmp_path / "own.duckdb")
+    for path in (by_shape, one_by_one):
+        with open(warehouse, "rb") as source, open(path, "wb") as copy:
+            copy.write(source.read())
+    memo = ShapeMemo(limit=64)  # small: shapes are dropped and made again on the way
+    monkeypatch.setattr(chunk_module, "_SHAPES", memo)
+    made = []
+    real_of = Template.of
+    monkeypatch.setattr(Template, "of", classmethod(lambda cls, *a: made.append(1) or real_of(*a)))
+    classify_warehouse(by_shape, workers=1, batch_size=400)
+    models = duckdb.connect(by_shape, read_only=True).execute("SELECT count(*) FROM model_summaries").fetchall()[0][0]
+    assert 0 < len(made) < models * 0.6  # most models were filled in from a shape made before
+
+    monkeypatch.setattr(chunk_module, "_base_prints", lambda chunk: None)  # every model on its own
+    classify_warehouse(one_by_one, workers=1, batch_size=400)
+    shaped, own = _written(by_shape), _written(one_by_one)
+    assert len(shaped[0]) == 12 * models and shaped == own
+
+    # what a twin's id says shows: a -dpo model had an alignment stage of its own, its twin not
+    reasons = dict(duckdb.connect(by_shape, read_only=True).execute(
+        "SELECT model_id, reason FROM classifications WHERE component = 'training.code.alignment'").fetchall())
+    assert reasons["labs/alpha-7b-dpo"] == "link_unresolved" and reasons["labs/alpha-7b"] == "base_unknown"
+
+
+def test_a_chunk_with_a_control_character_is_classified_model_by_model(warehouse):
+    con = duckdb.connect(warehouse, read_only=True)
+    (evidence,) = con.execute("SELECT evidence FROM findings WHERE model_id = 'org-4/model-4' LIMIT 1").fetchall()[0]
+    con.close()
+    assert "\\u0000" in evidence  # the fixture's control character, as JSON writes it
+    table = chunk_module.pa.table({"model_id": ["org-4/model-4"], "evidence": [evidence]})
+    assert chunk_module._texts_hold_control(table)
+    assert not chunk_module._texts_hold_control(chunk_module.pa.table({"evidence": ["[]", None]}))
+
+
+def test_identities_that_cannot_be_marked_have_no_shape():
+    row = [("f1", "weights.release", '"full"', 1.0, _evidence("a/b", SHA, "x"))]
+    assert shape_of("a/b", SHA, (), row) is not None
+    assert shape_of("gpt2", SHA, (), row) is None                     # no owner: could be any word
+    assert shape_of('a/b"c', SHA, (), row) is None                    # JSON would escape it
+    assert shape_of("a/b", "main", (), row) is None                   # not a commit
+    assert shape_of("a/b", "1234567890123456789", (), row) is None    # all digits: could be a number
+    assert shape_of("a/b", SHA, (), [("f 1", *row[0][1:])]) is None   # a finding id with a space
+
+
+def test_a_shape_holds_no_identity_and_filling_it_in_gives_the_rows_and_their_repr():
+    own = _evidence("a/b", SHA, "a/b at " + SHA)
+    other = _evidence("c/d", SHA[::-1], "c/d at " + SHA[::-1])
+    first = shape_of("a/b", SHA, (), [("f1", "weights.release", '"full"', 1.0, own)])
+    second = shape_of("c/d", SHA[::-1], (), [("g2", "weights.release", '"full"', 1.0, other)])
+    assert first.key == second.key and "a/b" not in repr(first.key) and SHA not in repr(first.key)
+    marked = [(MODEL, COMMIT, "x", [finding_marker(0)], "{0} '" + first.evidence[0] + "'", None, 1.5)]
+    template = Template.of(marked, {}, [])
+    rows, printed = template.fill("c/d", SHA[::-1], ["g2"])
+    assert rows == [("c/d", SHA[::-1], "x", ["g2"], "{0} '" + other + "'", None, 1.5)]
+    assert printed == "".join(map(repr, rows))
+
+
+def test_the_memo_keeps_the_shapes_used_last_and_forgets_them_when_the_rules_change():
+    class Rules:
+        version = 1
+    memo, rules = ShapeMemo(limit=2), Rules()
+    memo.scoped(rules, "v1")
+    for key in ("a", "b"):
+        memo.keep(key, key)
+    assert memo.get("a") == "a"  # used last now: "b" goes first
+    memo.keep("c", "c")
+    assert list(memo.templates) == ["a", "c"]
+    assert memo.scoped(rules, "v1").templates and not memo.scoped(rules, "v2").templates
