@@ -184,14 +184,13 @@ class _Model:
         dossier = build_dossier(MODEL if shape else self.model_id, COMMIT if shape else self.sha, model_info, findings,
                                 followed, self.paper_repos, self.datasets, self.bases, card_status or "ok", self.papers)
         if shape is not None:
-            dossier.named_stages = shape.key[0][1]  # read from its own id, which the shape's dossier does not hold
+            dossier.named_stages = shape.stages  # read from its own id, which the shape's dossier does not hold
         return dossier
 
     def shape(self, the_rules, base_prints: dict[str, bytes]) -> Shape | None:
         """Its shape (shapes.py), or None when it is to be classified on its own."""
         tags = self.info[0] if self.info else None
         parts = (None if self.info is None else (tuple(tags or ()), *self.info[1:]),
-                 stages_named(self.model_id, tags, the_rules),
                  tuple((target, *(tuple(v) if isinstance(v, list) else v for v in row))
                        for target, row in self.followed.items()),
                  tuple(self.paper_repos.items()),
@@ -199,7 +198,7 @@ class _Model:
                  tuple((p.paper_id, p.relevance, p.status, p.reason, p.transient, p.hub_page, p.github_repo)
                        for p in self.papers),
                  tuple((base, base_prints[base]) for base in self.bases))
-        return shape_of(self.model_id, self.sha, parts, self.findings)
+        return shape_of(self.model_id, self.sha, stages_named(self.model_id, tags, the_rules), parts, self.findings)
 
 
 _SHAPES = ShapeMemo()  # this process's, across chunks and runs: a shape's key holds all it depends on

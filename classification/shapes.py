@@ -24,12 +24,18 @@ from dataclasses import dataclass
 
 MODEL, COMMIT = "\x00M\x01", "\x00S\x01"            # as the shape's dossier holds them
 MODEL_JSON, COMMIT_JSON = "\\u0000M\\u0001", "\\u0000S\\u0001"  # as JSON text writes them
-CONTROL, CONTROL_JSON = ("\x00", "\x01"), "\\u000"  # no input may hold these (JSON: \u0000-\u000f)
-CONTROL_BYTES = tuple(mark.encode() for mark in (CONTROL_JSON, *CONTROL))
-_FINDING_JSON = re.compile(r"\\u0000F(\d+)\\u0001")
-_MARKED_FINDING = re.compile("\x00F(\\d+)\x01")
-_REPR_FINDING = tuple(re.compile(re.escape(repr(start)[1:-1]) + r"(\d+)" + re.escape(repr(end)[1:-1]))
-                      for start, end in (("\x00F", "\x01"), ("\\u0000F", "\\u0001")))
+CONTROL_MARKS = ("\\u000", "\x00", "\x01")  # no input may hold these (JSON text: \u0000-\u000f escaped)
+CONTROL_BYTES = tuple(mark.encode() for mark in CONTROL_MARKS)
+
+
+def _spelling(start: str, end: str) -> tuple[str, str, re.Pattern]:
+    """How a text spells the markers: their start and end, and finding n's pattern."""
+    return start, end, re.compile(f"{re.escape(start)}F(\\d+){re.escape(end)}")
+
+
+_PLAIN, _JSON = _spelling("\x00", "\x01"), _spelling("\\u0000", "\\u0001")
+_FIELD_SPELLINGS = (_PLAIN, _JSON)  # in a row's fields: plain texts and JSON texts
+_PRINTED_SPELLINGS = tuple(_spelling(repr(start)[1:-1], repr(end)[1:-1]) for start, end, _ in _FIELD_SPELLINGS)  # repr
 # what an identity may be to be written into JSON text as it is (JSON escapes none of these)
 _PLAIN_ID = re.compile(r"[A-Za-z0-9._-]+/[A-Za-z0-9._-]+\Z")
 _PLAIN_COMMIT = re.compile(r"(?=[0-9a-f]*[a-f])[0-9a-f]{16,64}\Z")  # a letter: never read as a number
@@ -42,16 +48,17 @@ def finding_marker(n: int) -> str:
 
 @dataclass
 class Shape:
-    """A model's inputs with its identity taken out (`key`), what was taken out, and the evidence
-    texts as the shape's dossier reads them."""
+    """A model's inputs with its identity taken out (`key`), what was taken out, and what the
+    shape's dossier reads in its place: the stages its id names, its evidence texts marked."""
     key: tuple
+    stages: frozenset[str]          # engine.named_stages of the model (in the key too)
     finding_ids: list[str]          # marker n -> the model's n-th distinct finding id
     evidence: list[str]             # the findings' evidence texts, identity marked
 
 
-def shape_of(model_id: str, sha: str, parts: tuple, findings: list[tuple]) -> Shape | None:
-    """The shape of a model whose other inputs are `parts` (hashable, identity-free: its info,
-    stage words, links, papers, bases), or None when it must be classified on its own.
+def shape_of(model_id: str, sha: str, stages: frozenset[str], parts: tuple, findings: list[tuple]) -> Shape | None:
+    """The shape of a model whose id and tags name `stages` and whose other inputs are `parts`
+    (hashable, identity-free: its info, links, papers, bases), or None when it must be classified on its own.
     `findings`: (finding id, signal, value text, confidence, evidence text) rows. None of its
     inputs may hold a control character (`holds_control`, which the caller asks once for many)."""
     if not (_PLAIN_ID.match(model_id) and _PLAIN_COMMIT.match(sha)):
@@ -64,14 +71,14 @@ def shape_of(model_id: str, sha: str, parts: tuple, findings: list[tuple]) -> Sh
         marked = raw.replace(sha, COMMIT_JSON).replace(model_id, MODEL_JSON)
         rows.append((numbers.setdefault(finding_id, len(numbers)), signal, value, confidence, marked))
         evidence.append(marked)
-    return Shape((parts, tuple(rows)), list(numbers), evidence)
+    return Shape((stages, parts, tuple(rows)), stages, list(numbers), evidence)
 
 
 def holds_control(texts) -> bool:
     """Whether any of these texts holds a control character (JSON text: as an escape), which a
     marker could not be told from."""
     joined = "\x02".join(t for t in texts if isinstance(t, str))
-    return CONTROL_JSON in joined or CONTROL[0] in joined or CONTROL[1] in joined
+    return any(mark in joined for mark in CONTROL_MARKS)
 
 
 class ShapeMemo:
@@ -115,9 +122,9 @@ class Template:
     def of(cls, rows: list[tuple], summary: dict, labels: list[str]) -> "Template":
         formats = []
         for row in rows:
-            formats.append(tuple((i, _format(value)) for i, value in enumerate(row)
+            formats.append(tuple((i, _field_format(value)) for i, value in enumerate(row)
                                  if value.__class__ in (str, list) and _has_marker(value)))
-        return cls(rows, formats, _printed_format("".join(map(repr, rows))), summary, labels)
+        return cls(rows, formats, _as_format("".join(map(repr, rows)), _PRINTED_SPELLINGS), summary, labels)
 
     def fill(self, model_id: str, sha: str, finding_ids: list[str]) -> tuple[list[tuple], str]:
         """A model's rows, and their repr (`"".join(map(repr, rows))`, which their fingerprint is
@@ -138,31 +145,26 @@ class Template:
 
 def _has_marker(value) -> bool:
     if isinstance(value, str):
-        return CONTROL[0] in value or "\\u0000" in value
+        return _PLAIN[0] in value or _JSON[0] in value
     if isinstance(value, list):
         return any(_has_marker(v) for v in value)
     return False
 
 
-def _printed_format(printed: str) -> str:
-    """The rows' repr as a format string: as _format, with the markers as repr writes them."""
-    printed = printed.replace("{", "{{").replace("}", "}}")
-    for marker, field in ((MODEL, "{0}"), (COMMIT, "{1}"), (MODEL_JSON, "{0}"), (COMMIT_JSON, "{1}")):
-        printed = printed.replace(repr(marker)[1:-1], field)
-    for pattern in _REPR_FINDING:
-        printed = pattern.sub(lambda m: "{%d}" % (int(m[1]) + 2), printed)
-    return printed
-
-
-def _format(value):
-    """A field's format string (a list of them for a list of texts): its braces doubled, its
-    markers, plain or as JSON text writes them, made fields."""
+def _field_format(value):
+    """A field's format string, or a list of them for a list of texts."""
     if isinstance(value, list):
-        return [_format(v) for v in value]
-    value = value.replace("{", "{{").replace("}", "}}")
-    value = value.replace(MODEL, "{0}").replace(COMMIT, "{1}").replace(MODEL_JSON, "{0}").replace(COMMIT_JSON, "{1}")
-    if "\x00F" in value:
-        value = _MARKED_FINDING.sub(lambda m: "{%d}" % (int(m[1]) + 2), value)
-    if "\\u0000F" in value:
-        value = _FINDING_JSON.sub(lambda m: "{%d}" % (int(m[1]) + 2), value)
-    return value
+        return [_field_format(v) for v in value]
+    return _as_format(value, _FIELD_SPELLINGS)
+
+
+def _as_format(text: str, spellings: tuple) -> str:
+    """A text as a format string: its braces doubled, its markers in these spellings made fields
+    (the model id {0}, the commit {1}, finding n {n+2}). Plain replaces where they do: a pattern
+    scanning the whole text costs twice as much, once per shape."""
+    text = text.replace("{", "{{").replace("}", "}}")
+    for start, end, finding in spellings:
+        text = text.replace(f"{start}M{end}", "{0}").replace(f"{start}S{end}", "{1}")
+        if f"{start}F" in text:
+            text = finding.sub(lambda marker: "{%d}" % (int(marker[1]) + 2), text)
+    return text

@@ -115,19 +115,19 @@ def test_a_chunk_with_a_control_character_is_classified_model_by_model(warehouse
 
 def test_identities_that_cannot_be_marked_have_no_shape():
     row = [("f1", "weights.release", '"full"', 1.0, _evidence("a/b", SHA, "x"))]
-    assert shape_of("a/b", SHA, (), row) is not None
-    assert shape_of("gpt2", SHA, (), row) is None                     # no owner: could be any word
-    assert shape_of('a/b"c', SHA, (), row) is None                    # JSON would escape it
-    assert shape_of("a/b", "main", (), row) is None                   # not a commit
-    assert shape_of("a/b", "1234567890123456789", (), row) is None    # all digits: could be a number
-    assert shape_of("a/b", SHA, (), [("f 1", *row[0][1:])]) is None   # a finding id with a space
+    assert shape_of("a/b", SHA, frozenset(), (), row) is not None
+    assert shape_of("gpt2", SHA, frozenset(), (), row) is None                     # no owner: could be any word
+    assert shape_of('a/b"c', SHA, frozenset(), (), row) is None                    # JSON would escape it
+    assert shape_of("a/b", "main", frozenset(), (), row) is None                   # not a commit
+    assert shape_of("a/b", "1234567890123456789", frozenset(), (), row) is None    # all digits: could be a number
+    assert shape_of("a/b", SHA, frozenset(), (), [("f 1", *row[0][1:])]) is None   # a finding id with a space
 
 
 def test_a_shape_holds_no_identity_and_filling_it_in_gives_the_rows_and_their_repr():
     own = _evidence("a/b", SHA, "a/b at " + SHA)
     other = _evidence("c/d", SHA[::-1], "c/d at " + SHA[::-1])
-    first = shape_of("a/b", SHA, (), [("f1", "weights.release", '"full"', 1.0, own)])
-    second = shape_of("c/d", SHA[::-1], (), [("g2", "weights.release", '"full"', 1.0, other)])
+    first = shape_of("a/b", SHA, frozenset(), (), [("f1", "weights.release", '"full"', 1.0, own)])
+    second = shape_of("c/d", SHA[::-1], frozenset(), (), [("g2", "weights.release", '"full"', 1.0, other)])
     assert first.key == second.key and "a/b" not in repr(first.key) and SHA not in repr(first.key)
     marked = [(MODEL, COMMIT, "x", [finding_marker(0)], "{0} '" + first.evidence[0] + "'", None, 1.5)]
     template = Template.of(marked, {}, [])
