@@ -110,43 +110,50 @@ class ShapeMemo:
 @dataclass
 class Template:
     """A shape's rows (CELL_COLUMNS' order, identity marked) and what a model's summary takes of
-    its cells. Each field that holds a marker is made a format string once (the model id {0}, the
-    commit {1}, finding n {n+2}), so filling a row in is a format call per such field."""
-    rows: list[tuple]
-    formats: list[tuple]   # per row: (field index, format string, or a list of them for a list field)
+    its cells. Every row starts with the model id and the commit; each later field that holds a
+    marker is made a format string once (the model id {0}, the commit {1}, finding n {n+2}), so
+    filling a row in is a format call per such field."""
+    rows: list[tuple]      # each row's fields after the model id and the commit
+    formats: list[tuple]   # per row: (index in its fields, format string, or a list of them for a list field)
     printed: str           # the rows' repr, for their fingerprint, as a format string
     summary: dict
     labels: list[str]
 
     @classmethod
     def of(cls, rows: list[tuple], summary: dict, labels: list[str]) -> "Template":
-        formats = []
-        for row in rows:
-            formats.append(tuple((i, _field_format(value)) for i, value in enumerate(row)
-                                 if value.__class__ in (str, list) and _has_marker(value)))
-        return cls(rows, formats, _as_format("".join(map(repr, rows)), _PRINTED_SPELLINGS), summary, labels)
+        if any(row[:2] != (MODEL, COMMIT) for row in rows):
+            raise ValueError("a shape's rows start with the marked model id and commit")
+        printed = [repr(row) for row in rows]
+        formats = [tuple((i, _field_format(value)) for i, value in enumerate(row[2:]) if _has_marker(value))
+                   if _marked_after_identity(text) else () for row, text in zip(rows, printed)]
+        return cls([row[2:] for row in rows], formats, _as_format("".join(printed), _PRINTED_SPELLINGS), summary, labels)
 
     def fill(self, model_id: str, sha: str, finding_ids: list[str]) -> tuple[list[tuple], str]:
         """A model's rows, and their repr (`"".join(map(repr, rows))`, which their fingerprint is
         made of). The repr of a text with the identity in it is the repr of the marked text with
         the markers' repr replaced: an identity is plain text (no quote, no backslash, nothing
         repr escapes), and no input holds what a marker's repr looks like."""
-        out = []
-        for row, formats in zip(self.rows, self.formats):
+        out, identity = [], (model_id, sha, *finding_ids)
+        for fields, formats in zip(self.rows, self.formats):
             if formats:
-                row = list(row)
+                fields = list(fields)
                 for i, fmt in formats:
-                    row[i] = fmt.format(model_id, sha, *finding_ids) if isinstance(fmt, str) else \
-                        [f.format(model_id, sha, *finding_ids) for f in fmt]
-                row = tuple(row)
-            out.append(row)
-        return out, self.printed.format(model_id, sha, *finding_ids)
+                    fields[i] = fmt.format(*identity) if fmt.__class__ is str else [f.format(*identity) for f in fmt]
+            out.append((model_id, sha, *fields))
+        return out, self.printed.format(*identity)
+
+
+def _marked_after_identity(printed: str) -> bool:
+    """Whether a row's repr may hold a marker besides those of its model id and commit: most rows
+    do not, and looking at their fields one by one costs more than their repr (a text that merely
+    looks like a marker's repr is looked at too, and found to hold none)."""
+    return printed.count(_PRINTED_SPELLINGS[0][0]) > 2 or _PRINTED_SPELLINGS[1][0] in printed
 
 
 def _has_marker(value) -> bool:
-    if isinstance(value, str):
+    if value.__class__ is str:
         return _PLAIN[0] in value or _JSON[0] in value
-    if isinstance(value, list):
+    if value.__class__ is list:
         return any(_has_marker(v) for v in value)
     return False
 

@@ -135,6 +135,15 @@ def test_a_shape_holds_no_identity_and_filling_it_in_gives_the_rows_and_their_re
     assert rows == [("c/d", SHA[::-1], "x", ["g2"], "{0} '" + other + "'", None, 1.5)]
     assert printed == "".join(map(repr, rows))
 
+    # a text that reads like a marker's repr (a snippet of C holding "\\x00") is no marker
+    looks_marked = [(MODEL, COMMIT, "x", [], "bytes \\x00\\x00 and {0}", ["\\x00"]),
+                    (MODEL, COMMIT, "y", [finding_marker(0)], "at " + MODEL, [])]
+    rows, printed = Template.of(looks_marked, {}, []).fill("c/d", SHA, ["g2"])
+    assert rows == [("c/d", SHA, "x", [], "bytes \\x00\\x00 and {0}", ["\\x00"]), ("c/d", SHA, "y", ["g2"], "at c/d", [])]
+    assert printed == "".join(map(repr, rows))
+    with pytest.raises(ValueError):
+        Template.of([("x", COMMIT)], {}, [])  # every row starts with the marked identity
+
 
 def test_the_memo_keeps_the_shapes_used_last_and_forgets_them_when_the_rules_change():
     class Rules:
