@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -63,15 +64,21 @@ class ChunkOutput:
 def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     """Classify the chunk's models: write those to redo, and those built on a base whose cells
     changed when their own cells come out other than stored; the rest are classified only for the
-    derivatives' sake (their cells go back in `cells_of`).
+    derivatives' sake (their cells go back in `cells_of`)."""
+    with cycle_collector_paused():
+        return _classify_chunk(chunk)
 
-    Without the cycle collector while it runs: the chunk's rows and summaries pile up (millions of
-    containers), and each pass of the collector walks them all again: a tenth of the time or more.
-    Nothing it makes holds a cycle; what the collector would have found is found when it resumes."""
+
+@contextmanager
+def cycle_collector_paused():
+    """Without the cycle collector inside the block. Classification piles up millions of
+    containers (a chunk's rows; a run's plan of a million models), and each pass of the collector
+    walks them all again: a tenth of the time or more. Nothing it makes holds a cycle; what the
+    collector would have found is found when it resumes."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _classify_chunk(chunk)
+        yield
     finally:
         if enabled:
             gc.enable()
