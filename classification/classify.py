@@ -169,29 +169,50 @@ def _workers(asked: int | None) -> int:
 
 
 def _split(block: ChunkInput, size: int):
-    """A block read in one go, as chunks of `size` models for the workers."""
+    """A block read in one go, as chunks of `size` models for the workers. Each of the block's
+    rows and items is looked at once, whatever the number of chunks."""
     if len(block.keys) <= size:
         yield block
         return
-    for start in range(0, len(block.keys), size):
-        keys = block.keys[start:start + size]
-        ids = {m for m, _ in keys}
-        wanted = pa.array(sorted(ids), pa.string())
+    keys = [block.keys[start:start + size] for start in range(0, len(block.keys), size)]
+    chunk_of = {m: n for n, chunk in enumerate(keys) for m, _ in chunk}
+    info, findings = _rows_by_chunk(block.info, block.keys, size), _rows_by_chunk(block.findings, block.keys, size)
 
-        def rows(table: pa.Table) -> pa.Table:
-            return table.filter(pc.is_in(table.column("model_id"), value_set=wanted))
+    def by_chunk(values, model_of=lambda key: key[0]) -> list:
+        parts: list = [{} if isinstance(values, dict) else set() for _ in keys]
+        for key in values:
+            part = parts[chunk_of[model_of(key)]]
+            if isinstance(part, dict):
+                part[key] = values[key]
+            else:
+                part.add(key)
+        return parts
 
-        def by_key(values: dict) -> dict:  # keyed by (model id, sha)
-            return {k: v for k, v in values.items() if k[0] in ids}
+    parts = {name: by_chunk(getattr(block, name)) for name in ("repos", "paper_repos", "datasets", "papers")}
+    parts |= {name: by_chunk(getattr(block, name), lambda m: m)
+              for name in ("bases", "redo", "affected", "needed_later")}
+    for n, chunk in enumerate(keys):
+        base_cells = {b: block.base_cells[b] for m, _ in chunk for b in block.bases.get(m, ()) if b in block.base_cells}
+        yield ChunkInput(chunk, block.run_id, block.classifier_version, info=info[n], findings=findings[n],
+                         base_cells=base_cells, **{name: values[n] for name, values in parts.items()})
 
-        def by_id(values):  # keyed by model id
-            return {k: values[k] for k in values if k in ids} if isinstance(values, dict) else values & ids
-        yield ChunkInput(keys, block.run_id, block.classifier_version, info=rows(block.info),
-                         findings=rows(block.findings), repos=by_key(block.repos), paper_repos=by_key(block.paper_repos),
-                         datasets=by_key(block.datasets), papers=by_key(block.papers), bases=by_id(block.bases),
-                         base_cells={b: block.base_cells[b] for m in ids for b in block.bases.get(m, ())
-                                     if b in block.base_cells},
-                         redo=by_id(block.redo), affected=by_id(block.affected), needed_later=by_id(block.needed_later))
+
+def _rows_by_chunk(table: pa.Table, keys: list[tuple[str, str]], size: int) -> list[pa.Table]:
+    """A table's rows (with a model_id column) cut by the chunk of `size` keys their model is in,
+    each chunk's rows in the table's order: slices when the table is in the keys' order already."""
+    ids = pa.array([m for m, _ in keys], pa.string())
+    numbers = pc.divide(pc.index_in(table.column("model_id"), value_set=ids), size)  # integers: floor
+    if numbers.null_count:
+        raise ValueError("a row of a model not in the block")  # the queries join the block's keys: never
+    if len(numbers) > 1 and not pc.all(pc.greater_equal(numbers[1:], numbers[:-1])).as_py():
+        order = pc.sort_indices(numbers)  # stable: each chunk's rows keep the table's order
+        table, numbers = table.take(order), numbers.take(order)
+    counts = {item["values"]: item["counts"] for item in pc.value_counts(numbers).to_pylist()}
+    out, start = [], 0
+    for n in range((len(keys) + size - 1) // size):
+        out.append(table.slice(start, counts.get(n, 0)))
+        start += counts.get(n, 0)
+    return out
 
 
 def _read(con, chunk: list[tuple[str, str]], plan: _Plan) -> ChunkInput:
