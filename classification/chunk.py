@@ -86,7 +86,7 @@ def cycle_collector_paused():
 
 def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
-    cell_columns, summary_rows = _CellColumns(), []
+    cell_rows, summary_rows, summary_parts = [], [], []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
     base_prints = _base_prints(chunk)  # None: the chunk's models are classified one by one
     shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
@@ -109,16 +109,15 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
         elif model_id not in chunk.redo:
             continue  # built on a changed base, and its own cells are as they were
         reason = chunk.redo.get(model_id, BASE)
-        cell_columns.extend(values)
-        summary_rows.append({"model_id": model_id, "sha": model.sha, "family": family_of(model_id), **summary_part,
-                             "rules_version": the_rules.version, "run_id": chunk.run_id,
-                             "classifier_version": chunk.classifier_version, "inputs_fp": inputs_fp,
-                             "links_fp": links_fp, "cells_fp": cells_fp, "redone_because": reason})
+        cell_rows += values
+        summary_rows.append((model_id, model.sha, family_of(model_id), inputs_fp, links_fp, cells_fp, reason))
+        summary_parts.append(summary_part)
         out.redone[reason] += 1
         out.by_label.update(labels)
         out.replacing = out.replacing or bool(stored)
-    out.cells = cell_columns.table(chunk.run_id)
-    out.summaries = _table(summary_rows, arrow_schema("model_summaries"))
+    out.cells = _cells_table(cell_rows, chunk.run_id)
+    out.summaries = _summaries_table(summary_rows, summary_parts, {
+        "rules_version": the_rules.version, "run_id": chunk.run_id, "classifier_version": chunk.classifier_version})
     out.peak_rss_mb = peak_rss_mb()
     out.models_read = len(chunk.keys)
     return out
@@ -344,26 +343,30 @@ def _digest(printed: str) -> str:
     return hashlib.sha256(printed.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-def _table(rows: list[dict], schema: pa.Schema) -> pa.Table:
-    """Rows of one shape as an Arrow table, column by column (several times faster than
-    from_pylist, which looks every key up in every row through Arrow's generic path)."""
-    return pa.table({f.name: pa.array([row.get(f.name) for row in rows], type=f.type) for f in schema}, schema=schema)
+def _cells_table(rows: list[tuple], run_id: str) -> pa.Table:
+    """Cell rows (CELL_COLUMNS' order) as one Arrow table with the run's id, turned into columns in
+    one go: cheaper than taking each model's rows apart as they come, and than from_pylist."""
+    schema = arrow_schema("classifications")
+    named = dict(zip(CELL_COLUMNS, zip(*rows) if rows else [() for _ in CELL_COLUMNS]), run_id=[run_id] * len(rows))
+    return pa.table({f.name: pa.array(named[f.name], type=f.type) for f in schema}, schema=schema)
 
 
-class _CellColumns:
-    """Cell rows gathered column by column, made into one Arrow table at the end (no dict per row)."""
+SUMMARY_OWN = ("model_id", "sha", "family", "inputs_fp", "links_fp", "cells_fp", "redone_because")
 
-    def __init__(self):
-        self.schema = arrow_schema("classifications")
-        self.columns: list[list] = [[] for _ in CELL_COLUMNS]
 
-    def extend(self, rows: list[tuple]) -> None:
-        for column, values in zip(self.columns, zip(*rows)):
-            column.extend(values)
+def _summaries_table(rows: list[tuple], parts: list[dict], constants: dict) -> pa.Table:
+    """Summary rows as one Arrow table: each model's own values (SUMMARY_OWN's order), what it takes
+    of its cells (`parts`, a dict each, shared by the models of a shape), and the run's constants."""
+    schema = arrow_schema("model_summaries")
+    own = dict(zip(SUMMARY_OWN, zip(*rows) if rows else [() for _ in SUMMARY_OWN]))
 
-    def table(self, run_id: str) -> pa.Table:
-        named = dict(zip(CELL_COLUMNS, self.columns), run_id=[run_id] * len(self.columns[0]))
-        return pa.table({f.name: pa.array(named[f.name], type=f.type) for f in self.schema}, schema=self.schema)
+    def column(name: str):
+        if name in own:
+            return own[name]
+        if name in constants:
+            return [constants[name]] * len(rows)
+        return [part.get(name) for part in parts]
+    return pa.table({f.name: pa.array(column(f.name), type=f.type) for f in schema}, schema=schema)
 
 
 __all__ = ["ChunkInput", "ChunkOutput", "Paper", "cells_fingerprint", "classify_chunk", "repo_facts"]

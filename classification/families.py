@@ -15,10 +15,18 @@ def _noise() -> re.Pattern:
     return re.compile(rf"^(?:{'|'.join(pieces)})$", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pieces recur across names ("7b", "instruct", "gguf")
+def _is_noise(piece: str) -> bool:
+    return _noise().match(piece) is not None
+
+
+_SEPARATORS = re.compile(r"[-_]")
+
+
 def family_of(model_id: str) -> str:
     """'EleutherAI/pythia-1.4b-deduped' -> 'eleutherai/pythia'; 'meta-llama/Llama-2-7b-chat-hf' ->
     'meta-llama/llama-2'. A name that is all noise keeps its first piece."""
     owner, _, name = model_id.rpartition("/")
-    pieces = [p for p in re.split(r"[-_]", name.lower()) if p]
-    kept = [p for p in pieces if not _noise().match(p)] or pieces[:1]
+    pieces = [p for p in _SEPARATORS.split(name.lower()) if p]
+    kept = [p for p in pieces if not _is_noise(p)] or pieces[:1]
     return f"{owner.lower()}/{'-'.join(kept)}" if owner else "-".join(kept)
