@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import pickle
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ class ChunkInput:
     datasets: dict = field(default_factory=dict)        # key -> {target: licence ids}
     papers: dict = field(default_factory=dict)          # key -> [Paper]
     bases: dict = field(default_factory=dict)           # model id -> its base ids
-    base_cells: dict = field(default_factory=dict)      # base id -> its cells, for the bases already classified
+    base_cells: dict = field(default_factory=dict)      # base id -> its cells (encode_cells), the bases classified
     redo: dict = field(default_factory=dict)            # model id -> why it is redone
     affected: set = field(default_factory=set)          # built on a base whose cells changed in this run
     needed_later: set = field(default_factory=set)      # bases of models still to come: their cells go back
@@ -53,7 +54,7 @@ class ChunkOutput:
     cells: pa.Table                              # classifications rows to write
     summaries: pa.Table                          # model_summaries rows to write
     replacing: bool                              # some of them replace stored rows
-    cells_of: dict = field(default_factory=dict)         # model id -> cells, for the models needed later
+    cells_of: dict = field(default_factory=dict)         # model id -> its cells encoded, for the models needed later
     changed: set = field(default_factory=set)            # models whose cells came out other than stored
     redone: Counter = field(default_factory=Counter)     # why the written ones were redone
     by_label: Counter = field(default_factory=Counter)   # cells written, by label
@@ -88,14 +89,16 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
     cell_rows, summary_rows, summary_parts = [], [], []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    base_prints = _base_prints(chunk)  # None: the chunk's models are classified one by one
+    bases = {base: _decoded(blob) for base, blob in chunk.base_cells.items()}
+    base_prints = _base_prints(chunk, bases)  # None: the chunk's models are classified one by one
     shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
-    for model, fingerprints in _models(chunk):
+    for model, fingerprints in _models(chunk, {base: cells for base, (cells, _, _) in bases.items()}):
         model_id = model.model_id
         wanted = model_id in chunk.redo or model_id in chunk.affected
         if model_id in chunk.needed_later:  # its cells go on to its derivatives: made from its own inputs
             dossier = model.dossier()
-            cells = out.cells_of[model_id] = classify(dossier, the_rules)
+            cells = classify(dossier, the_rules)
+            out.cells_of[model_id] = encode_cells(cells)
             if not wanted:
                 continue  # an ancestor, classified for its derivatives only
             values, summary_part, labels = _made(dossier, cells, the_rules)
@@ -210,10 +213,33 @@ class _Model:
 _SHAPES = ShapeMemo()  # this process's, across chunks and runs: a shape's key holds all it depends on
 
 
-def _base_prints(chunk: ChunkInput) -> dict[str, bytes] | None:
+def encode_cells(cells: dict[str, Cell]) -> bytes:
+    """A base's cells as they travel to the chunks of later levels: encoded once, by the process
+    that made them, and decoded once by each process that classifies a derivative (_decoded)."""
+    return pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+_DECODED: dict[bytes, tuple] = {}  # this process's: encoded cells -> (cells, holds a control character, digest)
+
+
+def _decoded(blob: bytes) -> tuple[dict, bool, bytes]:
+    """A base's cells from their encoding, whether their texts hold a control character, and a
+    digest of them: each made once a process, for the thousands of derivatives of a popular base
+    (kept by the encoding itself: the same bytes are the same cells, whichever run sent them)."""
+    found = _DECODED.get(blob)
+    if found is None:
+        cells = pickle.loads(blob)
+        found = (cells, holds_control(_cell_texts(cells)), hashlib.sha256(blob).digest())
+        if len(_DECODED) >= 8192:  # a worker's memory stays bounded (~10 KB a base)
+            del _DECODED[next(iter(_DECODED))]
+        _DECODED[blob] = found
+    return found
+
+
+def _base_prints(chunk: ChunkInput, bases: dict[str, tuple]) -> dict[str, bytes] | None:
     """A digest of each base's cells, which a shape holds in their place; None when some input of
     the chunk holds a control character, so that its models are classified one by one (shapes.py).
-    The texts are looked at once for the whole chunk, column by column."""
+    The texts are looked at once for the whole chunk, column by column. `bases`: _decoded's."""
     if any(_texts_hold_control(table) for table in (chunk.info, chunk.findings) if table is not None):
         return None
     texts = [t for rows in chunk.repos.values() for target, row in rows.items()
@@ -222,11 +248,9 @@ def _base_prints(chunk: ChunkInput) -> dict[str, bytes] | None:
     texts += [t for links in chunk.datasets.values() for target, ids in links.items() for t in (target, *ids)]
     texts += [t for papers in chunk.papers.values() for p in papers
               for t in (p.paper_id, p.relevance, p.status, p.reason, p.hub_page, p.github_repo)]
-    texts += [t for cells in chunk.base_cells.values() for t in _cell_texts(cells)]
-    if holds_control(texts):
+    if holds_control(texts) or any(control for _, control, _ in bases.values()):
         return None
-    return {base: hashlib.sha256(repr(cells).encode("utf-8", "surrogatepass")).digest()
-            for base, cells in chunk.base_cells.items()}
+    return {base: digest for base, (_, _, digest) in bases.items()}
 
 
 def _texts_hold_control(table: pa.Table) -> bool:
@@ -253,10 +277,10 @@ def _cell_texts(cells: dict[str, Cell]) -> list:
     return texts
 
 
-def _models(chunk: ChunkInput):
+def _models(chunk: ChunkInput, base_cells: dict[str, dict]):
     """The chunk's models, one at a time, each with its fingerprints (inputs_fp, links_fp,
-    stored, stored_fp). Bases' cells come from earlier levels only (`base_cells`): nothing in a
-    chunk feeds anything else in it, so how a level is cut into chunks never changes a cell."""
+    stored, stored_fp). Bases' cells come from earlier levels only (`base_cells`, decoded): nothing
+    in a chunk feeds anything else in it, so how a level is cut into chunks never changes a cell."""
     info, findings_of = _by_key(chunk.info), _by_key(chunk.findings)
     for key in chunk.keys:
         model_id, sha = key
@@ -265,7 +289,7 @@ def _models(chunk: ChunkInput):
         yield _Model(model_id, sha, found[0][:4] if found else None, findings_of.get(key, []),
                      chunk.repos.get(key, {}), chunk.paper_repos.get(key, {}), chunk.datasets.get(key, {}),
                      chunk.papers.get(key, []),
-                     {b: chunk.base_cells[b] for b in chunk.bases.get(model_id, ()) if b in chunk.base_cells}), fingerprints
+                     {b: base_cells[b] for b in chunk.bases.get(model_id, ()) if b in base_cells}), fingerprints
 
 
 def _by_key(table: pa.Table | None) -> dict[tuple, list[tuple]]:

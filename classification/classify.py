@@ -108,7 +108,7 @@ class _Plan:
     downstream: set[str]
     run_id: str
     version: str
-    cells_of: dict[str, dict] = field(default_factory=dict)
+    cells_of: dict[str, bytes] = field(default_factory=dict)  # as chunk.encode_cells made them
     changed: set[str] = field(default_factory=set)
 
     def __post_init__(self):

@@ -92,7 +92,7 @@ def test_shapes_give_the_same_bytes_as_each_model_on_its_own(warehouse, tmp_path
     models = duckdb.connect(by_shape, read_only=True).execute("SELECT count(*) FROM model_summaries").fetchall()[0][0]
     assert 0 < len(made) < models * 0.6  # most models were filled in from a shape made before
 
-    monkeypatch.setattr(chunk_module, "_base_prints", lambda chunk: None)  # every model on its own
+    monkeypatch.setattr(chunk_module, "_base_prints", lambda chunk, bases: None)  # every model on its own
     classify_warehouse(one_by_one, workers=1, batch_size=400)
     shaped, own = _written(by_shape), _written(one_by_one)
     assert len(shaped[0]) == 12 * models and shaped == own
@@ -156,3 +156,17 @@ def test_the_memo_keeps_the_shapes_used_last_and_forgets_them_when_the_rules_cha
     memo.keep("c", "c")
     assert list(memo.templates) == ["a", "c"]
     assert memo.scoped(rules, "v1").templates and not memo.scoped(rules, "v2").templates
+
+
+def test_a_bases_cells_travel_encoded_and_are_decoded_once_a_process():
+    """A base's cells go to each chunk of its derivatives as bytes, made once by the process that
+    classified it; each process decodes them once, and says whether their texts hold a control
+    character (then its derivatives are classified one by one)."""
+    from openness.classification.engine import Cell
+    plain = {"weights": Cell("weights", 5, "D5", "licence", licences=[{"id": "mit", "points": 5}], finding_ids=["f1"])}
+    marked = {"weights": Cell("weights", 5, "D5", "licence", evidence=[{"snippet": "a\x01b"}])}
+    blob = chunk_module.encode_cells(plain)
+    cells, control, digest = chunk_module._decoded(blob)
+    assert cells == plain and not control and chunk_module._decoded(bytes(bytearray(blob)))[0] is cells  # once
+    assert chunk_module._decoded(chunk_module.encode_cells(marked))[1]
+    assert digest != chunk_module._decoded(chunk_module.encode_cells(marked))[2]
