@@ -230,7 +230,7 @@ def _decoded(blob: bytes) -> tuple[dict, bool, bytes]:
     if found is None:
         cells = pickle.loads(blob)
         found = (cells, holds_control(_cell_texts(cells)), hashlib.sha256(blob).digest())
-        if len(_DECODED) >= 8192:  # a worker's memory stays bounded (~10 KB a base)
+        if len(_DECODED) >= 8192:  # a worker's memory stays bounded (~20 KB a base: its bytes, its cells)
             del _DECODED[next(iter(_DECODED))]
         _DECODED[blob] = found
     return found
