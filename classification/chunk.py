@@ -371,8 +371,13 @@ def _cells_table(rows: list[tuple], run_id: str) -> pa.Table:
     """Cell rows (CELL_COLUMNS' order) as one Arrow table with the run's id, turned into columns in
     one go: cheaper than taking each model's rows apart as they come, and than from_pylist."""
     schema = arrow_schema("classifications")
-    named = dict(zip(CELL_COLUMNS, zip(*rows) if rows else [() for _ in CELL_COLUMNS]), run_id=[run_id] * len(rows))
+    named = _columns(CELL_COLUMNS, rows) | {"run_id": [run_id] * len(rows)}
     return pa.table({f.name: pa.array(named[f.name], type=f.type) for f in schema}, schema=schema)
+
+
+def _columns(names: tuple[str, ...], rows: list[tuple]) -> dict[str, tuple]:
+    """Rows of these fields as columns by name, turned over in one go."""
+    return dict(zip(names, zip(*rows) if rows else [() for _ in names]))
 
 
 SUMMARY_OWN = ("model_id", "sha", "family", "inputs_fp", "links_fp", "cells_fp", "redone_because")
@@ -382,7 +387,7 @@ def _summaries_table(rows: list[tuple], parts: list[dict], constants: dict) -> p
     """Summary rows as one Arrow table: each model's own values (SUMMARY_OWN's order), what it takes
     of its cells (`parts`, a dict each, shared by the models of a shape), and the run's constants."""
     schema = arrow_schema("model_summaries")
-    own = dict(zip(SUMMARY_OWN, zip(*rows) if rows else [() for _ in SUMMARY_OWN]))
+    own = _columns(SUMMARY_OWN, rows)
 
     def column(name: str):
         if name in own:

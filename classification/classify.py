@@ -178,14 +178,15 @@ def _split(block: ChunkInput, size: int):
     chunk_of = {m: n for n, chunk in enumerate(keys) for m, _ in chunk}
     info, findings = _rows_by_chunk(block.info, block.keys, size), _rows_by_chunk(block.findings, block.keys, size)
 
-    def by_chunk(values, model_of=lambda key: key[0]) -> list:
-        parts: list = [{} if isinstance(values, dict) else set() for _ in keys]
-        for key in values:
-            part = parts[chunk_of[model_of(key)]]
-            if isinstance(part, dict):
-                part[key] = values[key]
-            else:
-                part.add(key)
+    def by_chunk(values, model_of=lambda key: key[0]) -> list:  # a dict or a set, cut the same way
+        if isinstance(values, dict):
+            parts: list = [{} for _ in keys]
+            for key, value in values.items():
+                parts[chunk_of[model_of(key)]][key] = value
+        else:
+            parts = [set() for _ in keys]
+            for key in values:
+                parts[chunk_of[model_of(key)]].add(key)
         return parts
 
     parts = {name: by_chunk(getattr(block, name)) for name in ("repos", "paper_repos", "datasets", "papers")}

@@ -83,8 +83,8 @@ def holds_control(texts) -> bool:
 
 class ShapeMemo:
     """The shapes a process classified lately, with their rows: kept while the rules and the
-    classifier stay the same, the `limit` used last (a shape holds ~20 KB), so a worker's memory
-    stays bounded on a warehouse of a million different models."""
+    classifier stay the same, the `limit` used last (a shape holds ~14 KB, its key included), so
+    a worker's memory stays bounded on a warehouse of a million different models."""
 
     def __init__(self, limit: int = 4096):
         self.limit, self.scope, self.templates = limit, None, {}
