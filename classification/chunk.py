@@ -47,6 +47,7 @@ class ChunkInput:
     redo: dict = field(default_factory=dict)            # model id -> why it is redone
     affected: set = field(default_factory=set)          # built on a base whose cells changed in this run
     needed_later: set = field(default_factory=set)      # bases of models still to come: their cells go back
+    templates_only: bool = False                        # make the models' shapes' templates, write nothing
 
 
 @dataclass
@@ -60,6 +61,7 @@ class ChunkOutput:
     by_label: Counter = field(default_factory=Counter)   # cells written, by label
     peak_rss_mb: int | None = None                       # of the process that classified it, so far
     models_read: int = 0                                 # the chunk's models, written or not
+    templates: dict = field(default_factory=dict)        # templates_only: model id -> its shape's Template, or None
 
 
 def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
@@ -67,7 +69,7 @@ def classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     changed when their own cells come out other than stored; the rest are classified only for the
     derivatives' sake (their cells go back in `cells_of`)."""
     with cycle_collector_paused():
-        return _classify_chunk(chunk)
+        return _templates(chunk) if chunk.templates_only else _classify_chunk(chunk)
 
 
 @contextmanager
@@ -89,7 +91,7 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     the_rules = rules()
     cell_rows, summary_rows, summary_parts = [], [], []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    bases = {base: _decoded(blob) for base, blob in chunk.base_cells.items()}
+    bases = {base: decoded(blob) for base, blob in chunk.base_cells.items()}
     base_prints = _base_prints(chunk, bases)  # None: the chunk's models are classified one by one
     shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
     for model, fingerprints in _models(chunk, {base: cells for base, (cells, _, _) in bases.items()}):
@@ -126,6 +128,31 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
     return out
 
 
+def _templates(chunk: ChunkInput) -> ChunkOutput:
+    """The templates of the chunk's models' shapes (None for a model without a shape), for the
+    warehouse to fill each model of those shapes in (fill.py)."""
+    the_rules = rules()
+    out = ChunkOutput(pa.table({}), pa.table({}), False)
+    bases = {base: decoded(blob) for base, blob in chunk.base_cells.items()}
+    base_prints = _base_prints(chunk, bases)
+    shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
+    for model, _ in _models(chunk, {base: cells for base, (cells, _, _) in bases.items()}):
+        shape = model.shape(the_rules, base_prints) if base_prints is not None else None
+        out.templates[model.model_id] = _template(model, shape, shapes, the_rules) if shape is not None else None
+    out.peak_rss_mb = peak_rss_mb()
+    return out
+
+
+def _template(model: "_Model", shape: Shape, shapes: ShapeMemo, the_rules) -> Template:
+    """The template of the model's shape: the memo's, or made from the model's inputs as its shape."""
+    template = shapes.get(shape.key)
+    if template is None:
+        dossier = model.dossier(shape)
+        template = Template.of(*_made(dossier, classify(dossier, the_rules), the_rules))
+        shapes.keep(shape.key, template)
+    return template
+
+
 def _made(dossier: Dossier, cells: dict[str, Cell], the_rules) -> tuple[list[tuple], dict, list[str]]:
     """A model's cell rows, what its summary row takes of its cells, and the cells' labels."""
     return (_cell_rows(dossier, cells, the_rules.version),
@@ -143,11 +170,7 @@ def _made_by_shape(model: "_Model", shapes: ShapeMemo, base_prints: dict | None,
         dossier = model.dossier()
         values, summary_part, labels = _made(dossier, classify(dossier, the_rules), the_rules)
         return values, _printed(values), summary_part, labels
-    template = shapes.get(shape.key)
-    if template is None:
-        dossier = model.dossier(shape)
-        template = Template.of(*_made(dossier, classify(dossier, the_rules), the_rules))
-        shapes.keep(shape.key, template)
+    template = _template(model, shape, shapes, the_rules)
     return (*template.fill(model.model_id, model.sha, shape.finding_ids), template.summary, template.labels)
 
 
@@ -215,14 +238,14 @@ _SHAPES = ShapeMemo()  # this process's, across chunks and runs: a shape's key h
 
 def encode_cells(cells: dict[str, Cell]) -> bytes:
     """A base's cells as they travel to the chunks of later levels: encoded once, by the process
-    that made them, and decoded once by each process that classifies a derivative (_decoded)."""
+    that made them, and decoded once by each process that classifies a derivative (decoded)."""
     return pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 _DECODED: dict[bytes, tuple] = {}  # this process's: encoded cells -> (cells, holds a control character, digest)
 
 
-def _decoded(blob: bytes) -> tuple[dict, bool, bytes]:
+def decoded(blob: bytes) -> tuple[dict, bool, bytes]:
     """A base's cells from their encoding, whether their texts hold a control character, and a
     digest of them: each made once a process, for the thousands of derivatives of a popular base
     (kept by the encoding itself: the same bytes are the same cells, whichever run sent them)."""
@@ -239,7 +262,7 @@ def _decoded(blob: bytes) -> tuple[dict, bool, bytes]:
 def _base_prints(chunk: ChunkInput, bases: dict[str, tuple]) -> dict[str, bytes] | None:
     """A digest of each base's cells, which a shape holds in their place; None when some input of
     the chunk holds a control character, so that its models are classified one by one (shapes.py).
-    The texts are looked at once for the whole chunk, column by column. `bases`: _decoded's."""
+    The texts are looked at once for the whole chunk, column by column. `bases`: decoded's."""
     if any(_texts_hold_control(table) for table in (chunk.info, chunk.findings) if table is not None):
         return None
     texts = [t for rows in chunk.repos.values() for target, row in rows.items()
@@ -260,7 +283,11 @@ def _texts_hold_control(table: pa.Table) -> bool:
         for array in column.chunks:
             if pa.types.is_list(array.type):
                 array = array.flatten()
-            data = array.buffers()[2] if pa.types.is_string(array.type) else None
+            if not pa.types.is_string(array.type):
+                continue
+            # a slice of a block shares the block's buffers: its own bytes only, or one model's
+            # control character would send every chunk of the block the slow way
+            data = pa.concat_arrays([array]).buffers()[2] if len(array) else None
             if data is not None:
                 text = data.to_pybytes()
                 if any(mark in text for mark in CONTROL_BYTES):

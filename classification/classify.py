@@ -2,10 +2,12 @@
 `classifications` (one row per component) and `model_summaries`.
 
 Only the models whose inputs changed since their last classification are redone (changes.py says
-what counts and why), unless a full run is asked for. Dossiers are read in batches with set-based
-SQL (findings, what the links led to) and classified in worker processes (chunk.py, workers.py);
-base models are classified a level before their derivatives, so inherited cells come from their
-bases' own cells.
+what counts and why), unless a full run is asked for. Base models are classified a level before
+their derivatives, so inherited cells come from their bases' own cells. Within a level, the
+warehouse works out each model's shape (fill.py); the rules run in worker processes (chunk.py,
+workers.py) once per new shape, and on their own for the models the warehouse cannot vouch for,
+whose dossiers are read in batches with set-based SQL (findings, what the links led to); the
+warehouse writes the rest from their shapes' templates.
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ import pyarrow.compute as pc
 
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
-from openness.classification import changes
-from openness.classification.changes import CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
-from openness.classification.chunk import ChunkInput, cycle_collector_paused
+from openness.classification import changes, fill
+from openness.classification.changes import BASE, CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
+from openness.classification.chunk import ChunkInput, cycle_collector_paused, decoded
+from openness.classification.engine import stages_in
+from openness.classification.families import family_of
 from openness.classification.dossier import Paper
 from openness.classification.errors import NotClassified
 from openness.classification.workers import chunk_runner
@@ -40,6 +44,10 @@ CHUNK_MODELS = 10_240
 # keys whole, so at a million models 81,920 a read cost 1.4 s of CPU per 40,960 models against
 # 2.0 s for reads of 40,960, for ~80 MB more held at once.
 READ_CHUNKS = 8
+# Blocks (of batch_size * READ_CHUNKS models) whose shapes are worked out in one query: each such
+# query reads the findings' keys whole, as a read does, and holds a row per model (its finding ids).
+# At a million models, 2 took 82.7 s and 3.3 GB at most; 1, 93.0 s and 2.9 GB; 8, 82.4 s and 4.3 GB.
+SHAPE_BLOCKS = 2
 
 
 @dataclass
@@ -136,27 +144,113 @@ def _classify_levels(con, plan: _Plan, models: list[tuple[str, str]], batch_size
         levels[plan.depth[key[0]]].append(key)
     workers = result.workers = _workers(workers) if len(models) > batch_size else 1
     done = 0
+    templates = fill.Templates()
+    fill.create_template_tables(con)
     with chunk_runner(workers) as run:
         for depth in sorted(levels):
             todo = [key for key in levels[depth] if plan.todo(key[0])]
             done += len(levels[depth]) - len(todo)  # nothing to do for these
             block = batch_size * READ_CHUNKS
-            chunks = (chunk for i in range(0, len(todo), block)
-                      for chunk in _split(_read(con, todo[i:i + block], plan), batch_size))
-            for out in run(chunks):
-                _replace(con, out.cells, out.summaries, out.replacing)
-                plan.cells_of.update(out.cells_of)
-                plan.changed |= out.changed
-                result.models += out.summaries.num_rows
-                result.peak_rss_mb_worker = max(result.peak_rss_mb_worker or 0, out.peak_rss_mb or 0) or None
-                for counts, more in ((result.redone, out.redone), (result.by_label, out.by_label)):
-                    for key, n in more.items():
-                        counts[key] = counts.get(key, 0) + n
-                done += out.models_read
-                if progress:
-                    progress(done, len(models))
+            for i in range(0, len(todo), block * SHAPE_BLOCKS):
+                for python_way, filled in _by_the_warehouse(con, todo[i:i + block * SHAPE_BLOCKS], plan, templates,
+                                                            run, result.workers, block):
+                    _count(result, filled.models, filled.redone, filled.by_label)
+                    done += filled.models_read
+                    if progress:
+                        progress(done, len(models))
+                    done = _by_python(con, python_way, plan, batch_size, run, result, done, len(models), progress)
             if progress:  # a level with nothing to do counts too
                 progress(done, len(models))
+
+
+def _by_python(con, keys, plan, batch_size, run, result, done, total, progress) -> int:
+    """Models the warehouse cannot fill in, classified in the workers and their rows written here."""
+    if not keys:
+        return done
+    for out in run(_split(_read(con, keys, plan), batch_size)):
+        _replace(con, out.cells, out.summaries, out.replacing)
+        plan.cells_of.update(out.cells_of)
+        plan.changed |= out.changed
+        _count(result, out.summaries.num_rows, out.redone, out.by_label)
+        result.peak_rss_mb_worker = max(result.peak_rss_mb_worker or 0, out.peak_rss_mb or 0) or None
+        done += out.models_read
+        if progress:
+            progress(done, total)
+    return done
+
+
+def _count(result: ClassifyResult, models: int, redone: dict, by_label: dict) -> None:
+    result.models += models
+    for counts, more in ((result.redone, redone), (result.by_label, by_label)):
+        for key, n in more.items():
+            counts[key] = counts.get(key, 0) + n
+
+
+def _by_the_warehouse(con, keys: list[tuple[str, str]], plan: _Plan, templates: "fill.Templates", run,
+                      workers: int, block: int):
+    """The models whose shape the warehouse can fill in, written (fill.py) a block at a time after
+    the workers made the new shapes' templates; with each block, the rest of its models, in their
+    order, for the Python way."""
+    the_rules = rules()
+    shapes = fill.shapes_of_block(con, keys, _base_rows(keys, plan))
+    sha_of = dict(keys)
+    python_way, fills, new = set(), {}, {}
+    for model_id, eligible, key, key2, names in zip(*(shapes.column(c).to_pylist() for c in shapes.column_names)):
+        if not eligible or model_id in plan.needed_later:
+            python_way.add(model_id)
+            continue
+        shape, is_new = templates.number((key, key2, stages_in(names, the_rules)))
+        if is_new:
+            new[model_id] = shape
+        fills[model_id] = shape
+    if new:
+        made = _templates(con, [(m, sha_of[m]) for m in new], plan, run, workers)
+        templates.keep(con, {shape: made.get(model_id) for model_id, shape in new.items()})
+    run_constants = {"run_id": plan.run_id, "rules_version": the_rules.version, "classifier_version": plan.version}
+    for start in range(0, len(keys), block):
+        part = keys[start:start + block]
+        models = _fill_models(part, fills, templates, plan, python_way)
+        filled = fill.write_block(con, models, run_constants, templates.labels)
+        filled.models_read = len(models["model_id"])
+        yield [key for key in part if key[0] in python_way], filled
+
+
+def _fill_models(keys: list[tuple[str, str]], fills: dict, templates: "fill.Templates", plan: _Plan,
+                 python_way: set) -> dict[str, list]:
+    """The fill_models columns (fill.py) of these models whose shape has a template the warehouse
+    fills in; the others join `python_way`."""
+    models: dict[str, list] = {"model_id": [], "sha": [], "shape": [], "family": [], "reason": [], "redo": []}
+    for model_id, sha in keys:
+        shape = fills.get(model_id)
+        if shape is None or shape in templates.python_only:
+            python_way.add(model_id)
+            continue
+        redo = plan.redo.get(model_id)
+        for name, value in zip(models, (model_id, sha, shape, family_of(model_id), redo or BASE, redo is not None)):
+            models[name].append(value)
+    return models
+
+
+def _base_rows(keys: list[tuple[str, str]], plan: _Plan) -> dict:
+    """The bases each model of the block is built on, as its shape holds them (fill.shapes_of_block)."""
+    rows: dict = {"model_id": [], "sha": [], "n": [], "base": [], "digest": [], "plain": []}
+    for model_id, sha in keys:
+        if model_id in plan.bases:
+            for n, (base, blob) in enumerate(plan.base_cells(model_id).items()):
+                _, control, digest = decoded(blob)
+                for name, value in zip(rows, (model_id, sha, n, base, digest, not control)):
+                    rows[name].append(value)
+    return rows
+
+
+def _templates(con, keys: list[tuple[str, str]], plan: _Plan, run, workers: int) -> dict:
+    """The templates of these models' shapes, made by the workers (model id -> Template, or None)."""
+    data = _read(con, keys, plan)
+    data.templates_only = True
+    made: dict = {}
+    for out in run(_split(data, max(1, min(CHUNK_MODELS, -(-len(keys) // workers))))):  # every worker busy
+        made.update(out.templates)
+    return made
 
 
 def _workers(asked: int | None) -> int:
@@ -195,7 +289,8 @@ def _split(block: ChunkInput, size: int):
     for n, chunk in enumerate(keys):
         base_cells = {b: block.base_cells[b] for m, _ in chunk for b in block.bases.get(m, ()) if b in block.base_cells}
         yield ChunkInput(chunk, block.run_id, block.classifier_version, info=info[n], findings=findings[n],
-                         base_cells=base_cells, **{name: values[n] for name, values in parts.items()})
+                         base_cells=base_cells, templates_only=block.templates_only,
+                         **{name: values[n] for name, values in parts.items()})
 
 
 def _rows_by_chunk(table: pa.Table, keys: list[tuple[str, str]], size: int) -> list[pa.Table]:

@@ -375,7 +375,11 @@ def named_stages(dossier: Dossier, rules: Rules) -> frozenset[str]:
 
 def stages_named(model_id: str, tags: list | None, rules: Rules) -> frozenset[str]:
     """named_stages from a model's id and tags, before it has a dossier (chunk.py's shapes)."""
-    names = " ".join([model_id] + [t for t in tags or [] if isinstance(t, str)]).replace("/", " ")
+    return stages_in(" ".join([model_id] + [t for t in tags or [] if isinstance(t, str)]).replace("/", " "), rules)
+
+
+def stages_in(names: str, rules: Rules) -> frozenset[str]:
+    """The stages a model's names (its id and tags, joined by spaces, '/' a space) name."""
     return frozenset(stage for stage, words in rules.stage_words.items() if words.search(names))
 
 

@@ -79,26 +79,42 @@ def _written(path: str) -> tuple[list, list]:
 
 
 def test_shapes_give_the_same_bytes_as_each_model_on_its_own(warehouse, tmp_path, monkeypatch):
-    by_shape, one_by_one = str(tmp_path / "shape.duckdb"), str(tmp_path / "own.duckdb")
-    for path in (by_shape, one_by_one):
+    """Three ways over one warehouse: the warehouse filling models in from their shapes' templates
+    (fill.py, the default), the workers filling them in (the warehouse's part off), and every
+    model classified on its own."""
+    from openness.classification import classify as classify_module
+    from openness.classification import fill
+
+    paths = [str(tmp_path / f"{way}.duckdb") for way in ("warehouse", "shape", "own")]
+    for path in paths:
         with open(warehouse, "rb") as source, open(path, "wb") as copy:
             copy.write(source.read())
     memo = ShapeMemo(limit=64)  # small: shapes are dropped and made again on the way
     monkeypatch.setattr(chunk_module, "_SHAPES", memo)
-    made = []
-    real_of = Template.of
+    made, filled = [], []
+    real_of, real_write = Template.of, fill.write_block
     monkeypatch.setattr(Template, "of", classmethod(lambda cls, *a: made.append(1) or real_of(*a)))
-    classify_warehouse(by_shape, workers=1, batch_size=400)
-    models = duckdb.connect(by_shape, read_only=True).execute("SELECT count(*) FROM model_summaries").fetchall()[0][0]
-    assert 0 < len(made) < models * 0.6  # most models were filled in from a shape made before
 
+    def write_block(*args):
+        result = real_write(*args)
+        filled.append(result.models)
+        return result
+    monkeypatch.setattr(fill, "write_block", write_block)
+    classify_warehouse(paths[0], workers=1, batch_size=400)
+    models = duckdb.connect(paths[0], read_only=True).execute("SELECT count(*) FROM model_summaries").fetchall()[0][0]
+    assert 0 < len(made) < models and sum(filled) > 0.9 * models  # most written by the warehouse, shapes shared
+
+    monkeypatch.setattr(classify_module, "_by_the_warehouse", lambda con, keys, *rest: iter([(keys, fill.Filled())]))
+    made.clear()
+    classify_warehouse(paths[1], workers=1, batch_size=400)
+    assert 0 < len(made) < models * 0.6  # most models were filled in from a shape made before
     monkeypatch.setattr(chunk_module, "_base_prints", lambda chunk, bases: None)  # every model on its own
-    classify_warehouse(one_by_one, workers=1, batch_size=400)
-    shaped, own = _written(by_shape), _written(one_by_one)
-    assert len(shaped[0]) == 12 * models and shaped == own
+    classify_warehouse(paths[2], workers=1, batch_size=400)
+    by_warehouse, shaped, own = (_written(path) for path in paths)
+    assert len(own[0]) == 12 * models and by_warehouse == shaped == own
 
     # what a twin's id says shows: a -dpo model had an alignment stage of its own, its twin not
-    reasons = dict(duckdb.connect(by_shape, read_only=True).execute(
+    reasons = dict(duckdb.connect(paths[0], read_only=True).execute(
         "SELECT model_id, reason FROM classifications WHERE component = 'training.code.alignment'").fetchall())
     assert reasons["labs/alpha-7b-dpo"] == "link_unresolved" and reasons["labs/alpha-7b"] == "base_unknown"
 
@@ -111,6 +127,8 @@ def test_a_chunk_with_a_control_character_is_classified_model_by_model(warehouse
     table = chunk_module.pa.table({"model_id": ["org-4/model-4"], "evidence": [evidence]})
     assert chunk_module._texts_hold_control(table)
     assert not chunk_module._texts_hold_control(chunk_module.pa.table({"evidence": ["[]", None]}))
+    both = chunk_module.pa.table({"evidence": ["[]", evidence]})  # a chunk cut from a block: its own rows only
+    assert not chunk_module._texts_hold_control(both.slice(0, 1)) and chunk_module._texts_hold_control(both.slice(1, 1))
 
 
 def test_identities_that_cannot_be_marked_have_no_shape():
@@ -166,7 +184,33 @@ def test_a_bases_cells_travel_encoded_and_are_decoded_once_a_process():
     plain = {"weights": Cell("weights", 5, "D5", "licence", licences=[{"id": "mit", "points": 5}], finding_ids=["f1"])}
     marked = {"weights": Cell("weights", 5, "D5", "licence", evidence=[{"snippet": "a\x01b"}])}
     blob = chunk_module.encode_cells(plain)
-    cells, control, digest = chunk_module._decoded(blob)
-    assert cells == plain and not control and chunk_module._decoded(bytes(bytearray(blob)))[0] is cells  # once
-    assert chunk_module._decoded(chunk_module.encode_cells(marked))[1]
-    assert digest != chunk_module._decoded(chunk_module.encode_cells(marked))[2]
+    cells, control, digest = chunk_module.decoded(blob)
+    assert cells == plain and not control and chunk_module.decoded(bytes(bytearray(blob)))[0] is cells  # once
+    assert chunk_module.decoded(chunk_module.encode_cells(marked))[1]
+    assert digest != chunk_module.decoded(chunk_module.encode_cells(marked))[2]
+
+
+def test_an_incremental_run_by_the_warehouse_gives_the_python_ways_bytes(warehouse, tmp_path, monkeypatch):
+    """After a base's findings change (its derivatives' inherited cells with them) and a followed
+    repo changes, the incremental run, with most models written by the warehouse, leaves the same
+    rows as the same run the Python way."""
+    from openness.classification import classify as classify_module
+    from openness.classification import fill
+
+    first = str(tmp_path / "first.duckdb")
+    with open(warehouse, "rb") as source, open(first, "wb") as copy:
+        copy.write(source.read())
+    classify_warehouse(first, workers=1, batch_size=400)
+    with connect(first) as con:
+        con.execute("DELETE FROM findings WHERE model_id = 'org-0/model-500' AND signal = 'licence.declared'")
+        con.execute("UPDATE code_repos SET licence_ids = ['gpl-3.0'] WHERE repo = 'github.com/code/repo-2'")
+    paths = [str(tmp_path / f"{way}.duckdb") for way in ("warehouse", "python")]
+    for path in paths:
+        with open(first, "rb") as source, open(path, "wb") as copy:
+            copy.write(source.read())
+    by_warehouse = classify_warehouse(paths[0], workers=1, batch_size=400)
+    monkeypatch.setattr(classify_module, "_by_the_warehouse", lambda con, keys, *rest: iter([(keys, fill.Filled())]))
+    by_python = classify_warehouse(paths[1], workers=1, batch_size=400)
+    assert by_warehouse.redone == by_python.redone and by_warehouse.by_label == by_python.by_label
+    assert by_warehouse.redone.get("base model's cells changed", 0) > 0 and by_warehouse.redone.get("linked targets changed", 0) > 0
+    assert _written(paths[0]) == _written(paths[1])
