@@ -88,13 +88,10 @@ def cycle_collector_paused():
 
 
 def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
-    the_rules = rules()
+    the_rules, base_prints, shapes, models = _opened(chunk)
     cell_rows, summary_rows, summary_parts = [], [], []
     out = ChunkOutput(pa.table({}), pa.table({}), False)  # the tables are made at the end
-    bases = {base: decoded(blob) for base, blob in chunk.base_cells.items()}
-    base_prints = _base_prints(chunk, bases)  # None: the chunk's models are classified one by one
-    shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
-    for model, fingerprints in _models(chunk, {base: cells for base, (cells, _, _) in bases.items()}):
+    for model, fingerprints in models:
         model_id = model.model_id
         wanted = model_id in chunk.redo or model_id in chunk.affected
         if model_id in chunk.needed_later:  # its cells go on to its derivatives: made from its own inputs
@@ -131,16 +128,22 @@ def _classify_chunk(chunk: ChunkInput) -> ChunkOutput:
 def _templates(chunk: ChunkInput) -> ChunkOutput:
     """The templates of the chunk's models' shapes (None for a model without a shape), for the
     warehouse to fill each model of those shapes in (fill.py)."""
-    the_rules = rules()
+    the_rules, base_prints, shapes, models = _opened(chunk)
     out = ChunkOutput(pa.table({}), pa.table({}), False)
-    bases = {base: decoded(blob) for base, blob in chunk.base_cells.items()}
-    base_prints = _base_prints(chunk, bases)
-    shapes = _SHAPES.scoped(the_rules, chunk.classifier_version)
-    for model, _ in _models(chunk, {base: cells for base, (cells, _, _) in bases.items()}):
+    for model, _ in models:
         shape = model.shape(the_rules, base_prints) if base_prints is not None else None
         out.templates[model.model_id] = _template(model, shape, shapes, the_rules) if shape is not None else None
     out.peak_rss_mb = peak_rss_mb()
     return out
+
+
+def _opened(chunk: ChunkInput) -> tuple:
+    """What classifying the chunk's models starts from: the rules, its bases' digests (None: its
+    models are classified one by one, _base_prints), this process's shapes, and its models."""
+    the_rules = rules()
+    bases = {base: decoded(blob) for base, blob in chunk.base_cells.items()}
+    return (the_rules, _base_prints(chunk, bases), _SHAPES.scoped(the_rules, chunk.classifier_version),
+            _models(chunk, {base: cells for base, (cells, _, _) in bases.items()}))
 
 
 def _template(model: "_Model", shape: Shape, shapes: ShapeMemo, the_rules) -> Template:

@@ -211,7 +211,6 @@ def _by_the_warehouse(con, keys: list[tuple[str, str]], plan: _Plan, templates: 
         part = keys[start:start + block]
         models = _fill_models(part, fills, templates, plan, python_way)
         filled = fill.write_block(con, models, run_constants, templates.labels)
-        filled.models_read = len(models["model_id"])
         yield [key for key in part if key[0] in python_way], filled
 
 

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from openness.classification.changes import CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
 from openness.classification.shapes import Template
-from openness.warehouse.db import batch_keys, transaction
+from openness.warehouse.db import batch_keys, transaction, write_registered
 
 # The markers as the warehouse's templates hold them: one spelling for plain and JSON texts alike
 # (an identity is plain text, which JSON writes as it is), none of which an eligible input holds.
@@ -191,34 +191,26 @@ class Templates:
 
 
 def _insert(con, rows: dict[str, list[dict]]) -> None:
-    for table, items in rows.items():
-        schema = con.sql(f"SELECT * EXCLUDE (shape) FROM {table} LIMIT 0").to_arrow_table().schema.insert(0, pa.field("shape", pa.int32()))
-        con.register("new_rows", pa.Table.from_pylist(items, schema=schema))
-        try:
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM new_rows")
-        finally:
-            con.unregister("new_rows")
+    """Rows into the template tables, each as an Arrow table of its table's own schema."""
+    tables = {f"new_{table}": pa.Table.from_pylist(items, schema=con.sql(f"SELECT * FROM {table} LIMIT 0").to_arrow_table().schema)
+              for table, items in rows.items()}
+    write_registered(con, tables, [f"INSERT INTO {table} BY NAME SELECT * FROM new_{table}" for table in rows])
 
 
 def create_template_tables(con) -> None:
     """The run's template tables, empty (temporary: this connection's)."""
-    parts = ", ".join(f'"{name}" {_duck_type(con, name)}' for name in SUMMARY_PARTS)
     con.execute("CREATE OR REPLACE TEMP TABLE tpl_cells (shape INTEGER, component VARCHAR, level INTEGER, label VARCHAR, "
                 "reason VARCHAR, licences VARCHAR, points INTEGER, confidence DOUBLE, finding_ids VARCHAR[], "
                 "slots INTEGER[], slotted BOOLEAN, evidence VARCHAR, inherited_from VARCHAR, search VARCHAR, "
                 "rules_version INTEGER, marked BOOLEAN)")
     con.execute("CREATE OR REPLACE TEMP TABLE tpl_printed (shape INTEGER, head VARCHAR, slots INTEGER[], rest VARCHAR[])")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE tpl_summ (shape INTEGER, {parts})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE tpl_summ AS SELECT NULL::INTEGER AS shape, {', '.join(SUMMARY_PARTS)} "
+                "FROM model_summaries LIMIT 0")  # the summary's own types
 
 
 # What a model's summary takes of its cells: its template's.
 SUMMARY_PARTS = ("fully_open", "semi_open", "closed", "unknown", "not_applicable", "mof_class", "mof_missing", "osaid",
                  "osaid_missing", "closed_not_found", "closed_stated")
-
-
-def _duck_type(con, column: str) -> str:
-    return con.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 'model_summaries' "
-                       "AND column_name = ?", [column]).fetchall()[0][0]
 
 
 def for_warehouse(template: Template) -> tuple[list[dict], dict, dict] | None:
@@ -297,7 +289,7 @@ WHERE {WRITTEN}
 class Filled:
     """What the warehouse wrote for a block."""
     models: int = 0
-    models_read: int = 0
+    models_read: int = 0   # the block's models it filled in, written or not
     redone: Counter = field(default_factory=Counter)
     by_label: Counter = field(default_factory=Counter)
 
@@ -326,11 +318,8 @@ def write_block(con, models: dict, run: dict, labels: dict[int, list[str]]) -> F
     filled = Filled()
     if not models["model_id"]:
         return filled
-    con.register("fill_models", pa.table(models))
-    try:
-        con.execute(FILL_SQL)
-    finally:
-        con.unregister("fill_models")
+    filled.models_read = len(models["model_id"])
+    write_registered(con, {"fill_models": pa.table(models)}, [FILL_SQL])
     written = f"FROM block_fill f WHERE {WRITTEN}"
     replacing = con.execute(f"SELECT count(*) {written} AND f.stored").fetchall()[0][0]
     with transaction(con):
