@@ -353,8 +353,13 @@ def _repo_licence_facts(raw: str | None) -> dict:
     """From a repo's licence findings: the licences of its model licence files, and its README's
     statement that its licence covers the models too."""
     findings = decode(raw or "[]")
-    model_licences = sorted({f["value"]["id"] for f in findings if f.get("signal") == "licence.identified"
-                             and f["value"].get("scope") == "model" and f["value"].get("id")})
+    scoped = [(f["value"].get("path") or "", f["value"]["id"]) for f in findings if f.get("signal") == "licence.identified"
+              and f["value"].get("scope") == "model" and f["value"].get("id")]
+    # a model licence file at the root covers the repo's models; one deeper (projects/<model>/)
+    # covers the models of its folder: the repo's models only when it is the repo's one such file
+    root = [licence for path, licence in scoped if "/" not in path]
+    nested = {path for path, _ in scoped if "/" in path}
+    model_licences = sorted(set(root or ([licence for _, licence in scoped] if len(nested) == 1 else [])))
     covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
                    if f.get("signal") == "licence.covers_models"), None)
     return {"model_licences": model_licences, "covers_models": covers}

@@ -199,7 +199,7 @@ def _by_the_warehouse(con, keys: list[tuple[str, str]], plan: _Plan, templates: 
         if not eligible or model_id in plan.needed_later:
             python_way.add(model_id)
             continue
-        shape, is_new = templates.number((key, key2, stages_in(names, the_rules)))
+        shape, is_new = templates.number((key, key2, stages_in(names, the_rules, model_id)))
         if is_new:
             new[model_id] = shape
         fills[model_id] = shape

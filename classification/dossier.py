@@ -3,8 +3,8 @@ its links led to, its papers, its base models' cells), and the search behind it:
 what could not be, and which links were only mentions. Pure data and small pure functions.
 
 A cell with no public source is level 1 (not found) only when the search for it was complete:
-the card read, every own link settled (resolved, or gone for good), every own paper's page read.
-Otherwise it is Unknown, with the gap as its reason.
+the card read, every own link read, every own paper's page read. Otherwise it is Unknown, with the
+gap as its reason: an own link that leads nowhere (gone, moved without a target) included.
 """
 from __future__ import annotations
 
@@ -114,18 +114,26 @@ def build_dossier(model_id: str, sha: str, info: dict, findings: list[dict], fol
 
 
 def code_gaps(dossier: Dossier) -> list[str]:
-    """What keeps the search for code incomplete: the card unread, an own link or an own paper's
-    page not settled. Made once per dossier, and shared by the cells that show it."""
+    """What keeps the search for code incomplete: the card unread, an own link not read (not
+    settled yet, or leading nowhere), an own paper's page not settled. Made once per dossier, and
+    shared by the cells that show it."""
     if dossier._gaps is None:
         dossier._gaps = _code_gaps(dossier)
     return dossier._gaps
 
 
 def _code_gaps(dossier: Dossier) -> list[str]:
+    """An own link that failed for good (gone, moved without a target, a bad name) is a gap too:
+    the developers said their code is there, and nothing tells what it held, whatever the card's
+    words around it say it is for (a training repo may hold the evaluation code)."""
     gaps = [] if dossier.card_read else [f"the model card could not be read ({dossier.card_status})"]
     for repo in dossier.repos:
-        if repo.relevance in (OWN, PAPER) and not repo.settled:
+        if repo.relevance not in (OWN, PAPER) or repo.status == "resolved":
+            continue
+        if not repo.settled:
             gaps.append(f"{repo.target}: {repo.status}" + (f" ({repo.reason})" if repo.reason else ""))
+        else:
+            gaps.append(f"{repo.target}: an own link that leads nowhere ({repo.reason or repo.status})")
     for paper in dossier.papers:
         if paper.relevance == OWN and not paper.settled:
             gaps.append(f"{paper.paper_id}: paper page {paper.status}" + (f" ({paper.reason})" if paper.reason else ""))

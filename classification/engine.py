@@ -15,7 +15,8 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from openness.extractors.knowledge import corpora, lookup
+from openness.extractors.evaluation import benchmark_of
+from openness.extractors.knowledge import corpora, corpus_by_hub_id, lookup
 from openness.classification.dossier import GUESS, PAPER, Dossier, Paper, Repo, code_gaps, linked_repos, search_record
 from openness.classification.rules import Component, Rules
 
@@ -48,6 +49,7 @@ class Source:
     confidence: float
     finding_id: str | None
     evidence: list[dict]
+    released: bool = True      # False: where the data came from, not the data (a filtered subset of it)
 
 
 def classify(dossier: Dossier, rules: Rules) -> dict[str, Cell]:
@@ -61,9 +63,15 @@ def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | 
         return _inherited(component, dossier)
     if component.weights:
         return _weights(component, dossier, rules)
+    if component.stage and not _had_stage(component.stage, dossier, rules, relation):
+        # no stage of its own: a derivative carries its base's (an aligned base stays aligned), a
+        # base has none, whatever data or code its card names for a stage it never had
+        return _inherited(component, dossier) if derivative else \
+            Cell(component.key, None, NOT_APPLICABLE, "no_stage", confidence=0.6)
     code = component.kind == "code"
     sources = _code_sources(component, dossier, rules) if code else _data_sources(component, dossier, rules)
-    closed = _stated_closed(component, dossier) or (_described_only(component, dossier) if sources else None)
+    closed = _stated_closed(component, dossier) or (_described_only(component, dossier) if sources else None) \
+        or _derived_only(component, dossier, sources)
     if closed and not code and sources:
         # a data mix with a part that is not released: the whole is not released, its public parts stay visible
         closed.licences = _from_sources(component, sources, rules).licences
@@ -73,11 +81,6 @@ def _cell(component: Component, dossier: Dossier, rules: Rules, relation: str | 
             return Cell(component.key, None, UNKNOWN, "contradiction", confidence=0.4, finding_ids=closed.finding_ids,
                         evidence=closed.evidence + _unique([e for s in sources for e in s.evidence])[:3])
         return _from_sources(component, sources, rules)
-    if component.stage and not _had_stage(component.stage, dossier, rules, relation):
-        # no stage of its own: a derivative carries its base's (an aligned base stays aligned)
-        if derivative:
-            return _inherited(component, dossier)
-        return Cell(component.key, None, NOT_APPLICABLE, "no_stage", confidence=0.6)
     if closed:
         return closed
     return _not_found(component, dossier)
@@ -104,12 +107,15 @@ def _code_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
             for licence, _, _ in _model_licences(dossier):
                 sources.append(Source("custom code in the model repo", licence, 0.9, finding["finding_id"],
                                       finding["evidence"]))
-    if component.libraries:
-        for finding in dossier.of("code.library"):
-            library = str(finding["value"].get("library", ""))
-            if library in rules.libraries:
-                sources.append(Source(f"library {library}", rules.libraries[library], 0.6, finding["finding_id"],
+    for finding in dossier.of("code.scripts"):  # scripts shipped with the weights, under the repo's licence
+        if set(_script_roles(finding, dossier)) & set(component.roles):
+            for licence, _, _ in _model_licences(dossier):
+                sources.append(Source("scripts in the model repo", licence, 0.8, finding["finding_id"],
                                       finding["evidence"]))
+    if component.libraries:
+        for library, finding in _runners(dossier, rules):
+            sources.append(Source(f"library {library}", rules.libraries[library], 0.6, finding["finding_id"],
+                                  finding["evidence"]))
     if component.harnesses:
         for finding in dossier.of("eval.harness"):
             harness = finding["value"].get("id")
@@ -117,6 +123,29 @@ def _code_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
                 sources.append(Source(f"harness {harness}", rules.harnesses[harness], 0.6, finding["finding_id"],
                                       finding["evidence"]))
     return sources
+
+
+def _script_roles(finding: dict, dossier: Dossier) -> list[str]:
+    """The roles a model repo's scripts show; a fine-tune's training script is its fine-tuning code
+    (its pre-training is its base's)."""
+    roles = list((finding["value"].get("roles") or {}) if isinstance(finding["value"].get("roles"), dict) else [])
+    if _relation(dossier) in ("finetune", "adapter") and "pretraining" in roles:
+        roles.append("finetuning")
+    return roles
+
+
+def _runners(dossier: Dossier, rules: Rules) -> list[tuple[str, dict]]:
+    """The libraries that run the model, with the finding that says so: the runtime of its weights'
+    format when every weight file is of a format only its own runtime loads (a GGUF copy runs on
+    llama.cpp, whatever library_name it copied from its source), else the card's library_name."""
+    formats = dossier.of("weights.formats")
+    kinds = [f for f in (formats[0]["value"] if formats and isinstance(formats[0]["value"], list) else [])]
+    named = [(str(f["value"].get("library", "")), f) for f in dossier.of("code.library")]
+    if kinds and all(k in rules.runtimes for k in kinds):
+        runtimes = sorted({rules.runtimes[k] for k in kinds})
+        return [(r, formats[0]) for r in runtimes if r not in {n for n, _ in named}] + \
+            [(n, f) for n, f in named if n in runtimes]
+    return [(n, f) for n, f in named if n in rules.libraries]
 
 
 def _repo_licence(repo: Repo) -> str | None:
@@ -147,8 +176,10 @@ def _data_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
         value = finding["value"]
         if value.get("stage") == component.stage and value.get("corpus") not in named:
             named.add(value.get("corpus"))
-            sources.append(Source(f"corpus {value.get('name') or value.get('corpus')}", value.get("licence"), 0.7,
-                                  finding["finding_id"], finding["evidence"]))
+            name, derived = value.get("name") or value.get("corpus"), value.get("derived")
+            what = f"corpus {name}" + (f" (only the source of the data: '{derived}')" if derived else "")
+            sources.append(Source(what, value.get("licence"), 0.7, finding["finding_id"], finding["evidence"],
+                                  released=not derived))
     return sources
 
 
@@ -166,14 +197,44 @@ def _dataset_licences(dossier: Dossier, item: dict) -> list[tuple[str | None, st
 
 
 def _evaluation_sources(component: Component, dossier: Dossier, rules: Rules) -> list[Source]:
+    """The public data the model was evaluated on: the benchmarks its card reports (of the
+    component's kind), its model-index results' datasets, and, for utility, the benchmarks of a
+    public leaderboard's table appended to the card (never the developers' own safety evaluation)."""
     sources = []
     for kind in component.evaluations:
-        for finding in dossier.of("eval.benchmark" if kind == "general" else "eval.safety"):
+        signals = ("eval.benchmark", "eval.leaderboard") if kind == "general" else ("eval.safety",)
+        for finding in (f for signal in signals for f in dossier.of(signal)):
             benchmark = finding["value"].get("id")
             if benchmark in rules.benchmarks:
                 sources.append(Source(f"benchmark {benchmark}", rules.benchmarks[benchmark], 0.7,
                                       finding["finding_id"], finding["evidence"]))
+        for finding in dossier.of("eval.model_index"):
+            for dataset, licence in _model_index_datasets(finding, kind, dossier, rules):
+                sources.append(Source(f"model-index dataset {dataset}", licence, 0.8, finding["finding_id"],
+                                      finding["evidence"]))
     return sources
+
+
+def _model_index_datasets(finding: dict, kind: str, dossier: Dossier, rules: Rules) -> list[tuple[str, str | None]]:
+    """(dataset, licence) of the model-index results that are evaluation data of this kind: a
+    known benchmark at its licence (a safety one as safety data unless a leaderboard ran it), any
+    other dataset at the licence its Hub repo or the corpus knowledge gives, or None."""
+    out = {}
+    for result in finding["value"] if isinstance(finding["value"], list) else []:
+        dataset = result.get("dataset") if isinstance(result, dict) else None
+        if not isinstance(dataset, str) or not dataset.strip() or dataset in out:
+            continue
+        benchmark = benchmark_of(dataset)
+        found_kind = "general" if benchmark is None or result.get("leaderboard") else benchmark.kind
+        if found_kind != kind:
+            continue
+        if benchmark is not None:
+            out[dataset] = rules.benchmarks.get(benchmark.id)
+        else:
+            stated = [l for l in dossier.dataset_licences.get(dataset) or [] if _points(l) is not None]
+            corpus = corpus_by_hub_id().get(dataset.lower())
+            out[dataset] = _most_restrictive(stated) if stated else (corpus.licence if corpus else None)
+    return sorted(out.items())
 
 
 def _stated_closed(component: Component, dossier: Dossier) -> Cell | None:
@@ -200,6 +261,18 @@ def _described_only(component: Component, dossier: Dossier) -> Cell | None:
         return None
     return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.6,
                 finding_ids=[f["finding_id"] for f in described], evidence=_evidence(described),
+                search=search_record(dossier, "data", True))
+
+
+def _derived_only(component: Component, dossier: Dossier, sources: list[Source]) -> Cell | None:
+    """Level 1, not found: a part of the stage's data is made from a public corpus (filtered,
+    translated, curated from it) and no published copy of it is named: the corpus is where the data
+    came from, not a release of it."""
+    derived = [s for s in sources if not s.released]
+    if not derived:
+        return None
+    return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.6,
+                finding_ids=[s.finding_id for s in derived if s.finding_id], evidence=_unique([e for s in derived for e in s.evidence]),
                 search=search_record(dossier, "data", True))
 
 
@@ -358,11 +431,25 @@ def _inherited(component: Component, dossier: Dossier) -> Cell:
 
 
 def _had_stage(stage: str, dossier: Dossier, rules: Rules, relation: str | None) -> bool:
+    """The model went through the stage: pre-training always (a derivative's is its base's); SFT
+    as a fine-tune or adapter of a base; any stage its id or tags name; and a stage a derivative's
+    own card names data for. A base model's card naming data for a later stage speaks of its
+    instruct sibling (a family card), and code alone shows no stage: fine-tuning scripts are
+    offered to users."""
     if stage == "pretraining":
         return True
     if stage == "sft" and relation in ("finetune", "adapter"):
         return True
-    return stage in named_stages(dossier, rules)
+    if stage in named_stages(dossier, rules):
+        return True
+    return bool(dossier.bases or relation) and stage in _data_stages(dossier)
+
+
+def _data_stages(dossier: Dossier) -> set[str]:
+    """The stages the card names data for: its datasets' known stages and its corpora's."""
+    stages = {item.get("stage") for f in dossier.of("data.card_datasets")
+              for item in (f["value"] if isinstance(f["value"], list) else []) if isinstance(item, dict)}
+    return stages | {f["value"].get("stage") for f in dossier.of("data.corpus")}
 
 
 def named_stages(dossier: Dossier, rules: Rules) -> frozenset[str]:
@@ -375,12 +462,15 @@ def named_stages(dossier: Dossier, rules: Rules) -> frozenset[str]:
 
 def stages_named(model_id: str, tags: list | None, rules: Rules) -> frozenset[str]:
     """named_stages from a model's id and tags, before it has a dossier (chunk.py's shapes)."""
-    return stages_in(" ".join([model_id] + [t for t in tags or [] if isinstance(t, str)]).replace("/", " "), rules)
+    names = " ".join([model_id] + [t for t in tags or [] if isinstance(t, str)]).replace("/", " ")
+    return stages_in(names, rules, model_id)
 
 
-def stages_in(names: str, rules: Rules) -> frozenset[str]:
-    """The stages a model's names (its id and tags, joined by spaces, '/' a space) name."""
-    return frozenset(stage for stage, words in rules.stage_words.items() if words.search(names))
+def stages_in(names: str, rules: Rules, model_id: str) -> frozenset[str]:
+    """The stages a model's names (its id and tags, joined by spaces, '/' a space) name, and those
+    its id alone names."""
+    return frozenset(stage for stage, words in rules.stage_words.items() if words.search(names)) | \
+        frozenset(stage for stage, words in rules.stage_words_in_id.items() if words.search(model_id.replace("/", " ")))
 
 
 def _relation(dossier: Dossier) -> str | None:

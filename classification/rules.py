@@ -41,7 +41,9 @@ class Rules:
     components: tuple[Component, ...]
     inherit_all_training: tuple[str, ...]
     stage_words: dict[str, re.Pattern]
+    stage_words_in_id: dict[str, re.Pattern]
     libraries: dict[str, str]
+    runtimes: dict[str, str]
     harnesses: dict[str, str]
     benchmarks: dict[str, str]
     frameworks: dict
@@ -56,10 +58,10 @@ def parse_rules(raw: dict) -> Rules:
         levels = {kind: {int(p): int(level) for p, level in table.items()} for kind, table in raw["levels"].items()}
         components = tuple(Component(**{**c, "roles": tuple(c.get("roles", ())),
                                         "evaluations": tuple(c.get("evaluations", ()))}) for c in raw["components"])
-        words = {stage: re.compile(rf"(?<![a-z0-9])(?:{'|'.join(ws)})(?![a-z0-9])", re.IGNORECASE)
-                 for stage, ws in raw["stage_words"].items()}
-        rules = Rules(int(raw["version"]), levels, components, tuple(raw["inherit_all_training"]), words,
-                      dict(raw["libraries"]), dict(raw["harnesses"]), dict(raw["benchmarks"]), dict(raw["frameworks"]),
+        words, in_id = ({stage: re.compile(rf"(?<![a-z0-9])(?:{'|'.join(ws)})(?![a-z0-9])", re.IGNORECASE)
+                         for stage, ws in raw[key].items()} for key in ("stage_words", "stage_words_in_id"))
+        rules = Rules(int(raw["version"]), levels, components, tuple(raw["inherit_all_training"]), words, in_id,
+                      dict(raw["libraries"]), dict(raw["runtimes"]), dict(raw["harnesses"]), dict(raw["benchmarks"]), dict(raw["frameworks"]),
                       {k: list(v) for k, v in raw["families"].items()})
         for patterns in rules.families.values():
             re.compile("|".join(patterns))
@@ -87,6 +89,9 @@ def _validate(rules: Rules) -> None:
                     raise RulesError(f"rules.yml: frameworks.{framework}.{group}: unknown piece {piece!r}")
     if set(rules.frameworks.get("mof", {})) != {"I", "II", "III"}:
         raise RulesError("rules.yml: frameworks.mof must name classes I, II and III")
+    for fmt, runtime in rules.runtimes.items():
+        if runtime not in rules.libraries:
+            raise RulesError(f"rules.yml: runtimes.{fmt}: {runtime!r} is not in libraries")
     for table in ("libraries", "harnesses", "benchmarks"):
         for name, licence in getattr(rules, table).items():
             if lookup(licence) is None:

@@ -9,10 +9,11 @@ from urllib.parse import quote
 
 from openness.crawler.records import as_str, parse_time
 from openness.extractors.code_repos import DOCUMENT_SUFFIXES, MODEL_DOCUMENT, REQUIREMENT_FILES
-from openness.extractors.licenses import is_licence_file
+from openness.extractors.licenses import is_licence_file, is_model_licence_file
 
 API_VERSION = "2022-11-28"
 MAX_LICENCE_FILES = 3
+MAX_MODEL_LICENCE_FILES = 3  # nested model licence files read (a monorepo of many models has many)
 # Per hour, as GitHub documents them: 60 without a token, 5,000 with one.
 BUDGETS = {"anonymous": 60, "token": 5000}
 
@@ -52,14 +53,16 @@ def tree_blobs(payload) -> tuple[str | None, list[str], bool]:
 
 
 def wanted_files(paths: list[str], linked: list[str] | None = None) -> list[str]:
-    """What is read of a repo beyond its tree: the root README, root licence files, the root
-    files that name its dependencies, its root model cards, and the documents models link to
-    inside it (a model card kept beside the code: examples/<model>/model_card.md)."""
+    """What is read of a repo beyond its tree: the root README, root licence files, model licence
+    files anywhere in it, the root files that name its dependencies, its root model cards, and the
+    documents models link to inside it (a model card kept beside the code: examples/<model>/model_card.md)."""
     root = sorted(p for p in paths if "/" not in p)
     readme = [p for p in root if re.match(r"readme(\.(md|rst|txt|markdown))?$", p, re.IGNORECASE)][:1]
     licences = [p for p in root if is_licence_file(p)][:MAX_LICENCE_FILES]
+    # a model licence kept beside the project it covers (projects/<model>/MODEL_LICENSE.md)
+    nested = sorted((p for p in paths if "/" in p and is_model_licence_file(p)), key=lambda p: (p.count("/"), p))
     requirements = [p for p in root if p in REQUIREMENT_FILES]
-    return readme + licences + requirements + model_documents(paths, linked or [])
+    return readme + licences + nested[:MAX_MODEL_LICENCE_FILES] + requirements + model_documents(paths, linked or [])
 
 
 MAX_MODEL_DOCUMENTS = 5

@@ -85,6 +85,7 @@ class World:
                 raise FileNotFoundError(f"world folder not found: {root}")
         self.root = self.roots[0]
         self.repos: dict[str, dict[str, Repo]] = {kind: {} for kind in KINDS}
+        self._ids_by_case: dict[str, dict[str, str]] = {kind: {} for kind in KINDS}  # lowercased id -> id
         self.github: dict[str, GitHubRepo] = {}
         self.redirects: dict[str, str] = {}
         self.papers: dict[str, Path] = {}
@@ -99,6 +100,7 @@ class World:
             for info_path in sorted(base.glob("*/*/info.json")):
                 repo = _read_repo(kind, info_path.parent)
                 self.repos[kind].setdefault(repo.id, repo)
+                self._ids_by_case[kind].setdefault(repo.id.lower(), repo.id)
         base = root / "github"
         if base.is_dir():
             for repo_json in sorted(base.glob("*/*/repo.json")):
@@ -114,13 +116,19 @@ class World:
                 self.papers.setdefault(page.stem.lower(), page)
 
     def get(self, kind: str, repo_id: str) -> Repo | None:
-        return self.repos[kind].get(repo_id)
+        """The repo of an id in any case, as the Hub matches ids (its answer gives the id as written)."""
+        found = self.repos[kind].get(repo_id)
+        if found is None and repo_id:
+            canonical = self._ids_by_case[kind].get(repo_id.lower())
+            found = self.repos[kind].get(canonical) if canonical else None
+        return found
 
     def add(self, kind: str, folder: Path) -> Repo:
         """Read (again) a repo folder written while serving (emulator/commit_routes.py)."""
         repo = _read_repo(kind, folder)
         repo.owned = True
         self.repos[kind][repo.id] = repo
+        self._ids_by_case[kind].setdefault(repo.id.lower(), repo.id)
         return repo
 
     def renamed_to(self, kind: str, repo_id: str) -> str | None:

@@ -64,6 +64,9 @@ class ModelRecord:
     files: list[dict] = field(default_factory=list)           # {path, size, lfs_sha256}
     documents: dict[str, Document] = field(default_factory=dict)
     info_url: str | None = None
+    # what it derives from (extractors/lineage.py), read once for the extractors that ask
+    lineage: object = field(default=None, repr=False, compare=False)
+    lineage_read: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_rows(cls, model: dict, files: list[dict], documents: list[dict], info_url: str | None = None):

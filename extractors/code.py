@@ -1,12 +1,14 @@
 """Code: links to code hosts with their roles from context (pre-training, fine-tuning, alignment,
-evaluation, safety evaluation, inference), custom code shipped in the repo, and the library that
-runs the model (which says nothing about how the model was trained)."""
+evaluation, safety evaluation, inference), custom code and scripts shipped in the repo, and the
+library that runs the model (which says nothing about how the model was trained)."""
 from __future__ import annotations
 
 import re
 
 from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from openness.extractors.code_repos import script_roles
 from openness.extractors.knowledge import code_roles
+from openness.extractors.lineage import lineage
 from openness.extractors.relevance import LinkAt, family_stem, judge_code_link
 from openness.extractors.sentences import clause
 
@@ -14,6 +16,7 @@ NAME, VERSION = "code", "2"
 _LINK = re.compile(r"https?://(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/"
                    r"([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?(?=[/#?)\]\s\"'>,`*]|$)(\S*)", re.I)
 _CUSTOM = re.compile(r"^(modeling|configuration|tokenization|processing|image_processing)_\w+\.py$")
+_SCRIPT_SUFFIXES = (".py", ".sh", ".ipynb")
 _NOT_REPOS = {"sponsors", "features", "orgs", "topics", "about", "pricing", "settings", "login", "marketplace"}
 _BIBTEX_FIELD = re.compile(r"^\s*(url|howpublished|journal|note|eprint|doi|publisher|booktitle)\s*=", re.IGNORECASE)
 # Statements that the code of a role is not released: stated closed, or only promised.
@@ -50,7 +53,8 @@ def extract(record: ModelRecord) -> list[Finding]:
     lines = readme.text.splitlines() if readme and readme.text else []
     sections = headings(lines)
     author = record.info.get("author") if isinstance(record.info.get("author"), str) else record.model_id.split("/")[0]
-    derivative = bool(record.card_data.get("base_model"))
+    declared = lineage(record)
+    derivative, bases = declared is not None, (declared.ids + declared.names) if declared else ()
     citations = _citation_lines(lines)
     links: dict[str, dict] = {}
     for number, line in enumerate(lines, 1):
@@ -62,7 +66,7 @@ def extract(record: ModelRecord) -> list[Finding]:
                 continue
             heading = heading_above(sections, number)
             judged = judge_code_link(LinkAt(record.model_id, author, line, match.start(), match.end(), heading,
-                                            number in citations, derivative), owner, repo, rest)
+                                            number in citations, derivative, bases), owner, repo, rest)
             known = links.get(key)
             path = _linked_path(rest)
             if known is not None:
@@ -70,7 +74,9 @@ def extract(record: ModelRecord) -> list[Finding]:
                     known["value"]["paths"].append(path)  # every file of it the card points at
                 if known["value"]["relevance"] == "own" or judged.relevance != "own":
                     continue  # a repo is one link: its first own mention, else its first mention
-            roles = _roles(f"{repo} {rest} {clause(line, match.start(), match.end())} {heading}")
+            # a codebase the card says made the model is read for what its own files show, not for
+            # the card's words around it ("trained using an optimiser library" is no training code)
+            roles = [] if judged.used else _roles(f"{repo} {rest} {clause(line, match.start(), match.end())} {heading}")
             links[key] = {"value": {"host": host, "repo": f"{owner}/{repo}", "url": f"https://{host}/{owner}/{repo}",
                                     "paths": (known["value"]["paths"] if known else []) or ([path] if path else []),
                                     "roles": roles, "relevance": judged.relevance,
@@ -96,6 +102,10 @@ def extract(record: ModelRecord) -> list[Finding]:
                 add("code.nondisclosure", {"role": role, "statement": found.group(0)}, 0.8,
                     [at.lines("README.md", number, number)])
                 break
+    scripts = [p for p in record.paths if p.lower().endswith(_SCRIPT_SUFFIXES) and not _CUSTOM.match(p.rsplit("/", 1)[-1])]
+    shown = script_roles(scripts)
+    if shown:  # training or inference scripts shipped with the weights: the repo's own code
+        add("code.scripts", {"roles": shown}, 0.8, [at.file(p) for paths in shown.values() for p in paths[:2]])
     custom = sorted(p for p in record.paths if "/" not in p and _CUSTOM.match(p))
     config = record.info.get("config") if isinstance(record.info.get("config"), dict) else {}
     auto_map = config.get("auto_map") if isinstance(config.get("auto_map"), dict) else {}

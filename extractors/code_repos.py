@@ -4,6 +4,7 @@ the packages its requirements name, each with evidence; and its licence, by the 
 over the repo's licence files. Pure: the fetched tree and texts in, results out."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -14,7 +15,7 @@ from openness.extractors.knowledge import RepoRole, evaluations, repo_roles
 NAME, VERSION = "code_repos", "1"
 # Files that are code or run configuration: results (.json, .csv) and prose (.md) in an evals/
 # folder are not evaluation code.
-CODE_SUFFIXES = (".py", ".sh", ".ipynb", ".yaml", ".yml", ".jsonnet", ".libsonnet", ".toml", ".rs", ".cpp", ".cc",
+CODE_SUFFIXES = (".py", ".sh", ".ipynb", ".yaml", ".yml", ".gin", ".jsonnet", ".libsonnet", ".toml", ".rs", ".cpp", ".cc",
                  ".cu", ".c", ".h", ".go", ".js", ".ts", ".jl", ".lua", ".java", ".scala", ".swift", ".kt")
 REQUIREMENT_FILES = ("requirements.txt", "pyproject.toml", "setup.py", "setup.cfg", "environment.yml")
 MAX_PATHS_PER_ROLE = 5
@@ -78,8 +79,42 @@ def _path_evidence(role: RepoRole, paths: list[str], pattern: re.Pattern | None,
     if pattern is None:
         return []
     hits = [p for p in paths if p.lower().endswith(CODE_SUFFIXES) and pattern.search(name_of(p))
-            and not (role.not_paths and role.not_paths.search(p))]
+            and not _looks_like_not(role, p, paths)]
     return [RoleEvidence(role.role, "path", p, None, p) for p in sorted(hits, key=lambda p: (p.count("/"), p))[:MAX_PATHS_PER_ROLE]]
+
+
+def script_roles(paths: list[str]) -> dict[str, list[str]]:
+    """The roles that scripts shipped in a model repo show by their names alone (train.py,
+    finetune_lora.py, inference.py, eval/run.py): its README is the model card, not what the code
+    is for, and code nothing names is not given a role."""
+    found: dict[str, list[str]] = {}
+    for role in repo_roles():
+        hits = _path_evidence(role, paths, role.paths, _near_top)
+        if hits:
+            found[role.role] = [e.path for e in hits]
+    for role in repo_roles():
+        if role.generic_paths and role.role not in found and not any(r in found for r in role.unless):
+            hits = _path_evidence(role, paths, role.generic_paths, _top_file_stem)
+            if hits:
+                found[role.role] = [e.path for e in hits]
+    return {r.role: found[r.role] for r in repo_roles() if r.role in found}
+
+
+def _looks_like_not(role: RepoRole, path: str, paths: list[str]) -> bool:
+    """The path looks like the role and is not: it or a file beside it says so (a benchmark folder
+    holding a dummy model or a throughput script times models; it does not evaluate them)."""
+    if role.not_paths is None:
+        return False
+    if role.not_paths.search(path):
+        return True
+    folder = path.rsplit("/", 1)[0] if "/" in path else ""
+    return folder != "" and folder in _flagged_folders(role.not_paths, tuple(paths))
+
+
+@functools.lru_cache(maxsize=64)
+def _flagged_folders(pattern: re.Pattern, paths: tuple[str, ...]) -> frozenset[str]:
+    """Folders holding a file whose name matches `pattern`."""
+    return frozenset(p.rsplit("/", 1)[0] for p in paths if "/" in p and pattern.search(p.rsplit("/", 1)[1]))
 
 
 def _near_top(path: str) -> str:
@@ -121,7 +156,7 @@ def _harness_evidence(readme: Document | None) -> list[RoleEvidence]:
 _COMMAND = re.compile(r"\b(?:python3?(?:\s+-m)?|torchrun|accelerate\s+launch|deepspeed|bash|sh|sbatch|srun|composer)\s+"
                       r"(?:--?\S+\s+)*(?P<target>[\w./-]+)")
 _REFERENCE = re.compile(r"(?<![\w/])(?:\./(?P<relative>[\w.-]+(?:/[\w.-]+)*)|(?P<path>[\w-]+(?:/[\w.-]+)+|"
-                        r"[\w-]+\.(?:py|sh|ya?ml|json|ipynb)))\b")
+                        r"[\w-]+\.(?:py|sh|ya?ml|json|ipynb|gin))|(?P<module>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+))\b")
 
 
 def _readme_evidence(role: RepoRole, files: RepoFiles, readme: Document | None) -> list[RoleEvidence]:
@@ -148,9 +183,11 @@ def _refers_here(section: str, paths: list[str]) -> bool:
     known = set(paths) | folders
     for match in list(_COMMAND.finditer(section)) + list(_REFERENCE.finditer(section)):
         groups = match.groupdict()
-        target = (groups.get("target") or groups.get("path") or groups.get("relative") or "").strip("./")
+        target = (groups.get("target") or groups.get("path") or groups.get("relative") or groups.get("module") or "").strip("./")
+        as_module = target.replace(".", "/")  # a module by its dotted name: wren.tasks is wren/tasks.py
         if target and ("://" not in section[max(0, match.start() - 12):match.start()]) and (
-                target in known or target.replace(".", "/") in folders or any(p.endswith("/" + target) for p in paths)):
+                target in known or as_module in folders or f"{as_module}.py" in known
+                or any(p.endswith("/" + target) for p in paths)):
             return True
     return False
 
@@ -210,23 +247,52 @@ _COVERS_MODELS = re.compile(
     r"\b(?:code|repository)\s+and\s+(?:the\s+|all\s+)?(?:pre-?trained\s+)?(?:model\s+)?(?:weights|models|checkpoints)\s+"
     r"(?:are|is)\s+(?:\w+\s+)?(?:released|licensed|available|distributed)\s+under|"
     r"\b(?:models?|weights|checkpoints)\s+(?:are|is)\s+(?:also\s+)?(?:released|licensed|available|distributed)\s+under\s+"
-    r"the\s+same\s+licen[cs]e", re.IGNORECASE)
+    r"the\s+same\s+licen[cs]e|"
+    r"\b(?:models?|weights|checkpoints)\s+(?:are|is)\s+(?:also\s+)?(?:covered|governed)\s+by\s+(?:this|the\s+same)\s+licen[cs]e|"
+    r"\b(?:models?|weights|checkpoints)\s+and\s+(?:the\s+|all\s+)?(?:source\s+)?code\s+(?:are|is)\s+(?:\w+\s+)?"
+    r"(?:released|licensed|available|distributed)\s+under|"
+    r"\blicen[cs]e\b(?:(?!\bnot\b|n't)[^.;]){0,40}?\b(?:also\s+)?(?:applies|apply|extends)\s+to\s+(?:the\s+|our\s+|all\s+)?(?:pre-?trained\s+|"
+    r"released\s+|trained\s+)?(?:model\s+)?(?:models?|weights|checkpoints)|"
+    r"\b(?:repository|repo|code)\s*,\s*including\s+(?:the\s+|all\s+)?(?:[\w-]+\s+){0,2}?(?:weights|checkpoints|models)\s*,\s*"
+    r"(?:is|are)\s+(?:[\w.-]+\s+){0,2}?(?:licensed|released|available|distributed)\b", re.IGNORECASE)
+
+
+# A README in which the developers release the models themselves ("we release the pre-trained
+# checkpoints", "I publicly release language models"): with no other terms for them anywhere in it,
+# the repo's licence is the one they come under.
+_RELEASES_MODELS = re.compile(
+    r"\b(?:we|i|this\s+repo(?:sitory)?)\s+(?:\w+\s+){0,3}?(?:publicly\s+|openly\s+)?releas(?:e|es|ing)\s+(?:the\s+|our\s+|all\s+)?"
+    r"(?:[\w-]+\s+){0,4}?(?:models?|checkpoints?|weights)\b", re.IGNORECASE)
+_MODELS_OWN_TERMS = re.compile(r"\b(?:models?|checkpoints?|weights)\b[^.]{0,80}\b(?:licen[cs]e[sd]?|terms|on\s+request|"
+                               r"upon\s+request|not\s+(?:publicly\s+)?(?:released|available))\b|\bmodel[_ -]?licen[cs]e",
+                               re.IGNORECASE)
 
 
 def licence_findings(files: RepoFiles) -> list[Finding]:
     """The licence extractor over the repo as if it were a model without a card: its licence files
-    and what each text is; and whether its README says that licence covers the models too."""
+    and what each text is; and whether its README says that licence covers the models too, or
+    releases the models with no other terms for them."""
     findings = [f for f in licenses.extract(_as_record(files)) if f.signal != "licence.declared"]
     readme = _readme(files)
-    for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
-        found = _COVERS_MODELS.search(line)
-        if found:
-            snippet, _, column = cap_snippet(line, found.start(), found.end())
-            evidence = Evidence(readme.url, readme.path, number, number, snippet, NAME, VERSION, column)
-            findings.append(Finding(files.repo, files.ref, "licence.covers_models", {"statement": found.group(0)}, 0.8,
-                                    (evidence,)))
-            break
+    lines = readme.text.splitlines() if readme and readme.text else []
+    found = _first_line(lines, _COVERS_MODELS)
+    if found is None and not any(_MODELS_OWN_TERMS.search(line) for line in lines):
+        found = _first_line(lines, _RELEASES_MODELS)
+    if found:
+        number, line, match = found
+        snippet, _, column = cap_snippet(line, match.start(), match.end())
+        evidence = Evidence(readme.url, readme.path, number, number, snippet, NAME, VERSION, column)
+        findings.append(Finding(files.repo, files.ref, "licence.covers_models", {"statement": match.group(0)},
+                                0.8 if _COVERS_MODELS.search(line) else 0.6, (evidence,)))
     return findings
+
+
+def _first_line(lines: list[str], pattern: re.Pattern):
+    for number, line in enumerate(lines, 1):
+        match = pattern.search(line)
+        if match:
+            return number, line, match
+    return None
 
 
 def identified_licences(findings: list[Finding]) -> list[str]:

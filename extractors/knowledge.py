@@ -256,6 +256,47 @@ def corpus_by_hub_id() -> dict[str, Corpus]:
     return {hub_id.lower(): c for c in corpora() for hub_id in c.hub_ids}
 
 
+# What a dataset's name may hold besides a corpus's name: "the", a kind word, a note in brackets.
+_NAME_NOTE = re.compile(r"\s*\([^)]*\)\s*$")
+_NAME_KIND = re.compile(r"\s+(?:dataset|corpus|corpora|data)\s*$", re.IGNORECASE)
+_NAME_THE = re.compile(r"^\s*the\s+", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def corpus_by_name(name: str) -> Corpus | None:
+    """The corpus a dataset name that is no Hub id names ("the Pile", "C4 (English)"): its whole
+    name is the corpus's name, give or take "the", a kind word and a note in brackets."""
+    if "/" in name:
+        return None
+    bare = _NAME_KIND.sub("", _NAME_NOTE.sub("", name.strip()))
+    for candidate in dict.fromkeys((name.strip(), bare, _NAME_THE.sub("", bare))):
+        for corpus in corpora():
+            match = corpus.pattern.match(candidate)
+            if match and match.end() == len(candidate):
+                return corpus
+    return None
+
+
+LINEAGE_RELATIONS = ("quantized", "adapter", "merge", "finetune")
+
+
+@functools.cache
+def lineage_phrases() -> tuple[tuple[str, re.Pattern, bool], ...]:
+    """(relation, words, whether they follow the base's name) from data/lineage.yml, in the file's
+    order: the words before a base's name, then the words after a Hub id or link."""
+    before, after = [], []
+    for entry in yaml.safe_load(_data_file("lineage.yml").read_text("utf-8")):
+        try:
+            relation = entry["relation"]
+            before += [(relation, re.compile(p, re.IGNORECASE), False) for p in entry["patterns"]]
+            after += [(relation, re.compile(p, re.IGNORECASE), True) for p in entry.get("after") or []]
+        except (KeyError, TypeError, re.error) as exc:
+            raise KnowledgeError(f"lineage.yml: bad entry {entry!r}: {exc}") from exc
+        if relation not in LINEAGE_RELATIONS:
+            raise KnowledgeError(f"lineage.yml: relation must be one of {LINEAGE_RELATIONS}")
+    return tuple(before + after)
+
+
 @dataclass(frozen=True)
 class Pattern:
     id: str
@@ -348,6 +389,8 @@ class LinkRelevance:
     own_paper: re.Pattern
     own_paper_base: re.Pattern
     mention_paper: re.Pattern
+    pointer_before: re.Pattern
+    pointer_after: re.Pattern
 
 
 def _any_of(patterns: list[str], where: str) -> re.Pattern:
@@ -379,6 +422,8 @@ def link_relevance() -> LinkRelevance:
                              frozenset(str(p) for p in data["mention_paths"]), _any_of(data["commands"], "commands"),
                              libraries, _any_of(data["own_paper"], "own_paper"),
                              _any_of(data["own_paper_base"], "own_paper_base"),
-                             _any_of(data["mention_paper"], "mention_paper"))
+                             _any_of(data["mention_paper"], "mention_paper"),
+                             _any_of(data["pointer"]["before"], "pointer.before"),
+                             _any_of(data["pointer"]["after"], "pointer.after"))
     except (KeyError, TypeError, AttributeError) as exc:
         raise KnowledgeError(f"link_relevance.yml: missing or malformed {exc}") from exc

@@ -170,18 +170,24 @@ def _component_statements(record: ModelRecord):
 # A card's licence in prose: a "License:" field (Markdown, bold or a table row), or a sentence
 # that the model, its weights or the repository are released, licensed or governed under one.
 _PROSE = (
-    re.compile(r"^[\s>*#|-]*(?:\*\*|__)?\s*licen[cs]e[sd]?(?:\s+information)?\s*(?:\*\*|__)?\s*(?:\*\*|__)?\s*[:|]"
+    re.compile(r"(?:^|[.!?]\s+)[\s>*#|-]*(?:\*\*|__)?\s*licen[cs]e[sd]?(?:\s+information)?\s*(?:\*\*|__)?\s*(?:\*\*|__)?\s*[:|]"
                r"(?:\*\*|__)?\s*(?P<rest>.+)", re.IGNORECASE),
+    # a sentence of its own: "Available under the Apache 2.0 license.", "Licensed under MIT."
+    re.compile(r"(?:^|[.!;:]\s+|(?:\*\*|__)\s*)(?:(?:publicly|openly|freely)\s+)?(?:available|released|licensed|distributed|"
+               r"published|provided)\s+under\s+(?P<rest>.{1,160})", re.IGNORECASE),
     re.compile(r"\b(?:is|are|was|were|been|be)\s+(?:publicly\s+|openly\s+)?(?:released|licensed|distributed|made\s+available|"
                r"available|provided|published|governed|shared)\s+(?:publicly\s+)?under\s+(?P<rest>.{1,160})", re.IGNORECASE),
     re.compile(r"\b(?:governed|covered)\s+by\s+(?P<rest>.{1,160})", re.IGNORECASE),
+    re.compile(r"\bunder\s+the\s+terms\s+of\s+(?P<rest>.{1,160})", re.IGNORECASE),
     re.compile(r"\b(?:licensed|released)\s+(?:as|with)\s+(?P<rest>.{1,160})", re.IGNORECASE),
 )
 _PROSE_HINT = re.compile(r"licen|govern|cover| under ", re.IGNORECASE)
-_CODE_ONLY = re.compile(r"\b(code|source code|codebase|software|scripts?|repository code|datasets?|data|corpus|corpora)\b",
+_CODE_ONLY = re.compile(r"\b(code|source code|codebase|software|scripts?|repository code|datasets?|data|corpus|corpora|"
+                        r"librar(y|ies)|tokenizer|package|toolkit|framework)\b",
                         re.IGNORECASE)  # a sentence about code or data alone is not the model's licence
 _MODEL_WORDS = re.compile(r"\b(models?|weights|checkpoints?|parameters|this repo(sitory)?|model card|release)\b", re.IGNORECASE)
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_SENTENCE_START = re.compile(r"(?<=[.!?;])\s+")
 
 
 def prose_statements(record: ModelRecord):
@@ -202,7 +208,8 @@ def prose_statements(record: ModelRecord):
                 continue
             sentence = re.split(r"(?<=[.;!?])\s", _MARKDOWN_LINK.sub(r"\1", match.group("rest")), maxsplit=1)[0]
             statement = line[:match.end()].strip()
-            if _CODE_ONLY.search(line[:match.start("rest")]) and not _MODEL_WORDS.search(line[:match.start("rest")]):
+            subject = _SENTENCE_START.split(line[:match.start("rest")])[-1]  # the sentence the licence is given in
+            if _CODE_ONLY.search(subject) and not _MODEL_WORDS.search(subject):
                 break
             names = licences_in(sentence)
             if names:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from openness.extractors.lineage import lineage
 from openness.extractors.relevance import DEFAULT_OWN, MENTION, Judgement, judge_paper
 
 NAME, VERSION = "papers", "2"
@@ -21,7 +22,7 @@ def extract(record: ModelRecord) -> list[Finding]:
     at = Located(record, NAME, VERSION)
     found: dict[str, list] = {}
     judged: dict[str, object] = {}
-    derivative = bool(record.card_data.get("base_model"))
+    derivative = lineage(record) is not None
     readme = record.readme()
     lines = readme.text.splitlines() if readme and readme.text else []
     sections = headings(lines)

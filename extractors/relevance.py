@@ -30,6 +30,8 @@ _NOISE = re.compile(r"^(\d+(\.\d+)?[kmbt]|\d+x\d+(\.\d+)?[mb]|a\d+(\.\d+)?b|v\d+
 class Judgement:
     relevance: str        # own, mention
     why: str              # the rule and, where words decided, the words
+    used: bool = False    # own because the card says it made the model ("trained using X"): a
+    #                       codebase someone else may own, which counts for what its own files show
 
 
 def family_stem(model_id: str) -> str:
@@ -77,6 +79,7 @@ class LinkAt:
     heading: str = ""
     citation: bool = False      # inside a BibTeX entry
     derivative: bool = False    # the card names a base model
+    bases: tuple[str, ...] = () # the base models' ids and names, as the card gives them
 
     @property
     def clause(self) -> str:
@@ -88,6 +91,12 @@ class LinkAt:
         """The clause up to the link, a markdown link's anchor text left out."""
         left, _ = clause_span(self.line, self.start, self.end)
         return re.sub(r"\[[^\]]*\]\(\s*$", "", self.line[left:self.start])
+
+    @property
+    def after(self) -> str:
+        """The clause from the link on (a markdown link's closing parenthesis included)."""
+        _, right = clause_span(self.line, self.start, self.end)
+        return self.line[self.end:right]
 
     @property
     def context(self) -> str:
@@ -109,6 +118,9 @@ def _never_own(at: LinkAt, owner: str, repo: str, url_rest: str) -> Judgement | 
         return Judgement(MENTION, f"cited under '{at.heading}'" if at.heading and not at.citation else "a citation")
     if f"{owner}/{repo}".lower() in knowledge.libraries:
         return Judgement(MENTION, f"a library everyone uses ({owner}/{repo})")
+    base = _base_repo(at, owner, repo)
+    if base:
+        return Judgement(MENTION, f"its base model's repository ({base})")
     row = _table_row(at.line, at.start)
     if row is not None:
         label, _ = row
@@ -131,15 +143,34 @@ def _by_words(at: LinkAt) -> Judgement | None:
                                                                        skip=("label", "trained with"))
     if said:
         return Judgement(OWN, said)
+    pointer = None if at.derivative else (knowledge.pointer_before.search(at.before)
+                                          or knowledge.pointer_after.search(at.after))
+    if pointer:
+        return Judgement(OWN, f"pointer: '{pointer.group(0).strip()}'")
     compared = _first(knowledge.mention, at.context, only=("comparison",))
     if compared:
         return Judgement(MENTION, compared)
+    tokenizer = _first(knowledge.mention, at.context, only=("tokenizer",))
+    if tokenizer:  # "the tokenizer was trained with X": not what trained the model
+        return Judgement(MENTION, tokenizer)
     trained = _first(knowledge.own, at.context, only=("trained with",))
     if trained:
-        return Judgement(OWN, trained)
+        return Judgement(OWN, trained, used=True)
     related = _first(knowledge.mention, at.context, only=("related work",))
     if related:  # "based on", "adapted from": someone else's work the model builds on
         return Judgement(MENTION, related)
+    return None
+
+
+def _base_repo(at: LinkAt, owner: str, repo: str) -> str | None:
+    """In a derivative's card, the base model whose repository this is (the base's owner, or
+    named after the base), when it is not the card's own organisation's: the base's code."""
+    if not at.derivative or same_owner(at.author, owner):
+        return None
+    for base in at.bases:
+        base_owner = base.split("/", 1)[0] if "/" in base else ""
+        if (base_owner and same_owner(base_owner, owner)) or named_after(base, repo):
+            return base
     return None
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import re
 
-from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings, mentions
-from openness.extractors.knowledge import STAGES, corpora, corpus_by_hub_id
-from openness.extractors.sentences import clause, clause_span, negated
+from openness.extractors.base import Finding, Located, ModelRecord, heading_above, headings
+from openness.extractors.corpus_mentions import corpus_mentions, names_a_dataset
+from openness.extractors.knowledge import STAGES, corpus_by_hub_id, corpus_by_name
+from openness.extractors.lineage import lineage
+from openness.extractors.sentences import clause, clause_span
 
 NAME, VERSION = "training_data", "2"
 _STAGE_WORDS = (  # checked in this order where several are equally near a mention
@@ -19,8 +21,8 @@ _DATA_HEADING = re.compile(
     r"\b(training|pre-?training|fine-?tuning|finetuning|sft|instruction|alignment|rlhf|preference)?\s*"
     r"(data|dataset|datasets|corpus|corpora|data sources|data mix(ture)?)\b", re.I)
 # Every statement _WITHHELD finds has one of these words; a line without any is not tried further.
-_WITHHELD_HINT = re.compile(r"data|corpus|corpora|crawl|collection|texts|sources|generat|synthesi|distill|written|"
-                            r"produced|mix", re.IGNORECASE)
+_WITHHELD_HINT = re.compile(r"data|corpus|corpora|crawl|collection|texts|sources|generat|synthe|distill|written|"
+                            r"produced|created|authored|annotat|label|mix", re.IGNORECASE)
 _DATA = r"(?:training\s+|pre-?training\s+|fine-?tuning\s+|instruction\s+)?(?:data(?:sets?)?|corpus|corpora|data\s*mix(?:ture)?)"
 # Statements that data is not released, in the order they are tried on a line. `generated`: data
 # another model wrote (counted as unreleased only where the card names no dataset for that stage).
@@ -33,9 +35,14 @@ _WITHHELD = (
                                 r"(?:the\s+|our\s+|any\s+|this\s+)?" + _DATA, re.I)),
     ("not_released", re.compile(r"\b" + _DATA + r"\b[^.;!?]{0,80}?\b(?:has|have|is|are|was|were|will)\s+not\s+(?:been\s+|be\s+)?"
                                 r"(?:publicly\s+|openly\s+|made\s+)?(released|available|disclosed|published|public|shared)", re.I)),
-    ("generated", re.compile(r"\b(generated|synthesi[sz]ed|distilled|written|produced)\s+(?:by|from|using|with)\s+"
-                             r"(?:the\s+)?(gpt-?\d\w*|chatgpt|claude\w*|gemini\w*|openai\w*|text-davinci\w*|"
-                             r"(?:a|another)\s+(?:larger\s+|teacher\s+|proprietary\s+|closed\s+)?(?:language\s+)?model)", re.I)),
+    ("generated", re.compile(r"\b(generated|synthesi[sz]ed|distilled|(?:re)?written|rephrased|paraphrased|produced|created|authored|"
+                             r"annotated|labell?ed)\s+"
+                             r"(?:by|from|using|with)\s+(?:the\s+)?(?:[\w-]+(?:'s)?\s+)?(gpt-?\d\w*|chatgpt|claude\w*|gemini\w*|"
+                             r"openai\w*|text-davinci\w*|(?:a|another)\s+(?:larger\s+|stronger\s+|teacher\s+|proprietary\s+|"
+                             r"closed\s+)?(?:language\s+)?model)", re.I)),
+    # synthetic data that no named dataset holds: another model wrote it, and it is not released
+    ("generated", re.compile(r"\bsynthetic\s+(?:[\w-]+\s+){0,2}?(?:data|datasets?|texts?|textbooks?|examples|exercises|"
+                             r"conversations|dialogues|instructions|samples|corpus|corpora)\b", re.I)),
     ("vague", re.compile(r"\b(publicly available|public)\s+(data|datasets|sources|web data)\b|\bmix of (publicly available|public) data\b", re.I)),
 )
 
@@ -56,7 +63,7 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("data.card_datasets", declared, 1.0,
             [at.card_key("datasets")] if "datasets" in record.card_data else [at.info_key("tags")])
     readme = record.readme()
-    default_stage = "sft" if record.card_data.get("base_model") else "pretraining"
+    default_stage = "sft" if lineage(record) is not None else "pretraining"
     prose = prose_findings(record, "README.md", default_stage) if readme and readme.text else []
     findings += prose
     for finding in prose:
@@ -88,15 +95,18 @@ def prose_findings(record: ModelRecord, path: str, default_stage: str = "pretrai
             end = _section_end(sections, number, len(lines))
             add("data.section", {"heading": heading, "lines": [number, end]}, 0.9,
                 [at.lines(path, number, min(end, number + 15))])
-    for number, corpus, excluded, start in corpus_mentions(lines):
-        heading = heading_above(sections, number)
-        if excluded:  # "all Wikipedia pages were removed": named, and not training data
-            add("data.excluded", {"corpus": corpus.id, "name": corpus.name, "statement": excluded}, 0.8,
+    for mention in corpus_mentions(lines):
+        number, corpus = mention.number, mention.corpus
+        if mention.excluded:  # "all Wikipedia pages were removed": named, and not training data
+            add("data.excluded", {"corpus": corpus.id, "name": corpus.name, "statement": mention.excluded}, 0.8,
                 [at.lines(path, number, number)])
             continue
-        stage = _stage(lines[number - 1], heading, start) or corpus.stage
-        add("data.corpus", {"corpus": corpus.id, "name": corpus.name, "stage": stage, "licence": corpus.licence,
-                            "hub_ids": list(corpus.hub_ids)}, 0.8, [at.lines(path, number, number)])
+        stage = _stage(lines[number - 1], heading_above(sections, number), mention.start) or corpus.stage
+        value = {"corpus": corpus.id, "name": corpus.name, "stage": stage, "licence": corpus.licence,
+                 "hub_ids": list(corpus.hub_ids)}
+        if mention.derived:  # "a filtered subset of X": X is where the data came from, not the data
+            value["derived"] = mention.derived
+        add("data.corpus", value, 0.8, [at.lines(path, number, number)])
     for number, line in enumerate(lines, 1):
         if not _WITHHELD_HINT.search(line):
             continue  # no word any statement of withheld data has: most lines of a card
@@ -104,7 +114,7 @@ def prose_findings(record: ModelRecord, path: str, default_stage: str = "pretrai
             match = pattern.search(line)
             if match:
                 where = clause(line, match.start(), match.end())
-                if kind == "generated" and _names_a_dataset(_generated_phrase(line, match.start())):
+                if kind == "generated" and names_a_dataset(_generated_phrase(line, match.start())):
                     break  # "UltraChat, a dataset of dialogues generated by ChatGPT": a released dataset, named
                 stage = _stage(where, heading_above(sections, number)) or default_stage
                 add("data.nondisclosure", {"kind": kind, "statement": match.group(0), "stage": stage}, 0.8,
@@ -123,58 +133,10 @@ def _card_datasets(record: ModelRecord) -> list[dict]:
         if not key or key.lower() in seen:
             continue
         seen.add(key.lower())
-        corpus = corpus_by_hub_id().get(key.lower())
+        corpus = corpus_by_hub_id().get(key.lower()) or corpus_by_name(key)  # "the Pile": a corpus, not an id
         out.append({"id": key, "corpus": corpus.id if corpus else None, "stage": corpus.stage if corpus else None,
                     "licence": corpus.licence if corpus else None})
     return out
-
-
-# A mention of a corpus that is about another model or about evaluation says nothing of this
-# model's training data: "unlike models trained on X", "perplexity on the X validation set".
-_ELSEWHERE = re.compile(r"\b(unlike|outperform\w*|compar(ed|able|ison)|versus|vs\.?|other models|baselines?)\b", re.I)
-_TRAINING_CUE = re.compile(r"\b(train\w*|pre-?train\w*|fine-?tun\w*|built|collected|sourced|consist\w*|mix\w*|"
-                           r"corpus|corpora|data(set)?s?|tokens)\b", re.I)
-_EVALUATION_CUE = re.compile(r"\b(evaluat\w*|benchmark\w*|validation|perplexity|held[- ]out|test(ed|ing)?\s+(on|set))\b", re.I)
-
-
-def _elsewhere(line: str, start: int, end: int) -> bool:
-    """The clause speaks of other models or of evaluation, not of what this model was trained on:
-    it compares, or the cue nearest before the mention within the clause is about evaluation."""
-    left, right = clause_span(line, start, end)
-    if _ELSEWHERE.search(line[left:right]):
-        return True
-    before = line[left:start]
-    cues = [(m.end(), "eval") for m in _EVALUATION_CUE.finditer(before)] + \
-           [(m.end(), "train") for m in _TRAINING_CUE.finditer(before)]
-    nearest = max(cues, default=None)
-    return bool(nearest and nearest[1] == "eval")
-
-
-def corpus_mentions(lines: list[str]):
-    """(line number, corpus, None, offset in the line) at each corpus's first positive mention, in
-    line order, and (line number, corpus, the words, offset) at its first mention that its clause
-    turns around, when that comes before any positive one (a corpus removed from the data is not
-    training data). A mention in a clause about other models or about evaluation counts as neither."""
-    found = []
-    for index, corpus, matches in mentions(lines, corpora()):
-        excluded = None
-        for number, start, end in matches:
-            line = lines[number - 1]
-            words = negated(line, start, end)
-            if words is None and _elsewhere(line, start, end):
-                continue
-            if words is None:
-                found.append((number, index, corpus, None, start))
-                break
-            if excluded is None:
-                excluded = (number, index, corpus, words, start)
-        else:
-            if excluded is not None:
-                found.append(excluded)
-    return [(number, corpus, words, start) for number, _, corpus, words, start in sorted(found, key=lambda f: f[:2])]
-
-
-_HUB_DATASET = re.compile(r"\bhuggingface\.co/datasets/|\b[A-Za-z0-9][\w.-]+/[\w.-]+\b(?<!\.\w)")
 
 
 def _generated_phrase(line: str, start: int) -> str:
@@ -189,26 +151,32 @@ def _generated_phrase(line: str, start: int) -> str:
     return phrase
 
 
-def _names_a_dataset(text: str) -> bool:
-    """The clause names a known corpus or a Hub dataset (owner/name or a datasets link)."""
-    return any(c.pattern.search(text) for c in corpora()) or bool(_HUB_DATASET.search(text))
-
-
 def _section_end(sections: list[tuple[int, str]], start: int, last: int) -> int:
     later = [n for n, _ in sections if n > start]
     return (later[0] - 1) if later else last
 
 
+_PART = re.compile(r",|;|\band\b|\bplus\b|\bas well as\b|\bthen\b", re.IGNORECASE)
+
+
 def _stage(line: str, heading: str, at: int | None = None) -> str | None:
-    """The training stage the words around a mention name: in its clause first (the stage word
-    nearest to it), then its line, then the heading above it."""
-    texts = ([(clause(line, at), None)] if at is not None else []) + [(line, at), (heading, None)]
-    for text, position in texts:
-        found = [(abs(m.start() - position) if position is not None else 0, order, stage)
-                 for order, (stage, pattern) in enumerate(_STAGE_WORDS) for m in pattern.finditer(text)]
+    """The training stage the words around a mention name: in its part of a list first ("fine-tuned
+    on [X] and aligned with DPO on Y"), then its clause, its line (the stage word nearest to it), then
+    the heading above it."""
+    spans = [(0, len(line))]
+    if at is not None:
+        left, right = clause_span(line, at)
+        cuts = [left] + [m.end() for m in _PART.finditer(line, left, right)] + [right]
+        part = (max(c for c in cuts if c <= at), min((c for c in cuts if c > at), default=right))
+        spans = [part, (left, right), (0, len(line))]
+    for left, right in spans:
+        position = at if at is not None else left
+        found = [(abs(m.start() - position), order, stage)
+                 for order, (stage, pattern) in enumerate(_STAGE_WORDS) for m in pattern.finditer(line, left, right)]
         if found:
             return min(found)[2]
-    return None
+    found = [(order, stage) for order, (stage, pattern) in enumerate(_STAGE_WORDS) if pattern.search(heading)]
+    return min(found)[1] if found else None
 
 
 def _status(stages: dict[str, set[str]], withheld: list[str]) -> str:

@@ -7,6 +7,7 @@ import re
 
 from openness.extractors.base import Finding, Located, ModelRecord
 from openness.extractors.knowledge import weight_formats
+from openness.extractors.lineage import lineage
 
 NAME, VERSION = "weights", "3"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.")
@@ -57,9 +58,9 @@ def extract(record: ModelRecord) -> list[Finding]:
     quant = _quantization(record, found)
     if quant:
         add("weights.quantization", quant[0], 0.9, quant[1](at))
-    base = _base_model(record, found)
+    base = _base_model(record, found, at)
     if base:
-        add("weights.base_model", base, 1.0 if base["relation_stated"] else 0.7, [at.card_key("base_model")])
+        add("weights.base_model", *base)
     add("weights.gating", _gating(record), 1.0, [at.info_key("gated")] + _gate_evidence(record, at))
     withheld = _withheld(record, found, at)
     if withheld:
@@ -157,25 +158,27 @@ def _json_key(text: str | None, key: str):
         return None
 
 
-def _base_model(record: ModelRecord, found: dict[str, list[str]]) -> dict | None:
-    card = record.card_data
-    base = card.get("base_model")
-    ids = [base] if isinstance(base, str) else [b for b in base or [] if isinstance(b, str)] if isinstance(base, list) else []
-    ids = [i.strip() for i in ids if i.strip()]
-    if not ids:
+def _base_model(record: ModelRecord, found: dict[str, list[str]], at: Located):
+    """(value, confidence, evidence) of the bases the card names (extractors/lineage.py), with the
+    relation: as the metadata states it, else as the files show it (an adapter, a quantization),
+    else as the prose says it, else a merge of several bases or a fine-tune of one."""
+    declared = lineage(record)
+    if declared is None:
         return None
-    relation = card.get("base_model_relation")
-    stated = relation in ("adapter", "merge", "quantized", "finetune")
-    if not stated:
+    relation = declared.relation
+    if not declared.stated:
         if "adapter" in found and release_kind(found) == "adapter":
             relation = "adapter"
-        elif len(ids) > 1:
-            relation = "merge"
         elif "gguf" in found or _quantization(record, found):
             relation = "quantized"
-        else:
-            relation = "finetune"
-    return {"ids": ids, "relation": relation, "relation_stated": stated}
+        elif relation is None:
+            relation = "merge" if len(declared.ids) > 1 else "finetune"
+    value = {"ids": list(declared.ids), "relation": relation, "relation_stated": declared.stated,
+             "source": declared.source}
+    if declared.source == "prose":
+        value["names"] = list(declared.names)
+        return value, 0.6, [at.lines("README.md", declared.line, declared.line)]
+    return value, 1.0 if declared.stated else 0.7, [at.card_key("base_model")]
 
 
 def _gating(record: ModelRecord) -> dict:

@@ -59,6 +59,10 @@ def test_github_urls_and_payloads():
     assert github.wanted_files(["README.md", "README.rst", "LICENSE", "docs/LICENSE", "requirements.txt", "x.py",
                                 "COPYING", "NOTICE", "LICENSE-MIT"]) == \
         ["README.md", "COPYING", "LICENSE", "LICENSE-MIT", "requirements.txt"]
+    # model licence files are read wherever they sit (a project's folder in a monorepo), nearest first
+    assert github.wanted_files(["README.md", "LICENSE", "projects/Kite/MODEL_LICENSE.md", "a/b/c/WEIGHTS_LICENSE",
+                                "projects/Kite/LICENSE", "src/x.py"]) == \
+        ["README.md", "LICENSE", "projects/Kite/MODEL_LICENSE.md", "a/b/c/WEIGHTS_LICENSE"]
 
 
 def test_web_urls_robots_and_paper_pages():

@@ -6,19 +6,18 @@ or list items matched in order by their keys), and optionally where the first ev
 findings does. `absent` lists signals that must not appear."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
-import yaml
 
+from casefiles import cases
 from openness.extractors import Document, ModelRecord, extract_all
 from openness.extractors.base import SNIPPET_MAX
 
-CASES = sorted((Path(__file__).parent / "cases" / "extract").glob("*.yml"))
+CASES = cases("extract")
+IDS = [name for name, _ in CASES]
 
 
-def load(path: Path) -> tuple[dict, ModelRecord]:
-    case = yaml.safe_load(path.read_text("utf-8"))
+def load(case: dict) -> tuple[dict, ModelRecord]:
     docs = {p: Document(p, f"https://hub.example/{case['model_id']}/resolve/abc/{p}", text)
             for p, text in case["documents"].items()}
     record = ModelRecord(case["model_id"], "abc", case["info"], case["files"], docs,
@@ -49,9 +48,9 @@ def test_there_are_cases():
     assert len(CASES) >= 60
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_case(path):
-    case, record = load(path)
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=IDS)
+def test_case(case):
+    case, record = load(case)
     findings = extract_all(record)
     by_signal = {}
     for finding in findings:
@@ -64,9 +63,9 @@ def test_case(path):
         assert signal not in by_signal, by_signal[signal][0].value
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_every_snippet_is_verbatim_at_its_path_and_lines(path):
-    case, record = load(path)
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=IDS)
+def test_every_snippet_is_verbatim_at_its_path_and_lines(case):
+    case, record = load(case)
     for finding in extract_all(record):
         assert 0 < finding.confidence <= 1
         for evidence in finding.evidence:

@@ -3,16 +3,15 @@ paths and a few texts in, roles and their evidence out; and the real sample's re
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 
+from casefiles import cases
 from openness.extractors.base import Document
 from openness.extractors.code_repos import RepoFiles, identified_licences, licence_findings, roles
 from openness.extractors.knowledge import KnowledgeError, repo_roles
 
-CASES = sorted((Path(__file__).parent / "cases" / "repo_roles").glob("*.yml"))
+CASES = cases("repo_roles")
 
 
 def files_of(case: dict) -> RepoFiles:
@@ -20,9 +19,8 @@ def files_of(case: dict) -> RepoFiles:
     return RepoFiles("github.com/case/repo", "tree", case["paths"], docs)
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_case(path):
-    case = yaml.safe_load(path.read_text("utf-8"))
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[name for name, _ in CASES])
+def test_case(case):
     found, evidence = roles(files_of(case))
     assert found == case["roles"]
     rows = [vars(e) for e in evidence]
@@ -85,3 +83,44 @@ def test_repo_roles_knowledge_is_validated(tmp_path, monkeypatch):
             knowledge.repo_roles()
     finally:
         knowledge.repo_roles.cache_clear()
+
+
+def covers(readme: str) -> bool:
+    files = RepoFiles("github.com/case/repo", "t", ["README.md", "LICENSE", "train.py"],
+                      {"README.md": Document("README.md", "u", f"# Kite\n\n{readme}\n"),
+                       "LICENSE": Document("LICENSE", "u", "MIT License\n\nPermission is hereby granted, free of charge")})
+    return any(f.signal == "licence.covers_models" for f in licence_findings(files))
+
+
+@pytest.mark.parametrize("readme", [
+    "The license applies to the pre-trained models as well.",
+    "Code and model weights are released under the MIT license.",
+    "The released checkpoints are also covered by this license.",
+    "Both the code and the checkpoints are licensed under the MIT License.",
+    "This repository, including the trained model weights, is MIT licensed.",
+    "Our models and code are released under the MIT license.",
+    "The MIT license in this repository also applies to the model weights.",
+    # a repo in which its developers release the models, with no other terms for them
+    "I occasionally train and publicly release large neural language models on programs.",
+    "We release the pre-trained checkpoints of all three sizes below.",
+    "This repository releases the trained model weights and the code to run them.",
+    "Here we publicly release our trained code models and describe how to use them.",
+    "We are releasing the weights of our 1B and 3B models.",
+])
+def test_a_readme_saying_its_licence_covers_the_models(readme):
+    assert covers(readme)
+
+
+@pytest.mark.parametrize("readme", [
+    "The code is released under the MIT license; the weights are under a separate research licence.",
+    "The model weights are available under a different license; see MODEL_LICENSE.",
+    "This code is MIT licensed.",
+    "Model weights are not covered by this license.",
+    "This license does not apply to the model weights.",
+    "We release the pre-trained checkpoints below. The checkpoints are licensed under CC-BY-NC-4.0.",
+    "We release our code; the models are available on request.",
+    "Code to fine-tune publicly released models.",
+    "We release the model under a non-commercial licence.",
+])
+def test_a_readme_that_gives_the_models_another_licence_or_none(readme):
+    assert not covers(readme)

@@ -15,18 +15,17 @@ cells out.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 
+from casefiles import cases
 from openness.extractors import Document, ModelRecord, extract_all
 from openness.classification.dossier import Paper, build_dossier
 from openness.classification.engine import classify
 from openness.classification.frameworks import verdicts
 from openness.classification.rules import COMPONENT_KEYS, rules
 
-CASES = sorted((Path(__file__).parent / "cases" / "classify").glob("*.yml"))
+CASES = cases("classify")
 
 
 def cells_of(case: dict) -> dict:
@@ -49,9 +48,8 @@ def cells_of(case: dict) -> dict:
     return classify(dossier, rules()), dossier
 
 
-@pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
-def test_case(path):
-    case = yaml.safe_load(path.read_text("utf-8"))
+@pytest.mark.parametrize("case", [c for _, c in CASES], ids=[name for name, _ in CASES])
+def test_case(case):
     cells, dossier = cells_of(case)
     assert list(cells) == list(COMPONENT_KEYS)
     for key, expected in case["expect"].items():

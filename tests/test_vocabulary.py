@@ -6,14 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 
+from casefiles import cases
 from openness.extractors import Document, ModelRecord, extract_all
 from openness.extractors.code_repos import RepoFiles, licence_findings
 from openness.extractors.vocabulary import vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = sorted((ROOT / "tests" / "cases" / "extract").glob("*.yml")) + sorted((ROOT / "tests" / "cases" / "classify").glob("*.yml"))
+CASES = [case for _, case in cases("extract") + cases("classify")]
 # modules that read findings by signal name
 READERS = ["extractors/links.py", "crawler/linked.py", "extractors/targets.py", "classification/classify.py", "classification/chunk.py",
            "classification/dossier.py",
@@ -24,8 +24,7 @@ SIGNAL_LITERAL = re.compile(r"[\"']((?:weights|licence|data|code|paper|eval|extr
 
 
 def emitted():
-    for path in CASES:
-        case = yaml.safe_load(path.read_text("utf-8"))
+    for case in CASES:
         docs = {p: Document(p, f"https://hub.example/{p}", t) for p, t in (case.get("documents") or {}).items()}
         record = ModelRecord(case.get("model_id", "case/x"), "abc", case.get("info") or {},
                              case.get("files") or [{"path": p} for p in docs], docs, "https://hub.example/api")

@@ -136,6 +136,16 @@ def test_renamed_repos_redirect(api, tmp_path):
     assert client.dataset_info("webtext").id == "openfield/webtext-clean"
 
 
+def test_ids_match_in_any_case_and_answer_with_the_id_as_written(api, tmp_path):
+    """The Hub matches repo ids case-insensitively (a card's base_model "Org/Model-6B" reaches
+    org/model-6b), and its answer gives the id as the repo writes it."""
+    client, server = api
+    assert client.model_info("Aurora-Labs/AURORA-7B").id == "aurora-labs/aurora-7b"
+    path = hf_hub_download("AURORA-LABS/aurora-7b", "README.md", endpoint=server.base_url, cache_dir=tmp_path)
+    assert "Aurora" in open(path).read()
+    assert client.dataset_info("OpenField/WebText-Clean").id == "openfield/webtext-clean"
+
+
 def test_datasets_endpoints(api, tmp_path):
     client, server = api
     assert {d.id for d in client.list_datasets()} == {
