@@ -128,7 +128,8 @@ def _code_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
 def _script_roles(finding: dict, dossier: Dossier) -> list[str]:
     """The roles a model repo's scripts show; a fine-tune's training script is its fine-tuning code
     (its pre-training is its base's)."""
-    roles = list((finding["value"].get("roles") or {}) if isinstance(finding["value"].get("roles"), dict) else [])
+    shown = finding["value"].get("roles")
+    roles = list(shown) if isinstance(shown, dict) else []
     if _relation(dossier) in ("finetune", "adapter") and "pretraining" in roles:
         roles.append("finetuning")
     return roles
@@ -139,7 +140,7 @@ def _runners(dossier: Dossier, rules: Rules) -> list[tuple[str, dict]]:
     format when every weight file is of a format only its own runtime loads (a GGUF copy runs on
     llama.cpp, whatever library_name it copied from its source), else the card's library_name."""
     formats = dossier.of("weights.formats")
-    kinds = [f for f in (formats[0]["value"] if formats and isinstance(formats[0]["value"], list) else [])]
+    kinds = formats[0]["value"] if formats and isinstance(formats[0]["value"], list) else []
     named = [(str(f["value"].get("library", "")), f) for f in dossier.of("code.library")]
     if kinds and all(k in rules.runtimes for k in kinds):
         runtimes = sorted({rules.runtimes[k] for k in kinds})
@@ -272,8 +273,8 @@ def _derived_only(component: Component, dossier: Dossier, sources: list[Source])
     if not derived:
         return None
     return Cell(component.key, 1, _label(component, 1), "not_found", confidence=0.6,
-                finding_ids=[s.finding_id for s in derived if s.finding_id], evidence=_unique([e for s in derived for e in s.evidence]),
-                search=search_record(dossier, "data", True))
+                finding_ids=[s.finding_id for s in derived if s.finding_id],
+                evidence=_unique([e for s in derived for e in s.evidence]), search=search_record(dossier, "data", True))
 
 
 def _data_statements(component: Component, dossier: Dossier, kinds: tuple[str, ...]) -> list[dict]:
@@ -469,8 +470,9 @@ def stages_named(model_id: str, tags: list | None, rules: Rules) -> frozenset[st
 def stages_in(names: str, rules: Rules, model_id: str) -> frozenset[str]:
     """The stages a model's names (its id and tags, joined by spaces, '/' a space) name, and those
     its id alone names."""
+    own = model_id.replace("/", " ")
     return frozenset(stage for stage, words in rules.stage_words.items() if words.search(names)) | \
-        frozenset(stage for stage, words in rules.stage_words_in_id.items() if words.search(model_id.replace("/", " ")))
+        frozenset(stage for stage, words in rules.stage_words_in_id.items() if words.search(own))
 
 
 def _relation(dossier: Dossier) -> str | None:

@@ -12,7 +12,7 @@ from openness.extractors.lineage import lineage
 from openness.extractors.relevance import LinkAt, family_stem, judge_code_link
 from openness.extractors.sentences import clause
 
-NAME, VERSION = "code", "2"
+NAME, VERSION = "code", "3"
 _LINK = re.compile(r"https?://(?:www\.)?(github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)/"
                    r"([A-Za-z0-9][\w.-]*)/([\w.-]+?)(?:\.git)?(?=[/#?)\]\s\"'>,`*]|$)(\S*)", re.I)
 _CUSTOM = re.compile(r"^(modeling|configuration|tokenization|processing|image_processing)_\w+\.py$")

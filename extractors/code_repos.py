@@ -12,7 +12,7 @@ from openness.extractors import licenses, training_data
 from openness.extractors.base import SNIPPET_MAX, Document, Evidence, Finding, ModelRecord, cap_snippet, headings
 from openness.extractors.knowledge import RepoRole, evaluations, repo_roles
 
-NAME, VERSION = "code_repos", "1"
+NAME, VERSION = "code_repos", "2"
 # Files that are code or run configuration: results (.json, .csv) and prose (.md) in an evals/
 # folder are not evaluation code.
 CODE_SUFFIXES = (".py", ".sh", ".ipynb", ".yaml", ".yml", ".gin", ".jsonnet", ".libsonnet", ".toml", ".rs", ".cpp", ".cc",

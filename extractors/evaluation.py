@@ -9,7 +9,7 @@ from openness.extractors.base import Finding, Located, ModelRecord, first_mentio
 from openness.extractors.knowledge import evaluations
 from openness.extractors.sentences import negated
 
-NAME, VERSION = "evaluation", "2"
+NAME, VERSION = "evaluation", "3"
 
 
 def extract(record: ModelRecord) -> list[Finding]:

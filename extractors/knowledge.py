@@ -97,6 +97,8 @@ def _by_name() -> dict[str, Licence]:
         for name in (licence.id, licence.hub_id, *licence.aliases):
             if name:
                 table[normalise_name(name)] = licence
+    for licence in knowledge().values():  # its full name too ("Apache License 2.0"), where nothing else has it
+        table.setdefault(normalise_name(licence.name), licence)
     return table
 
 
@@ -269,7 +271,8 @@ def corpus_by_name(name: str) -> Corpus | None:
     if "/" in name:
         return None
     bare = _NAME_KIND.sub("", _NAME_NOTE.sub("", name.strip()))
-    for candidate in dict.fromkeys((name.strip(), bare, _NAME_THE.sub("", bare))):
+    spaced = re.sub(r"[-_]+", " ", bare)  # "the-pile", "the_pile"
+    for candidate in dict.fromkeys((name.strip(), bare, _NAME_THE.sub("", bare), spaced, _NAME_THE.sub("", spaced))):
         for corpus in corpora():
             match = corpus.pattern.match(candidate)
             if match and match.end() == len(candidate):

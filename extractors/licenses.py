@@ -11,7 +11,7 @@ from openness.extractors.base import Finding, Located, ModelRecord, front_matter
 from openness.extractors.identify import default_identifier
 from openness.extractors.knowledge import lookup
 
-NAME, VERSION = "licenses", "4"
+NAME, VERSION = "licenses", "5"
 _OPERATOR = re.compile(r"\s(and|or|with)\s", re.IGNORECASE)
 _LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice|(model|weights?)[_-]?licen[cs]e)", re.IGNORECASE)
 # A licence file for the model, not the code beside it (MODEL_LICENSE, WEIGHTS_LICENSE, LICENSE_MODEL).
@@ -149,7 +149,10 @@ def _resolve_expression(name: str) -> dict:
 _COMPONENT = re.compile(
     r"\b(?P<what>source code|code|model weights|weights|checkpoints?|parameters|training data|datasets?|data)\b"
     r"[^.;]{0,80}?\b(?:is|are)?\s*(?:licensed|released|available|distributed|provided|made available)\s+under\s+"
-    r"(?P<rest>(?:[^.;,\n]|\.(?=\d)){1,80})", re.IGNORECASE)  # a dot inside "2.0" does not end it
+    r"(?P<rest>(?:[^.;,\n]|\.(?=\d)){1,80})|"  # a dot inside "2.0" does not end it
+    # ... or a field of its own: "Model weights: Apache 2.0", "**Code licence:** MIT"
+    r"(?:^|[.!?|]\s+)[\s>*#|-]*(?:\*\*|__)?(?P<field>source code|code|model weights|weights|checkpoints?|training data|data)"
+    r"(?:\s+licen[cs]e)?\s*(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*(?P<value>(?:[^.;,\n]|\.(?=\d)){1,80})", re.IGNORECASE)
 _COMPONENTS = {"source code": "code", "code": "code", "model weights": "weights", "weights": "weights",
                "checkpoint": "weights", "checkpoints": "weights", "parameters": "weights",
                "training data": "data", "dataset": "data", "datasets": "data", "data": "data"}
@@ -162,9 +165,10 @@ def _component_statements(record: ModelRecord):
         return
     for number, line in enumerate(readme.text.splitlines(), 1):
         for match in _COMPONENT.finditer(line):
-            name = _licence_name(match.group("rest"))
+            name = _licence_name(match.group("rest") or match.group("value"))
             if name:
-                yield number, _COMPONENTS[match.group("what").lower()], name, match.group(0).strip()
+                what = (match.group("what") or match.group("field")).lower()
+                yield number, _COMPONENTS[what], name, match.group(0).strip()
 
 
 # A card's licence in prose: a "License:" field (Markdown, bold or a table row), or a sentence

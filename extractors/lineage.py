@@ -17,6 +17,7 @@ _HUB = r"(?:https?://)?(?:www\.)?huggingface\.co/"
 _NOT_MODELS = frozenset({"datasets", "spaces", "docs", "papers", "models", "blog", "collections", "organizations",
                          "settings", "join", "login", "pricing", "learn", "tasks", "api"})
 _HUB_URL = re.compile(_HUB + r"([A-Za-z0-9][\w.-]*)(?:/([A-Za-z0-9][\w.-]*))?")
+_BRACKETED_HUB_URL = re.compile(r"\s*\(\s*(?P<url>" + _HUB + r"[^)\s]+)\s*\)")
 _LINK = re.compile(r"\[(?P<text>[^\]]{1,200})\]\(\s*(?P<url>[^)\s]+)[^)]*\)")
 _ID = re.compile(r"`?(?P<id>[A-Za-z0-9][\w.-]{0,95}/[A-Za-z0-9][\w.-]{0,95})`?(?![\w/])")
 # A plain name: a word with a capital or a digit (GPT-J, Llama 2, Mistral-7B), possibly followed by
@@ -198,6 +199,8 @@ def _base_at(text: str, position: int) -> tuple[tuple[str | None, str], int] | N
     if plain:
         return (plain.group("id"), plain.group("id")), plain.end()
     name = _NAME.match(text, position)
-    if name:
-        return (None, name.group("name")), name.end()
+    if name:  # a plain name, and the Hub link in brackets after it: "Kite-1B (https://huggingface.co/...)"
+        link = _BRACKETED_HUB_URL.match(text, name.end())
+        return ((hub_model_id(link.group("url")), name.group("name")), link.end()) if link else \
+            ((None, name.group("name")), name.end())
     return None

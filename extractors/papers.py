@@ -9,7 +9,7 @@ from openness.extractors.base import Finding, Located, ModelRecord, heading_abov
 from openness.extractors.lineage import lineage
 from openness.extractors.relevance import DEFAULT_OWN, MENTION, Judgement, judge_paper
 
-NAME, VERSION = "papers", "2"
+NAME, VERSION = "papers", "3"
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z-]+(?:\.[A-Z]{2})?/\d{7}"
 _IN_TEXT = re.compile(rf"arxiv\.org/(?:abs|pdf|html)/({_NEW_ID}|{_OLD_ID})(?:v\d+)?|\barxiv\s*:\s*({_NEW_ID})(?:v\d+)?",

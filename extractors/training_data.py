@@ -11,7 +11,7 @@ from openness.extractors.knowledge import STAGES, corpus_by_hub_id, corpus_by_na
 from openness.extractors.lineage import lineage
 from openness.extractors.sentences import clause, clause_span
 
-NAME, VERSION = "training_data", "2"
+NAME, VERSION = "training_data", "3"
 _STAGE_WORDS = (  # checked in this order where several are equally near a mention
     ("alignment", re.compile(r"\b(rlhf|dpo|ppo|orpo|kto|preference|reward model|align(ed|ment))\b", re.I)),
     ("sft", re.compile(r"\b(fine-?tun\w*|sft|instruction[- ]tun\w*|instruct(ion)? data|(?<!self-)(?<!un)supervised)\b", re.I)),

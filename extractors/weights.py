@@ -9,7 +9,7 @@ from openness.extractors.base import Finding, Located, ModelRecord
 from openness.extractors.knowledge import weight_formats
 from openness.extractors.lineage import lineage
 
-NAME, VERSION = "weights", "3"
+NAME, VERSION = "weights", "4"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.")
 _GGUF_QUANT = re.compile(r"(?<![A-Za-z0-9])(I?Q\d(?:_[0-9A-Z]+)*|F16|BF16|F32)(?=[.\-]|$)", re.IGNORECASE)
 _WITHHELD = re.compile(

@@ -35,6 +35,10 @@ def expand(path: Path) -> list[tuple[str, dict]]:
     phrasings = case.pop("phrasings", None)
     if not phrasings:
         return [(path.stem, case)]
+    if PLACEHOLDER not in yaml.safe_dump(case, width=10**6):
+        raise ValueError(f"{path.name}: phrasings given, and no {PLACEHOLDER} to put them in")
+    if len(set(phrasings)) != len(phrasings):
+        raise ValueError(f"{path.name}: a phrasing is given twice")
     return [(f"{path.stem}[{n}]", _filled(case, phrase)) for n, phrase in enumerate(phrasings, 1)]
 
 

@@ -106,6 +106,7 @@ def covers(readme: str) -> bool:
     "This repository releases the trained model weights and the code to run them.",
     "Here we publicly release our trained code models and describe how to use them.",
     "We are releasing the weights of our 1B and 3B models.",
+    "Pretrained models are released under the same license as the code.",
 ])
 def test_a_readme_saying_its_licence_covers_the_models(readme):
     assert covers(readme)
