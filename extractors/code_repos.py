@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 from openness.extractors import licenses, training_data
 from openness.extractors.base import SNIPPET_MAX, Document, Evidence, Finding, ModelRecord, cap_snippet, headings
-from openness.extractors.knowledge import RepoRole, evaluations, repo_roles
+from openness.extractors.knowledge import RepoRole, evaluations, model_licence_words, repo_roles
 
 NAME, VERSION = "code_repos", "2"
 # Files that are code or run configuration: results (.json, .csv) and prose (.md) in an evals/
@@ -239,35 +239,6 @@ def _requirement_name(line: str) -> str | None:
     return match.group(1) if match else None
 
 
-# A README saying the repo's licence covers the released models too ("The license applies to the
-# pre-trained models as well"; "code and model weights are released under ...").
-_COVERS_MODELS = re.compile(
-    r"\blicen[cs]e\s+(?:also\s+)?(?:applies|apply|extends)\s+to\s+(?:the\s+|our\s+|all\s+)?(?:pre-?trained\s+|released\s+)?"
-    r"(?:models?|weights|checkpoints)|"
-    r"\b(?:code|repository)\s+and\s+(?:the\s+|all\s+)?(?:pre-?trained\s+)?(?:model\s+)?(?:weights|models|checkpoints)\s+"
-    r"(?:are|is)\s+(?:\w+\s+)?(?:released|licensed|available|distributed)\s+under|"
-    r"\b(?:models?|weights|checkpoints)\s+(?:are|is)\s+(?:also\s+)?(?:released|licensed|available|distributed)\s+under\s+"
-    r"the\s+same\s+licen[cs]e|"
-    r"\b(?:models?|weights|checkpoints)\s+(?:are|is)\s+(?:also\s+)?(?:covered|governed)\s+by\s+(?:this|the\s+same)\s+licen[cs]e|"
-    r"\b(?:models?|weights|checkpoints)\s+and\s+(?:the\s+|all\s+)?(?:source\s+)?code\s+(?:are|is)\s+(?:\w+\s+)?"
-    r"(?:released|licensed|available|distributed)\s+under|"
-    r"\blicen[cs]e\b(?:(?!\bnot\b|n't)[^.;]){0,40}?\b(?:also\s+)?(?:applies|apply|extends)\s+to\s+(?:the\s+|our\s+|all\s+)?(?:pre-?trained\s+|"
-    r"released\s+|trained\s+)?(?:model\s+)?(?:models?|weights|checkpoints)|"
-    r"\b(?:repository|repo|code)\s*,\s*including\s+(?:the\s+|all\s+)?(?:[\w-]+\s+){0,2}?(?:weights|checkpoints|models)\s*,\s*"
-    r"(?:is|are)\s+(?:[\w.-]+\s+){0,2}?(?:licensed|released|available|distributed)\b", re.IGNORECASE)
-
-
-# A README in which the developers release the models themselves ("we release the pre-trained
-# checkpoints", "I publicly release language models"): with no other terms for them anywhere in it,
-# the repo's licence is the one they come under.
-_RELEASES_MODELS = re.compile(
-    r"\b(?:we|i|this\s+repo(?:sitory)?)\s+(?:\w+\s+){0,3}?(?:publicly\s+|openly\s+)?releas(?:e|es|ing)\s+(?:the\s+|our\s+|all\s+)?"
-    r"(?:[\w-]+\s+){0,4}?(?:models?|checkpoints?|weights)\b", re.IGNORECASE)
-_MODELS_OWN_TERMS = re.compile(r"\b(?:models?|checkpoints?|weights)\b[^.]{0,80}\b(?:licen[cs]e[sd]?|terms|on\s+request|"
-                               r"upon\s+request|not\s+(?:publicly\s+)?(?:released|available))\b|\bmodel[_ -]?licen[cs]e",
-                               re.IGNORECASE)
-
-
 def licence_findings(files: RepoFiles) -> list[Finding]:
     """The licence extractor over the repo as if it were a model without a card: its licence files
     and what each text is; and whether its README says that licence covers the models too, or
@@ -275,15 +246,16 @@ def licence_findings(files: RepoFiles) -> list[Finding]:
     findings = [f for f in licenses.extract(_as_record(files)) if f.signal != "licence.declared"]
     readme = _readme(files)
     lines = readme.text.splitlines() if readme and readme.text else []
-    found = _first_line(lines, _COVERS_MODELS)
-    if found is None and not any(_MODELS_OWN_TERMS.search(line) for line in lines):
-        found = _first_line(lines, _RELEASES_MODELS)
+    words = model_licence_words()
+    found, confidence = _first_line(lines, words.covers_models), 0.8
+    if found is None and not any(words.models_own_terms.search(line) for line in lines):
+        found, confidence = _first_line(lines, words.releases_models), 0.6
     if found:
         number, line, match = found
         snippet, _, column = cap_snippet(line, match.start(), match.end())
         evidence = Evidence(readme.url, readme.path, number, number, snippet, NAME, VERSION, column)
         findings.append(Finding(files.repo, files.ref, "licence.covers_models", {"statement": match.group(0)},
-                                0.8 if _COVERS_MODELS.search(line) else 0.6, (evidence,)))
+                                confidence, (evidence,)))
     return findings
 
 

@@ -5,49 +5,41 @@
   sentence names the derived dataset itself ("SlimPajama, the cleaned version of RedPajama");
 - only a prompt format or a chat template named after it ("the Alpaca prompt format");
 - about other models or about evaluation ("unlike models trained on X", "perplexity on X").
-Pure text rules over one line; the knowledge of corpora is data/corpora.yml."""
+Pure text rules over one line; the words are data/corpus_words.yml, the corpora data/corpora.yml."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from openness.extractors.base import mentions
-from openness.extractors.knowledge import Corpus, corpora
+from openness.extractors.knowledge import Corpus, corpora, corpus_words
 from openness.extractors.sentences import clause_span, mask_urls, negated
 
-# A mention of a corpus that is about another model or about evaluation says nothing of this
-# model's training data: "unlike models trained on X", "perplexity on the X validation set".
-_ELSEWHERE = re.compile(r"\b(unlike|outperform\w*|compar(ed|able|ison)|versus|vs\.?|other models|baselines?)\b", re.I)
-_TRAINING_CUE = re.compile(r"\b(train\w*|pre-?train\w*|fine-?tun\w*|built|collected|sourced|consist\w*|mix\w*|"
-                           r"corpus|corpora|data(set)?s?|tokens)\b", re.I)
-_EVALUATION_CUE = re.compile(r"\b(evaluat\w*|benchmark\w*|validation|perplexity|held[- ]out|test(ed|ing)?\s+(on|set))\b", re.I)
-# Words before a corpus that make it the source of other data: a derivation, a few words, a
-# preposition, and a list of names ending at the mention ("filtered web data from Falcon [X]",
-# "a curated selection from C4 and [X]", "built our data atop [X]").
-_DERIVED_BEFORE = re.compile(
-    r"\b(?P<words>(?:filtered|subsets?|sampled|subsampled|deduplicated|translated|curated|cleaned|selected|extracted|"
-    r"derived|rewritten|paraphrased|distilled|built|portions?|slices?|excerpts?)\b(?:\s+[\w%.-]+){0,4}?\s+"
-    r"(?:from|of|atop|out\s+of|on\s+top\s+of))\s+(?:(?:the\s+)?[\w.-]+(?:\s+[\w.-]+)?\s*(?:,|\band\b|&)\s*){0,4}"
-    r"(?:the\s+)?(?:[\w.-]+\s+)?$", re.IGNORECASE)
-# ... or words right after it that say what was done to it ("RefinedWeb translated into Welsh",
-# "C4, which we then filtered"): not an apposition that describes a published corpus.
-_DERIVED_AFTER = re.compile(
-    r"^(?P<words>(?:(?:\s+(?!(?:and|or|with|is|was|are|were|from|of)\b)[\w-]+)?\s+|\s*,\s*(?:which|that)\s+(?:we|was|were)\s+)"
-    r"(?:further\s+|then\s+|additionally\s+|heavily\s+)?"
-    r"(?:filtered|translated|machine-translated|deduplicated|rewritten|rephrased|paraphrased|subsampled|sampled|cleaned|curated)\b)"
-    r"(?!\s+(?:and\s+[\w-]+\s+)?(?:web\s+)?(?:dataset|corpus|crawl))", re.IGNORECASE)
-# A prompt format or chat template named after a dataset: "the Alpaca format", "Alpaca-style
-# prompts", "ShareGPT style", "Prompt template: Alpaca".
-_FORMAT_AFTER = re.compile(r"^[\s*_`'\"]*(?:-\s*|\s+)?(?:style[ds]?\s+|like\s+)?(?:instruction\s+|chat\s+|prompt(?:ing)?\s+|"
-                           r"conversation(?:al)?\s+|dialogue\s+|input\s+)?(?:format(?:s|ted|ting)?|templates?|prompts?|syntax|style)\b",
-                           re.IGNORECASE)
-_FORMAT_BEFORE = re.compile(r"\b(?:formats?|templates?|style|prompts?)\s*[:=]\s*[*_`'\"]*$|\b(?:format|style)\s+(?:of|like)\s+"
-                            r"(?:the\s+)?$", re.IGNORECASE)
-# ... or a clause about formatting prompts that says nothing of training ("It understands ChatML and
-# Alpaca prompts", "Format your input with the Vicuna template or the Alpaca one").
-_FORMAT_WORD = re.compile(r"\b(?:format\w*|templates?|prompts?|prompting|chat\s*ml|special\s+tokens)\b", re.IGNORECASE)
-_TRAINED_WORD = re.compile(r"\b(?:train\w*|pre-?train\w*|fine-?tun\w*|finetun\w*|tuned|data|datasets?|examples|samples|"
-                           r"corpus|corpora|instructions|conversations)\b", re.IGNORECASE)
+@functools.cache
+def _frames() -> SimpleNamespace:
+    """The sentence frames, with the words of data/corpus_words.yml put in."""
+    w = corpus_words()
+    return SimpleNamespace(
+        elsewhere=re.compile(rf"\b(?:{w.elsewhere})\b", re.I),
+        training_cue=re.compile(rf"\b(?:{w.training_cues})\b", re.I),
+        evaluation_cue=re.compile(rf"\b(?:{w.evaluation_cues})\b", re.I),
+        # a derivation, a few words, a preposition, and a list of names ending at the mention
+        derived_before=re.compile(
+            rf"\b(?P<words>(?:{w.derivations})\b(?:\s+[\w%.-]+){{0,4}}?\s+(?:from|of|atop|out\s+of|on\s+top\s+of))\s+"
+            r"(?:(?:the\s+)?[\w.-]+(?:\s+[\w.-]+)?\s*(?:,|\band\b|&)\s*){0,4}(?:the\s+)?(?:[\w.-]+\s+)?$", re.I),
+        # one word at most between the name and what was done to it, or ", which we (then) ..."
+        derived_after=re.compile(
+            r"^(?P<words>(?:(?:\s+(?!(?:and|or|with|is|was|are|were|from|of)\b)[\w-]+)?\s+|\s*,\s*(?:which|that)\s+"
+            rf"(?:we|was|were)\s+)(?:further\s+|then\s+|additionally\s+|heavily\s+)?(?:{w.done_to_it})\b)"
+            r"(?!\s+(?:and\s+[\w-]+\s+)?(?:web\s+)?(?:dataset|corpus|crawl))", re.I),
+        format_after=re.compile(r"^[\s*_`'\"]*(?:-\s*|\s+)?(?:style[ds]?\s+|like\s+)?(?:instruction\s+|chat\s+|"
+                                rf"prompt(?:ing)?\s+|conversation(?:al)?\s+|dialogue\s+|input\s+)?(?:{w.format_names})\b", re.I),
+        format_before=re.compile(rf"\b(?:{w.format_names})\s*[:=]\s*[*_`'\"]*$|\b(?:format|style)\s+(?:of|like)\s+(?:the\s+)?$",
+                                 re.I),
+        formatting=re.compile(rf"\b(?:{w.formatting})\b", re.I),
+        training=re.compile(rf"\b(?:{w.training})\b", re.I))
 
 
 @dataclass(frozen=True)
@@ -90,33 +82,36 @@ def corpus_mentions(lines: list[str]) -> list[Mention]:
 def _elsewhere(line: str, start: int, end: int) -> bool:
     """The clause speaks of other models or of evaluation, not of what this model was trained on:
     it compares, or the cue nearest before the mention within the clause is about evaluation."""
+    frames = _frames()
     left, right = clause_span(line, start, end)
-    if _ELSEWHERE.search(line[left:right]):
+    if frames.elsewhere.search(line[left:right]):
         return True
     before = line[left:start]
-    cues = [(m.end(), "eval") for m in _EVALUATION_CUE.finditer(before)] + \
-           [(m.end(), "train") for m in _TRAINING_CUE.finditer(before)]
+    cues = [(m.end(), "eval") for m in frames.evaluation_cue.finditer(before)] + \
+           [(m.end(), "train") for m in frames.training_cue.finditer(before)]
     nearest = max(cues, default=None)
     return bool(nearest and nearest[1] == "eval")
 
 
 def _format_only(line: str, start: int, end: int) -> bool:
+    frames = _frames()
     left, right = clause_span(line, start, end)
-    if _FORMAT_AFTER.match(line[end:]) or _FORMAT_BEFORE.search(line[left:start]):
+    if frames.format_after.match(line[end:]) or frames.format_before.search(line[left:start]):
         return True
     said = line[left:start] + " " + line[end:right]
-    return bool(_FORMAT_WORD.search(said)) and not _TRAINED_WORD.search(said)
+    return bool(frames.formatting.search(said)) and not frames.training.search(said)
 
 
 def _derived(line: str, start: int, end: int) -> str | None:
     """The words that make the mention only the source of the data (None when they do not; ''
     when the data made from it is itself named, a published dataset)."""
+    frames = _frames()
     left, right = clause_span(line, start, end)
     before = mask_urls(line[left:start])
-    found = _DERIVED_BEFORE.search(before)
+    found = frames.derived_before.search(before)
     if found:
         return "" if names_a_dataset(before[:found.start()]) else found.group("words")
-    after = _DERIVED_AFTER.match(line[end:right])
+    after = frames.derived_after.match(line[end:right])
     return after.group("words").strip(" ,") if after else None
 
 

@@ -280,6 +280,52 @@ def corpus_by_name(name: str) -> Corpus | None:
     return None
 
 
+@dataclass(frozen=True)
+class CorpusWords:
+    """data/corpus_words.yml: the words that say what a sentence makes of a corpus it names, each
+    list as one alternation (no groups of its own)."""
+    elsewhere: str
+    training_cues: str
+    evaluation_cues: str
+    derivations: str
+    done_to_it: str
+    format_names: str
+    formatting: str
+    training: str
+
+
+@functools.cache
+def corpus_words() -> CorpusWords:
+    data = yaml.safe_load(_data_file("corpus_words.yml").read_text("utf-8"))
+    try:
+        words = {key: "|".join(f"(?:{p})" for p in data[key]) for key in CorpusWords.__dataclass_fields__}
+        for key, alternation in words.items():
+            re.compile(alternation)
+            if not data[key] or not all(isinstance(p, str) and p for p in data[key]):
+                raise KnowledgeError(f"corpus_words.yml: {key} must be a list of patterns")
+    except (KeyError, TypeError, re.error) as exc:
+        raise KnowledgeError(f"corpus_words.yml: missing or malformed {exc}") from exc
+    return CorpusWords(**words)
+
+
+@dataclass(frozen=True)
+class ModelLicenceWords:
+    """data/model_licence_words.yml: when a code repository's licence is its models' licence."""
+    covers_models: re.Pattern
+    releases_models: re.Pattern
+    models_own_terms: re.Pattern
+
+
+@functools.cache
+def model_licence_words() -> ModelLicenceWords:
+    data = yaml.safe_load(_data_file("model_licence_words.yml").read_text("utf-8"))
+    try:
+        return ModelLicenceWords(**{key: re.compile("|".join(f"(?:{p})" for p in data[key]), re.IGNORECASE)
+                                    for key in ModelLicenceWords.__dataclass_fields__})
+    except (KeyError, TypeError, re.error) as exc:
+        raise KnowledgeError(f"model_licence_words.yml: missing or malformed {exc}") from exc
+
+
 LINEAGE_RELATIONS = ("quantized", "adapter", "merge", "finetune")
 
 

@@ -136,3 +136,28 @@ def test_anchors_never_hide_a_mention(sample_world):
         lines = card.splitlines()
         assert first_mentions(lines, items) == [(n, items[plain.index(p)], start, end)
                                                 for n, p, start, end in first_mentions(lines, plain)]
+
+
+@pytest.mark.parametrize("name,body,message", [
+    ("lineage.yml", "- relation: cousin\n  patterns: ['of']\n", "relation must be one of"),
+    ("lineage.yml", "- relation: finetune\n  patterns: ['(']\n", "bad entry"),
+    ("corpus_words.yml", "elsewhere: [unlike]\n", "missing or malformed"),
+    ("model_licence_words.yml", "covers_models: ['(']\nreleases_models: [a]\nmodels_own_terms: [b]\n", "malformed"),
+])
+def test_the_sentence_knowledge_files_are_validated(tmp_path, monkeypatch, name, body, message):
+    """The words of lineage, corpus mentions and model licences are data: a broken file is one clear error."""
+    from openness.extractors import knowledge as module
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / name).write_text(body, "utf-8")
+    monkeypatch.setattr(module.resources, "files", lambda package: tmp_path)
+    loaders = (module.lineage_phrases, module.corpus_words, module.model_licence_words)
+    for loader in loaders:
+        loader.cache_clear()
+    try:
+        loader = {"lineage.yml": module.lineage_phrases, "corpus_words.yml": module.corpus_words,
+                  "model_licence_words.yml": module.model_licence_words}[name]
+        with pytest.raises(KnowledgeError, match=message):
+            loader()
+    finally:
+        for loader in loaders:
+            loader.cache_clear()
