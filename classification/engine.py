@@ -433,15 +433,16 @@ def _inherited(component: Component, dossier: Dossier) -> Cell:
 
 def _had_stage(stage: str, dossier: Dossier, rules: Rules, relation: str | None) -> bool:
     """The model went through the stage: pre-training always (a derivative's is its base's); SFT
-    as a fine-tune or adapter of a base; any stage its id or tags name; and a stage a derivative's
-    own card names data for. A base model's card naming data for a later stage speaks of its
+    as a fine-tune or adapter of a base; any stage its id or tags name, or its card says it went
+    through ("this model uses SFT and preference training"); and a stage a derivative's own card
+    names data for. A base model's card naming data for a later stage speaks of its
     instruct sibling (a family card), and code alone shows no stage: fine-tuning scripts are
     offered to users."""
     if stage == "pretraining":
         return True
     if stage == "sft" and relation in ("finetune", "adapter"):
         return True
-    if stage in named_stages(dossier, rules):
+    if stage in named_stages(dossier, rules) or any(stage in f["value"] for f in dossier.of("weights.stages")):
         return True
     return bool(dossier.bases or relation) and stage in _data_stages(dossier)
 

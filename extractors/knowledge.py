@@ -334,16 +334,36 @@ def lineage_phrases() -> tuple[tuple[str, re.Pattern, bool], ...]:
     """(relation, words, whether they follow the base's name) from data/lineage.yml, in the file's
     order: the words before a base's name, then the words after a Hub id or link."""
     before, after = [], []
-    for entry in yaml.safe_load(_data_file("lineage.yml").read_text("utf-8")):
-        try:
-            relation = entry["relation"]
-            before += [(relation, re.compile(p, re.IGNORECASE), False) for p in entry["patterns"]]
-            after += [(relation, re.compile(p, re.IGNORECASE), True) for p in entry.get("after") or []]
-        except (KeyError, TypeError, re.error) as exc:
-            raise KnowledgeError(f"lineage.yml: bad entry {entry!r}: {exc}") from exc
+    for entry in _lineage_entries():
+        if "relation" not in entry:
+            continue
+        relation = entry["relation"]
+        before += [(relation, p, False) for p in entry["patterns"]]
+        after += [(relation, p, True) for p in entry.get("after") or []]
         if relation not in LINEAGE_RELATIONS:
             raise KnowledgeError(f"lineage.yml: relation must be one of {LINEAGE_RELATIONS}")
     return tuple(before + after)
+
+
+@functools.cache
+def stage_phrases() -> tuple[tuple[str, re.Pattern], ...]:
+    """(stage, words) from data/lineage.yml: how a card says this model went through a stage."""
+    out = []
+    for entry in _lineage_entries():
+        if "stage" in entry:
+            if entry["stage"] not in STAGES[1:]:
+                raise KnowledgeError(f"lineage.yml: stage must be one of {STAGES[1:]}")
+            out += [(entry["stage"], p) for p in entry["patterns"]]
+    return tuple(out)
+
+
+def _lineage_entries() -> list[dict]:
+    try:
+        return [{**entry, **{key: [re.compile(p, re.IGNORECASE) for p in entry.get(key) or []]
+                             for key in ("patterns", "after")}}
+                for entry in yaml.safe_load(_data_file("lineage.yml").read_text("utf-8"))]
+    except (KeyError, TypeError, AttributeError, re.error) as exc:
+        raise KnowledgeError(f"lineage.yml: bad entry: {exc}") from exc
 
 
 @dataclass(frozen=True)

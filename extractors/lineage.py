@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from openness.extractors.base import ModelRecord, front_matter_span
-from openness.extractors.knowledge import lineage_phrases
+from openness.extractors.knowledge import lineage_phrases, stage_phrases
 
 _HUB = r"(?:https?://)?(?:www\.)?huggingface\.co/"
 # Paths of the Hub that are not a model repo.
@@ -47,6 +47,24 @@ def lineage(record: ModelRecord) -> Lineage | None:
         return record.lineage
     found = _from_metadata(record) or _from_prose(record, record.model_id)
     record.lineage, record.lineage_read = found, True
+    return found
+
+
+def stated_stages(record: ModelRecord) -> dict[str, int]:
+    """The stages after pre-training that the card says this model itself went through ("this
+    model uses supervised fine-tuning and preference training"), each with the first line that
+    says so; read in the card's prose, outside code blocks."""
+    readme = record.readme()
+    found: dict[str, int] = {}
+    fenced = False
+    for number, line in enumerate(readme.text.splitlines() if readme and readme.text else [], 1):
+        if line.strip().startswith("```"):
+            fenced = not fenced
+        if fenced or "model" not in line.lower():
+            continue
+        for stage, pattern in stage_phrases():
+            if stage not in found and pattern.search(line):
+                found[stage] = number
     return found
 
 

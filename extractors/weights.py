@@ -1,5 +1,6 @@
 """Released weights: formats, shards, size, parameters, precision and quantization, full weights or
-an adapter, the base model and its relation, the gate, and weights withheld."""
+an adapter, the base model and its relation, the stages the card says the model went through, the
+gate, and weights withheld."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ import re
 
 from openness.extractors.base import Finding, Located, ModelRecord
 from openness.extractors.knowledge import weight_formats
-from openness.extractors.lineage import lineage
+from openness.extractors.lineage import lineage, stated_stages
 
 NAME, VERSION = "weights", "4"
 _SHARD = re.compile(r"-(\d{5})-of-(\d{5})\.")
@@ -61,6 +62,9 @@ def extract(record: ModelRecord) -> list[Finding]:
     base = _base_model(record, found, at)
     if base:
         add("weights.base_model", *base)
+    stages = stated_stages(record)
+    if stages:  # "this model uses supervised fine-tuning and preference training"
+        add("weights.stages", sorted(stages), 0.8, [at.lines("README.md", n, n) for _, n in sorted(stages.items())])
     add("weights.gating", _gating(record), 1.0, [at.info_key("gated")] + _gate_evidence(record, at))
     withheld = _withheld(record, found, at)
     if withheld:
