@@ -4,7 +4,6 @@ the packages its requirements name, each with evidence; and its licence, by the 
 over the repo's licence files. Pure: the fetched tree and texts in, results out."""
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import asdict, dataclass, field
 
@@ -78,8 +77,9 @@ def roles(files: RepoFiles) -> tuple[list[str], list[RoleEvidence]]:
 def _path_evidence(role: RepoRole, paths: list[str], pattern: re.Pattern | None, name_of) -> list[RoleEvidence]:
     if pattern is None:
         return []
+    flagged = _flagged_folders(role.not_paths, paths) if role.not_paths else frozenset()
     hits = [p for p in paths if p.lower().endswith(CODE_SUFFIXES) and pattern.search(name_of(p))
-            and not _looks_like_not(role, p, paths)]
+            and not _looks_like_not(role, p, flagged)]
     return [RoleEvidence(role.role, "path", p, None, p) for p in sorted(hits, key=lambda p: (p.count("/"), p))[:MAX_PATHS_PER_ROLE]]
 
 
@@ -100,19 +100,15 @@ def script_roles(paths: list[str]) -> dict[str, list[str]]:
     return {r.role: found[r.role] for r in repo_roles() if r.role in found}
 
 
-def _looks_like_not(role: RepoRole, path: str, paths: list[str]) -> bool:
+def _looks_like_not(role: RepoRole, path: str, flagged: frozenset[str]) -> bool:
     """The path looks like the role and is not: it or a file beside it says so (a benchmark folder
     holding a dummy model or a throughput script times models; it does not evaluate them)."""
     if role.not_paths is None:
         return False
-    if role.not_paths.search(path):
-        return True
-    folder = path.rsplit("/", 1)[0] if "/" in path else ""
-    return folder != "" and folder in _flagged_folders(role.not_paths, tuple(paths))
+    return bool(role.not_paths.search(path)) or ("/" in path and path.rsplit("/", 1)[0] in flagged)
 
 
-@functools.lru_cache(maxsize=64)
-def _flagged_folders(pattern: re.Pattern, paths: tuple[str, ...]) -> frozenset[str]:
+def _flagged_folders(pattern: re.Pattern, paths: list[str]) -> frozenset[str]:
     """Folders holding a file whose name matches `pattern`."""
     return frozenset(p.rsplit("/", 1)[0] for p in paths if "/" in p and pattern.search(p.rsplit("/", 1)[1]))
 

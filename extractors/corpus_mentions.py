@@ -9,6 +9,7 @@ Pure text rules over one line; the words are data/corpus_words.yml, the corpora 
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -42,6 +43,9 @@ def _frames() -> SimpleNamespace:
         training=re.compile(rf"\b(?:{w.training})\b", re.I))
 
 
+MAX_MENTIONS = 100  # of one corpus read for what they say: a card naming it more often repeats itself
+
+
 @dataclass(frozen=True)
 class Mention:
     number: int                   # the line
@@ -60,7 +64,7 @@ def corpus_mentions(lines: list[str]) -> list[Mention]:
     found = []
     for index, corpus, matches in mentions(lines, corpora()):
         excluded = None
-        for number, start, end in matches:
+        for number, start, end in itertools.islice(matches, MAX_MENTIONS):
             line = lines[number - 1]
             words = negated(line, start, end)
             if words is None and (_elsewhere(line, start, end) or _format_only(line, start, end)):

@@ -6,6 +6,7 @@ Pure; read by the extractors that treat a derivative's card differently (weights
 training data), once per record."""
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -27,8 +28,9 @@ _LEAD = re.compile(r"\s*(?:the\s+|a\s+|an\s+)?(?:original\s+|base\s+|pre-?traine
                    re.IGNORECASE)
 _SELF = re.compile(r"(?:this|these|our|its|their|the\s+same)\b", re.IGNORECASE)
 _OPENING_LINES = 40      # non-empty lines of the card's body that say what it derives from
+_MAX_TRIES = 20          # places a phrase is tried in a paragraph (each reads the sentence before it)
 _CLAUSE_END = re.compile(r"(?<!\d)[.;!?](?=\s|$)|\n\s*\n")
-_CLAUSE_END_BEFORE = re.compile(r"(?<!\d)[.;!?](?=\s)(?!.*(?<!\d)[.;!?](?=\s))")
+_SENTENCE_END = re.compile(r"(?<!\d)[.;!?](?=\s)")
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,8 @@ def _said_in(text: str, model_id: str) -> tuple[str, tuple[str, ...], tuple[str,
 def _bases_after(text: str, pattern: re.Pattern, relation: str) -> tuple[list[tuple[str | None, str]], int]:
     """The bases named after the words ("a fine-tuned version of [X]"), when nothing before them in
     their clause speaks of other models; and where the words are."""
-    for match in pattern.finditer(text):
-        start = _CLAUSE_END_BEFORE.search(_masked(text[:match.start()]))
-        if _OTHERS.search(text[start.end() if start else 0:match.start()]):
+    for match in itertools.islice(pattern.finditer(text), _MAX_TRIES):
+        if _OTHERS.search(text[_clause_start(text, match.start()):match.start()]):
             continue
         rest = text[match.end():]
         end = _CLAUSE_END.search(_masked(rest))
@@ -164,6 +165,11 @@ def _bases_after(text: str, pattern: re.Pattern, relation: str) -> tuple[list[tu
         if bases:
             return bases, match.start()
     return [], 0
+
+
+def _clause_start(text: str, end: int) -> int:
+    """Where the sentence holding text[end] starts."""
+    return max((m.end() for m in _SENTENCE_END.finditer(_masked(text[:end]))), default=0)
 
 
 def _bases_before(text: str, pattern: re.Pattern) -> tuple[list[tuple[str | None, str]], int]:

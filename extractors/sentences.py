@@ -8,6 +8,8 @@ end anything.
 """
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 
 _URL = re.compile(r"https?://[^\s)\]>\"']+")
@@ -38,15 +40,18 @@ def mask_urls(text: str) -> str:
 def clause_span(text: str, start: int, end: int | None = None) -> tuple[int, int]:
     """Offsets of the clause of `text` that holds text[start:end]."""
     end = start if end is None else end
-    masked = mask_urls(text)
-    left, right = 0, len(text)
-    for boundary in _BOUNDARY.finditer(masked):
-        if boundary.end() <= start:
-            left = boundary.end()
-        elif boundary.start() >= end:
-            right = boundary.start()
-            break
-    return left, right
+    starts, ends = _boundaries(text)
+    before = bisect.bisect_right(ends, start)  # the boundaries that end at or before the mention
+    after = bisect.bisect_left(starts, end, before)  # the first that starts at or after its end
+    return (ends[before - 1] if before else 0), (starts[after] if after < len(starts) else len(text))
+
+
+@functools.lru_cache(maxsize=32)
+def _boundaries(text: str) -> tuple[list[int], list[int]]:
+    """The starts and the ends of the clause boundaries of a line, found once: the extractors ask
+    for the clause of every mention on a line, and a card's line can run to megabytes."""
+    found = list(_BOUNDARY.finditer(mask_urls(text)))
+    return [b.start() for b in found], [b.end() for b in found]
 
 
 def clause(text: str, start: int, end: int | None = None) -> str:

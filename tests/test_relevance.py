@@ -78,3 +78,28 @@ def test_papers_own_or_cited():
     assert judge_paper(line, *at(line, "https"), "", True).relevance == "mention"
     line = "| Kite | [link](https://arxiv.org/abs/2302.00003) |"
     assert judge_paper(line, *at(line, "https"), "", False).relevance == "mention"
+
+
+def test_clause_spans_found_by_bisection_match_a_walk_over_the_boundaries():
+    """clause_span finds a line's boundaries once and bisects them; a plain walk says the same."""
+    import random
+    import re as regex
+    from openness.extractors.sentences import _BOUNDARY, clause_span, mask_urls
+
+    def walked(text, start, end):
+        left, right = 0, len(text)
+        for boundary in _BOUNDARY.finditer(mask_urls(text)):
+            if boundary.end() <= start:
+                left = boundary.end()
+            elif boundary.start() >= end:
+                right = boundary.start()
+                break
+        return left, right
+
+    pieces = ["We trained on C4", ". ", ", but ", "; ", " whereas ", "e.g. this", " see https://x.org/a.b ", "and X", "!"]
+    rng = random.Random(7)
+    for _ in range(300):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        for match in regex.finditer(r"C4|X|this", text):
+            assert clause_span(text, match.start(), match.end()) == walked(text, match.start(), match.end())
+            assert clause_span(text, match.start()) == walked(text, match.start(), match.start())
