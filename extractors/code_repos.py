@@ -62,11 +62,7 @@ def roles(files: RepoFiles) -> tuple[list[str], list[RoleEvidence]]:
             found += _harness_evidence(readme)
         if found:
             evidence[role.role] = found
-    for role in repo_roles():  # generic paths only where the more specific roles found nothing
-        if role.generic_paths and role.role not in evidence and not any(r in evidence for r in role.unless):
-            found = _path_evidence(role, files.paths, role.generic_paths, _top_file_stem)
-            if found:
-                evidence[role.role] = found
+    _add_generic_paths(evidence, files.paths)
     if not evidence:  # code, and nothing says what for: it loads and runs a model, most likely
         code = sorted((p for p in files.paths if p.lower().endswith(CODE_SUFFIXES)), key=lambda p: (p.count("/"), p))
         evidence["inference"] = [RoleEvidence("inference", "fallback", code[0], None, code[0])]
@@ -87,17 +83,19 @@ def script_roles(paths: list[str]) -> dict[str, list[str]]:
     """The roles that scripts shipped in a model repo show by their names alone (train.py,
     finetune_lora.py, inference.py, eval/run.py): its README is the model card, not what the code
     is for, and code nothing names is not given a role."""
-    found: dict[str, list[str]] = {}
+    evidence = {role.role: hits for role in repo_roles() if (hits := _path_evidence(role, paths, role.paths, _near_top))}
+    _add_generic_paths(evidence, paths)
+    return {r.role: [e.path for e in evidence[r.role]] for r in repo_roles() if r.role in evidence}
+
+
+def _add_generic_paths(evidence: dict[str, list[RoleEvidence]], paths: list[str]) -> None:
+    """Generic paths (train.py) as evidence, only for roles that the more specific ones left
+    unexplained (a repo with finetune.py and train.py trains by fine-tuning)."""
     for role in repo_roles():
-        hits = _path_evidence(role, paths, role.paths, _near_top)
-        if hits:
-            found[role.role] = [e.path for e in hits]
-    for role in repo_roles():
-        if role.generic_paths and role.role not in found and not any(r in found for r in role.unless):
-            hits = _path_evidence(role, paths, role.generic_paths, _top_file_stem)
-            if hits:
-                found[role.role] = [e.path for e in hits]
-    return {r.role: found[r.role] for r in repo_roles() if r.role in found}
+        if role.generic_paths and role.role not in evidence and not any(r in evidence for r in role.unless):
+            found = _path_evidence(role, paths, role.generic_paths, _top_file_stem)
+            if found:
+                evidence[role.role] = found
 
 
 def _looks_like_not(role: RepoRole, path: str, flagged: frozenset[str]) -> bool:
