@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from openness.cli.formatting import format_agreement  # noqa: E402
 from openness.pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 from openness.emulator import serving  # noqa: E402
-from openness.classification.classify import classify_warehouse  # noqa: E402
-from openness.classification.evaluate import Agreement, evaluate_warehouse  # noqa: E402
+from openness.classification.scale.classify import classify_warehouse  # noqa: E402
+from openness.classification.taxonomy.evaluate import Agreement, evaluate_warehouse  # noqa: E402
 
 
 def measure(worlds: list[str], gold: str, warehouse: str) -> tuple[Agreement, dict]:

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import work_folder  # noqa: E402
-from openness.classification.classify import CHUNK_MODELS, classify_warehouse  # noqa: E402
+from openness.classification.scale.classify import CHUNK_MODELS, classify_warehouse  # noqa: E402
 from openness.warehouse.db import connect  # noqa: E402
 
 BASES = 2000       # base models, themselves in the warehouse (every 500th model is one)

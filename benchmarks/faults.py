@@ -36,7 +36,7 @@ import duckdb  # noqa: E402
 from benchmarks.synthetic import write_world  # noqa: E402
 from openness.pipeline.runner import CrawlConfig, run_crawl  # noqa: E402
 from openness.emulator import serving  # noqa: E402
-from openness.classification.classify import classify_warehouse  # noqa: E402
+from openness.classification.scale.classify import classify_warehouse  # noqa: E402
 
 # What two crawls of the same world hold alike; columns that differ by nature (run ids, clock times,
 # the emulator's port) are left out.

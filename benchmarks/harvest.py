@@ -77,7 +77,7 @@ def naive(endpoint: str, model_ids: list[str], cache: Path) -> dict:
     waiting out a 429 as its RateLimit header says (HfApi.model_info raises it rather than retry)."""
     from huggingface_hub import HfApi, hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, GatedRepoError, HfHubHTTPError
-    from openness.crawler.middlewares import rate_limit_wait
+    from openness.crawler.budget import rate_limit_wait
     api = HfApi(endpoint=endpoint)
     started = time.perf_counter()
     for model_id in model_ids:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import work_folder  # noqa: E402
 from benchmarks.classify import build  # noqa: E402
-from openness.classification.classify import classify_warehouse  # noqa: E402
+from openness.classification.scale.classify import classify_warehouse  # noqa: E402
 from openness.outputs.report import write_report  # noqa: E402
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,7 +1,9 @@
 """Every error classification raises on purpose; the CLI turns each into one line and exit code 1."""
 
+from openness.errors import OpennessError
 
-class ClassificationError(Exception):
+
+class ClassificationError(OpennessError):
     """Base of classification's own errors."""
 
 

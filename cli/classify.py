@@ -11,8 +11,8 @@ from openness.cli.progress import progress_bar
 from openness.cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from openness.pipeline.audit import audit as run_audit
 from openness.pipeline.config import CrawlConfig
-from openness.classification.classify import classify_warehouse, explain
-from openness.classification.evaluate import evaluate_warehouse
+from openness.classification.scale.classify import classify_warehouse, explain
+from openness.classification.taxonomy.evaluate import evaluate_warehouse
 from openness.outputs.report import write_report
 
 

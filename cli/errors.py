@@ -12,16 +12,10 @@ from __future__ import annotations
 import click
 import duckdb
 
-from openness.classification.errors import ClassificationError
-from openness.extractors.errors import ExtractorError
-from openness.outputs.errors import OutputError
-from openness.pipeline.errors import PipelineError
+from openness.errors import OpennessError
 from openness.warehouse.db import unreadable
-from openness.warehouse.errors import WarehouseError
 
 EXIT_RETRY_LATER = 75  # sysexits' EX_TEMPFAIL (1 and 2 are click's own)
-# Each package's base error: everything raised on purpose is one of these.
-DOMAIN_ERRORS = (ExtractorError, WarehouseError, ClassificationError, OutputError, PipelineError)
 
 
 class OpennessGroup(click.Group):
@@ -32,7 +26,7 @@ class OpennessGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except DOMAIN_ERRORS as exc:
+        except OpennessError as exc:  # every error of ours raised on purpose
             raise click.ClickException(str(exc)) from exc
         except duckdb.Error as exc:
             warehouse = (ctx.obj or {}).get("warehouse", "")

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from scrapy.exceptions import IgnoreRequest
 
+from openness.errors import OpennessError
+
 
 @dataclass(frozen=True)
 class FailureReason:
@@ -59,7 +61,7 @@ def reason_for_exception(exc: BaseException) -> FailureReason:
     return FailureReason("connection_error", True)
 
 
-class Deferred(IgnoreRequest):
+class Deferred(IgnoreRequest, OpennessError):
     """A request not sent in this crawl because its service's rate limit is spent until later than
     the crawl waits; the target is recorded as deferred and a later crawl takes it up."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from openness.crawler.middlewares import MIN_MARGIN_SECONDS, SlidingBudget
+from openness.crawler.budget import MIN_MARGIN_SECONDS, SlidingBudget
 
 logger = logging.getLogger(__name__)
 

@@ -33,11 +33,17 @@ def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limi
                           github_rate_limit=parse_rate_limits(github_rate_limit) if github_rate_limit else None)
 
 
+# How often the serving thread looks whether it is asked to stop: what shutting a server down
+# waits for at most (socketserver's default, half a second, once per emulator a test starts).
+POLL_SECONDS = 0.02
+
+
 @contextmanager
 def serving(world_path, **options):
     """Serve a world on a background thread for the duration of a with-block; yields the server."""
     server = make_server(world_path, **options)
-    thread = threading.Thread(target=server.serve_forever, name="hub-emulator", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": POLL_SECONDS},
+                              name="hub-emulator", daemon=True)
     thread.start()
     try:
         yield server

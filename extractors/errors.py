@@ -1,7 +1,9 @@
 """Every error the extractors raise on purpose: their knowledge files are data, validated as they load."""
 
+from openness.errors import OpennessError
 
-class ExtractorError(Exception):
+
+class ExtractorError(OpennessError):
     """Base of the extractors' own errors."""
 
 

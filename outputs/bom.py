@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from openness.extractors.knowledge import weight_formats
-from openness.classification.classify import NotClassified, explain
+from openness.classification.scale.classify import NotClassified, explain
 from openness.warehouse.db import connect
 from openness.outputs.errors import NotInWarehouse
 

@@ -1,8 +1,10 @@
 """Every error the outputs (report, SPDX, snapshots, diff) raise on purpose; the CLI turns each into
 one line and exit code 1."""
 
+from openness.errors import OpennessError
 
-class OutputError(Exception):
+
+class OutputError(OpennessError):
     """Base of the outputs' own errors."""
 
 

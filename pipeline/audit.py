@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from openness.crawler.records import renamed_to
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.runner import CrawlResult, run_crawl
-from openness.classification.classify import NotClassified, classify_warehouse, explain
+from openness.classification.scale.classify import NotClassified, classify_warehouse, explain
 from openness.warehouse.db import connect
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.runner import CrawlResult, run_crawl
 from openness.emulator import sample_world_path, serving
-from openness.classification.classify import ClassifyResult, classify_warehouse, explain
+from openness.classification.scale.classify import ClassifyResult, classify_warehouse, explain
 from openness.warehouse.query import QueryResult, run_query
 from openness.outputs.report import ReportResult, write_report
 

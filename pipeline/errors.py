@@ -2,8 +2,10 @@
 each into one line and a documented exit code."""
 from __future__ import annotations
 
+from openness.errors import OpennessError
 
-class PipelineError(Exception):
+
+class PipelineError(OpennessError):
     """Base of the orchestration's own errors."""
 
 

@@ -16,7 +16,7 @@ from openness.pipeline.errors import CrawlError, JobOverlap
 from openness.pipeline.profiles import Profile, ProfileError
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.runner import run_crawl
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale.classify import classify_warehouse
 from openness.warehouse.errors import WarehouseError
 from openness.outputs.report import write_report
 from openness.outputs.snapshots import export_run, retain

@@ -36,7 +36,7 @@ def audited(tmp_path_factory, real_sample) -> str:
     """The real sample crawled and classified, read only (the SPDX tests share it)."""
     from openness.pipeline.runner import CrawlConfig, run_crawl
     from openness.emulator import serving
-    from openness.classification.classify import classify_warehouse
+    from openness.classification.scale.classify import classify_warehouse
     path = str(tmp_path_factory.mktemp("spdx") / "openness.duckdb")
     with serving(real_sample) as server:
         run_crawl(CrawlConfig(warehouse=path, use_token=False, settings={"WEB_DELAY": 0.0}, **world_endpoints(server)))

@@ -9,7 +9,8 @@ import threading
 import pytest
 
 from conftest import request_log, world_endpoints
-from openness.crawler.middlewares import RateBudgetMiddleware, rate_limit_policies, rate_limit_state
+from openness.crawler.budget import rate_limit_policies, rate_limit_state
+from openness.crawler.middlewares import RateBudgetMiddleware
 from openness.pipeline.runner import CrawlConfig, run_crawl
 
 

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from openness.crawler.middlewares import SlidingBudget, bucket_of, rate_limit_wait
+from openness.crawler.budget import SlidingBudget, bucket_of, rate_limit_wait
 from openness.emulator.limits import FaultSpec, FixedWindowLimiter, parse_rate_limit, parse_rate_limits
 
 

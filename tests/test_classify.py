@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from openness.cli.main import cli
 from conftest import is_verbatim, world_endpoints, world_flags
 from openness.pipeline.runner import CrawlConfig, run_crawl
-from openness.classification.classify import NotClassified, classify_warehouse, explain
-from openness.classification.rules import COMPONENT_KEYS
+from openness.classification.scale.classify import NotClassified, classify_warehouse, explain
+from openness.classification.taxonomy.rules import COMPONENT_KEYS
 
 
 def crawled(warehouse, server):
@@ -149,7 +149,7 @@ def test_audit_says_what_became_of_a_model_renamed_gone_or_unreachable(
 def test_a_chunk_of_cells_fills_one_duckdb_row_group_exactly():
     """CHUNK_MODELS is chosen so a chunk's cells are one row group: a transaction writes whole row
     groups straight to the file, and a part of one through the write-ahead log first (twice)."""
-    from openness.classification.classify import CHUNK_MODELS
+    from openness.classification.scale.classify import CHUNK_MODELS
     rows = CHUNK_MODELS * len(COMPONENT_KEYS)
     con = duckdb.connect()
     con.execute("CREATE TABLE cells (x INTEGER)")
@@ -164,22 +164,24 @@ def test_a_block_is_cut_into_chunks_each_with_its_own_models_rows_in_their_order
     """_split: each chunk gets its models' rows and items, and nothing else, in the block's order
     (sliced when the rows come in the keys' order, sorted stably when they do not)."""
     import pyarrow as pa
-    from openness.classification.chunk import ChunkInput
-    from openness.classification.classify import _split
+    from openness.classification.scale.chunk import ChunkInput
+    from openness.classification.scale.classify import _split
 
     keys = [(f"o/m{i}", f"s{i}") for i in range(5)]
     in_order = pa.table({"model_id": ["o/m0", "o/m0", "o/m2", "o/m3", "o/m4"], "sha": ["s0", "s0", "s2", "s3", "s4"],
                          "n": [1, 2, 3, 4, 5]})
     shuffled = pa.table({"model_id": ["o/m4", "o/m1", "o/m0", "o/m4", "o/m1"], "n": [1, 2, 3, 4, 5]})
-    block = ChunkInput(keys, "run", "v", info=shuffled, findings=in_order,
-                       repos={("o/m3", "s3"): {"t": ("row",)}, ("o/m0", "s0"): {"u": ("row",)}},
+    repos = pa.table({"model_id": ["o/m0", "o/m3"], "n": [6, 7]})
+    state = pa.table({"model_id": [m for m, _ in keys], "n": list(range(5))})
+    block = ChunkInput(keys, "run", "v", rows={"info": shuffled, "findings": in_order, "repos": repos}, state=state,
                        bases={"o/m4": ["o/m0"]}, base_cells={"o/m0": {"cells": 1}},
                        redo={"o/m1": "full", "o/m4": "full"}, affected={"o/m2"}, needed_later={"o/m0"})
     chunks = list(_split(block, 2))
     assert [c.keys for c in chunks] == [keys[:2], keys[2:4], keys[4:]]
-    assert [c.findings.column("n").to_pylist() for c in chunks] == [[1, 2], [3, 4], [5]]
-    assert [c.info.column("n").to_pylist() for c in chunks] == [[2, 3, 5], [], [1, 4]]
-    assert [c.repos for c in chunks] == [{("o/m0", "s0"): {"u": ("row",)}}, {("o/m3", "s3"): {"t": ("row",)}}, {}]
+    assert [c.rows["findings"].column("n").to_pylist() for c in chunks] == [[1, 2], [3, 4], [5]]
+    assert [c.rows["info"].column("n").to_pylist() for c in chunks] == [[2, 3, 5], [], [1, 4]]
+    assert [c.rows["repos"].column("n").to_pylist() for c in chunks] == [[6], [7], []]
+    assert [c.state.column("n").to_pylist() for c in chunks] == [[0, 1], [2, 3], [4]]
     assert [c.redo for c in chunks] == [{"o/m1": "full"}, {}, {"o/m4": "full"}]
     assert [(c.affected, c.needed_later) for c in chunks] == [(set(), {"o/m0"}), ({"o/m2"}, set()), (set(), set())]
     assert [(c.bases, c.base_cells) for c in chunks][2] == ({"o/m4": ["o/m0"]}, {"o/m0": {"cells": 1}})

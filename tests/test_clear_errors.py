@@ -84,7 +84,7 @@ def test_a_broken_rules_file_is_one_clear_line(tmp_path, monkeypatch, text, mess
     from types import SimpleNamespace
 
     from openness.warehouse.db import connect
-    from openness.classification import rules as rules_module
+    from openness.classification.taxonomy import rules as rules_module
     warehouse = str(tmp_path / "openness.duckdb")
     with connect(warehouse):
         pass

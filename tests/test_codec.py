@@ -1,4 +1,4 @@
-"""classification/codec.py: the inner loop's JSON reads and writes exactly what json.loads and
+"""classification/scale/codec.py: the inner loop's JSON reads and writes exactly what json.loads and
 json.dumps(sort_keys=True) do, so cells written through it are the bytes they always were."""
 import datetime
 import json
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from openness.classification.codec import decode, encode, encode_any
+from openness.classification.scale.codec import decode, encode, encode_any
 
 VALUES = [
     [],

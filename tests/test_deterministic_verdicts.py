@@ -12,9 +12,9 @@ import yaml
 
 from conftest import world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
-from openness.classification.classify import classify_warehouse
-from openness.classification.engine import classify
-from openness.classification.rules import rules
+from openness.classification.scale.classify import classify_warehouse
+from openness.classification.taxonomy.engine import classify
+from openness.classification.taxonomy.rules import rules
 
 CASES = Path(__file__).parent / "cases" / "classify"
 

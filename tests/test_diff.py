@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from openness.cli.main import cli
 from conftest import world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale.classify import classify_warehouse
 from openness.outputs.diff import NoSuchRun, diff_runs
 
 

@@ -38,3 +38,10 @@ def test_nothing_outside_the_tests_points_at_the_shared_calibration_folder():
     pointing = [str(path.relative_to(ROOT)) for path in tracked
                 if re.search(r"(\.\./|\b)shared/(world|gold|TAXONOMY|HUB_API|LICENCE_NOTES|DESIGN)", path.read_text("utf-8", "replace"))]
     assert pointing == []
+
+
+def test_the_readme_is_a_tour_of_at_most_20_kb_and_the_reference_is_in_docs():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert len(readme.encode()) <= 20_000
+    for heading in ("## Quick start", "## Commands", "## How it works"):
+        assert heading in readme

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from openness.cli.main import cli
 from conftest import REPO
-from openness.classification.evaluate import Classified, GoldCell, GoldError, read_gold, score
+from openness.classification.taxonomy.evaluate import Classified, GoldCell, GoldError, read_gold, score
 
 CALIBRATION = REPO.parent / "shared" / "world" / "calibration"
 GOLD = REPO.parent / "shared" / "gold" / "calibration.csv"

@@ -1,4 +1,4 @@
-"""The warehouse fills models in from their shapes' templates (classification/fill.py) with the
+"""The warehouse fills models in from their shapes' templates (classification/scale/fill.py) with the
 same bytes as Python does (shapes.Template.fill): the rows, and the fingerprint of their printed
 text, over identities inside texts, braces, quotes, text that merely looks like a marker, non-ASCII
 text and finding ids inside lists; and a template it cannot fill goes the Python way. The whole
@@ -10,9 +10,9 @@ import json
 import pyarrow as pa
 import pytest
 
-from openness.classification import fill
-from openness.classification.chunk import _digest
-from openness.classification.shapes import COMMIT, MODEL, Template, finding_marker
+from openness.classification.scale import fill
+from openness.classification.scale.chunk import _digest
+from openness.classification.scale.shapes import COMMIT, MODEL, Template, finding_marker
 from openness.warehouse.db import connect
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -13,7 +13,7 @@ import pytest
 from conftest import request_log, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.emulator.store import World
-from openness.classification.classify import classify_warehouse, explain
+from openness.classification.scale.classify import classify_warehouse, explain
 
 HERON_CARD = """---
 license: apache-2.0

@@ -114,7 +114,7 @@ def test_binary_and_traversal_files_store_no_text_and_reach_nothing(crawled):
 
 def test_evidence_snippets_are_capped_everywhere(crawled):
     warehouse, _, _ = crawled
-    from openness.classification.classify import classify_warehouse
+    from openness.classification.scale.classify import classify_warehouse
     classify_warehouse(warehouse)
     longest = rows(warehouse, "SELECT max(length(e.snippet)) FROM (SELECT unnest(from_json(evidence, "
                               "'[{\"snippet\": \"VARCHAR\"}]'), recursive := true) FROM findings) e")

@@ -1,7 +1,9 @@
 """Imports run one way, down the pipeline's rooms: extraction (pure) is the base; storage (warehouse)
 knows only itself; the harvest (crawler) extracts and stages; classification reads storage; the
 outputs read classification and storage; the orchestration (pipeline) runs them all; the CLI sits
-on top. The Hub emulator models the services and imports nothing of ours but the card YAML limits
+on top. Inside classification, the taxonomy (rules, engine, dossier) never imports the machinery
+that runs it at scale (planner, chunks, shapes, fill, workers). No two modules import each other,
+however far round. The Hub emulator models the services and imports nothing of ours but the card YAML limits
 it shares with the harvest. A test walks every import, function-level ones included, and every
 import of ours goes through the one installed name, openness.*."""
 from __future__ import annotations
@@ -13,15 +15,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("extractors", "warehouse", "crawler", "classification", "outputs", "pipeline", "emulator", "cli")
 # what each room may import of ours
+# (the first prefix a module has decides: a room's sub-rooms before the room); every room may
+# import the root of our errors, openness.errors
 ALLOWED = {
-    "extractors": ("extractors",),
-    "warehouse": ("warehouse",),
-    "crawler": ("extractors", "warehouse", "crawler"),
-    "classification": ("extractors", "warehouse", "classification"),
-    "outputs": ("extractors", "warehouse", "classification", "outputs"),
-    "emulator": ("emulator", "extractors.card_yaml"),
-    "pipeline": ("extractors", "warehouse", "crawler", "classification", "outputs", "emulator", "pipeline"),
-    "cli": OURS,
+    "extractors": ("extractors", "errors"),
+    "warehouse": ("warehouse", "errors"),
+    "crawler": ("extractors", "warehouse", "crawler", "errors"),
+    # the taxonomy (what a verdict is) never reads the machinery that runs it at scale
+    "classification.taxonomy": ("extractors", "warehouse", "classification.taxonomy", "classification.errors",
+                                "errors"),
+    "classification": ("extractors", "warehouse", "classification", "errors"),
+    "outputs": ("extractors", "warehouse", "classification", "outputs", "errors"),
+    "emulator": ("emulator", "extractors.card_yaml", "errors"),
+    "pipeline": ("extractors", "warehouse", "crawler", "classification", "outputs", "emulator", "pipeline", "errors"),
+    "cli": OURS + ("errors",),
 }
 
 
@@ -90,3 +97,43 @@ def test_every_dotted_name_in_a_string_goes_through_the_openness_name():
     found = [f"{path.relative_to(ROOT)}: {match}" for _, path in project_modules()
              for match in pattern.findall(path.read_text("utf-8")) if not match.strip("\"'").endswith((".py", ".yml"))]
     assert found == []
+
+
+def test_no_import_circle():
+    """Modules that import each other (function-level imports too) cannot be read, tested or
+    loaded one without the other: a circle is a room that should be one module, or a third one."""
+    graph = {module: {name.removeprefix("openness.") for name in imports_of(path)} for module, path in project_modules()}
+    graph = {module: {n for n in names if n in graph and n != module} for module, names in graph.items()}
+    circles, state = [], {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for name in sorted(graph[module]):
+            if state.get(name) == "open":
+                circles.append(" -> ".join(path[path.index(name):] + [name]))
+            elif name not in state:
+                visit(name, path + [name])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert len(graph) > 100 and circles == []
+
+
+def test_every_error_of_ours_is_an_openness_error():
+    """One root: a caller catches all of ours in one clause, and the command turns each into one
+    line. Every exception class a module of ours defines is one."""
+    import importlib
+    import inspect
+
+    from openness.errors import OpennessError
+    defined = []
+    for module, path in project_modules():
+        if "class " not in path.read_text("utf-8") or "Error" not in path.read_text("utf-8"):
+            continue
+        loaded = importlib.import_module(f"openness.{module}")
+        defined += [value for value in vars(loaded).values() if inspect.isclass(value)
+                    and issubclass(value, BaseException) and value.__module__ == loaded.__name__]
+    assert len(defined) > 20
+    assert [error.__qualname__ for error in defined if not issubclass(error, OpennessError)] == []

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import world_endpoints
-from openness.classification import changes
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale import changes
+from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
 from openness.emulator import serving
 from openness.pipeline.runner import CrawlConfig, run_crawl
@@ -167,7 +167,7 @@ def test_workers_write_the_same_bytes_as_one_process(warehouse, tmp_path, monkey
     """Chunks classified by a pool of processes, level by level of the base chains, give the same
     cells and summaries as one process classifying them in turn: in a full run, and in an
     incremental one where a base's change reaches its derivatives in a later level."""
-    from openness.classification import classify as classify_module
+    from openness.classification.scale import classify as classify_module
 
     used = []
     real_runner = classify_module.chunk_runner
@@ -194,7 +194,7 @@ def test_levels_follow_the_chains_and_a_base_feeds_only_a_later_level():
     """Depth 0 for a root, one more than the deepest base otherwise; a cycle and a chain longer than
     MAX_CHAIN are cut. A model is given only the cells of bases of a lower level, so how a level is
     cut into chunks (or shared among workers) never changes what a model sees."""
-    from openness.classification.classify import MAX_CHAIN, _chain_depths, _Plan
+    from openness.classification.scale.classify import MAX_CHAIN, _chain_depths, _Plan
 
     long_chain = {f"m{i}": [f"m{i + 1}"] for i in range(3 * MAX_CHAIN)}
     bases = {"a": ["b"], "b": ["a"], "c": ["a"], "d": ["c", "root"], **long_chain}

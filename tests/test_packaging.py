@@ -54,7 +54,7 @@ def test_the_wheel_holds_only_the_openness_name_and_its_data(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}
     assert tops == {"openness", next(t for t in tops if t.endswith(".dist-info"))}
-    for data in ("openness/warehouse/schema.sql", "openness/classification/rules.yml",
+    for data in ("openness/warehouse/schema.sql", "openness/classification/taxonomy/rules.yml",
                  "openness/extractors/data/signals.yml", "openness/emulator/sample/README.md",
                  "openness/outputs/data/dataset_card.md", "openness/__main__.py", "openness/cli/main.py",
                  "openness/crawler/spiders/models.py"):
@@ -72,7 +72,7 @@ def test_the_installed_wheel_runs_as_python_m_openness(wheel, tmp_path):
     help_text = subprocess.run([sys.executable, "-m", "openness", "--help"], cwd=tmp_path, env=env,
                                capture_output=True, text=True, check=True).stdout
     assert help_text.startswith("Usage: openness") and "crawl" in help_text
-    probe = ("import openness.emulator as e, openness.classification.rules as r, openness.crawler.hub as h;"
+    probe = ("import openness.emulator as e, openness.classification.taxonomy.rules as r, openness.crawler.hub as h;"
              "print(e.sample_world_path(), len(r.rules().components), h.__file__)")
     where = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True,
                            text=True, check=True).stdout.split()

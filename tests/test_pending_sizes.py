@@ -11,7 +11,7 @@ import duckdb
 from click.testing import CliRunner
 
 from conftest import request_log, world_endpoints
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
 from openness.pipeline.audit import audit
 from openness.pipeline.runner import CrawlConfig, run_crawl

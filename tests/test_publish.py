@@ -14,7 +14,7 @@ from huggingface_hub import HfApi, snapshot_download
 from huggingface_hub.errors import RepositoryNotFoundError
 
 from conftest import request_log, world_endpoints
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
 from openness.emulator import sample_world_path
 from openness.pipeline.runner import CrawlConfig, run_crawl

@@ -3,16 +3,15 @@ licence files (at its root, or its one file deeper in a project's folder) and it
 its licence covers the models."""
 from __future__ import annotations
 
-import json
-
-from openness.classification.chunk import repo_facts
+from openness.classification.taxonomy.dossier import repo_facts
 
 
 def facts(*files: tuple[str, str]) -> dict:
     findings = [{"signal": "licence.identified", "value": {"path": path, "id": licence, "scope": "model"},
                  "evidence": []} for path, licence in files]
-    row = ("resolved", None, False, ["inference"], ["mit"], "MIT", "[]", json.dumps(findings), None)
-    return repo_facts(row)
+    return repo_facts({"target": "github.com/o/r", "paper": None, "status": "resolved", "reason": None, "transient": False,
+                       "roles": ["inference"], "licence_ids": ["mit"], "host_licence": "MIT", "role_evidence": [],
+                       "licence_findings": findings, "doc_findings": None})
 
 
 def test_a_model_licence_file_at_the_root_covers_the_repos_models():

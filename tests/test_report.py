@@ -20,7 +20,7 @@ from benchmarks.report import CHROMIUM_FLAGS, console_errors
 from openness.cli.main import cli
 from conftest import world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale.classify import classify_warehouse
 from openness.outputs.report import NothingToReport, write_report
 
 
@@ -129,7 +129,7 @@ def test_every_text_and_background_pair_reads_at_wcag_aa(report):
 
 
 def test_the_columns_are_the_taxonomys_twelve_in_the_figures_order():
-    from openness.classification.rules import COMPONENT_KEYS
+    from openness.classification.taxonomy.rules import COMPONENT_KEYS
     from openness.outputs.report import COLUMNS, FIGURE
     from openness.outputs.report_html import column_names
     assert sorted(COLUMNS) == sorted(COMPONENT_KEYS) and len(set(COLUMNS)) == 12

@@ -1,4 +1,4 @@
-"""Classifying by shape (classification/shapes.py) gives the same bytes as classifying each model
+"""Classifying by shape (classification/scale/shapes.py) gives the same bytes as classifying each model
 on its own: over a synthetic warehouse where most models share a shape, with models made to look
 alike but for what the engine does read (stage words in the id, a link to a repo named like the
 model), identities inside snippets, braces, a finding id two models share, a control character
@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from benchmarks.classify import build
-from openness.classification import chunk as chunk_module
-from openness.classification.classify import classify_warehouse
-from openness.classification.shapes import COMMIT, MODEL, ShapeMemo, Template, finding_marker, shape_of
+from openness.classification.scale import chunk as chunk_module
+from openness.classification.scale.classify import classify_warehouse
+from openness.classification.scale.shapes import COMMIT, MODEL, ShapeMemo, Template, finding_marker, shape_of
 from openness.warehouse.db import connect
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -82,8 +82,8 @@ def test_shapes_give_the_same_bytes_as_each_model_on_its_own(warehouse, tmp_path
     """Three ways over one warehouse: the warehouse filling models in from their shapes' templates
     (fill.py, the default), the workers filling them in (the warehouse's part off), and every
     model classified on its own."""
-    from openness.classification import classify as classify_module
-    from openness.classification import fill
+    from openness.classification.scale import classify as classify_module
+    from openness.classification.scale import fill
 
     paths = [str(tmp_path / f"{way}.duckdb") for way in ("warehouse", "shape", "own")]
     for path in paths:
@@ -132,22 +132,23 @@ def test_a_chunk_with_a_control_character_is_classified_model_by_model(warehouse
 
 
 def test_identities_that_cannot_be_marked_have_no_shape():
-    row = [("f1", "weights.release", '"full"', 1.0, _evidence("a/b", SHA, "x"))]
-    assert shape_of("a/b", SHA, frozenset(), (), row) is not None
-    assert shape_of("gpt2", SHA, frozenset(), (), row) is None                     # no owner: could be any word
-    assert shape_of('a/b"c', SHA, frozenset(), (), row) is None                    # JSON would escape it
-    assert shape_of("a/b", "main", frozenset(), (), row) is None                   # not a commit
-    assert shape_of("a/b", "1234567890123456789", frozenset(), (), row) is None    # all digits: could be a number
-    assert shape_of("a/b", SHA, frozenset(), (), [("f 1", *row[0][1:])]) is None   # a finding id with a space
+    row = {"findings": [("f1", "weights.release", '"full"', 1.0, _evidence("a/b", SHA, "x"))]}
+    assert shape_of("a/b", SHA, frozenset(), row, ()) is not None
+    assert shape_of("gpt2", SHA, frozenset(), row, ()) is None                     # no owner: could be any word
+    assert shape_of('a/b"c', SHA, frozenset(), row, ()) is None                    # JSON would escape it
+    assert shape_of("a/b", "main", frozenset(), row, ()) is None                   # not a commit
+    assert shape_of("a/b", "1234567890123456789", frozenset(), row, ()) is None    # all digits: could be a number
+    spaced = {"findings": [("f 1", *row["findings"][0][1:])]}
+    assert shape_of("a/b", SHA, frozenset(), spaced, ()) is None                   # a finding id with a space
 
 
 def test_a_shape_holds_no_identity_and_filling_it_in_gives_the_rows_and_their_repr():
     own = _evidence("a/b", SHA, "a/b at " + SHA)
     other = _evidence("c/d", SHA[::-1], "c/d at " + SHA[::-1])
-    first = shape_of("a/b", SHA, frozenset(), (), [("f1", "weights.release", '"full"', 1.0, own)])
-    second = shape_of("c/d", SHA[::-1], frozenset(), (), [("g2", "weights.release", '"full"', 1.0, other)])
+    first = shape_of("a/b", SHA, frozenset(), {"findings": [("f1", "weights.release", '"full"', 1.0, own)]}, ())
+    second = shape_of("c/d", SHA[::-1], frozenset(), {"findings": [("g2", "weights.release", '"full"', 1.0, other)]}, ())
     assert first.key == second.key and "a/b" not in repr(first.key) and SHA not in repr(first.key)
-    marked = [(MODEL, COMMIT, "x", [finding_marker(0)], "{0} '" + first.evidence[0] + "'", None, 1.5)]
+    marked = [(MODEL, COMMIT, "x", [finding_marker(0)], "{0} '" + first.rows["findings"][0][4] + "'", None, 1.5)]
     template = Template.of(marked, {}, [])
     rows, printed = template.fill("c/d", SHA[::-1], ["g2"])
     assert rows == [("c/d", SHA[::-1], "x", ["g2"], "{0} '" + other + "'", None, 1.5)]
@@ -180,7 +181,7 @@ def test_a_bases_cells_travel_encoded_and_are_decoded_once_a_process():
     """A base's cells go to each chunk of its derivatives as bytes, made once by the process that
     classified it; each process decodes them once, and says whether their texts hold a control
     character (then its derivatives are classified one by one)."""
-    from openness.classification.engine import Cell
+    from openness.classification.taxonomy.engine import Cell
     plain = {"weights": Cell("weights", 5, "D5", "licence", licences=[{"id": "mit", "points": 5}], finding_ids=["f1"])}
     marked = {"weights": Cell("weights", 5, "D5", "licence", evidence=[{"snippet": "a\x01b"}])}
     blob = chunk_module.encode_cells(plain)
@@ -194,8 +195,8 @@ def test_an_incremental_run_by_the_warehouse_gives_the_python_ways_bytes(warehou
     """After a base's findings change (its derivatives' inherited cells with them) and a followed
     repo changes, the incremental run, with most models written by the warehouse, leaves the same
     rows as the same run the Python way."""
-    from openness.classification import classify as classify_module
-    from openness.classification import fill
+    from openness.classification.scale import classify as classify_module
+    from openness.classification.scale import fill
 
     first = str(tmp_path / "first.duckdb")
     with open(warehouse, "rb") as source, open(first, "wb") as copy:

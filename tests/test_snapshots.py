@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from openness.cli.main import cli
 from conftest import scalar, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
-from openness.classification.classify import classify_warehouse
+from openness.classification.scale.classify import classify_warehouse
 from openness.outputs.snapshots import NoSuchSnapshot, export_run, retain
 from openness.warehouse.errors import WarehouseError
 

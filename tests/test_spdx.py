@@ -15,7 +15,7 @@ from openness.cli.query import SPDX_FORMATS
 from conftest import world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.extractors.knowledge import knowledge
-from openness.classification.classify import classify_warehouse, explain
+from openness.classification.scale.classify import classify_warehouse, explain
 from openness.outputs.bom import gather
 from openness.outputs.spdx import FORMATS, build_document, export_spdx
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from openness.cli.main import cli
 from test_spdx import expected_symbols
 from openness.outputs.bom import gather
-from openness.classification.classify import explain
+from openness.classification.scale.classify import explain
 from openness.outputs.spdx import _classified as classified, build_document, export_spdx
 from openness.outputs.spdx3 import LICENSE_REF, build_document3, iri_of, read3, serialize3, spdx3, validate3
 

@@ -20,10 +20,10 @@ import pytest
 
 from casefiles import cases
 from openness.extractors import Document, ModelRecord, extract_all
-from openness.classification.dossier import Paper, build_dossier
-from openness.classification.engine import classify
-from openness.classification.frameworks import verdicts
-from openness.classification.rules import COMPONENT_KEYS, rules
+from openness.classification.taxonomy.dossier import Paper, build_dossier
+from openness.classification.taxonomy.engine import classify
+from openness.classification.taxonomy.frameworks import verdicts
+from openness.classification.taxonomy.rules import COMPONENT_KEYS, rules
 
 CASES = cases("classify")
 

@@ -7,12 +7,12 @@ import pytest
 import yaml
 from importlib import resources
 
-from openness.classification.families import family_of
-from openness.classification.rules import COMPONENT_KEYS, RulesError, parse_rules, rules
+from openness.classification.taxonomy.families import family_of
+from openness.classification.taxonomy.rules import COMPONENT_KEYS, RulesError, parse_rules, rules
 
 
 def raw() -> dict:
-    return yaml.safe_load((resources.files("openness.classification") / "rules.yml").read_text("utf-8"))
+    return yaml.safe_load((resources.files("openness.classification.taxonomy") / "rules.yml").read_text("utf-8"))
 
 
 def test_the_rules_hold_the_taxonomys_twelve_components():

@@ -15,11 +15,11 @@ from openness.extractors.vocabulary import vocabulary
 ROOT = Path(__file__).resolve().parent.parent
 CASES = [case for _, case in cases("extract") + cases("classify")]
 # modules that read findings by signal name
-READERS = ["extractors/links.py", "crawler/linked.py", "extractors/targets.py", "classification/classify.py", "classification/chunk.py",
-           "classification/dossier.py",
-           "classification/engine.py", "classification/frameworks.py", "outputs/bom.py",
+READERS = ["extractors/links.py", "crawler/linked.py", "extractors/targets.py", "classification/scale/classify.py", "classification/scale/chunk.py",
+           "classification/taxonomy/dossier.py",
+           "classification/taxonomy/engine.py", "classification/taxonomy/frameworks.py", "outputs/bom.py",
            "outputs/report.py", "outputs/spdx.py", "outputs/spdx3.py", "outputs/spdx_common.py",
-           "classification/evaluate.py", "pipeline/extract.py"]
+           "classification/taxonomy/evaluate.py", "pipeline/extract.py"]
 SIGNAL_LITERAL = re.compile(r"[\"']((?:weights|licence|data|code|paper|eval|extractor)\.[a-z_]+)[\"']")
 
 

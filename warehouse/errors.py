@@ -1,7 +1,9 @@
 """Every error storage raises on purpose; the CLI turns each into one line and exit code 1."""
 
+from openness.errors import OpennessError
 
-class WarehouseError(Exception):
+
+class WarehouseError(OpennessError):
     """Base of the warehouse's own errors."""
 
 

@@ -2,7 +2,7 @@
 from its cells and a few artefacts its findings show (rules.yml, `frameworks`). Pure."""
 from __future__ import annotations
 
-from openness.classification.engine import NOT_APPLICABLE, Cell, Dossier
+from openness.classification.taxonomy.engine import NOT_APPLICABLE, Cell, Dossier
 
 MOF_CLASSES = ("III", "II", "I")
 

@@ -18,14 +18,15 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from openness.classification.changes import BASE
-from openness.classification.codec import decode, encode, encode_any
-from openness.classification.dossier import Paper, build_dossier
-from openness.classification.engine import Cell, Dossier, classify, stages_named, summary
-from openness.classification.families import family_of
-from openness.classification.frameworks import verdicts
-from openness.classification.rules import rules
-from openness.classification.shapes import (COMMIT, CONTROL_BYTES, MODEL, Shape, ShapeMemo, Template,
+from openness.classification.scale.changes import BASE
+from openness.classification.scale.codec import decode, encode, encode_any
+from openness.classification.taxonomy.dossier import dossier_from_rows
+from openness.classification.taxonomy.engine import Cell, Dossier, classify, stages_named, summary
+from openness.classification.taxonomy.inputs import FINDING_ID, INFO, INPUTS, JSON, TEXTS
+from openness.classification.taxonomy.families import family_of
+from openness.classification.taxonomy.frameworks import verdicts
+from openness.classification.taxonomy.rules import rules
+from openness.classification.scale.shapes import (COMMIT, CONTROL_BYTES, MODEL, Shape, ShapeMemo, Template,
                                             finding_marker, holds_control, shape_of)
 from openness.warehouse.staging import arrow_schema
 
@@ -35,13 +36,8 @@ class ChunkInput:
     keys: list[tuple[str, str]]                 # (model id, sha), bases before their derivatives
     run_id: str
     classifier_version: str
-    info: pa.Table | None = None        # model_id, sha, tags, pipeline_tag, library_name, card_status,
-                                        # inputs_fp, links_fp (its inputs now), stored, stored_fp (its cells')
-    findings: pa.Table | None = None    # model_id, sha, finding_id, signal, value, confidence, evidence
-    repos: dict = field(default_factory=dict)           # key -> {target: (status, reason, transient, roles, ...)}
-    paper_repos: dict = field(default_factory=dict)     # key -> {target: paper id}
-    datasets: dict = field(default_factory=dict)        # key -> {target: licence ids}
-    papers: dict = field(default_factory=dict)          # key -> [Paper]
+    rows: dict = field(default_factory=dict)    # input name (inputs.py) -> its rows: model_id, sha, its fields
+    state: pa.Table | None = None       # model_id, sha, inputs_fp, links_fp (its inputs now), stored, stored_fp
     bases: dict = field(default_factory=dict)           # model id -> its base ids
     base_cells: dict = field(default_factory=dict)      # base id -> its cells (encode_cells), the bases classified
     redo: dict = field(default_factory=dict)            # model id -> why it is redone
@@ -192,48 +188,43 @@ def peak_rss_mb() -> int | None:
 
 @dataclass
 class _Model:
-    """One model commit's rows as the chunk holds them, JSON still text."""
+    """One model commit's rows as the chunk holds them (per input, fields in their declared order),
+    JSON still text."""
     model_id: str
     sha: str
-    info: tuple | None              # tags, pipeline_tag, library_name, card_status (None: no models row)
-    findings: list[tuple]           # finding id, signal, value, confidence, evidence
-    followed: dict                  # target -> its repo row (repo_facts)
-    paper_repos: dict
-    datasets: dict
-    papers: list
+    rows: dict                      # input name -> its rows
     bases: dict                     # base id -> its cells, for the bases known to it
 
     def dossier(self, shape: Shape | None = None) -> Dossier:
         """Its dossier; with its shape, the shape's (identity marked, shapes.py)."""
-        tags, pipeline_tag, library, card_status = self.info or ([], None, None, "no_readme")
-        model_info = {"tags": tags or [], "pipeline_tag": pipeline_tag, "library_name": library} if self.info else {}
         if shape is None:
-            findings = [{"finding_id": fid, "signal": signal, "value": decode(value), "confidence": confidence,
-                         "evidence": decode(evidence)} for fid, signal, value, confidence, evidence in self.findings]
-        else:
-            numbers = {finding_id: n for n, finding_id in enumerate(shape.finding_ids)}
-            findings = [{"finding_id": finding_marker(numbers[fid]), "signal": signal, "value": decode(value),
-                         "confidence": confidence, "evidence": decode(evidence)}
-                        for (fid, signal, value, confidence, _), evidence in zip(self.findings, shape.evidence)]
-        followed = {target: repo_facts(row) for target, row in self.followed.items()}
-        dossier = build_dossier(MODEL if shape else self.model_id, COMMIT if shape else self.sha, model_info, findings,
-                                followed, self.paper_repos, self.datasets, self.bases, card_status or "ok", self.papers)
-        if shape is not None:
-            dossier.named_stages = shape.stages  # read from its own id, which the shape's dossier does not hold
+            return dossier_from_rows(self.model_id, self.sha, _as_dicts(self.rows, lambda finding_id: finding_id), self.bases)
+        dossier = dossier_from_rows(MODEL, COMMIT, _as_dicts(shape.rows, finding_marker), self.bases)
+        dossier.named_stages = shape.stages  # read from its own id, which the shape's dossier does not hold
         return dossier
 
     def shape(self, the_rules, base_prints: dict[str, bytes]) -> Shape | None:
         """Its shape (shapes.py), or None when it is to be classified on its own."""
-        tags = self.info[0] if self.info else None
-        parts = (None if self.info is None else (tuple(tags or ()), *self.info[1:]),
-                 tuple((target, *(tuple(v) if isinstance(v, list) else v for v in row))
-                       for target, row in self.followed.items()),
-                 tuple(self.paper_repos.items()),
-                 tuple((target, tuple(ids)) for target, ids in self.datasets.items()),
-                 tuple((p.paper_id, p.relevance, p.status, p.reason, p.transient, p.hub_page, p.github_repo)
-                       for p in self.papers),
-                 tuple((base, base_prints[base]) for base in self.bases))
-        return shape_of(self.model_id, self.sha, stages_named(self.model_id, tags, the_rules), parts, self.findings)
+        info = self.rows.get("info")
+        tags = info[0][_TAGS] if info else None
+        return shape_of(self.model_id, self.sha, stages_named(self.model_id, tags, the_rules), self.rows,
+                        tuple((base, base_prints[base]) for base in self.bases))
+
+
+_TAGS = INFO.names().index("tags")
+
+
+def _as_dicts(rows: dict[str, list[tuple]], finding_id) -> dict[str, list[dict]]:
+    """Rows as the dossier takes them: dicts of the declared fields, JSON decoded, lists as lists,
+    each finding id through `finding_id` (a shape's: its marker's number to the marker)."""
+    out = {}
+    for declared in INPUTS:
+        kinds = [(f.name, f.kind, f.identity == FINDING_ID) for f in declared.fields]
+        out[declared.name] = [{name: (finding_id(value) if is_id else decode(value) if kind == JSON and value is not None
+                                      else list(value) if kind == TEXTS and value is not None else value)
+                               for (name, kind, is_id), value in zip(kinds, row)}
+                              for row in rows.get(declared.name, ())]
+    return out
 
 
 _SHAPES = ShapeMemo()  # this process's, across chunks and runs: a shape's key holds all it depends on
@@ -266,15 +257,9 @@ def _base_prints(chunk: ChunkInput, bases: dict[str, tuple]) -> dict[str, bytes]
     """A digest of each base's cells, which a shape holds in their place; None when some input of
     the chunk holds a control character, so that its models are classified one by one (shapes.py).
     The texts are looked at once for the whole chunk, column by column. `bases`: decoded's."""
-    if any(_texts_hold_control(table) for table in (chunk.info, chunk.findings) if table is not None):
+    if any(_texts_hold_control(table) for table in chunk.rows.values()):
         return None
-    texts = [t for rows in chunk.repos.values() for target, row in rows.items()
-             for t in (target, *row, *(row[3] or ()), *(row[4] or ()))]
-    texts += [t for links in chunk.paper_repos.values() for item in links.items() for t in item]
-    texts += [t for links in chunk.datasets.values() for target, ids in links.items() for t in (target, *ids)]
-    texts += [t for papers in chunk.papers.values() for p in papers
-              for t in (p.paper_id, p.relevance, p.status, p.reason, p.hub_page, p.github_repo)]
-    if holds_control(texts) or any(control for _, control, _ in bases.values()):
+    if any(control for _, control, _ in bases.values()):
         return None
     return {base: digest for base, (_, _, digest) in bases.items()}
 
@@ -311,15 +296,14 @@ def _models(chunk: ChunkInput, base_cells: dict[str, dict]):
     """The chunk's models, one at a time, each with its fingerprints (inputs_fp, links_fp,
     stored, stored_fp). Bases' cells come from earlier levels only (`base_cells`, decoded): nothing
     in a chunk feeds anything else in it, so how a level is cut into chunks never changes a cell."""
-    info, findings_of = _by_key(chunk.info), _by_key(chunk.findings)
+    rows = {name: _by_key(table) for name, table in chunk.rows.items()}
+    state = _by_key(chunk.state)
     for key in chunk.keys:
         model_id, sha = key
-        found = info.get(key)
-        fingerprints = found[0][4:] if found else (None, None, None, None)
-        yield _Model(model_id, sha, found[0][:4] if found else None, findings_of.get(key, []),
-                     chunk.repos.get(key, {}), chunk.paper_repos.get(key, {}), chunk.datasets.get(key, {}),
-                     chunk.papers.get(key, []),
-                     {b: base_cells[b] for b in chunk.bases.get(model_id, ()) if b in base_cells}), fingerprints
+        found = state.get(key)
+        yield _Model(model_id, sha, {name: grouped.get(key, []) for name, grouped in rows.items()},
+                     {b: base_cells[b] for b in chunk.bases.get(model_id, ()) if b in base_cells}), \
+            (found[0] if found else (None, None, None, None))
 
 
 def _by_key(table: pa.Table | None) -> dict[tuple, list[tuple]]:
@@ -332,37 +316,6 @@ def _by_key(table: pa.Table | None) -> dict[tuple, list[tuple]]:
     for model_id, sha, *rest in zip(*columns):
         grouped.setdefault((model_id, sha), []).append(tuple(rest))
     return grouped
-
-
-def repo_facts(row: tuple) -> dict:
-    """A followed code repo's row (as classify.py reads it) as the facts a dossier takes."""
-    status, reason, transient, roles, licence_ids, host, evidence, licence_findings, docs = row
-    return {"status": status, "reason": reason, "transient": transient, "roles": roles or [],
-            "licence_ids": licence_ids or [], "host_licence": host, "role_evidence": _role_evidence(evidence),
-            **_repo_licence_facts(licence_findings), "documents": decode(docs) if docs else {}}
-
-
-def _role_evidence(raw: str | None) -> list[dict]:
-    """The repo's role evidence as evidence entries (path, line, snippet), for the cells it supports."""
-    return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"],
-             **({"source": e["source"]} if e.get("source") == "fallback" else {})}
-            for e in decode(raw or "[]")]
-
-
-def _repo_licence_facts(raw: str | None) -> dict:
-    """From a repo's licence findings: the licences of its model licence files, and its README's
-    statement that its licence covers the models too."""
-    findings = decode(raw or "[]")
-    scoped = [(f["value"].get("path") or "", f["value"]["id"]) for f in findings if f.get("signal") == "licence.identified"
-              and f["value"].get("scope") == "model" and f["value"].get("id")]
-    # a model licence file at the root covers the repo's models; one deeper (projects/<model>/)
-    # covers the models of its folder: the repo's models only when it is the repo's one such file
-    root = [licence for path, licence in scoped if "/" not in path]
-    nested = {path for path, _ in scoped if "/" in path}
-    model_licences = sorted(set(root or ([licence for _, licence in scoped] if len(nested) == 1 else [])))
-    covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
-                   if f.get("signal") == "licence.covers_models"), None)
-    return {"model_licences": model_licences, "covers_models": covers}
 
 
 # -- rows ------------------------------------------------------------------------------------
@@ -433,4 +386,4 @@ def _summaries_table(rows: list[tuple], parts: list[dict], constants: dict) -> p
     return pa.table({f.name: pa.array(column(f.name), type=f.type) for f in schema}, schema=schema)
 
 
-__all__ = ["ChunkInput", "ChunkOutput", "Paper", "cells_fingerprint", "classify_chunk", "repo_facts"]
+__all__ = ["ChunkInput", "ChunkOutput", "cells_fingerprint", "classify_chunk"]

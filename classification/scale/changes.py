@@ -4,15 +4,18 @@ A model's cells are a pure function of (a) the classifier: the rules, the knowle
 reads and the engine's own code; (b) its latest commit's row and findings; (c) what its links led
 to: each target's outcome, the followed repository, dataset or paper row the engine reads, and
 whether a base model is stored; (d) its base models' cells. Each of (a)-(c) has a fingerprint,
-kept beside the model's summary; (d) is followed through the chain: a model is redone when a
-base redone in the same run came out with other cells. A fingerprint covers more than the engine
-reads, never less, so a change can cost a needless redo but never a stale cell.
+kept beside the model's summary, made from the one declaration of the engine's inputs
+(taxonomy/inputs.py): it covers every field the engine reads, so no change leaves a stale cell.
+(d) is followed through the chain: a model is redone when a base redone in the same run came
+out with other cells.
 """
 from __future__ import annotations
 
 import hashlib
 from importlib import metadata, resources
 from pathlib import Path
+
+from openness.classification.scale.input_sql import fingerprints_sql
 
 
 # Why a model is classified again (model_summaries.redone_because), in the order they are checked.
@@ -25,60 +28,9 @@ BASE = "base model's cells changed"
 FULL = "full run"
 ASKED = "asked for"
 
-# Which stored row of a followed repo or dataset classification reads, in a total order: a complete
-# fetch before an incomplete one (which is never read while a complete one exists), then the newest,
-# then the commit id, so two runs over one warehouse read the same row.
-REPO_ORDER = "complete DESC, pushed_at DESC NULLS LAST, tree_sha"
-DATASET_ORDER = "complete DESC, last_modified DESC NULLS LAST, sha"
-
-# A link target's reason says why it is not resolved; once resolved, what a re-check noted (renamed,
-# unchanged) is the crawl's history, not the model's.
-UNRESOLVED_REASON = "CASE WHEN t.status = 'resolved' THEN NULL ELSE t.reason END"
-
-# The rows themselves, one per repo or dataset, as classification and the fingerprints read them.
-CHOSEN_REPOS = f"(SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1)"
-CHOSEN_DATASETS = (f"(SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id "
-                    f"ORDER BY {DATASET_ORDER}) = 1)")
-
-# One row per latest model commit: (b) and (c) as order-free sums of row hashes (a commit's rows are
-# unique by key, so no two cancel out).
-FINGERPRINTS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE input_fingerprints AS
-WITH found AS (  -- grouped by the key alone: a list (tags) in a grouping key costs a fifth more
-    SELECT f.model_id, f.sha, bit_xor(hash(f.finding_id, f.signal, f.value, f.confidence, f.evidence)) AS findings_fp
-    FROM findings f JOIN latest_models USING (model_id, sha) GROUP BY f.model_id, f.sha
-), own AS (
-    SELECT m.model_id, m.sha,
-           xor(hash(m.tags, m.pipeline_tag, m.library_name, m.card_status), coalesce(found.findings_fp, 0)) AS inputs_fp
-    FROM latest_models m LEFT JOIN found USING (model_id, sha)
-), link_rows AS (
-    SELECT l.model_id, l.sha, l.kind, l.target, hash(l.kind, l.target, l.url, l.context, l.path, l.line_start,
-           l.signal, l.depth, l.relevance, l.relevance_why, l.paths) AS row_fp
-    FROM model_links l JOIN latest_models USING (model_id, sha)
-    UNION ALL
-    SELECT c.model_id, c.sha, c.kind, c.target, hash('paper code', c.target, c.paper, c.depth)
-    FROM paper_code_links c JOIN latest_models USING (model_id, sha)
-), reached AS (
-    SELECT r.model_id, r.sha,
-           bit_xor(hash(r.row_fp, t.status, {UNRESOLVED_REASON}, t.transient, t.resolved_id,
-                        CASE r.kind
-                          WHEN 'code' THEN hash(c.repo, c.tree_sha, c.roles, c.licence_ids, c.host_licence,
-                                                c.role_evidence, c.licence_findings, c.doc_findings)
-                          WHEN 'dataset' THEN hash(d.dataset_id, d.sha, d.licence_ids)
-                          WHEN 'paper' THEN hash(p.paper_id, p.hub_page, p.github_repo)
-                          WHEN 'base_model' THEN hash(b.model_id IS NOT NULL)
-                        END)) AS links_fp
-    FROM link_rows r
-    LEFT JOIN link_targets t ON t.kind = r.kind AND t.target = r.target
-    LEFT JOIN {CHOSEN_REPOS} c ON r.kind = 'code' AND c.repo = coalesce(t.resolved_id, r.target)
-    LEFT JOIN {CHOSEN_DATASETS} d ON r.kind = 'dataset' AND d.dataset_id = coalesce(t.resolved_id, r.target)
-    LEFT JOIN papers p ON r.kind = 'paper' AND p.paper_id = r.target
-    LEFT JOIN (SELECT model_id FROM latest_models) b ON r.kind = 'base_model' AND b.model_id = coalesce(t.resolved_id, r.target)
-    GROUP BY r.model_id, r.sha
-)
-SELECT own.model_id, own.sha, own.inputs_fp, coalesce(reached.links_fp, 0) AS links_fp
-FROM own LEFT JOIN reached USING (model_id, sha)
-"""
+# One row per latest model commit: (b) and (c) as order-free sums of row hashes, made from the
+# declaration of what the engine reads (taxonomy/inputs.py), so they cover every field it reads.
+FINGERPRINTS_SQL = fingerprints_sql()
 
 # The latest commits whose cells may be stale, with the first reason that says so.
 STALE_SQL = f"""
@@ -104,7 +56,7 @@ def classifier_version() -> str:
     except metadata.PackageNotFoundError:  # run from a source tree that is not installed
         digest.update(b"source")
     # the engine reads the knowledge base through extractors/knowledge.py: its reader counts too
-    for package, pattern in (("openness.classification", "*"), ("openness.extractors", "data/**/*"),
+    for package, pattern in (("openness.classification", "**/*"), ("openness.extractors", "data/**/*"),
                              ("openness.extractors", "knowledge.py")):
         root = resources.files(package)
         for path in sorted(_files(root, pattern), key=lambda p: p[0]):

@@ -24,16 +24,16 @@ import pyarrow.compute as pc
 
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
-from openness.classification import changes, fill
-from openness.classification.changes import BASE, CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
-from openness.classification.chunk import ChunkInput, cycle_collector_paused, decoded
-from openness.classification.engine import stages_in
-from openness.classification.families import family_of
-from openness.classification.dossier import Paper
+from openness.classification.scale import changes, fill
+from openness.classification.scale.changes import BASE
+from openness.classification.scale.chunk import ChunkInput, cycle_collector_paused, decoded
+from openness.classification.taxonomy.engine import stages_in
+from openness.classification.taxonomy.families import family_of
 from openness.classification.errors import NotClassified
-from openness.classification.workers import chunk_runner
+from openness.classification.scale.workers import chunk_runner
 from openness.warehouse.errors import WarehouseMissing
-from openness.classification.rules import COMPONENT_KEYS, rules
+from openness.classification.taxonomy.inputs import BASE_LINKS, INPUTS
+from openness.classification.taxonomy.rules import COMPONENT_KEYS, rules
 
 MAX_CHAIN = 8  # base_model chains longer than this are cut (and cycles broken)
 # Models a chunk: twelve cells each make 122,880 rows, one DuckDB row group, which a transaction
@@ -269,9 +269,10 @@ def _split(block: ChunkInput, size: int):
         return
     keys = [block.keys[start:start + size] for start in range(0, len(block.keys), size)]
     chunk_of = {m: n for n, chunk in enumerate(keys) for m, _ in chunk}
-    info, findings = _rows_by_chunk(block.info, block.keys, size), _rows_by_chunk(block.findings, block.keys, size)
+    rows = {name: _rows_by_chunk(table, block.keys, size) for name, table in block.rows.items()}
+    state = _rows_by_chunk(block.state, block.keys, size)
 
-    def by_chunk(values, model_of=lambda key: key[0]) -> list:  # a dict or a set, cut the same way
+    def by_chunk(values, model_of) -> list:  # a dict or a set, cut the same way
         if isinstance(values, dict):
             parts: list = [{} for _ in keys]
             for key, value in values.items():
@@ -282,13 +283,12 @@ def _split(block: ChunkInput, size: int):
                 parts[chunk_of[model_of(key)]].add(key)
         return parts
 
-    parts = {name: by_chunk(getattr(block, name)) for name in ("repos", "paper_repos", "datasets", "papers")}
-    parts |= {name: by_chunk(getattr(block, name), lambda m: m)
-              for name in ("bases", "redo", "affected", "needed_later")}
+    parts = {name: by_chunk(getattr(block, name), lambda m: m)
+             for name in ("bases", "redo", "affected", "needed_later")}
     for n, chunk in enumerate(keys):
         base_cells = {b: block.base_cells[b] for m, _ in chunk for b in block.bases.get(m, ()) if b in block.base_cells}
-        yield ChunkInput(chunk, block.run_id, block.classifier_version, info=info[n], findings=findings[n],
-                         base_cells=base_cells, templates_only=block.templates_only,
+        yield ChunkInput(chunk, block.run_id, block.classifier_version, rows={name: cut[n] for name, cut in rows.items()},
+                         state=state[n], base_cells=base_cells, templates_only=block.templates_only,
                          **{name: values[n] for name, values in parts.items()})
 
 
@@ -321,32 +321,22 @@ def _read(con, chunk: list[tuple[str, str]], plan: _Plan) -> ChunkInput:
                       affected={m for m in ids if plan.affected(m)},
                       needed_later={m for m in ids if m in plan.needed_later})
     with batch_keys(con, "wanted", chunk):
-        # as Arrow: turning them into Python objects is the workers' part. With each commit: its
-        # inputs' fingerprints now (changes.py), and whether cells are stored for it and theirs.
-        data.info = con.sql(
-            "SELECT m.model_id, m.sha, m.tags, m.pipeline_tag, m.library_name, m.card_status, i.inputs_fp, i.links_fp, "
-            "s.sha IS NOT NULL AS stored, s.cells_fp AS stored_fp FROM models m JOIN wanted USING (model_id, sha) "
-            "LEFT JOIN input_fingerprints i USING (model_id, sha) LEFT JOIN model_summaries s USING (model_id, sha)"
-        ).to_arrow_table()
-        # which rows are the block's, from the keys alone, then those rows by their row ids (one
-        # statement: one snapshot of the table). A join on the rows themselves reads every column
-        # of every row it probes, texts and all: at a million models, twice the time.
-        data.findings = con.sql(
-            "SELECT model_id, sha, finding_id, signal, value, confidence, evidence FROM findings "
-            "WHERE rowid IN (SELECT f.rowid FROM findings f SEMI JOIN wanted USING (model_id, sha)) "
-            "ORDER BY model_id, sha, signal, finding_id").to_arrow_table()
-        _followed(con, data)
-        data.papers = _papers(con)
+        # as Arrow: turning them into Python objects is the workers' part. Each input as declared
+        # (inputs.py); with each commit, its inputs' fingerprints now (changes.py), and whether
+        # cells are stored for it and theirs.
+        data.rows = {declared.name: con.sql(declared.sql("wanted")).to_arrow_table() for declared in INPUTS}
+        data.state = con.sql(
+            "SELECT w.model_id, w.sha, i.inputs_fp, i.links_fp, s.sha IS NOT NULL AS stored, s.cells_fp AS stored_fp "
+            "FROM wanted w LEFT JOIN input_fingerprints i USING (model_id, sha) "
+            "LEFT JOIN model_summaries s USING (model_id, sha)").to_arrow_table()
     return data
+
 
 def _base_edges(con) -> dict[str, list[str]]:
     """model id -> the ids its base_model links resolved to, among stored models."""
-    rows = con.execute("""
-        SELECT DISTINCT l.model_id, coalesce(t.resolved_id, l.target) AS base
-        FROM model_links l JOIN latest_models m USING (model_id, sha)
-        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-        WHERE l.kind = 'base_model' AND coalesce(t.resolved_id, l.target) IN (SELECT model_id FROM latest_models)
-          AND coalesce(t.resolved_id, l.target) <> l.model_id
+    rows = con.execute(f"""
+        SELECT DISTINCT model_id, base FROM ({BASE_LINKS.rows.format(keys="latest_models")})
+        WHERE stored AND base <> model_id
         ORDER BY 1, 2  -- a merge's bases in one order every time: ties between them never fall to chance
     """).fetchall()
     edges: dict[str, list[str]] = defaultdict(list)
@@ -376,50 +366,6 @@ def _chain_depths(models: list[str], bases: dict[str, list[str]]) -> dict[str, i
         else:
             depth[model] = 0  # a root, as depth_of would say: most models, without a call each
     return depth
-
-
-def _followed(con, data: ChunkInput) -> None:
-    """What the batch's code and dataset links led to, per model commit, as rows; and which code
-    its own papers name (target -> paper)."""
-    for m, s, paper, target, *repo in con.execute(f"""
-        WITH code_links AS (
-            SELECT model_id, sha, NULL AS paper, kind, target FROM model_links JOIN wanted USING (model_id, sha)
-            WHERE kind = 'code'
-            UNION SELECT model_id, sha, paper, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
-        )
-        SELECT l.model_id, l.sha, l.paper, l.target, coalesce(t.status, 'pending'), {UNRESOLVED_REASON}, coalesce(t.transient, false),
-               c.roles, c.licence_ids, c.host_licence, c.role_evidence, c.licence_findings, c.doc_findings
-        FROM code_links l
-        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-        LEFT JOIN {CHOSEN_REPOS} c
-               ON c.repo = coalesce(t.resolved_id, l.target)
-        ORDER BY l.model_id, l.sha, l.target, l.paper NULLS FIRST""").fetchall():  # the same paper each time
-        data.repos.setdefault((m, s), {})[target] = tuple(repo)  # chunk.repo_facts reads it
-        if paper is not None:
-            data.paper_repos.setdefault((m, s), {}).setdefault(target, paper)
-    for m, s, target, licence_ids in con.execute(f"""
-        SELECT l.model_id, l.sha, l.target, d.licence_ids
-        FROM model_links l JOIN wanted USING (model_id, sha)
-        JOIN link_targets t ON t.kind = l.kind AND t.target = l.target AND t.status = 'resolved'
-        JOIN {CHOSEN_DATASETS} d
-               ON d.dataset_id = coalesce(t.resolved_id, l.target)
-        WHERE l.kind = 'dataset'""").fetchall():
-        if licence_ids:
-            data.datasets.setdefault((m, s), {})[target] = list(licence_ids)
-
-
-def _papers(con) -> dict:
-    """The batch's papers, with what following each one found."""
-    papers: dict[tuple, list[Paper]] = {}
-    for m, s, target, relevance, status, reason, transient, hub_page, github in con.execute(f"""
-        SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own'), coalesce(t.status, 'pending'), {UNRESOLVED_REASON},
-               coalesce(t.transient, false), p.hub_page, p.github_repo
-        FROM model_links l JOIN wanted USING (model_id, sha)
-        LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-        LEFT JOIN papers p ON p.paper_id = l.target
-        WHERE l.kind = 'paper' ORDER BY l.target""").fetchall():
-        papers.setdefault((m, s), []).append(Paper(target, relevance, status, reason, transient, hub_page, github))
-    return papers
 
 
 def _replace(con, cells: pa.Table, summaries: pa.Table, replacing: bool) -> None:

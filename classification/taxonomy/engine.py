@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from openness.extractors.evaluation import benchmark_of
 from openness.extractors.knowledge import corpora, corpus_by_hub_id, lookup
-from openness.classification.dossier import GUESS, PAPER, Dossier, Paper, Repo, code_gaps, linked_repos, search_record
-from openness.classification.rules import Component, Rules
+from openness.classification.taxonomy.dossier import GUESS, PAPER, Dossier, Paper, Repo, code_gaps, linked_repos, search_record
+from openness.classification.taxonomy.rules import Component, Rules
 
 UNKNOWN, NOT_APPLICABLE = "Unknown", "N/A"
 CLOSED_DATA = ("not_released", "proprietary")

@@ -4,13 +4,15 @@ links and bases, but for their own id, commit and finding ids. Their cells are t
 those, so the rules run once per shape and each model's rows are filled in from the shape's.
 
 That holds because of what the engine does with a model's identity, which tests/test_shapes.py
-keeps true (a memo on and off give the same bytes, over worlds and over models made to look alike):
+(a memo on and off give the same bytes, over worlds and over models made to look alike) and
+tests/test_fast_path_cases.py (every rule case under two identities, both ways) keep true:
 - finding ids and evidence (whose URLs name the model and its commit) are copied into cells,
   compared for equality and never read (evidence naming the model is a card's, with its URL, so
   it is never equal to a repo's, which has none);
 - the id's words are read for training stages only (engine.named_stages), which is part of the
   shape;
-- everything else (values, links, bases' cells, tags) is part of the shape as it is.
+- everything else the engine reads (taxonomy/inputs.py: values, links, bases' cells, tags) is
+  part of the shape as it is.
 
 Identity is taken out by markers no input can hold: control characters, which JSON text writes as
 escapes (`\\u0000`). A model whose inputs hold any, or whose identity is not plain text (an id with
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from openness.classification.taxonomy.inputs import FINDING_ID, INPUTS, MARKED
 
 MODEL, COMMIT = "\x00M\x01", "\x00S\x01"            # as the shape's dossier holds them
 MODEL_JSON, COMMIT_JSON = "\\u0000M\\u0001", "\\u0000S\\u0001"  # as JSON text writes them
@@ -48,30 +52,44 @@ def finding_marker(n: int) -> str:
 
 @dataclass
 class Shape:
-    """A model's inputs with its identity taken out (`key`), what was taken out, and what the
-    shape's dossier reads in its place: the stages its id names, its evidence texts marked."""
+    """A model's inputs with its identity taken out (`key`), and what the shape's dossier reads in
+    its place: the stages its id names, its rows with identity marked (a finding id as its
+    marker's number, evidence with the id and commit marked), and what was taken out."""
     key: tuple
     stages: frozenset[str]          # engine.named_stages of the model (in the key too)
     finding_ids: list[str]          # marker n -> the model's n-th distinct finding id
-    evidence: list[str]             # the findings' evidence texts, identity marked
+    rows: dict                      # input name -> its rows, identity marked
 
 
-def shape_of(model_id: str, sha: str, stages: frozenset[str], parts: tuple, findings: list[tuple]) -> Shape | None:
-    """The shape of a model whose id and tags name `stages` and whose other inputs are `parts`
-    (hashable, identity-free: its info, links, papers, bases), or None when it must be classified on its own.
-    `findings`: (finding id, signal, value text, confidence, evidence text) rows. None of its
-    inputs may hold a control character (`holds_control`, which the caller asks once for many)."""
+def shape_of(model_id: str, sha: str, stages: frozenset[str], rows: dict[str, list[tuple]], bases: tuple) -> Shape | None:
+    """The shape of a model whose id and tags name `stages`, whose rows of each input (inputs.py,
+    fields in their declared order, JSON still text) are `rows` and whose bases' cells are `bases`
+    ((base, digest) pairs), or None when it must be classified on its own. None of its inputs
+    may hold a control character (`holds_control`, which the caller asks once for many)."""
     if not (_PLAIN_ID.match(model_id) and _PLAIN_COMMIT.match(sha)):
         return None
     numbers: dict[str, int] = {}
-    rows, evidence = [], []
-    for finding_id, signal, value, confidence, raw in findings:
-        if not (isinstance(finding_id, str) and _PLAIN_FINDING.match(finding_id) and isinstance(raw, str)):
-            return None
-        marked = raw.replace(sha, COMMIT_JSON).replace(model_id, MODEL_JSON)
-        rows.append((numbers.setdefault(finding_id, len(numbers)), signal, value, confidence, marked))
-        evidence.append(marked)
-    return Shape((stages, parts, tuple(rows)), stages, list(numbers), evidence)
+    marked_rows, parts = {}, []
+    for declared in INPUTS:
+        marked = []
+        for row in rows.get(declared.name, ()):
+            fields = []
+            for field, value in zip(declared.fields, row):
+                if field.identity == FINDING_ID:
+                    if not (isinstance(value, str) and _PLAIN_FINDING.match(value)):
+                        return None
+                    value = numbers.setdefault(value, len(numbers))
+                elif field.identity == MARKED:
+                    if not isinstance(value, str):
+                        return None
+                    value = value.replace(sha, COMMIT_JSON).replace(model_id, MODEL_JSON)
+                elif value.__class__ is list:
+                    value = tuple(value)
+                fields.append(value)
+            marked.append(tuple(fields))
+        marked_rows[declared.name] = marked
+        parts.append(tuple(marked))
+    return Shape((stages, tuple(parts), bases), stages, list(numbers), marked_rows)
 
 
 def holds_control(texts) -> bool:

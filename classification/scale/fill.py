@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from openness.classification.changes import CHOSEN_DATASETS, CHOSEN_REPOS, UNRESOLVED_REASON
-from openness.classification.shapes import Template
+from openness.classification.scale.input_sql import shapes_sql
+from openness.classification.scale.shapes import Template
 from openness.warehouse.db import batch_keys, transaction, write_registered
 
 # The markers as the warehouse's templates hold them: one spelling for plain and JSON texts alike
@@ -33,99 +33,10 @@ _FINDING = re.compile("\x00F(\\d+)\x01\\Z")
 _LEFT_OVER = ("\x00", "\\u0000")  # a finding marker left inside a text: not for the warehouse
 
 
-def _no_control(text_sql: str) -> str:
-    """SQL: the text holds no control character, nor its escape as JSON text (shapes.CONTROL_MARKS)."""
-    return f"NOT (contains({text_sql}, '\\u000') OR contains({text_sql}, chr(0)) OR contains({text_sql}, chr(1)))"
-
-
-# One row per model commit of the block (`wanted`): whether the warehouse may fill it in, the
-# digest of its inputs with its identity taken out (two hashes: an ordered one and an order-free
-# one of other bytes), its finding ids in the order their markers are numbered, and its names for
-# the stage words. Each part hashes the rows classify.py reads for the Python way, in its order.
-SHAPES_SQL = f"""
-CREATE OR REPLACE TEMP TABLE block_shapes AS
-WITH f AS (
-    SELECT f.model_id, f.sha, f.finding_id, f.signal, f.value::VARCHAR AS value, f.confidence,
-           replace(replace(f.evidence::VARCHAR, f.sha, '\\u0000S\\u0001'), f.model_id, '\\u0000M\\u0001') AS marked,
-           regexp_full_match(f.finding_id, '[A-Za-z0-9._:-]+') AND {_no_control("f.value::VARCHAR")}
-               AND {_no_control("f.evidence::VARCHAR")} AND {_no_control("f.signal")} AS plain
-    FROM findings f SEMI JOIN wanted USING (model_id, sha)
-), found AS (
-    SELECT model_id, sha, bool_and(plain) AS plain,
-           hash(list(hash(signal, value, confidence, marked) ORDER BY signal, finding_id)) AS ordered,
-           bit_xor(hash(marked, confidence, value, signal)) AS unordered,  -- other bytes, another sum
-           list(finding_id ORDER BY signal, finding_id) AS fids
-    FROM f GROUP BY model_id, sha
-), code_links AS (
-    SELECT model_id, sha, NULL AS paper, kind, target FROM model_links JOIN wanted USING (model_id, sha)
-    WHERE kind = 'code'
-    UNION SELECT model_id, sha, paper, kind, target FROM paper_code_links JOIN wanted USING (model_id, sha)
-), repo_rows AS (
-    SELECT l.model_id, l.sha, l.target, min(l.paper) AS paper, any_value(coalesce(t.status, 'pending')) AS status,
-           any_value({UNRESOLVED_REASON}) AS reason, any_value(coalesce(t.transient, false)) AS transient,
-           any_value(c.roles) AS roles, any_value(c.licence_ids) AS licence_ids, any_value(c.host_licence) AS host,
-           any_value(c.role_evidence) AS role_evidence, any_value(c.licence_findings) AS licence_findings,
-           any_value(c.doc_findings) AS doc_findings
-    FROM code_links l
-    LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-    LEFT JOIN {CHOSEN_REPOS} c ON c.repo = coalesce(t.resolved_id, l.target)
-    GROUP BY l.model_id, l.sha, l.target
-), repos AS (
-    SELECT model_id, sha,
-           hash(list((target, paper, status, reason, transient, roles, licence_ids, host, role_evidence,
-                      licence_findings, doc_findings) ORDER BY target)) AS digest,
-           bool_and({_no_control(
-               "concat_ws(chr(2), target, paper, status, reason, array_to_string(roles, chr(2)), "
-               "array_to_string(licence_ids, chr(2)), host, role_evidence::VARCHAR, licence_findings::VARCHAR, "
-               "doc_findings::VARCHAR)")}) AS plain
-    FROM repo_rows GROUP BY model_id, sha
-), dataset_rows AS (
-    SELECT l.model_id, l.sha, l.target, d.licence_ids
-    FROM model_links l JOIN wanted USING (model_id, sha)
-    JOIN link_targets t ON t.kind = l.kind AND t.target = l.target AND t.status = 'resolved'
-    JOIN {CHOSEN_DATASETS} d ON d.dataset_id = coalesce(t.resolved_id, l.target)
-    WHERE l.kind = 'dataset' AND len(d.licence_ids) > 0
-), datasets AS (
-    SELECT model_id, sha, hash(list((target, licence_ids) ORDER BY target)) AS digest,
-           bool_and({_no_control("concat_ws(chr(2), target, array_to_string(licence_ids, chr(2)))")}) AS plain
-    FROM dataset_rows GROUP BY model_id, sha
-), paper_rows AS (
-    SELECT l.model_id, l.sha, l.target, coalesce(l.relevance, 'own') AS relevance, coalesce(t.status, 'pending') AS status,
-           {UNRESOLVED_REASON} AS reason, coalesce(t.transient, false) AS transient, p.hub_page, p.github_repo
-    FROM model_links l JOIN wanted USING (model_id, sha)
-    LEFT JOIN link_targets t ON t.kind = l.kind AND t.target = l.target
-    LEFT JOIN papers p ON p.paper_id = l.target
-    WHERE l.kind = 'paper'
-), papers AS (
-    SELECT model_id, sha,
-           hash(list((target, relevance, status, reason, transient, hub_page, github_repo) ORDER BY target)) AS digest,
-           bool_and({_no_control("concat_ws(chr(2), target, relevance, status, reason, hub_page, github_repo)")}) AS plain
-    FROM paper_rows GROUP BY model_id, sha
-), bases AS (
-    SELECT model_id, sha, hash(list((base, digest) ORDER BY n)) AS digest, bool_and(plain) AS plain
-    FROM block_bases GROUP BY model_id, sha
-)
-SELECT w.model_id, w.sha,
-       m.model_id IS NOT NULL AND regexp_full_match(w.model_id, '[A-Za-z0-9._-]+/[A-Za-z0-9._-]+')
-           AND regexp_full_match(w.sha, '[0-9a-f]{{16,64}}') AND regexp_matches(w.sha, '[a-f]')
-           AND {_no_control("concat_ws(chr(2), array_to_string(m.tags, chr(2)), m.pipeline_tag, m.library_name, m.card_status)")}
-           AND coalesce(found.plain, true) AND coalesce(repos.plain, true) AND coalesce(datasets.plain, true)
-           AND coalesce(papers.plain, true) AND coalesce(bases.plain, true) AS eligible,
-       hash(m.tags, m.pipeline_tag, m.library_name, m.card_status, found.ordered, repos.digest, datasets.digest,
-            papers.digest, bases.digest) AS key,
-       coalesce(found.unordered, 0) AS key2,
-       replace(array_to_string(list_prepend(w.model_id, coalesce(m.tags, [])), ' '), '/', ' ') AS names,
-       coalesce(found.fids, []) AS fids, i.inputs_fp, i.links_fp, s.sha IS NOT NULL AS stored, s.cells_fp AS stored_fp
-FROM wanted w
-LEFT JOIN models m USING (model_id, sha)
-LEFT JOIN found USING (model_id, sha)
-LEFT JOIN repos USING (model_id, sha)
-LEFT JOIN datasets USING (model_id, sha)
-LEFT JOIN papers USING (model_id, sha)
-LEFT JOIN bases USING (model_id, sha)
-LEFT JOIN input_fingerprints i USING (model_id, sha)
-LEFT JOIN model_summaries s USING (model_id, sha)
-"""
+# One row per model commit of the block: whether the warehouse may fill it in, its shape's
+# digests, its finding ids and its names for the stage words (input_sql.py, from the declaration
+# of what the engine reads).
+SHAPES_SQL = shapes_sql()
 
 _TEXTS = ("component", "label", "reason", "licences", "evidence", "inherited_from", "search")
 

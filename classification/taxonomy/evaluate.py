@@ -15,7 +15,7 @@ from pathlib import Path
 from openness.warehouse.db import connect
 from openness.classification.errors import GoldError
 from openness.warehouse.errors import WarehouseMissing
-from openness.classification.rules import COMPONENT_KEYS
+from openness.classification.taxonomy.rules import COMPONENT_KEYS
 
 REQUIRED_COLUMNS = ("model_id", "component", "level")
 # Columns of the confusion table, after the levels: cells the classification left without a level.

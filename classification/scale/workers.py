@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
-from openness.classification.chunk import ChunkInput, ChunkOutput, classify_chunk
+from openness.classification.scale.chunk import ChunkInput, ChunkOutput, classify_chunk
 
 
 @contextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from openness.classification.rules import rules
+from openness.classification.taxonomy.rules import rules
 
 
 @functools.cache

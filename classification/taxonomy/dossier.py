@@ -113,6 +113,54 @@ def build_dossier(model_id: str, sha: str, info: dict, findings: list[dict], fol
                    card_status != "no_readme", card_status, papers)
 
 
+def dossier_from_rows(model_id: str, sha: str, rows: dict[str, list[dict]], bases: dict[str, dict]) -> Dossier:
+    """A dossier from the warehouse's rows of a model commit: per input (inputs.py), its rows as
+    dicts of the declared fields, JSON fields decoded. Reads those fields and no others (a test
+    holds it to the declaration)."""
+    info = next(iter(rows.get("info") or ()), None)
+    model_info = {"tags": info["tags"] or [], "pipeline_tag": info["pipeline_tag"],
+                  "library_name": info["library_name"]} if info else {}
+    findings = [{"finding_id": f["finding_id"], "signal": f["signal"], "value": f["value"],
+                 "confidence": f["confidence"], "evidence": f["evidence"]} for f in rows.get("findings") or ()]
+    repos = rows.get("repos") or ()
+    papers = [Paper(p["target"], p["relevance"], p["status"], p["reason"], p["transient"], p["hub_page"], p["github_repo"])
+              for p in rows.get("papers") or ()]
+    return build_dossier(model_id, sha, model_info, findings, {r["target"]: repo_facts(r) for r in repos},
+                         {r["target"]: r["paper"] for r in repos if r["paper"] is not None},
+                         {d["target"]: list(d["licence_ids"]) for d in rows.get("datasets") or ()}, bases,
+                         (info["card_status"] or "ok") if info else "no_readme", papers)
+
+
+def repo_facts(row: dict) -> dict:
+    """A followed code repo's row (inputs.REPOS, JSON decoded) as the facts a dossier takes."""
+    return {"status": row["status"], "reason": row["reason"], "transient": row["transient"],
+            "roles": row["roles"] or [], "licence_ids": row["licence_ids"] or [], "host_licence": row["host_licence"],
+            "role_evidence": _role_evidence(row["role_evidence"] or []),
+            **_repo_licence_facts(row["licence_findings"] or []), "documents": row["doc_findings"] or {}}
+
+
+def _role_evidence(evidence: list[dict]) -> list[dict]:
+    """The repo's role evidence as evidence entries (path, line, snippet), for the cells it supports."""
+    return [{"path": e["path"], "line_start": e.get("line_start"), "snippet": e["snippet"], "role": e["role"],
+             **({"source": e["source"]} if e.get("source") == "fallback" else {})}
+            for e in evidence]
+
+
+def _repo_licence_facts(findings: list[dict]) -> dict:
+    """From a repo's licence findings: the licences of its model licence files, and its README's
+    statement that its licence covers the models too. A model licence file at the root covers the
+    repo's models; one deeper (projects/<model>/) covers the models of its folder: the repo's
+    models only when it is the repo's one such file."""
+    scoped = [(f["value"].get("path") or "", f["value"]["id"]) for f in findings if f.get("signal") == "licence.identified"
+              and f["value"].get("scope") == "model" and f["value"].get("id")]
+    root = [licence for path, licence in scoped if "/" not in path]
+    nested = {path for path, _ in scoped if "/" in path}
+    model_licences = sorted(set(root or ([licence for _, licence in scoped] if len(nested) == 1 else [])))
+    covers = next(({"statement": f["value"].get("statement"), "evidence": f.get("evidence")} for f in findings
+                   if f.get("signal") == "licence.covers_models"), None)
+    return {"model_licences": model_licences, "covers_models": covers}
+
+
 def code_gaps(dossier: Dossier) -> list[str]:
     """What keeps the search for code incomplete: the card unread, an own link not read (not
     settled yet, or leading nowhere), an own paper's page not settled. Made once per dossier, and

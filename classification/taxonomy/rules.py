@@ -100,7 +100,7 @@ def _validate(rules: Rules) -> None:
 
 @functools.cache
 def rules() -> Rules:
-    text = (resources.files("openness.classification") / "rules.yml").read_text("utf-8")
+    text = (resources.files("openness.classification.taxonomy") / "rules.yml").read_text("utf-8")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
