@@ -21,8 +21,12 @@ class RateBudgetMiddleware:
     is sent until the window resets. Counts requests per bucket, and the budget used, in the stats."""
 
     def __init__(self, budgets: dict, max_429_retries: int, backoff_base: float, backoff_max: float,
-                 stats, clock=time.monotonic, margin: float = 0.0, source: str = "given", make_budget=None):
+                 stats, clock=None, margin: float = 0.0, source: str = "given", make_budget=None,
+                 time_scale: float = 1.0):
         self.margin = margin
+        # the budget's seconds are the Hub's: a rate window of w seconds lasts w * time_scale real
+        # seconds (1 against a real Hub; less against an emulator run at the same scale, in tests)
+        self.time_scale = time_scale
         # make_budget(bucket, limit, window): a budget other processes share (shared_budget.py)
         self.make_budget = make_budget or (lambda bucket, limit, window: SlidingBudget(limit, window, margin))
         self.budgets = {bucket: self.make_budget(bucket, int(limit), float(window))
@@ -33,7 +37,7 @@ class RateBudgetMiddleware:
         self.paused_until: dict[str, float] = {}
         self.in_flight: Counter[str] = Counter()  # sent, not answered yet
         self.stats = stats
-        self.clock = clock
+        self.clock = clock or (time.monotonic if time_scale == 1.0 else lambda: time.monotonic() / time_scale)
         for bucket, (limit, window) in budgets.items():
             self._record(bucket, int(limit), float(window), source)
 
@@ -47,7 +51,8 @@ class RateBudgetMiddleware:
             make_budget = shared_budgets(s.get("REDIS_URL"), s.get("HUB_RATE_BUDGET_SHARED"), margin)
         middleware = cls(s.getdict("HUB_RATE_BUDGET"), s.getint("HUB_MAX_429_RETRIES"),
                          s.getfloat("RETRY_BACKOFF_BASE"), s.getfloat("RETRY_BACKOFF_MAX"), crawler.stats,
-                         margin=margin, source=s.get("HUB_RATE_BUDGET_SOURCE"), make_budget=make_budget)
+                         margin=margin, source=s.get("HUB_RATE_BUDGET_SOURCE"), make_budget=make_budget,
+                         time_scale=s.getfloat("HUB_TIME_SCALE"))
         crawler.hub_budget = middleware  # the models spider asks it each bucket's rate
         return middleware
 
@@ -101,7 +106,7 @@ class RateBudgetMiddleware:
             if wait <= 0:
                 break
             self.stats.inc_value(f"openness/budget_waits/{bucket}")
-            await _sleep(wait)
+            await _sleep(wait * self.time_scale)
         self.in_flight[bucket] += 1
         request.meta["budget_bucket"] = bucket
         self.stats.inc_value(f"openness/requests/{bucket}")

@@ -42,6 +42,9 @@ SETTINGS = (
     Setting("HUB_RATE_WINDOW_MARGIN", 0.02,
             "Widen each budget window by this share (0.25 s at least), for requests delayed on their way to the server."),
     Setting("HUB_MAX_429_RETRIES", 8, "How often one request is retried after 429 answers."),
+    Setting("HUB_TIME_SCALE", 1.0,
+            "Real seconds per second of the Hub's rate windows. 1 for the real Hub; an emulator served with a "
+            "time scale (tests of pacing logic) is crawled at the same one, so a 2-second window lasts 2 * scale s."),
     Setting("CRAWL_FETCH_FILE_SIZES", True,
             "Read the sizes and LFS sha256 of each changed repo's weight files (see CRAWL_FILE_SIZES_VIA)."),
     Setting("CRAWL_FILE_SIZES_VIA", "auto",

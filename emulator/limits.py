@@ -35,6 +35,13 @@ def parse_rate_limits(spec: str) -> dict[str | None, tuple[int, float]]:
     return limits
 
 
+def scaled_clock(time_scale: float):
+    """A clock of the Hub's seconds, each `time_scale` real seconds long."""
+    if time_scale == 1.0:
+        return time.monotonic
+    return lambda: time.monotonic() / time_scale
+
+
 class FixedWindowLimiter:
     """The Hub's policy: a fixed window per bucket, counted from the server's start. limits:
     {bucket: (limit, window)}, None for every bucket not named; a bucket with no limit is unlimited."""

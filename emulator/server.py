@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from openness.emulator import commit_routes, github_routes, hub_routes
 from openness.emulator.answer import Answer
-from openness.emulator.limits import FaultPlan, FaultSpec, FixedWindowLimiter
+from openness.emulator.limits import FaultPlan, FaultSpec, FixedWindowLimiter, scaled_clock
 from openness.emulator.store import World
 
 
@@ -46,7 +46,7 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, *,
                  rate_limit: dict | None = None, faults: FaultSpec | None = None,
                  log_path: str | None = None, page_size: int = 1000,
-                 github_rate_limit: dict | None = None, uploads: str | None = None):
+                 github_rate_limit: dict | None = None, uploads: str | None = None, time_scale: float = 1.0):
         super().__init__((host, port), EmulatorHandler)
         self.world = world
         self.uploads = Path(uploads) if uploads else None  # where repos created here are written
@@ -54,7 +54,10 @@ class EmulatorServer(ThreadingHTTPServer):
             # created through an emulator in an earlier run: still the token's own
             repo.owned = bool(self.uploads) and self.uploads.resolve() in repo.folder.resolve().parents
         self.page_size = page_size
-        self.limiter = FixedWindowLimiter(rate_limit) if rate_limit else None
+        # the Hub's windows in seconds of their own: w of them last w * time_scale real seconds (tests
+        # of pacing logic run a 2-second window in a fraction of one; the crawl is told the same scale)
+        self.time_scale = time_scale
+        self.limiter = FixedWindowLimiter(rate_limit, clock=scaled_clock(time_scale)) if rate_limit else None
         # GitHub's budget is its own (60 or 5,000 an hour), apart from the Hub's
         self.github_limiter = FixedWindowLimiter(github_rate_limit) if github_rate_limit else self.limiter
         self.faults = FaultPlan(faults or FaultSpec())

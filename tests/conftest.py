@@ -8,6 +8,7 @@ os.environ.pop("HF_TOKEN", None)
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -44,6 +45,18 @@ def audited(tmp_path_factory, real_sample) -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def sample_crawled(sample_world, tmp_path_factory):
+    """The bundled sample world crawled once (its links followed) and the crawl's result: tests that
+    only read it share it, and one that writes takes a copy (copy_warehouse)."""
+    from openness.pipeline.runner import CrawlConfig, run_crawl
+    path = str(tmp_path_factory.mktemp("sample") / "openness.duckdb")
+    with serving(sample_world) as server:
+        result = run_crawl(CrawlConfig(warehouse=path, use_token=False, settings={"WEB_DELAY": 0.0},
+                                       **world_endpoints(server)))
+    return path, result
+
+
 @pytest.fixture
 def emulator(tmp_path):
     """emulator(world, **options) -> a started server; log_requests defaults to a file in tmp_path."""
@@ -65,6 +78,15 @@ def emulator(tmp_path):
 @pytest.fixture
 def warehouse(tmp_path) -> str:
     return str(tmp_path / "openness.duckdb")
+
+
+def copy_warehouse(source: str, target: str) -> str:
+    """A warehouse made once (a module's or the session's fixture) copied for a test that writes
+    to it: crawling the same world again for every such test would cost seconds each."""
+    shutil.copyfile(source, target)
+    if os.path.exists(source + ".wal"):
+        shutil.copyfile(source + ".wal", target + ".wal")
+    return target
 
 
 def world_endpoints(server) -> dict:

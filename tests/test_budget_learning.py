@@ -92,10 +92,12 @@ def test_what_the_server_says_remains_caps_the_window():
 
 def crawl(warehouse, server, **options):
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False,
-                                 settings={"RETRY_BACKOFF_BASE": 0.01, "WEB_DELAY": 0.0},
+                                 settings={"RETRY_BACKOFF_BASE": 0.01, "WEB_DELAY": 0.0,
+                                           "HUB_TIME_SCALE": server.time_scale},
                                  **{**world_endpoints(server), **options}))
 
 
+@pytest.mark.wallclock
 def test_a_crawl_not_told_a_budget_paces_to_the_servers_and_says_so(sample_world, emulator, warehouse):
     # faster than the anonymous budget assumed at first (500 per 300 s), slower than no limit
     server = emulator(sample_world, rate_limit="api=30/2,resolvers=60/2")
@@ -110,11 +112,12 @@ def test_a_crawl_not_told_a_budget_paces_to_the_servers_and_says_so(sample_world
 
 
 def test_a_budget_given_on_the_command_line_is_kept(sample_world, emulator, warehouse):
-    server = emulator(sample_world, rate_limit="api=30/2,resolvers=60/2")
+    server = emulator(sample_world, rate_limit="api=30/2,resolvers=60/2", time_scale=0.2)
     result = crawl(warehouse, server, rate_budget={"api": (100, 1), "resolvers": (100, 1)})
     assert result.budget == {"api": "100/1 (given)", "resolvers": "100/1 (given)"}
 
 
+@pytest.mark.wallclock
 def test_a_budget_that_changes_mid_crawl_is_followed(sample_world, emulator, warehouse):
     """The server halves the api quota once the crawl has made ten api requests: the crawl paces to
     the new quota from the next answers on, and every 429 met at the switch is waited out."""

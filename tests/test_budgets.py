@@ -104,3 +104,19 @@ def test_progress_bar_reads_the_crawl_stats():
     assert "5 new, 0 changed, 0 unchanged" in drawn and "requests api 3 resolvers 0" in drawn
     assert selection_total({"model_ids": ["a/b", "c/d"]}) == 2 and selection_total({"limit": 50}) == 50
     assert selection_total({"authors": ["x"]}) is None  # a listing's length is not known in advance
+
+def test_a_time_scale_runs_the_hubs_windows_in_a_share_of_real_time():
+    """HUB_TIME_SCALE (tests of pacing logic): the emulator's windows and the crawl's budget both
+    count the Hub's seconds, each `scale` real seconds long."""
+    import time
+
+    from openness.crawler.middlewares import RateBudgetMiddleware
+    from openness.emulator.limits import scaled_clock
+    limiter = FixedWindowLimiter({None: (1, 2.0)}, clock=scaled_clock(0.05))
+    admitted, _, reset = limiter.admit("api")
+    assert admitted and not limiter.admit("api")[0] and reset in (1, 2)  # the Hub's seconds, as headers say
+    time.sleep(0.11)  # two of the Hub's seconds
+    assert limiter.admit("api")[0]
+    middleware = RateBudgetMiddleware({"api": (1, 2.0)}, 1, 0.01, 1.0, None, time_scale=0.05)
+    assert abs(middleware.clock() - time.monotonic() / 0.05) < 1.0 and middleware.time_scale == 0.05
+    assert RateBudgetMiddleware({}, 1, 0.01, 1.0, None).clock is time.monotonic  # the real Hub's: unscaled

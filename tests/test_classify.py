@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from openness.cli.main import cli
-from conftest import is_verbatim, world_endpoints, world_flags
+from conftest import copy_warehouse, is_verbatim, world_endpoints, world_flags
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.classification.scale.classify import NotClassified, classify_warehouse, explain
 from openness.classification.taxonomy.rules import COMPONENT_KEYS
@@ -71,8 +71,8 @@ def test_real_sample_code_repos_open_olmo_training_code(real):
     assert cells["deployment.data.weights"]["label"] == "D5"
 
 
-def test_inherited_cells_come_from_the_base_in_the_warehouse(sample_world, emulator, warehouse):
-    crawled(warehouse, emulator(sample_world))
+def test_inherited_cells_come_from_the_base_in_the_warehouse(sample_crawled, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)  # the sample world crawled, once a session
     result = classify_warehouse(warehouse)
     assert result.models == 31 and sum(result.by_label.values()) == 31 * 12
     quant = explain(warehouse, "kestrel-ml/aurora-7b-GGUF")["components"]
@@ -91,8 +91,8 @@ def test_inherited_cells_come_from_the_base_in_the_warehouse(sample_world, emula
     assert before == after
 
 
-def test_classify_and_explain_commands(sample_world, emulator, warehouse, tmp_path):
-    crawled(warehouse, emulator(sample_world))
+def test_classify_and_explain_commands(sample_crawled, warehouse, tmp_path):
+    copy_warehouse(sample_crawled[0], warehouse)
     runner = CliRunner()
     missing = runner.invoke(cli, ["--warehouse", warehouse, "explain", "aurora-labs/aurora-7b"])
     assert missing.exit_code == 1 and "not classified yet" in missing.output

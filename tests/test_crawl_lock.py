@@ -64,6 +64,7 @@ def test_a_second_crawl_is_refused_while_a_live_process_holds_the_lock_and_takes
     assert run_crawl(config).status == "complete"  # a dead holder's lock is simply taken over
 
 
+@pytest.mark.wallclock
 def test_the_crawl_process_stops_when_its_parent_is_killed_alone(sample_world, emulator, warehouse, tmp_path):
     baseline = str(tmp_path / "baseline.duckdb")
     run_crawl(CrawlConfig(warehouse=baseline, use_token=False, **world_endpoints(emulator(sample_world))))

@@ -10,8 +10,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from conftest import world_endpoints
-from openness.pipeline.runner import CrawlConfig, run_crawl
+from conftest import copy_warehouse
 from openness.classification.scale.classify import classify_warehouse
 from openness.classification.taxonomy.engine import classify
 from openness.classification.taxonomy.rules import rules
@@ -41,9 +40,8 @@ def classifications(warehouse) -> list[tuple]:
         return con.execute("SELECT * EXCLUDE (run_id) FROM classifications ORDER BY model_id, sha, component").fetchall()
 
 
-def test_classifying_twice_gives_the_same_bytes_and_incomplete_repo_rows_are_never_read(sample_world, emulator, warehouse):
-    server = emulator(sample_world)
-    run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, **world_endpoints(server)))
+def test_classifying_twice_gives_the_same_bytes_and_incomplete_repo_rows_are_never_read(sample_crawled, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)  # the sample world crawled, once a session
     classify_warehouse(warehouse)
     first = classifications(warehouse)
     classify_warehouse(warehouse)

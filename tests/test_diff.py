@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from openness.cli.main import cli
-from conftest import world_endpoints
+from conftest import copy_warehouse, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.classification.scale.classify import classify_warehouse
 from openness.outputs.diff import NoSuchRun, diff_runs
@@ -22,10 +22,17 @@ def nightly(warehouse, server):
     return result.run_id
 
 
-def test_a_nightly_sequence_shows_exactly_the_three_changes(sample_world, emulator, warehouse, tmp_path):
+def first_night(sample_crawled, warehouse) -> str:
+    """The sample world's first nightly crawl: the session's, copied, and classified."""
+    copy_warehouse(sample_crawled[0], warehouse)
+    classify_warehouse(warehouse)
+    return sample_crawled[1].run_id
+
+
+def test_a_nightly_sequence_shows_exactly_the_three_changes(sample_crawled, sample_world, emulator, warehouse, tmp_path):
     world = tmp_path / "world"
     shutil.copytree(sample_world, world)
-    first = nightly(warehouse, emulator(world))
+    first = first_night(sample_crawled, warehouse)
     with pytest.raises(NoSuchRun):
         diff_runs(warehouse)
     # overnight: a licence changes, a repo is gated, a repo disappears
@@ -62,21 +69,20 @@ def test_a_nightly_sequence_shows_exactly_the_three_changes(sample_world, emulat
     assert unknown.exit_code == 1 and "no crawl run" in unknown.output
 
 
-def test_nothing_changed_means_no_changes(sample_world, emulator, warehouse):
-    server = emulator(sample_world)
-    nightly(warehouse, server)
-    nightly(warehouse, server)
+def test_nothing_changed_means_no_changes(sample_crawled, sample_world, emulator, warehouse):
+    first_night(sample_crawled, warehouse)
+    nightly(warehouse, emulator(sample_world))
     result = diff_runs(warehouse)
     assert result.changes == [] and result.counts == {}
 
 
-def test_by_default_a_run_is_compared_with_the_last_one_that_selected_the_same_models(sample_world, emulator,
-                                                                                          warehouse):
+def test_by_default_a_run_is_compared_with_the_last_one_that_selected_the_same_models(sample_crawled, sample_world,
+                                                                                          emulator, warehouse):
     """The demo crawls the listing, then a few repos by id: `diff` with no runs compares the two
     listing crawls, not the by-id crawl with the listing (which would call nearly every model
     'removed'); with one run given, its partner is chosen the same way."""
     server = emulator(sample_world)
-    listing = nightly(warehouse, server)
+    listing = first_night(sample_crawled, warehouse)
     by_id = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, model_ids=["aurora-labs/aurora-7b"],
                                   **world_endpoints(server))).run_id
     again = nightly(warehouse, server)

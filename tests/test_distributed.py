@@ -165,6 +165,7 @@ def test_processes_take_from_one_budget_in_redis(redis_url):
     server.delete(*server.keys("t1:*"), *server.keys("t2:*"))
 
 
+@pytest.mark.wallclock
 def test_workers_pace_together_to_the_quota_the_server_says(tmp_path, emulator, redis_url):
     """No budget given: the lister and two workers learn the server's quota from its headers (a
     scale-out used to pace to fixed shares of the assumed anonymous budget), take from one window

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import REAL_SAMPLE, request_log, scalar, world_endpoints
+from conftest import REAL_SAMPLE, copy_warehouse, request_log, scalar, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.emulator.store import World
 
@@ -96,8 +96,8 @@ def test_real_repos_have_roles_and_licences_with_evidence(real_sample, emulator,
 
 # -- the bundled sample ---------------------------------------------------------------------------
 
-def test_sample_links_resolve_datasets_through_redirects_and_read_papers(sample_world, emulator, warehouse):
-    result = crawl(warehouse, emulator(sample_world))
+def test_sample_links_resolve_datasets_through_redirects_and_read_papers(sample_crawled):
+    warehouse, result = sample_crawled  # the sample world crawled, once a session
     targets = {(k, t): (s, r, rid) for k, t, s, r, rid in rows(
         warehouse, "SELECT kind, target, status, reason, resolved_id FROM link_targets")}
     assert targets[("dataset", "webtext")] == ("resolved", "renamed", "openfield/webtext-clean")
@@ -115,8 +115,8 @@ def test_sample_links_resolve_datasets_through_redirects_and_read_papers(sample_
     assert context == [("Paper: https://arxiv.org/abs/2501.01234",)]
 
 
-def test_second_crawl_follows_nothing_settled_recently(sample_world, emulator, warehouse):
-    crawl(warehouse, emulator(sample_world))
+def test_second_crawl_follows_nothing_settled_recently(sample_crawled, sample_world, emulator, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)
     again = emulator(sample_world)
     result = crawl(warehouse, again)
     assert result.targets_followed == 0

@@ -19,6 +19,10 @@ from openness.pipeline.runner import CrawlConfig, run_crawl
 # The Hub's ratio of resolvers to api requests made extreme: three api requests in a 2-second
 # window (a listing page and two trees), 600 resolver requests.
 SCARCE_API = "api=3/2,resolvers=600/2"
+# Which bucket has room when is the logic under test, not the pacing: the windows run at a fifth of
+# their length, on the emulator and in the crawl alike (tests/test_crawl_reliability.py holds the
+# pacing at full length).
+SCALE = 0.2
 PENDING = "SELECT model_id, sizes_pending FROM latest_models WHERE sizes_pending > 0 ORDER BY 1"
 WEIGHTS = ("SELECT f.model_id, f.path, f.size, f.lfs_sha256, f.blob_id FROM repo_files f "
            "JOIN latest_models USING (model_id, sha) WHERE f.size IS NOT NULL ORDER BY ALL")
@@ -26,7 +30,7 @@ FINDINGS = "SELECT model_id, sha, signal, value, evidence FROM findings ORDER BY
 
 
 def crawl(warehouse, server, **options):
-    settings = {"WEB_DELAY": 0.0, "RETRY_BACKOFF_BASE": 0.01}
+    settings = {"WEB_DELAY": 0.0, "RETRY_BACKOFF_BASE": 0.01, "HUB_TIME_SCALE": SCALE}
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, settings=settings,
                                  **{**world_endpoints(server), **options}))
 
@@ -46,7 +50,7 @@ def only_listing_pages(log: list[dict]) -> bool:
 
 
 def test_sizes_left_pending_are_read_later_and_equal_those_read_at_once(sample_world, emulator, tmp_path):
-    server = emulator(sample_world, rate_limit=SCARCE_API)
+    server = emulator(sample_world, rate_limit=SCARCE_API, time_scale=SCALE)
     later, at_once = str(tmp_path / "later.duckdb"), str(tmp_path / "once.duckdb")
 
     first = crawl(later, server)
@@ -82,7 +86,7 @@ def test_sizes_left_pending_are_read_later_and_equal_those_read_at_once(sample_w
 
 
 def test_sizes_now_reads_what_earlier_crawls_left(sample_world, emulator, warehouse):
-    server = emulator(sample_world, rate_limit=SCARCE_API)
+    server = emulator(sample_world, rate_limit=SCARCE_API, time_scale=SCALE)
     crawl(warehouse, server, fetch_file_sizes=False)
     pending = rows(warehouse, PENDING)  # recorded even when the crawl was told to read no sizes
     assert len(pending) >= 5
@@ -95,11 +99,12 @@ def test_sizes_now_reads_what_earlier_crawls_left(sample_world, emulator, wareho
 
 
 def test_audit_reads_the_pending_sizes_of_what_it_explains(sample_world, emulator, warehouse):
-    server = emulator(sample_world, rate_limit=SCARCE_API)
+    server = emulator(sample_world, rate_limit=SCARCE_API, time_scale=SCALE)
     crawl(warehouse, server, fetch_file_sizes=False)
     model = "aurora-labs/aurora-7b"
     assert model in dict(rows(warehouse, PENDING))
-    result = audit(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, **world_endpoints(server)),
+    result = audit(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, settings={"HUB_TIME_SCALE": SCALE},
+                               **world_endpoints(server)),
                    [model])
     assert result.crawl.sizes_revisited == 1 and model not in dict(rows(warehouse, PENDING))
     sizes = [size for m, _, size, *_ in rows(warehouse, WEIGHTS) if m == model]
@@ -110,7 +115,7 @@ def test_audit_reads_the_pending_sizes_of_what_it_explains(sample_world, emulato
 
 
 def test_export_spdx_reads_pending_sizes_first(sample_world, emulator, warehouse, tmp_path):
-    server = emulator(sample_world, rate_limit=SCARCE_API)
+    server = emulator(sample_world, rate_limit=SCARCE_API, time_scale=SCALE)
     crawl(warehouse, server, fetch_file_sizes=False)
     classify_warehouse(warehouse)
     model = "aurora-labs/aurora-7b"

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from openness.cli.main import cli
-from conftest import scalar, world_endpoints
+from conftest import copy_warehouse, scalar, world_endpoints
+from openness.emulator import serving
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.classification.scale.classify import classify_warehouse
 from openness.outputs.snapshots import NoSuchSnapshot, export_run, retain
@@ -20,21 +21,32 @@ from openness.warehouse.errors import WarehouseError
 CHANGING = "tinystack/tiny-bert-sentiment"
 
 
-def nightly(warehouse, world, emulator, night: int) -> str:
+def nightly(warehouse, world, night: int) -> str:
     if night:
         card = world / "models" / CHANGING / "files" / "README.md"
         card.write_text(card.read_text("utf-8") + f"\nNight {night}: retrained.\n", "utf-8")
-    run = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=1, settings={"WEB_DELAY": 0.0},
-                                **world_endpoints(emulator(world))))
+    with serving(world) as server:
+        run = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=1, settings={"WEB_DELAY": 0.0},
+                                    **world_endpoints(server)))
     classify_warehouse(warehouse)
     return run.run_id
 
 
-@pytest.fixture
-def three_nights(sample_world, emulator, warehouse, tmp_path):
-    world = tmp_path / "world"
+@pytest.fixture(scope="module")
+def three_nights_made(sample_world, tmp_path_factory) -> tuple[str, list[str]]:
+    """Three nightly crawls of a world whose one model changes each night, made once."""
+    folder = tmp_path_factory.mktemp("nights")
+    world = folder / "world"
     shutil.copytree(sample_world, world)
-    return [nightly(warehouse, world, emulator, night) for night in range(3)]
+    path = str(folder / "openness.duckdb")
+    return path, [nightly(path, world, night) for night in range(3)]
+
+
+@pytest.fixture
+def three_nights(three_nights_made, warehouse) -> list[str]:
+    """The three nights' warehouse, a copy each test may change."""
+    copy_warehouse(three_nights_made[0], warehouse)
+    return three_nights_made[1]
 
 
 def commits(warehouse_or_folder) -> set[tuple[str, str]]:

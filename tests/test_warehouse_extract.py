@@ -7,7 +7,7 @@ import duckdb
 from click.testing import CliRunner
 
 from openness.cli.main import cli
-from conftest import is_verbatim, world_endpoints
+from conftest import copy_warehouse, is_verbatim, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.pipeline.extract import extract_stored
 
@@ -49,8 +49,8 @@ def test_real_sample_models_get_weights_licence_and_data_findings_with_verbatim_
     assert disclosure["databricks/dolly-v1-6b"]["stages"]["sft"] == ["alpaca"]
 
 
-def test_extract_is_idempotent_and_replaces_a_commits_findings(sample_world, emulator, warehouse):
-    crawl(warehouse, emulator(sample_world))
+def test_extract_is_idempotent_and_replaces_a_commits_findings(sample_crawled, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)  # the sample world crawled, once a session
     from_crawl = [r[:6] for r in findings(warehouse)]
     links_sql = "SELECT model_id, sha, kind, target, url, context, depth FROM model_links ORDER BY ALL"
     links = duckdb.connect(warehouse, read_only=True).execute(links_sql).fetchall()
@@ -68,8 +68,8 @@ def test_extract_is_idempotent_and_replaces_a_commits_findings(sample_world, emu
     assert [r[:6] for r in findings(warehouse)] == from_crawl  # the stale finding is gone
 
 
-def test_extract_command(sample_world, emulator, warehouse):
-    crawl(warehouse, emulator(sample_world))
+def test_extract_command(sample_crawled, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)  # the sample world crawled, once a session
     result = CliRunner().invoke(cli, ["--warehouse", warehouse, "extract"])
     assert result.exit_code == 0, result.output
     assert "for 31 commits" in result.output and " links " in result.output and "weights.formats" in result.output
@@ -97,8 +97,8 @@ def blank_derived_columns(warehouse, table, where="true", **replace):
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM old")
 
 
-def test_extract_judges_stored_datasets_and_code_repos_again_as_the_crawl_did(sample_world, emulator, warehouse):
-    crawl(warehouse, emulator(sample_world))
+def test_extract_judges_stored_datasets_and_code_repos_again_as_the_crawl_did(sample_crawled, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)  # the sample world crawled, once a session
     from_crawl = {table: derived(warehouse, table) for table in DERIVED}
     assert len(from_crawl["datasets"]) >= 3 and len(from_crawl["code_repos"]) >= 3
     assert any(row[4] for row in from_crawl["code_repos"])  # some roles to re-derive
@@ -111,8 +111,8 @@ def test_extract_judges_stored_datasets_and_code_repos_again_as_the_crawl_did(sa
     assert {table: derived(warehouse, table) for table in DERIVED} == from_crawl
 
 
-def test_extract_for_one_model_judges_the_targets_it_links_and_leaves_pathless_trees(sample_world, emulator, warehouse):
-    crawl(warehouse, emulator(sample_world))
+def test_extract_for_one_model_judges_the_targets_it_links_and_leaves_pathless_trees(sample_crawled, warehouse):
+    copy_warehouse(sample_crawled[0], warehouse)  # the sample world crawled, once a session
     with duckdb.connect(warehouse, read_only=True) as con:
         model, repo = con.execute("SELECT l.model_id, c.repo FROM model_links l JOIN code_repos c ON c.repo = l.target "
                                   "WHERE l.kind = 'code' AND len(c.roles) > 0 ORDER BY ALL LIMIT 1").fetchone()
