@@ -25,7 +25,10 @@ def world() -> None:
 @click.option("--uploads", type=click.Path(file_okay=False),
               help="Take writes (create_repo, upload_folder, `openness publish`) into this folder, itself a "
                    "world served first; without it the emulator is read-only.")
-def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size, uploads) -> None:
+@click.option("--time-scale", default=1.0, show_default=True, type=click.FloatRange(min=0.001),
+              help="Real seconds per second of --rate-limit's windows (a crawl of it needs the same HUB_TIME_SCALE).")
+def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, faults, page_size, uploads,
+          time_scale) -> None:
     """Serve WORLD_DIRS (several are served as one world; where two hold the same repo, the first
     given wins); the first line of output is the base URL. Stop with Ctrl-C.
 
@@ -36,7 +39,7 @@ def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, f
     try:
         server = make_server(list(world_dirs), host, port, rate_limit=rate_limit, faults=faults,
                              log_requests=log_requests, page_size=page_size, github_rate_limit=github_rate_limit,
-                             uploads=uploads)
+                             uploads=uploads, time_scale=time_scale)
     except (ValueError, OSError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(server.base_url)

@@ -93,6 +93,8 @@ def test_demo_crawls_the_sample_world(run, tmp_path):
 def test_world_serve_rejects_bad_specs(run, sample_world):
     result = run("world", "serve", str(sample_world), "--rate-limit", "lots")
     assert result.exit_code == 1 and "N/SECONDS" in result.output
+    stopped = run("world", "serve", str(sample_world), "--time-scale", "0")  # time would stand still
+    assert stopped.exit_code == 2 and "--time-scale" in stopped.output
 
 
 def test_a_partial_crawl_exits_75_and_says_how_many_models_are_left(run, monkeypatch):

@@ -1,7 +1,8 @@
 """Every rule case through both ways of classifying, byte for byte.
 
 Each case of tests/cases/classify and tests/cases/extract (a card, its files, what its links led to,
-its base models) is put in a warehouse as crawled rows, twice: under two different model ids (the
+its base models), and each of tests/cases/repo_roles as the code a model links as its own, is put
+in a warehouse as crawled rows, twice: under two different model ids (the
 same name words, another owner), commits and finding ids, with evidence URLs that name each. Then
 `classify_warehouse` runs, which fills most of them in from their shape's template in SQL
 (scale/fill.py), and each model's stored cells and summary must be the bytes the plain engine
@@ -36,8 +37,25 @@ from openness.extractors.links import link_rows
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.staging import arrow_schema
 
+
+
+def _linking(n: int, repo_case: dict) -> dict:
+    """A repo-roles case (tests/cases/repo_roles) as a model whose card links that repository as
+    its own code: the roles found in the repo's files open the model's code cells."""
+    from openness.extractors.base import Document
+    from openness.extractors.code_repos import RepoFiles, roles
+    docs = {p: Document(p, f"https://api.example/contents/{p}", text) for p, text in repo_case["documents"].items()}
+    found, evidence = roles(RepoFiles(f"github.com/roles-{n}/kite", "tree", repo_case["paths"], docs))
+    card = f"---\nlicense: mit\n---\n# Kite 7B\n\nThe code of this model: https://github.com/roles-{n}/kite\n"
+    return {"model_id": f"roles-{n}/kite-7b", "documents": {"README.md": card},
+            "files": [{"path": "README.md"}, {"path": "model.safetensors"}],
+            "repos": {f"github.com/roles-{n}/kite": {"status": "resolved", "roles": found, "licence_ids": ["mit"],
+                                                      "role_evidence": [vars(e) for e in evidence]}}}
+
+
 CASES = [(f"classify/{name}", case) for name, case in cases("classify")] + \
-    [(f"extract/{name}", case) for name, case in cases("extract")]
+    [(f"extract/{name}", case) for name, case in cases("extract")] + \
+    [(f"repo_roles/{name}", _linking(n, case)) for n, (name, case) in enumerate(cases("repo_roles"))]
 NOW = datetime(2026, 1, 1)
 HUB = "https://hub.example"
 

@@ -13,7 +13,7 @@ from conftest import REPO
 GOLD_DIR = REPO.parent / "shared" / "gold"
 # Where classification decides: the taxonomy's rules and engine, the extractors and their knowledge.
 RULE_FILES = sorted([*REPO.glob("extractors/*.py"), *REPO.glob("extractors/data/**/*.yml"),
-                     *REPO.glob("classification/*.py"), *REPO.glob("classification/*.yml")])
+                     *REPO.glob("classification/**/*.py"), *REPO.glob("classification/**/*.yml")])
 
 
 def gold_model_ids() -> set[str]:
