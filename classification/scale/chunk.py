@@ -27,7 +27,7 @@ from openness.classification.taxonomy.families import family_of
 from openness.classification.taxonomy.frameworks import verdicts
 from openness.classification.taxonomy.rules import rules
 from openness.classification.scale.shapes import (COMMIT, CONTROL_BYTES, MODEL, Shape, ShapeMemo, Template,
-                                            finding_marker, holds_control, shape_of)
+                                                  finding_marker, holds_control, shape_of)
 from openness.warehouse.staging import arrow_schema
 
 
