@@ -37,6 +37,8 @@ def _log_level(ctx) -> str:
 
 
 def partial_reasons(result) -> str:
+    if result.models_not_stored:
+        return f"{result.models_not_stored} models could not be stored (see the log); the next crawl fetches them"
     if result.models_left_incomplete:
         return f"{result.models_left_incomplete} models still incomplete (see fetch_failures)"
     return "a listing page or a model's rows could not be read (see fetch_failures)"

@@ -72,6 +72,7 @@ def crawl_summary(result) -> str:
         + (f", {result.models_retried} fetched again to complete" if result.models_retried else "")
         + (f"; {result.models_left_incomplete} still incomplete (files the next crawl fetches)"
            if result.models_left_incomplete else "")
+        + (f"; {result.models_not_stored} not stored (the next crawl fetches them)" if result.models_not_stored else "")
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
         f"files    {result.files_fetched} fetched" + _sizes_summary(result),
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "

@@ -68,7 +68,10 @@ def _field(key: str, value, notes: list[str]):
     if expected is int and isinstance(value, bool):
         return _drop(key, value, "a number", notes)
     if expected is int and isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if expected is int and isinstance(value, int) and not _in_range(value):
+        notes.append(f"{key}: {value} is past what a 64-bit count holds (dropped)")
+        return _DROP
     if key == "tags" and isinstance(value, str):
         notes.append("tags: a single name where a list was expected (made a list)")
         return [value]
@@ -132,12 +135,15 @@ def _siblings(siblings: list, notes: list[str]) -> list:
         if not isinstance(entry, dict) or not isinstance(entry.get("rfilename"), str):
             continue
         lfs = entry.get("lfs")
-        if lfs is not None and not (isinstance(lfs, dict) and {"size", "sha256", "pointerSize"} <= set(lfs)):
+        if lfs is not None and not (isinstance(lfs, dict) and {"size", "sha256", "pointerSize"} <= set(lfs)
+                                    and _in_range(lfs["size"])):
             entry = {k: v for k, v in entry.items() if k != "lfs"}
+        if "size" in entry and not _in_range(entry["size"]):
+            entry = {k: v for k, v in entry.items() if k != "size"}
         kept.append(entry)
     if len(kept) != len(siblings) or any(k is not s for k, s in zip(kept, siblings)):
         notes.append(f"siblings: {len(siblings) - len(kept)} of {len(siblings)} entries without a file name "
-                     "(dropped) or with an unreadable lfs record")
+                     "(dropped), or with an unreadable lfs record or size")
     return kept
 
 
@@ -153,6 +159,11 @@ def _unparseable(payload: dict) -> list[str]:
         except Exception:
             bad.append(key)
     return bad
+
+
+def _in_range(size) -> bool:
+    """A size a 64-bit column holds (a bool is no size)."""
+    return isinstance(size, int) and not isinstance(size, bool) and -2**63 <= size < 2**63
 
 
 def _is_number(value) -> bool:

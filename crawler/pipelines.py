@@ -6,6 +6,7 @@ crawl killed half way keeps every batch it loaded; the next crawl skips what is 
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from scrapy import signals
@@ -15,6 +16,8 @@ from openness.crawler.signals import flush_requested, items_decided
 from openness.extractors.links import link_rows
 from openness.warehouse.load import LOAD_MEMORY_MB, load_staged
 from openness.warehouse.staging import BatchWriter, staging_dir
+
+logger = logging.getLogger(__name__)
 
 
 class StagingPipeline:
@@ -88,6 +91,7 @@ class StagingPipeline:
     def _add_model(self, item: dict, findings: list) -> None:
         model = item["model"]
         self._add("models", model)
+        self.stats.inc_value("openness/models_staged")
         for table in ("repo_files", "documents", "fetch_failures"):
             for row in item[table]:
                 self._add(table, row)
@@ -103,9 +107,18 @@ class StagingPipeline:
 
     def flush(self) -> None:
         self.last_flush = time.monotonic()
-        if self.writer.write() is None:
-            return
         self.models_buffered = 0
+        try:
+            written = self.writer.write()
+        except OSError as exc:  # a full disk, a folder gone: this batch's models are fetched again next time
+            logger.error("staging a batch failed (%s): its %d models are not stored; the next crawl fetches them",
+                         exc.strerror or exc, self.writer.lost_models)
+            self.stats.set_value("openness/models_not_staged", self.writer.lost_models)
+            return
+        finally:
+            self.stats.set_value("openness/rows_repaired", self.writer.repaired)
+        if written is None:
+            return
         if not self.load:
             self.stats.inc_value("openness/batches_staged")
             return

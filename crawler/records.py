@@ -81,9 +81,13 @@ def stats_row(payload: dict, depth: int = 0) -> dict:
             "gated": gated_value(payload.get("gated")), "observed_at": utcnow()}
 
 
+# What the warehouse's BIGINT columns hold (counts, sizes): a payload's number past it is no count.
+INT64 = range(-2**63, 2**63)
+
+
 def as_int(value) -> int | None:
-    """An int from a payload, or None (a bool is not a count)."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An int from a payload that a BIGINT column holds, or None (a bool is not a count)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value in INT64 else None
 
 
 def as_str(value) -> str | None:

@@ -122,6 +122,6 @@ def _etag(value: str | None) -> str | None:
 
 def _int(value: str) -> int | None:
     try:
-        return int(value)
+        return as_int(int(value))
     except ValueError:
         return None

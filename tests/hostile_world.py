@@ -53,6 +53,13 @@ def build(root: Path) -> Path:
     _model(root, "wrong-types", {"README.md": _card("mit", "Odd values.")},
            {"downloads": "many", "likes": True, "tags": 5, "createdAt": "yesterday",
             "cardData": {"tags": 5, "license": 5, "datasets": {"a": 1}, "base_model": 7, "language": ["en", 3]}})
+    # counts and sizes past what a signed 64-bit column holds (the warehouse's BIGINT)
+    _model(root, "huge-numbers", {"README.md": _card("mit", "Weights are released."), "config.json": "{}",
+                                  "model.safetensors": b"\x00" * 64},
+           {"likes": 2**63, "downloads": 2**64, "usedStorage": -2**70,
+            "siblings": [{"rfilename": "README.md"}, {"rfilename": "config.json", "size": 2**63},
+                         {"rfilename": "model.safetensors",
+                          "lfs": {"size": 2**64, "sha256": "ab" * 32, "pointerSize": 134}}]})
     _model(root, "yaml-bomb", {"README.md": f"---\n{yaml_bomb()}---\n\n# Laughs\n"})
     _model(root, "binary-readme", {"README.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(range(256)) * 8})
     _model(root, "traversal", {"README.md": _card("other", "See the licence.", "license_link: ../../../../etc/passwd\n"),

@@ -73,6 +73,62 @@ def test_values_of_the_wrong_type_are_dropped_or_coerced_and_the_model_is_stored
     assert "cardData.tags: a number" in message
 
 
+def test_a_count_or_size_past_64_bits_is_a_bad_field_and_loses_nothing(crawled):
+    """A likes count of 2**63 once stopped every batch from staging: nothing of the crawl was stored,
+    on every rerun, while the summary counted every model. It is a bad field like any other."""
+    warehouse, first, second = crawled
+    [(likes, downloads, complete)] = rows(warehouse, "SELECT likes, downloads, complete FROM models "
+                                                     "WHERE model_id = 'hostile/huge-numbers'")
+    assert likes is None and downloads is None and complete
+    [(message,)] = rows(warehouse, "SELECT message FROM fetch_failures WHERE reason = 'bad_field' "
+                                   "AND model_id = 'hostile/huge-numbers' LIMIT 1")
+    assert "likes" in message and "downloads" in message
+    assert rows(warehouse, "SELECT size FROM repo_files WHERE model_id = 'hostile/huge-numbers' "
+                           "AND path = 'model.safetensors'") == [(None,)]
+    stored = {r[0] for r in rows(warehouse, "SELECT model_id FROM models")}
+    assert set(hostile_world.GOOD) <= stored and first.status == "complete"
+
+
+def test_a_batch_that_cannot_be_staged_as_it_is_keeps_its_rows_and_never_blocks_the_next(tmp_path):
+    """Staging is the last line: a value a column cannot hold (whatever let it through) is left
+    out of its row, with a warning, and the row, its batch and the batches after it are written."""
+    from openness.warehouse.load import load_staged
+    from openness.warehouse.staging import BatchWriter
+    warehouse, root = str(tmp_path / "w.duckdb"), tmp_path / "w.duckdb.staging"
+    writer = BatchWriter(root, "run-1")
+    for n, likes in enumerate((1, 2**63, 3)):
+        writer.add("models", {"model_id": f"o/m{n}", "sha": "a" * 40, "likes": likes, "complete": True, "run_id": "run-1"})
+    assert writer.write() is not None and writer.repaired == 1
+    writer.add("models", {"model_id": "o/next", "sha": "b" * 40, "likes": 4, "complete": True, "run_id": "run-1"})
+    assert writer.write() is not None
+    load_staged(warehouse, root)
+    assert rows(warehouse, "SELECT model_id, likes FROM models ORDER BY 1") == [
+        ("o/m0", 1), ("o/m1", None), ("o/m2", 3), ("o/next", 4)]
+
+
+def test_a_batch_that_cannot_be_written_is_counted_lost_and_the_crawl_is_not_complete(tmp_path):
+    """A batch the disk refuses (here: its folder's place is a file) is lost with its error, counted,
+    and never blocks the next; a crawl that stored fewer models than it staged is not complete."""
+    from openness.warehouse.load import load_staged
+    from openness.warehouse.runs import not_stored
+    from openness.warehouse.staging import BatchWriter
+    warehouse, root = str(tmp_path / "w.duckdb"), tmp_path / "w.duckdb.staging"
+    root.write_text("in the way")
+    writer = BatchWriter(root, "run-1")
+    for n in range(2):
+        writer.add("models", {"model_id": f"o/m{n}", "sha": "a" * 40, "complete": True, "run_id": "run-1"})
+    with pytest.raises(OSError):
+        writer.write()
+    assert writer.lost_models == 2 and writer.pending() == 0
+    root.unlink()
+    writer.add("models", {"model_id": "o/next", "sha": "b" * 40, "complete": True, "run_id": "run-1"})
+    assert writer.write() is not None
+    load_staged(warehouse, root)
+    assert rows(warehouse, "SELECT model_id FROM models") == [("o/next",)]
+    assert not_stored(warehouse, "run-1", staged=3, lost=writer.lost_models) == 2
+    assert not_stored(warehouse, "run-1", staged=1, lost=0) == 0
+
+
 def test_a_dataset_with_values_of_the_wrong_type_is_stored(crawled):
     warehouse, _, _ = crawled
     assert rows(warehouse, "SELECT tags FROM datasets WHERE dataset_id = ?", [hostile_world.ODD_DATASET]) == [([],)]

@@ -51,3 +51,15 @@ def test_a_clean_payload_is_left_as_it_is():
 def test_a_payload_without_an_id_is_refused():
     with pytest.raises(ValueError, match="without an id"):
         read_model_payload({"sha": "f" * 40})
+
+
+def test_counts_and_sizes_past_64_bits_are_dropped_and_noted():
+    from openness.crawler.records import as_int
+    info, clean, notes = read_model_payload({"id": "a/b", "likes": 2**63, "downloads": 2**63 - 1, "usedStorage": -2**64,
+                                             "siblings": [{"rfilename": "w.bin", "size": 2**64},
+                                                          {"rfilename": "x.bin", "lfs": {"size": 2**70, "sha256": "0" * 64,
+                                                                                         "pointerSize": 134}}]})
+    assert "likes" not in clean and clean["downloads"] == 2**63 - 1 and "usedStorage" not in clean
+    assert clean["siblings"] == [{"rfilename": "w.bin"}, {"rfilename": "x.bin"}]
+    assert any(n.startswith("likes: 9223372036854775808 is past") for n in notes) and any("siblings" in n for n in notes)
+    assert as_int(2**63) is None and as_int(-2**63) == -2**63 and as_int(True) is None

@@ -117,6 +117,15 @@ def incomplete_after(warehouse_path, run_id: str) -> int:
                            "(SELECT model_id FROM model_stats WHERE run_id = ?)", [run_id]).fetchall()[0][0]
 
 
+def not_stored(warehouse_path, run_id: str, staged: int, lost: int) -> int:
+    """How many of the model rows a crawl staged are not in the warehouse once it is loaded: a
+    batch that could not be written (`lost`), or rows that went missing on the way. A crawl that
+    stored fewer than it counted is never complete; the next crawl fetches those models again."""
+    with connect(warehouse_path, read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM models WHERE run_id = ?", [run_id]).fetchall()[0][0]
+    return max(staged - stored, lost, 0)
+
+
 def failures_by_reason(warehouse_path, run_id: str) -> dict[str, int]:
     with connect(warehouse_path, read_only=True) as con:
         rows = con.execute("SELECT reason, count(*) FROM fetch_failures WHERE run_id = ? GROUP BY reason "

@@ -69,6 +69,8 @@ class BatchWriter:
         self.tag = tag  # e.g. "w2.": several writers (workers) staging one run into one folder
         self.rows: dict[str, list[dict]] = {t: [] for t in STAGED_TABLES}
         self.sequence = 0
+        self.repaired = 0      # rows staged with a value left out (arrow_rows)
+        self.lost_models = 0   # models of batches that could not be written
 
     def add(self, table: str, row: dict) -> None:
         self.rows[table].append(row)
@@ -77,25 +79,62 @@ class BatchWriter:
         return sum(len(rows) for rows in self.rows.values())
 
     def write(self) -> Path | None:
-        """Stage what is buffered as one batch; return its folder (None when nothing was buffered)."""
+        """Stage what is buffered as one batch; return its folder (None when nothing was buffered).
+        The buffer is emptied whatever happens: a batch that fails (a full disk) is lost with its
+        error, and never blocks the batches after it."""
         if not self.pending():
             return None
         self.sequence += 1
         batch_id = f"{self.run_id}-{self.tag}{self.sequence:06d}"  # the run id is what precedes the last '-'
         final = self.root / batch_id
         temp = self.root / f".{batch_id}.{uuid.uuid4().hex[:8]}.tmp"
-        temp.mkdir(parents=True)
-        files = {}
-        for table, rows in self.rows.items():
-            if rows:
-                data = pa.Table.from_pylist(rows, schema=arrow_schema(table))
-                pq.write_table(data, temp / f"{table}.parquet")
-                files[f"{table}.parquet"] = {"sha256": file_sha256(temp / f"{table}.parquet"), "rows": len(rows)}
-        manifest = {"batch": batch_id, "run_id": self.run_id, "files": files}
-        (temp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
-        os.replace(temp, final)
-        self.rows = {t: [] for t in STAGED_TABLES}
+        buffered, self.rows = self.rows, {t: [] for t in STAGED_TABLES}
+        try:
+            temp.mkdir(parents=True)
+            files = {}
+            for table, rows in buffered.items():
+                if rows:
+                    data, repaired = arrow_rows(table, rows)
+                    self.repaired += repaired
+                    pq.write_table(data, temp / f"{table}.parquet")
+                    files[f"{table}.parquet"] = {"sha256": file_sha256(temp / f"{table}.parquet"), "rows": len(rows)}
+            manifest = {"batch": batch_id, "run_id": self.run_id, "files": files}
+            (temp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True), "utf-8")
+            os.replace(temp, final)
+        except BaseException:
+            self.lost_models += len(buffered["models"])
+            shutil.rmtree(temp, ignore_errors=True)
+            raise
         return final
+
+
+def arrow_rows(table: str, rows: list[dict]) -> tuple[pa.Table, int]:
+    """Rows as an Arrow table of the table's schema, and how many had a value left out. A value its
+    column cannot hold (an integer past 64 bits, text in a number column: whatever got past the
+    payload's checks) is left out of its row with a warning, and the row is kept."""
+    schema = arrow_schema(table)
+    try:
+        return pa.Table.from_pylist(rows, schema=schema), 0
+    except (pa.ArrowException, OverflowError, TypeError, ValueError):
+        pass
+    fixed, repaired = [], 0
+    for row in rows:
+        bad = [name for name in schema.names if name in row and not _holds(schema.field(name).type, row[name])]
+        if bad:
+            repaired += 1
+            logger.warning("staging %s: %s left out of a row of %s (its column cannot hold it)",
+                           table, ", ".join(bad), row.get("model_id") or row.get("target") or "a model")
+            row = {k: v for k, v in row.items() if k not in bad}
+        fixed.append(row)
+    return pa.Table.from_pylist(fixed, schema=schema), repaired
+
+
+def _holds(kind: pa.DataType, value) -> bool:
+    try:
+        pa.array([value], type=kind)
+        return True
+    except (pa.ArrowException, OverflowError, TypeError, ValueError):
+        return False
 
 
 def ready_batches(root: str | os.PathLike) -> list[Path]:
