@@ -4,6 +4,9 @@ that costs what changed)."""
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -234,3 +237,61 @@ def test_a_progress_bar_only_on_a_terminal():
         update(5, 10)
         update(10, 10)
     assert "classify" in screen.getvalue() and "10/10" in screen.getvalue()
+
+
+# A classify process that kills itself (SIGKILL: nothing runs after it) right after its n-th write
+# of cells, by the warehouse (a block filled in) or the Python way (a chunk's rows): the points where
+# a kill leaves a base's new cells committed and its derivatives not yet looked at.
+_KILLED_CLASSIFY = """
+import os, signal, sys
+from openness.classification.scale import classify as module, fill
+path, n = sys.argv[1], int(sys.argv[2])
+writes = []
+def then_die(write):
+    def written(*args, **kwargs):
+        done = write(*args, **kwargs)
+        writes.append(1)
+        if len(writes) >= n:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return done
+    return written
+module._replace = then_die(module._replace)
+fill.write_block = then_die(fill.write_block)
+module.classify_warehouse(path, workers=1, batch_size=4)
+"""
+
+
+def _killed_classify(path: str, writes: int) -> int:
+    done = subprocess.run([sys.executable, "-c", _KILLED_CLASSIFY, path, str(writes)],
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode
+
+
+def test_a_classify_killed_after_a_base_level_is_made_good_by_the_next_run(warehouse, tmp_path):
+    """The kill comes once the changed base's new cells are committed and before its derivatives
+    are looked at: the next run redoes what is built on what the killed run wrote."""
+    derivative, base = derivative_inheriting_from_a_base(warehouse)
+    before = rows(warehouse, "SELECT cells_fp FROM model_summaries WHERE model_id = ?", [derivative])
+    execute(warehouse, f"DELETE FROM findings WHERE model_id = '{base}'")
+    assert _killed_classify(warehouse, writes=1) == -signal.SIGKILL
+    assert rows(warehouse, "SELECT status FROM classify_runs ORDER BY started_at DESC LIMIT 1") == [("running",)]
+    assert rows(warehouse, "SELECT cells_fp FROM model_summaries WHERE model_id = ?", [derivative]) == before  # stale
+    result = classify_warehouse(warehouse)
+    assert result.redone.get(changes.BASE, 0) >= 1
+    same_as_a_full_run(warehouse, tmp_path)
+    assert rows(warehouse, "SELECT status, count(*) FROM classify_runs GROUP BY ALL ORDER BY ALL") == [
+        ("complete", 2), ("interrupted", 1)]  # the fixture's run and this one; the killed one
+
+
+@pytest.mark.parametrize("writes", [1, 2, 3, 5, 8])
+def test_a_classify_killed_at_any_write_then_run_again_equals_a_full_run(warehouse, tmp_path, writes):
+    """Killed after its n-th write (bases, derivatives, models of other shapes), or finished first;
+    twice in a row for some: the run after equals a full run, byte for byte."""
+    derivative, base = derivative_inheriting_from_a_base(warehouse)
+    execute(warehouse, f"DELETE FROM findings WHERE model_id = '{base}'",
+            "DELETE FROM findings WHERE model_id IN (SELECT model_id FROM latest_models ORDER BY model_id LIMIT 3)")
+    _killed_classify(warehouse, writes)
+    if writes % 2:
+        _killed_classify(warehouse, 1)  # and the next run killed at its first write too
+    classify_warehouse(warehouse)
+    same_as_a_full_run(warehouse, tmp_path)

@@ -391,6 +391,16 @@ ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS links_fp UBIGINT;
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS cells_fp VARCHAR;
 ALTER TABLE model_summaries ADD COLUMN IF NOT EXISTS redone_because VARCHAR;
 
+-- Each `openness classify` run (schema 14): started, then finished (complete), or found never
+-- finished by a later run (interrupted). A run stopped part way may have written a base model's
+-- new cells and not yet its derivatives': the next run redoes what is built on what it wrote.
+CREATE TABLE IF NOT EXISTS classify_runs (
+    run_id       VARCHAR PRIMARY KEY,
+    started_at   TIMESTAMP NOT NULL,
+    finished_at  TIMESTAMP,
+    status       VARCHAR NOT NULL    -- running, complete, interrupted
+);
+
 -- A family's row: per component, how many of its latest models are classified and the most and
 -- least open level among them (the family releases a component openly if one member does).
 CREATE OR REPLACE VIEW family_components AS

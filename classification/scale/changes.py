@@ -16,6 +16,7 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from openness.classification.scale.input_sql import fingerprints_sql
+from openness.warehouse.db import utcnow
 
 
 # Why a model is classified again (model_summaries.redone_because), in the order they are checked.
@@ -78,6 +79,32 @@ def stale_models(con, version: str) -> tuple[dict[str, str], dict[str, str]]:
     con.execute(FINGERPRINTS_SQL)
     latest = dict(con.execute("SELECT model_id, sha FROM input_fingerprints").fetchall())
     return latest, {model_id: reason for model_id, _, reason in con.execute(STALE_SQL, [version]).fetchall()}
+
+
+def start_run(con, run_id: str) -> list[str]:
+    """Record a classify run as running; return the earlier runs that never finished (killed): what
+    they wrote may be a base's new cells whose derivatives still hold cells made from the old."""
+    unfinished = [r for (r,) in con.execute("SELECT run_id FROM classify_runs WHERE status = 'running' "
+                                            "ORDER BY run_id").fetchall()]
+    con.execute("INSERT INTO classify_runs VALUES (?, ?, NULL, 'running')", [run_id, utcnow()])
+    return unfinished
+
+
+def written_by(con, run_ids: list[str]) -> set[str]:
+    """The models whose cells these runs wrote (their latest summaries still name them)."""
+    if not run_ids:
+        return set()
+    return {m for (m,) in con.execute("SELECT DISTINCT model_id FROM model_summaries WHERE run_id IN "
+                                      "(SELECT unnest(?::VARCHAR[]))", [run_ids]).fetchall()}
+
+
+def finish_run(con, run_id: str, unfinished: list[str]) -> None:
+    """This run complete; the unfinished ones it made good, interrupted (they ask nothing more)."""
+    now = utcnow()
+    con.execute("UPDATE classify_runs SET status = 'complete', finished_at = ? WHERE run_id = ?", [now, run_id])
+    if unfinished:
+        con.execute("UPDATE classify_runs SET status = 'interrupted', finished_at = ? WHERE run_id IN "
+                    "(SELECT unnest(?::VARCHAR[]))", [now, unfinished])
 
 
 def descendants(roots, bases: dict[str, list[str]]) -> set[str]:

@@ -97,10 +97,16 @@ def _classify_warehouse(warehouse_path, model_ids, batch_size, full, workers, mi
             redo = {m: changes.FULL for m in latest}
         else:
             redo = stale
+        unfinished = changes.start_run(con, result.run_id)
+        # a run killed after a base level was written left derivatives built on the old cells
+        for model in changes.descendants(changes.written_by(con, unfinished), bases):
+            if model in latest:
+                redo.setdefault(model, BASE)
         downstream = changes.descendants(redo, bases) - set(redo)  # redone when a base's cells change
         wanted = sorted(changes.ancestors(set(redo) | downstream, bases) & latest.keys())
         plan = _Plan(bases, _chain_depths(wanted, bases), redo, downstream, result.run_id, version)
         _classify_levels(con, plan, [(m, latest[m]) for m in wanted], batch_size, workers, result, progress)
+        changes.finish_run(con, result.run_id, unfinished)
         result.unchanged = len(latest) - result.models
     result.seconds = round(time.monotonic() - started, 3)
     return result
