@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from openness.extractors.knowledge import link_relevance
-from openness.extractors.sentences import clause, clause_span, parenthetical
+from openness.extractors.sentences import READ_AROUND, clause, clause_span, parenthetical
 
 OWN, MENTION, GUESS = "own", "mention", "guess"
 DEFAULT_OWN = "the paper a base model's card cites"
@@ -182,7 +182,8 @@ def _by_whose(at: LinkAt, owner: str, repo: str) -> Judgement | None:
         return Judgement(OWN, f"the model's own organisation ({owner})")
     if not at.derivative and named_after(at.model_id, repo):
         return Judgement(OWN, f"named after the model ({repo})")
-    command = knowledge.commands.search(at.line)
+    # a command that fetches it: near it, not anywhere on a line that may hold hundreds of links
+    command = knowledge.commands.search(at.line, max(0, at.start - READ_AROUND), at.end + READ_AROUND)
     if command:
         return Judgement(OWN, f"a command that fetches it: '{command.group(0).strip()}'")
     if at.heading and knowledge.own_headings.match(at.heading):
