@@ -8,6 +8,9 @@ rows in the same order whatever the number of workers.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -25,8 +28,20 @@ def chunk_runner(workers: int) -> Iterator[Callable[[Iterable[ChunkInput]], Iter
         return
     # spawn, not fork: the parent holds a DuckDB connection and its threads, which a fork copies
     # half-way; a spawned worker imports only what classification needs
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield lambda chunks: _in_order(pool, chunks, ahead=workers + 1)
+
+
+def exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """In a worker: exit as soon as the process that started it is gone. A parent killed with -9
+    never shuts its pool down, and its workers (~450 MB each) would sit waiting for chunks that
+    never come; the crawl's own process watches its parent the same way."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _in_order(pool: ProcessPoolExecutor, chunks: Iterable[ChunkInput], ahead: int) -> Iterator[ChunkOutput]:
