@@ -12,7 +12,7 @@ from openness.outputs.diff import as_json as diff_json, diff_runs
 from openness.outputs.export import export_snapshot
 from openness.outputs.snapshots import export_run, retain
 from openness.warehouse.db import TABLES, views
-from openness.warehouse.query import run_statements
+from openness.warehouse.query import MAX_MEMORY_MB, MAX_SECONDS, run_statements
 
 # outputs.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
 SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
@@ -23,8 +23,12 @@ SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
 @output_format
 @click.option("--width", type=click.IntRange(min=0), default=60, show_default=True,
               help="With --table: cut longer values to this many characters (0: never cut).")
+@click.option("--max-seconds", type=click.FloatRange(min=0.1), default=MAX_SECONDS, show_default=True,
+              envvar="OPENNESS_QUERY_MAX_SECONDS", help="Stop a statement that runs longer (env OPENNESS_QUERY_MAX_SECONDS).")
+@click.option("--max-memory-mb", type=click.IntRange(min=64), default=MAX_MEMORY_MB, show_default=True,
+              envvar="OPENNESS_QUERY_MAX_MEMORY_MB", help="DuckDB's memory for the query (env OPENNESS_QUERY_MAX_MEMORY_MB).")
 @click.pass_context
-def query(ctx: click.Context, sql: str, fmt: str, width: int) -> None:
+def query(ctx: click.Context, sql: str, fmt: str, width: int, max_seconds: float, max_memory_mb: int) -> None:
     """Run SQL on a read-only connection to the warehouse; several statements (separated by ';')
     each print their result, a JSON list of them with --json.
 
@@ -33,7 +37,7 @@ def query(ctx: click.Context, sql: str, fmt: str, width: int) -> None:
     Works while a crawl runs: a crawl holds the write lock only while it loads a batch, and the
     query waits for that. Its tables and views (docs/schema.md says what each holds) follow.
     """
-    results = run_statements(warehouse_path(ctx), sql)
+    results = run_statements(warehouse_path(ctx), sql, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
     click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt, width or None), nl=False)
 
 

@@ -3,6 +3,7 @@ wrote files, read /etc/passwd and attached other databases read-write)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -82,3 +83,36 @@ def test_cli_says_why_a_statement_was_refused_and_prints_every_statement(stocked
     assert both.exit_code == 0 and "-- SELECT 1 AS one" in both.output and "two" in both.output
     as_json = json.loads(runner.invoke(cli, ["--warehouse", stocked, "query", "--json", "SELECT 1 AS one; SELECT 2 AS two"]).output)
     assert as_json == [{"statement": "SELECT 1 AS one;", "rows": [{"one": 1}]}, {"statement": "SELECT 2 AS two", "rows": [{"two": 2}]}]
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT content FROM read_blob('{warehouse}')",                    # the raw database, bytes and all
+    "COPY (SELECT 1) TO '{warehouse}.tmp/planted.csv'",                # DuckDB's spill folder
+    "SELECT * FROM read_text('{warehouse}.tmp/planted.csv')",
+    "SET temp_directory = '{warehouse}.tmp'",
+    "SET disabled_filesystems = ''",
+])
+def test_the_warehouse_file_and_its_spill_folder_are_out_of_reach_too(stocked, sql):
+    (Path(stocked + ".tmp")).mkdir(exist_ok=True)
+    (Path(stocked + ".tmp") / "planted.csv").write_text("a\n1\n")
+    with pytest.raises(QueryError) as refused:
+        run_query(stocked, sql.format(warehouse=stocked))
+    assert "refused" in str(refused.value)
+    assert run_query(stocked, "SELECT model_id FROM models").rows == [("a/b",)]  # the tables still read
+
+
+@pytest.mark.parametrize("sql", ["SELECT count(*) FROM range(1000000000000)",
+                                 "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r"])
+def test_a_query_past_its_time_is_stopped_with_a_message(stocked, sql):
+    with pytest.raises(QueryError) as stopped:
+        run_query(stocked, sql, max_seconds=0.3)
+    assert "ran past 0.3 s" in str(stopped.value) and "--max-seconds" in str(stopped.value)
+
+
+def test_a_query_past_its_memory_is_stopped_with_a_message(stocked):
+    with pytest.raises(QueryError) as stopped:
+        run_query(stocked, "SELECT list(range ORDER BY range DESC) FROM range(50000000)", max_memory_mb=64)
+    assert "more than 64 MB" in str(stopped.value) and "--max-memory-mb" in str(stopped.value)
+    result = CliRunner().invoke(cli, ["--warehouse", stocked, "query", "--max-seconds", "0.3",
+                                      "SELECT count(*) FROM range(1000000000000)"])
+    assert result.exit_code == 1 and "ran past 0.3 s" in result.output and "Traceback" not in result.output
