@@ -50,6 +50,9 @@ def publish_snapshot(warehouse: str, repo_id: str, endpoint: str, private: bool 
         try:
             return _commit(api, Path(folder), repo_id, private, revision)
         except HfHubHTTPError as exc:
+            if getattr(getattr(exc, "response", None), "status_code", None) == 412:
+                raise PublishFailed(f"{repo_id} changed while this snapshot was uploading (another publish?); nothing "
+                                    "was committed: publish again") from exc
             raise PublishFailed(f"the Hub at {endpoint} refused to publish {repo_id}: {_first_line(exc)}") from exc
         except (*_transport_errors(), OSError) as exc:
             raise PublishFailed(f"could not reach the Hub at {endpoint}: {_first_line(exc)}") from exc
@@ -64,8 +67,10 @@ def _commit(api, folder: Path, repo_id: str, private: bool, revision: str | None
     if revision:
         api.create_branch(repo_id, repo_type="dataset", branch=revision, exist_ok=True)
     before = api.dataset_info(repo_id, revision=revision).sha
+    # on top of the head read above, or not at all: two publishes racing to one repo would otherwise
+    # mix one's manifest with the other's Parquet files (the Hub answers a stale parent with 412)
     commit = api.upload_folder(repo_id=repo_id, repo_type="dataset", folder_path=str(folder), revision=revision,
-                               commit_message=f"openness snapshot (schema {SCHEMA_VERSION})")
+                               commit_message=f"openness snapshot (schema {SCHEMA_VERSION})", parent_commit=before)
     return PublishResult(repo_id=repo_id, revision=revision or "main", url=url, commit=commit.oid,
                          committed=commit.oid != before, files=sum(1 for _ in folder.iterdir()), private=private)
 

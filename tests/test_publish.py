@@ -183,3 +183,28 @@ def test_the_emulator_refuses_hostile_commits(emulator, tmp_path):
     written = sorted(p.relative_to(uploads).as_posix() for p in uploads.rglob("*") if p.is_file())
     assert written == ["datasets/team/data/files/a/b.txt", "datasets/team/data/files/ok.txt",
                        "datasets/team/data/info.json"]
+
+
+def test_a_publish_raced_by_another_commit_commits_nothing_and_says_so(classified, emulator, token, tmp_path,
+                                                                       monkeypatch):
+    """Between reading the repo's head and committing, another commit lands (a second publish): this
+    one is committed on the head it read or not at all, so no snapshot mixes two runs' files."""
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    assert publish(classified, server).exit_code == 0
+    rival = HfApi(endpoint=server.base_url)
+    read_head, raced_once = HfApi.dataset_info, []
+
+    def raced(self, repo_id, *args, **kwargs):
+        info = read_head(self, repo_id, *args, **kwargs)
+        if not raced_once:
+            raced_once.append(True)
+            rival.upload_file(path_or_fileobj=b"another run's file", path_in_repo="manifest.json", repo_id=repo_id,
+                              repo_type="dataset")
+        return info
+    monkeypatch.setattr(HfApi, "dataset_info", raced)
+    result = publish(classified, server)
+    assert result.exit_code == 1 and "changed while this snapshot was uploading" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setattr(HfApi, "dataset_info", read_head)
+    head = rival.hf_hub_download(REPO, "manifest.json", repo_type="dataset", cache_dir=str(tmp_path / "c"))
+    assert open(head, "rb").read() == b"another run's file"  # the rival's commit stands alone
