@@ -192,19 +192,15 @@ def test_a_publish_raced_by_another_commit_commits_nothing_and_says_so(classifie
     server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
     assert publish(classified, server).exit_code == 0
     rival = HfApi(endpoint=server.base_url)
-    read_head, raced_once = HfApi.dataset_info, []
+    upload = HfApi.upload_folder
 
-    def raced(self, repo_id, *args, **kwargs):
-        info = read_head(self, repo_id, *args, **kwargs)
-        if not raced_once:
-            raced_once.append(True)
-            rival.upload_file(path_or_fileobj=b"another run's file", path_in_repo="manifest.json", repo_id=repo_id,
-                              repo_type="dataset")
-        return info
-    monkeypatch.setattr(HfApi, "dataset_info", raced)
+    def raced(self, **kwargs):  # the head is read; the snapshot's files are about to go
+        rival.upload_file(path_or_fileobj=b"another run's file", path_in_repo="manifest.json",
+                          repo_id=kwargs["repo_id"], repo_type="dataset")
+        return upload(self, **kwargs)
+    monkeypatch.setattr(HfApi, "upload_folder", raced)
     result = publish(classified, server)
     assert result.exit_code == 1 and "changed while this snapshot was uploading" in result.output
     assert "Traceback" not in result.output
-    monkeypatch.setattr(HfApi, "dataset_info", read_head)
     head = rival.hf_hub_download(REPO, "manifest.json", repo_type="dataset", cache_dir=str(tmp_path / "c"))
     assert open(head, "rb").read() == b"another run's file"  # the rival's commit stands alone
