@@ -4,7 +4,19 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date, datetime
+
+# Control characters a terminal acts on (ESC starts CSI and OSC sequences; C1's CSI and OSC are
+# single bytes): stored ids and card text are untrusted, so a table shows them as \x1b, never raw.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# JSON escapes C0 itself; C1 it leaves raw unless told
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """The text with every control character a terminal would act on written out (as \\x1b)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _plain(value):
@@ -18,7 +30,7 @@ def _plain(value):
 def render_rows(columns: list[str], rows: list[tuple], fmt: str, max_width: int | None = 60) -> str:
     """Rows as a table (values cut to max_width characters, None: never), JSON or CSV."""
     if fmt == "json":
-        return json.dumps(_records(columns, rows), indent=2, default=str, ensure_ascii=False) + "\n"
+        return _json(_records(columns, rows))
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -34,11 +46,15 @@ def render_results(results: list[tuple[str, list[str], list[tuple]]], fmt: str, 
     if len(results) == 1:
         return render_rows(results[0][1], results[0][2], fmt, max_width)
     if fmt == "json":
-        return json.dumps([{"statement": statement, "rows": _records(columns, rows)} for statement, columns, rows in results],
-                          indent=2, default=str, ensure_ascii=False) + "\n"
+        return _json([{"statement": statement, "rows": _records(columns, rows)} for statement, columns, rows in results])
     parts = [("" if fmt == "csv" else f"-- {statement}\n") + render_rows(columns, rows, fmt, max_width)
              for statement, columns, rows in results]
     return "\n".join(parts)
+
+
+def _json(value) -> str:
+    text = json.dumps(value, indent=2, default=str, ensure_ascii=False)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _records(columns: list[str], rows: list[tuple]) -> list[dict]:
@@ -47,7 +63,7 @@ def _records(columns: list[str], rows: list[tuple]) -> list[dict]:
 
 def _cell(value, max_width: int | None) -> str:
     text = "NULL" if value is None else str(_plain(value))
-    text = " ".join(text.split()) if "\n" in text or "\t" in text else text
+    text = visible(" ".join(text.split()) if "\n" in text or "\t" in text else text)
     return text if max_width is None or len(text) <= max_width else text[: max_width - 1] + "…"
 
 

@@ -116,3 +116,18 @@ def test_a_query_past_its_memory_is_stopped_with_a_message(stocked):
     result = CliRunner().invoke(cli, ["--warehouse", stocked, "query", "--max-seconds", "0.3",
                                       "SELECT count(*) FROM range(1000000000000)"])
     assert result.exit_code == 1 and "ran past 0.3 s" in result.output and "Traceback" not in result.output
+
+
+def test_escape_sequences_in_stored_text_never_reach_the_terminal_raw(warehouse):
+    """An id or a card may hold ESC (CSI, OSC: a terminal's title, a hyperlink, a clipboard write)
+    or their one-byte C1 forms: a table shows them written out, JSON escapes them."""
+    hostile = "evil/a\x1b]52;c;cGF5bG9hZA==\x07b\x9b2Jc\x9d0;title\x9c"
+    with connect(warehouse) as con:
+        con.execute("INSERT INTO models (model_id, sha, complete, run_id) VALUES (?, 's1', true, 'r1')", [hostile])
+    for fmt in ([], ["--json"]):
+        result = CliRunner().invoke(cli, ["--warehouse", warehouse, "query", "SELECT model_id FROM models", *fmt])
+        assert result.exit_code == 0 and not any(c in result.output for c in "\x1b\x07\x9b\x9d\x9c")
+    table = CliRunner().invoke(cli, ["--warehouse", warehouse, "query", "SELECT model_id FROM models"]).output
+    assert "evil/a\\x1b]52;c;cGF5bG9hZA==\\x07b\\x9b2Jc" in table
+    as_json = CliRunner().invoke(cli, ["--warehouse", warehouse, "query", "--json", "SELECT model_id FROM models"]).output
+    assert json.loads(as_json) == [{"model_id": hostile}]
