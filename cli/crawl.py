@@ -41,6 +41,9 @@ def partial_reasons(result) -> str:
         return f"{result.models_not_stored} models could not be stored (see the log); the next crawl fetches them"
     if result.models_left_incomplete:
         return f"{result.models_left_incomplete} models still incomplete (see fetch_failures)"
+    if result.targets_left_incomplete:
+        return (f"{result.targets_left_incomplete} followed repositories or datasets stored incomplete "
+                "(see fetch_failures); the next crawl follows them again")
     return "a listing page or a model's rows could not be read (see fetch_failures)"
 
 

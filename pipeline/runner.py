@@ -21,6 +21,7 @@ from openness.pipeline.child import Child
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.distributed import run_distributed
 from openness.pipeline.errors import CrawlError, CrawlInterrupted
+from openness.warehouse.links import incomplete_targets
 from openness.crawler.settings import HUB_BUDGETS
 from openness.warehouse.load import load_staged
 from openness.warehouse.runs import (crawl_lock, failures_by_reason, finish_run, incomplete_after, new_run_id,
@@ -39,6 +40,7 @@ class CrawlResult:
     models_retried: int = 0         # stored incomplete by an earlier crawl: the rest of their files fetched
     models_left_incomplete: int = 0  # of the models this crawl listed or reached, still incomplete after it
     models_not_stored: int = 0       # staged by this crawl, yet not in the warehouse after it (a batch lost)
+    targets_left_incomplete: int = 0  # followed repos and datasets stored incomplete only (followed again next time)
     models_vanished: int = 0       # listed by the previous crawl of this selection, not by this one
     files_fetched: int = 0
     targets_followed: int = 0      # link targets (datasets, base models, code repos, papers) asked for
@@ -100,7 +102,9 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         result.models_left_incomplete = incomplete_after(warehouse, run_id)
         result.models_not_stored = not_stored(warehouse, run_id, int(stats.get("openness/models_staged", 0)),
                                               int(stats.get("openness/models_not_staged", 0)))
-        if (result.models_left_incomplete or result.models_not_stored) and result.status == "complete":
+        result.targets_left_incomplete = incomplete_targets(warehouse, run_id)
+        if ((result.models_left_incomplete or result.models_not_stored or result.targets_left_incomplete)
+                and result.status == "complete"):
             result.status = "partial"  # the next crawl fetches the rest
         if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):
             result.status = "interrupted"

@@ -269,3 +269,23 @@ def test_pages_beyond_a_hosts_share_wait_for_the_next_crawl(sample_world, emulat
     assert later.targets_followed == 1
     assert rows(warehouse, "SELECT status FROM links WHERE kind = 'paper'") == [("resolved",)]
     assert rows(warehouse, "SELECT fetched, title FROM papers") == [(True, "Aurora: an open 7B language model")]
+
+
+def test_a_followed_repo_stored_incomplete_makes_the_crawl_partial_and_is_followed_again(sample_crawled, sample_world,
+                                                                                          emulator, warehouse):
+    """A repository whose tree could not be read leaves only an incomplete row: the audit cannot
+    judge its code, so the crawl is not complete, and the next crawl follows it again however
+    recently it was followed."""
+    copy_warehouse(sample_crawled[0], warehouse)
+    repo = "github.com/aurora-labs/aurora-train"
+    with duckdb.connect(warehouse) as con:
+        con.execute("UPDATE code_repos SET complete = false WHERE repo = ?", [repo])
+        con.execute("UPDATE link_targets SET checked_at = now() WHERE target = ?", [repo])  # followed just now
+    broken = emulator(sample_world, faults="error=1,only=/git/trees/")
+    result = crawl(warehouse, broken, settings={"RETRY_TIMES": 0})
+    assert any("aurora-train" in r["path"] for r in request_log(broken) if r["bucket"] == "github")  # followed again
+    assert result.targets_left_incomplete >= 1 and result.status == "partial"
+    calm = emulator(sample_world)
+    again = crawl(warehouse, calm)
+    assert again.status == "complete" and again.targets_left_incomplete == 0
+    assert rows(warehouse, "SELECT bool_or(complete) FROM code_repos WHERE repo = ?", [repo]) == [(True,)]

@@ -17,8 +17,22 @@ class Target:
     url: str | None = None
 
 
+# Followed targets whose stored rows are all incomplete (a tree or a file that failed half way): a
+# resolved target whose repository or dataset the audit cannot read whole is followed again.
+INCOMPLETE_TARGETS = """
+SELECT t.kind, t.target FROM link_targets t
+WHERE t.status = 'resolved' AND (
+      (t.kind = 'code' AND NOT EXISTS (SELECT 1 FROM code_repos c WHERE c.repo = coalesce(t.resolved_id, t.target)
+                                                                    AND c.complete)
+                       AND EXISTS (SELECT 1 FROM code_repos c WHERE c.repo = coalesce(t.resolved_id, t.target)))
+   OR (t.kind = 'dataset' AND NOT EXISTS (SELECT 1 FROM datasets d WHERE d.dataset_id = coalesce(t.resolved_id, t.target)
+                                                                      AND d.complete)
+                          AND EXISTS (SELECT 1 FROM datasets d WHERE d.dataset_id = coalesce(t.resolved_id, t.target))))
+"""
+
 _FRONTIER = """
-WITH linked AS (
+WITH incomplete_targets AS (""" + INCOMPLETE_TARGETS + """),
+linked AS (
     SELECT l.kind, l.target, l.depth, l.url, l.relevance IN ('guess', 'mention') AS guess
     FROM model_links l JOIN latest_models m USING (model_id, sha)
     -- a mention cannot open a component: not followed, but for papers, which are all recorded
@@ -36,7 +50,8 @@ WHERE t.target IS NULL
    OR (t.run_id <> $run_id AND (
           (t.status = 'deferred' AND (t.retry_after IS NULL OR t.retry_after <= $now))
        OR (t.status <> 'deferred' AND t.transient)
-       OR t.checked_at < $stale_before))
+       OR t.checked_at < $stale_before
+       OR EXISTS (SELECT 1 FROM incomplete_targets i WHERE i.kind = t.kind AND i.target = t.target)))
 ORDER BY w.depth, w.guess, w.kind, w.target   -- guesses and cited papers take what budget own links leave
 LIMIT $limit
 """
@@ -51,6 +66,14 @@ def frontier(warehouse_path, run_id: str, max_depth: int, stale_before: datetime
         rows = con.execute(_FRONTIER, {"max_depth": max_depth, "run_id": run_id, "now": utcnow(),
                                        "stale_before": stale_before, "limit": limit}).fetchall()
     return [Target(*row) for row in rows]
+
+
+def incomplete_targets(warehouse_path, run_id: str) -> int:
+    """How many targets this run followed are resolved yet stored incomplete only: the crawl is not
+    complete while the audit cannot read them whole, and the next crawl follows them again."""
+    with connect(warehouse_path, read_only=True) as con:
+        return con.execute(f"SELECT count(*) FROM ({INCOMPLETE_TARGETS}) i JOIN link_targets t USING (kind, target) "
+                           "WHERE t.run_id = ?", [run_id]).fetchall()[0][0]
 
 
 def observed_models(warehouse_path, model_ids: list[str], since: datetime) -> set[str]:
