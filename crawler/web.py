@@ -45,10 +45,13 @@ _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _ABSTRACT = re.compile(r"<blockquote[^>]*>(.*?)</blockquote>", re.IGNORECASE | re.DOTALL)
 
 
-def paper_fields(page: str) -> dict:
+def paper_fields(page: str) -> dict | None:
     """Title and abstract of an abstract page: citation meta tags first (arXiv writes them), then
-    the page's own title, heading and abstract block."""
+    the page's own title, heading and abstract block. None when the page is no paper's: neither
+    citation tags nor an abstract (a proxy's sign-in page, an error page served with 200)."""
     meta = {name.lower(): html.unescape(value).strip() for name, value in _META.findall(page)}
+    if not ("citation_title" in meta or "citation_abstract" in meta or _ABSTRACT.search(page)):
+        return None
     title = meta.get("citation_title") or meta.get("og:title") or _text(_H1, page) or _text(_TITLE, page)
     abstract = meta.get("citation_abstract") or _text(_ABSTRACT, page) or meta.get("description")
     if title:

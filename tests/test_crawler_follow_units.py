@@ -77,8 +77,13 @@ def test_web_urls_robots_and_paper_pages():
             '<title>[2401.00001] Deep &amp; Wide</title></head><body>'
             '<blockquote class="abstract"><span>Abstract:</span> We  study\n things.</blockquote></body></html>')
     assert web.paper_fields(page) == {"title": "Deep & Wide", "abstract": "We study things."}
-    assert web.paper_fields("<html><title>[2401.1] Plain</title></html>") == {"title": "Plain", "abstract": None}
-    assert web.paper_fields("no html at all") == {"title": None, "abstract": None}
+    assert web.paper_fields("<html><title>[2401.1] Plain</title><blockquote>Abstract: So.</blockquote></html>") == {
+        "title": "Plain", "abstract": "So."}
+    # a page with neither citation tags nor an abstract is no paper's (a proxy's sign-in page, say)
+    assert web.paper_fields("<html><title>[2401.1] Plain</title></html>") is None
+    assert web.paper_fields("no html at all") is None
+    from openness.emulator.server import PROXY_PAGE
+    assert web.paper_fields(PROXY_PAGE.decode()) is None
 
 
 def evidence(snippet="line"):

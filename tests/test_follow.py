@@ -289,3 +289,14 @@ def test_a_followed_repo_stored_incomplete_makes_the_crawl_partial_and_is_follow
     again = crawl(warehouse, calm)
     assert again.status == "complete" and again.targets_left_incomplete == 0
     assert rows(warehouse, "SELECT bool_or(complete) FROM code_repos WHERE repo = ?", [repo]) == [(True,)]
+
+
+def test_a_proxys_sign_in_page_in_place_of_a_paper_is_never_stored_as_the_paper(sample_world, emulator, warehouse):
+    portal = emulator(sample_world, faults="html=1,only=/web/arxiv.org/abs/")
+    crawl(warehouse, portal, model_ids=["aurora-labs/aurora-7b"])
+    assert rows(warehouse, "SELECT count(*) FROM papers WHERE title ILIKE '%sign in%' OR fetched") == [(0,)]
+    assert rows(warehouse, "SELECT count(*) FROM linked_documents WHERE text ILIKE '%sign in to the network%'") == [(0,)]
+    assert rows(warehouse, "SELECT status, reason, transient FROM link_targets WHERE kind = 'paper'") == [
+        ("failed", "unexpected_html", True)]
+    crawl(warehouse, emulator(sample_world), model_ids=["aurora-labs/aurora-7b"])  # the next crawl reads it
+    assert rows(warehouse, "SELECT title, fetched FROM papers") == [("Aurora: an open 7B language model", True)]

@@ -113,7 +113,13 @@ class PaperFollower(Follower):
         fetch: TargetFetch = response.meta["target_fetch"]
         if response.status == 200 and "html" in response_headers(response).get("content-type", "html"):
             self.store_document(fetch, response, response.meta["path"], "")
-            fetch.data["fields"] = web.paper_fields(fetch.documents[-1]["text"] or "")
+            fields = web.paper_fields(fetch.documents[-1]["text"] or "")
+            if fields is not None:
+                fetch.data["fields"] = fields
+            else:  # a page in place of the paper's (a proxy, a portal): not kept, read again next time
+                fetch.documents.pop()
+                fetch.data.update(note="page not read: not a paper's page (a proxy's or a portal's?)",
+                                  outcome=("failed", "unexpected_html", True))
         else:
             reason = reason_for_status(response.status, response_headers(response)) if response.status != 200 else None
             fetch.data.update(note=f"page not read: {reason.reason if reason else 'not_html'}",
