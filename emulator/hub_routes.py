@@ -149,7 +149,8 @@ def _matches(repo: Repo, query: dict) -> bool:
     if search and search.lower() not in repo.id.lower():
         return False
     tags = info.get("tags") if isinstance(info.get("tags"), list) else []  # a world may hold any type
-    labels = {t for t in tags if isinstance(t, str)} | {info.get("library_name"), info.get("pipeline_tag")}
+    # a card's YAML may put any type anywhere (library_name: [x]): only text is a label
+    labels = {t for t in [*tags, info.get("library_name"), info.get("pipeline_tag")] if isinstance(t, str)}
     if any(value not in labels for value in query.get("filter", [])):
         return False
     pipeline = _first(query, "pipeline_tag")

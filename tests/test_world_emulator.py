@@ -244,3 +244,18 @@ def test_paper_pages_as_the_hub_serves_them(emulator, tmp_path):
     status, _, body = raw(server, "GET", "/api/papers/2409.00002")
     assert status == 404 and json.loads(body) == {"error": "Paper not found"}
     assert request_log(server)[-1]["bucket"] == "api"
+
+
+def test_a_card_value_of_any_type_never_breaks_the_listing(emulator, tmp_path, sample_world):
+    """One model whose library_name is a list (card YAML may say anything) once made every listing
+    page a 500."""
+    import shutil
+    world = tmp_path / "world"
+    shutil.copytree(sample_world, world)
+    info = world / "models" / "aurora-labs" / "aurora-7b" / "info.json"
+    info.write_text(json.dumps({**json.loads(info.read_text("utf-8")), "library_name": ["x"], "pipeline_tag": 5}))
+    server = emulator(world)
+    for query in ("limit=5", "filter=transformers", "filter=x"):
+        status, _, body = raw(server, "GET", f"/api/models?{query}")
+        assert status == 200, (query, body[:200])
+    assert "aurora-labs/aurora-7b" in {m["id"] for m in json.loads(raw(server, "GET", "/api/models?limit=100")[2])}
