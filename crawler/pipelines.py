@@ -14,6 +14,7 @@ from scrapy import signals
 from openness.crawler.extraction import Extraction
 from openness.crawler.signals import flush_requested, items_decided
 from openness.extractors.links import link_rows
+from openness.warehouse.errors import DiskFull
 from openness.warehouse.load import LOAD_MEMORY_MB, load_staged
 from openness.warehouse.staging import BatchWriter, staging_dir
 
@@ -122,7 +123,13 @@ class StagingPipeline:
         if not self.load:
             self.stats.inc_value("openness/batches_staged")
             return
-        rows = load_staged(self.warehouse, self.root, discard=False, memory_limit_mb=self.load_memory_mb)
+        try:
+            rows = load_staged(self.warehouse, self.root, discard=False, memory_limit_mb=self.load_memory_mb)
+        except DiskFull as exc:  # the batch stays staged, and is loaded once there is room
+            self.stats.inc_value("openness/load_failures")
+            if self.stats.get_value("openness/load_failures") == 1:
+                logger.error("%s", exc)
+            return
         self.stats.inc_value("openness/batches_loaded")
         self.stats.inc_value("openness/rows_loaded", rows)
 

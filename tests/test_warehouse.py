@@ -282,3 +282,15 @@ def test_a_crawls_own_loads_use_the_configured_memory_cap(sample_world, emulator
     assert caps and set(caps) == {64}
     with connect(warehouse, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM documents WHERE model_id = 'left/over'").fetchall()[0][0] == 1
+
+
+def test_a_full_disk_is_said_in_one_line_and_never_called_damage(tmp_path):
+    import duckdb
+
+    from openness.warehouse.db import unreadable
+    from openness.warehouse.errors import DiskFull, WarehouseUnreadable
+    full = unreadable(tmp_path / "w.duckdb", duckdb.IOException('Could not write file "w.duckdb.wal": No space left on device'))
+    assert isinstance(full, DiskFull) and "is full" in str(full) and "nothing already stored is lost" in str(full)
+    assert "damaged" not in str(full)
+    assert isinstance(unreadable(tmp_path / "w.duckdb", OSError(28, "No space left on device")), DiskFull)
+    assert isinstance(unreadable(tmp_path / "w.duckdb", duckdb.IOException("not a valid DuckDB file")), WarehouseUnreadable)

@@ -1,6 +1,7 @@
 """Opening the warehouse: read-write for loads (briefly, one batch at a time) or read-only."""
 from __future__ import annotations
 
+import errno
 import re
 import time
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from openness.warehouse.errors import WarehouseBusy, WarehouseMissing, WarehouseUnreadable
+from openness.warehouse.errors import DiskFull, WarehouseBusy, WarehouseError, WarehouseMissing, WarehouseUnreadable
 
 SCHEMA_VERSION = 14  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
 #                      verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
@@ -55,9 +56,13 @@ def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckD
             raise unreadable(path, exc) from exc
 
 
-def unreadable(path, exc: Exception) -> WarehouseUnreadable:
-    """The one-line error for a warehouse file DuckDB cannot read, with what to do about it."""
+def unreadable(path, exc: Exception) -> WarehouseError:
+    """The one-line error for a warehouse file DuckDB cannot read, with what to do about it. A full
+    disk is said as such: the file is intact, and what was committed is kept."""
     cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "no space left on device" in str(exc).lower() or getattr(exc, "errno", None) == errno.ENOSPC:
+        return DiskFull(f"the disk holding the warehouse {path} is full ({cause}): nothing already stored is lost; "
+                        "free some space and run the command again")
     return WarehouseUnreadable(f"cannot read the warehouse {path} ({cause}): it is damaged, cut short or not a "
                                "DuckDB file; move it aside and restore it from a backup or a Parquet snapshot, "
                                "or give --warehouse another file (a crawl starts a new one)")

@@ -25,3 +25,7 @@ class QueryError(WarehouseError):
 
 class CrawlLocked(WarehouseError):
     """Another crawl is writing this warehouse."""
+
+
+class DiskFull(WarehouseError):
+    """The disk holding the warehouse is full: nothing stored is lost, the command can run again."""

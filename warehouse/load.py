@@ -7,7 +7,8 @@ from pathlib import Path
 
 import duckdb
 
-from openness.warehouse.db import READ_PARQUET, connect, transaction, utcnow
+from openness.warehouse.db import READ_PARQUET, connect, transaction, unreadable, utcnow
+from openness.warehouse.errors import DiskFull
 from openness.warehouse.staging import STAGED_TABLES, discard_partial, ready_batches
 
 # Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
@@ -105,10 +106,16 @@ def load_staged(warehouse_path, staging_root, discard: bool = True, memory_limit
         discard_partial(staging_root)
     batches = ready_batches(staging_root)
     rows = 0
-    for cap in (memory_limit_mb, None):
-        if batches:
-            with connect(warehouse_path, memory_limit_mb=cap) as con:
-                rows += _load_in_order(con, batches, cap)
+    try:
+        for cap in (memory_limit_mb, None):
+            if batches:
+                with connect(warehouse_path, memory_limit_mb=cap) as con:
+                    rows += _load_in_order(con, batches, cap)
+    except (duckdb.IOException, OSError) as exc:  # a batch not loaded stays staged for the next load
+        found = unreadable(warehouse_path, exc)
+        if isinstance(found, DiskFull):
+            raise found from exc
+        raise
     return rows
 
 
