@@ -144,3 +144,16 @@ def is_verbatim(evidence: dict, text: str) -> bool:
     if evidence.get("column") is None:
         return lines == evidence["snippet"]
     return lines[evidence["column"] - 1:].startswith(evidence["snippet"])
+
+
+def children_of(pid: int) -> list[int]:
+    """The live processes whose parent is pid (Linux's /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found

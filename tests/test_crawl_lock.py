@@ -12,23 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import scalar, warehouse_content, world_endpoints, world_flags
+from conftest import children_of, scalar, warehouse_content, world_endpoints, world_flags
 from openness.pipeline.child import JOB_PREFIX, remove_stale_job_folders
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.emulator.limits import FaultSpec
 from openness.warehouse.errors import CrawlLocked
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def alive(pid: int) -> bool:

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from conftest import world_endpoints
+from conftest import children_of, world_endpoints
 from openness.classification.scale import changes
 from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
@@ -308,18 +308,6 @@ classify_warehouse(sys.argv[1], full=True, workers=2, batch_size=500)
 """
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
 def test_a_killed_classify_takes_its_worker_processes_with_it(tmp_path):
     """Its workers and multiprocessing's resource tracker go within seconds of a SIGKILL to the
     classify process (they once stayed for minutes, ~450 MB each)."""
@@ -330,7 +318,7 @@ def test_a_killed_classify_takes_its_worker_processes_with_it(tmp_path):
     deadline, workers = time.monotonic() + 60, []
     while time.monotonic() < deadline and len(workers) < 3:  # two workers and the resource tracker
         time.sleep(0.1)
-        workers = _children(parent.pid)
+        workers = children_of(parent.pid)
         assert parent.poll() is None, "the classification ended before it could be killed"
     assert len(workers) >= 3
     parent.kill()
