@@ -19,11 +19,12 @@ def sample_world_path() -> Path:
 def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limit: str | None = None,
                 faults: str | None = None, log_requests: str | None = None,
                 page_size: int = 1000, github_rate_limit: str | None = None,
-                uploads: str | None = None, time_scale: float = 1.0) -> EmulatorServer:
+                uploads: str | None = None, time_scale: float = 1.0, **bounds: int) -> EmulatorServer:
     """A server for one world folder, or several served as one (a list or tuple of folders).
     uploads: a folder where repos created through the server are written (a world folder itself,
     served first); without it the server takes no writes. time_scale: real seconds per second of
-    the Hub's rate windows (a crawl of it is told the same, HUB_TIME_SCALE)."""
+    the Hub's rate windows (a crawl of it is told the same, HUB_TIME_SCALE). bounds: max_answer_bytes,
+    max_write_bytes (server.py's defaults)."""
     paths = list(world_path) if isinstance(world_path, (list, tuple)) else [world_path]
     if uploads:
         Path(uploads).mkdir(parents=True, exist_ok=True)
@@ -32,7 +33,7 @@ def make_server(world_path, host: str = "127.0.0.1", port: int = 0, *, rate_limi
                           rate_limit=parse_rate_limits(rate_limit) if rate_limit else None,
                           faults=FaultSpec.parse(faults), log_path=log_requests, page_size=page_size,
                           github_rate_limit=parse_rate_limits(github_rate_limit) if github_rate_limit else None,
-                          time_scale=time_scale)
+                          time_scale=time_scale, **bounds)
 
 
 # How often the serving thread looks whether it is asked to stop: what shutting a server down

@@ -6,28 +6,42 @@ A repo created here lives in the emulator's uploads folder, written as a world r
 files/), so it is served like any other from then on and a later emulator can serve that folder.
 Every file is taken as a regular git blob (the Hub sends large and binary files through LFS; the
 preupload answer says "regular", so the client sends each file inline). Writes need a token, as
-on the Hub; repos of the world itself are read-only, and only `main` takes commits. Without an
-uploads folder every write answers 403.
+on the Hub, and a repo takes writes from the token that created it only (the emulator keeps a
+digest of it, never the token); repos of the world itself are read-only, and only `main` takes
+commits. Without an uploads folder every write answers 403.
+
+A write's body is read only once its token is known to be good, and never past a size limit; a
+body cut short (the client gone mid-upload) is applied as nothing, even when it ends between two
+whole NDJSON lines. A path the Hub would refuse (a `.` or empty segment, a segment over 255 bytes,
+over 1,000 bytes in all) is a 400, never an error of the emulator's own.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import shutil
 import threading
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from typing import Callable
 
 from openness.emulator.answer import Answer
-from openness.emulator.store import Repo, World, git_blob_oid
+from openness.emulator.store import OWNER_FILE, Repo, World, git_blob_oid
 
 KINDS = {"model": "models", "dataset": "datasets"}
 _WRITING = threading.Lock()  # one commit at a time: each rewrites a repo folder and its sha
 
 
-def route(world: World, uploads: Path | None, method: str, segments: list[str], body: bytes,
-          authorized: bool, base_url: str) -> Answer | None:
-    """The answer to a write request, or None when the request is not one."""
+MAX_SEGMENT_BYTES = 255  # a file name, as most file systems take it
+MAX_PATH_BYTES = 1_000
+
+
+def route(world: World, uploads: Path | None, method: str, segments: list[str], read_body: Callable[[], bytes | Answer],
+          caller: str | None, base_url: str) -> Answer | None:
+    """The answer to a write request, or None when the request is not one. read_body() gives the
+    request's body, or the answer refusing it (too large, cut short); caller is the key of the
+    request's token (store.token_key), None without one."""
     if method != "POST" or segments[:1] != ["api"]:
         return None
     if segments[1:] == ["validate-yaml"]:
@@ -36,26 +50,32 @@ def route(world: World, uploads: Path | None, method: str, segments: list[str], 
              or (len(segments) >= 5 and segments[1] in ("models", "datasets") and segments[-2] in ("preupload", "commit")))
     if not write:
         return None
-    if not authorized:
+    if caller is None:
         return Answer.error(401, "Invalid credentials in Authorization header")
     if uploads is None:
         return Answer.error(403, "This emulator is read-only: start it with an uploads folder to accept writes")
     if segments[1] == "repos":
-        return create_repo(world, uploads, _json(body), base_url)
+        body = read_body()
+        return body if isinstance(body, Answer) else create_repo(world, uploads, _json(body), caller, base_url)
     kind, repo_id, action, revision = segments[1], "/".join(segments[2:-2]), segments[-2], segments[-1]
     repo = world.get(kind, repo_id)
-    if repo is None:
+    if repo is None or (repo.hidden and repo.owner != caller):
         return Answer.error(404, "Repository not found", "RepoNotFound")
     if revision not in ("main", repo.sha):
         return Answer.error(404, f"Invalid rev id: {revision} (the emulator commits to main only)", "RevisionNotFound")
+    if repo.owner is None:
+        return Answer.error(403, f"{repo_id} belongs to the world, which is read-only")
+    if repo.owner != caller:
+        return Answer.error(403, f"You don't have the rights to write to {repo_id}: it belongs to another token")
+    body = read_body()
+    if isinstance(body, Answer):
+        return body
     if action == "preupload":
         return preupload(repo, _json(body))
-    if not repo.owned:
-        return Answer.error(403, f"{repo_id} belongs to the world, which is read-only")
     return commit(world, repo, body, base_url)
 
 
-def create_repo(world: World, uploads: Path, payload: dict | None, base_url: str) -> Answer:
+def create_repo(world: World, uploads: Path, payload: dict | None, caller: str, base_url: str) -> Answer:
     if not isinstance(payload, dict) or not isinstance(payload.get("name"), str):
         return Answer.error(400, "A repo needs a name")
     kind = KINDS.get(payload.get("type") or "model")
@@ -73,6 +93,7 @@ def create_repo(world: World, uploads: Path, payload: dict | None, base_url: str
         (folder / "files").mkdir(parents=True, exist_ok=True)
         private = payload.get("visibility") == "private" or payload.get("private") is True
         (folder / "info.json").write_text(json.dumps({"id": repo_id, "private": private}, indent=2) + "\n", "utf-8")
+        (folder / OWNER_FILE).write_text(caller + "\n", "ascii")
         world.add(kind, folder)
     return Answer.json({"url": url, "name": repo_id, "id": repo_id})
 
@@ -81,6 +102,9 @@ def preupload(repo: Repo, payload: dict | None) -> Answer:
     entries = payload.get("files") if isinstance(payload, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("path"), str) for e in entries):
         return Answer.error(400, "preupload takes {\"files\": [{\"path\", \"sample\", \"size\"}]}")
+    refused = next((path_problem(e["path"]) for e in entries if path_problem(e["path"])), None)
+    if refused:
+        return Answer.error(400, refused)
     answers = []
     for entry in entries:
         stored = repo.file_bytes(entry["path"])
@@ -104,11 +128,15 @@ def commit(world: World, repo: Repo, body: bytes, base_url: str) -> Answer:
         if header.get("parentCommit") not in (None, repo.sha):
             return Answer.error(412, "A commit has happened since. Please refresh and try again.")
         files = repo.folder / "files"
+        clash = _clash(files, operations)
+        if clash:
+            return Answer.error(400, clash)
         for op, path, content in operations:
             target = files / path
             if op == "file":
                 target.parent.mkdir(parents=True, exist_ok=True)
-                partial = target.with_name(f".{target.name}.partial")
+                # a short name of its own: the file's name may already be as long as a name can be
+                partial = target.with_name(f".partial-{hashlib.sha1(target.name.encode()).hexdigest()[:16]}")
                 partial.write_bytes(content)
                 partial.replace(target)
             elif op == "deletedFolder":
@@ -119,6 +147,25 @@ def commit(world: World, repo: Repo, body: bytes, base_url: str) -> Answer:
     prefix = "datasets/" if repo.kind == "datasets" else ""
     return Answer.json({"success": True, "commitOid": updated.sha,
                         "commitUrl": f"{base_url}/{prefix}{updated.id}/commit/{updated.sha}"})
+
+
+def _clash(files: Path, operations: list[tuple[str, str, bytes | None]]) -> str | None:
+    """A file to add where a folder is, or below a file: refused before anything is written."""
+    added = {path for op, path, _ in operations if op == "file"}
+    for path in added:
+        folders = ["/".join(path.split("/")[:n]) for n in range(1, path.count("/") + 1)]
+        if any(folder in added for folder in folders):
+            return f"{path} is below another file of the same commit"
+    for op, path, _ in operations:
+        if op != "file":
+            continue
+        target = files / path
+        if target.is_dir():
+            return f"{path} is a folder in the repo"
+        parent = next((p for p in target.parents if p != files and files in p.parents and p.is_file()), None)
+        if parent is not None:
+            return f"{path}: {parent.relative_to(files).as_posix()} is a file in the repo"
+    return None
 
 
 def _operations(lines: list) -> tuple[list[tuple[str, str, bytes | None]], str | None]:
@@ -132,8 +179,11 @@ def _operations(lines: list) -> tuple[list[tuple[str, str, bytes | None]], str |
         if key not in ("file", "deletedFile", "deletedFolder") or not isinstance(value, dict):
             return [], f"An unknown commit line: {str(line)[:100]}"
         path = value.get("path")
-        if not isinstance(path, str) or not _safe_path(path.rstrip("/")):
+        if not isinstance(path, str):
             return [], f"Invalid path in repo: {path!r}"
+        problem = path_problem(path[:-1] if key == "deletedFolder" and path.endswith("/") else path)
+        if problem:
+            return [], problem
         content = None
         if key == "file":
             try:
@@ -144,10 +194,20 @@ def _operations(lines: list) -> tuple[list[tuple[str, str, bytes | None]], str |
     return operations, None
 
 
-def _safe_path(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    return bool(parts) and not path.startswith("/") and all(p not in ("..", ".", ".git") for p in parts) \
-        and "\\" not in path and "\0" not in path
+def path_problem(path: str) -> str | None:
+    """Why a repo path is refused, or None: the path as written must be the file's one name (no
+    `x/./y` or `x//y` standing for `x/y`), inside the repo, and short enough to store."""
+    shown = repr(path[:80] + ("..." if len(path) > 80 else ""))
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\\" in path or "\0" in path or any(p in ("", ".", "..") for p in parts):
+        return f"Invalid path in repo: {shown}"
+    if ".git" in parts:
+        return f"Invalid path in repo: {shown} (.git is git's own)"
+    if len(path.encode("utf-8")) > MAX_PATH_BYTES:
+        return f"Invalid path in repo: {shown} is over {MAX_PATH_BYTES:,} bytes"
+    if any(len(p.encode("utf-8")) > MAX_SEGMENT_BYTES for p in parts):
+        return f"Invalid path in repo: {shown} has a name over {MAX_SEGMENT_BYTES} bytes"
+    return None
 
 
 def _safe_segment(text: str) -> bool:

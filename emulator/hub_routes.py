@@ -16,9 +16,9 @@ TEXT_SUFFIXES = (".md", ".txt", ".json", ".py", ".yaml", ".yml", ".cfg", ".toml"
 
 
 def route(world: World, method: str, raw_path: str, query: dict, base_url: str, page_size: int,
-          authorized: bool = False) -> Answer:
-    """authorized: the request carries a token, which shows private repos created through this
-    emulator (commit_routes.py) to it; the world's own private repos are someone else's."""
+          caller: str | None = None) -> Answer:
+    """caller: the key of the request's token (store.token_key), which shows the private repos that
+    token created through this emulator (commit_routes.py); the world's own are someone else's."""
     segments = [unquote(s) for s in raw_path.strip("/").split("/")] if raw_path.strip("/") else []
     if segments[:2] == ["api", "papers"] and len(segments) == 3:
         return paper(world, segments[2])
@@ -28,12 +28,12 @@ def route(world: World, method: str, raw_path: str, query: dict, base_url: str, 
             if method != "GET":
                 return Answer.error(405, "Method not allowed")
             return listing(world, kind, query, base_url, page_size)
-        return repo_api(world, kind, segments[2:], query, raw_path, base_url, page_size, authorized)
+        return repo_api(world, kind, segments[2:], query, raw_path, base_url, page_size, caller)
     kind = "models"
     if segments[:1] == ["datasets"]:
         kind, segments = "datasets", segments[1:]
     if "resolve" in segments:
-        return resolve(world, kind, segments, method, raw_path, query, authorized)
+        return resolve(world, kind, segments, method, raw_path, query, caller)
     return Answer.error(404, "Not Found")
 
 
@@ -62,7 +62,7 @@ def _split_repo_id(world: World, kind: str, segments: list[str]) -> tuple[str, l
 
 
 def _repo_or_error(world: World, kind: str, repo_id: str, raw_path: str, query: dict,
-                   authorized: bool = False) -> Repo | Answer:
+                   caller: str | None = None) -> Repo | Answer:
     target = world.renamed_to(kind, repo_id)
     if target:
         location = raw_path.replace(quote(repo_id, safe="/"), quote(target, safe="/"), 1)
@@ -70,7 +70,7 @@ def _repo_or_error(world: World, kind: str, repo_id: str, raw_path: str, query: 
             location += "?" + urlencode(query, doseq=True)
         return Answer.error(307, f"Repository moved to {target}", headers={"Location": location})
     repo = world.get(kind, repo_id)
-    if repo is None or (repo.hidden and not (authorized and repo.owned)):
+    if repo is None or (repo.hidden and (caller is None or repo.owner != caller)):
         return Answer.error(401, "Repository not found", "RepoNotFound")
     if repo.disabled:
         return Answer.error(403, "Access to this resource is disabled.")
@@ -172,9 +172,9 @@ def _expand_problem(kind: str, expand: list[str], listing: bool) -> str | None:
 # -- one repo -----------------------------------------------------------------------------
 
 def repo_api(world: World, kind: str, segments: list[str], query: dict, raw_path: str,
-             base_url: str, page_size: int, authorized: bool = False) -> Answer:
+             base_url: str, page_size: int, caller: str | None = None) -> Answer:
     repo_id, tail = _split_repo_id(world, kind, segments)
-    repo = _repo_or_error(world, kind, repo_id, raw_path, query, authorized)
+    repo = _repo_or_error(world, kind, repo_id, raw_path, query, caller)
     if isinstance(repo, Answer):
         return repo
     if not tail or tail[0] == "revision":
@@ -260,13 +260,13 @@ def tree(repo: Repo, prefix: str, query: dict, base_url: str, raw_path: str, pag
 # -- files --------------------------------------------------------------------------------
 
 def resolve(world: World, kind: str, segments: list[str], method: str, raw_path: str, query: dict,
-            authorized: bool = False) -> Answer:
+            caller: str | None = None) -> Answer:
     at = segments.index("resolve")
     if at == 0 or len(segments) < at + 3:
         return Answer.error(404, "Not Found")
     repo_id = "/".join(segments[:at])
     rev, path = segments[at + 1], "/".join(segments[at + 2:])
-    repo = _repo_or_error(world, kind, repo_id, raw_path, query, authorized)
+    repo = _repo_or_error(world, kind, repo_id, raw_path, query, caller)
     if isinstance(repo, Answer):
         return repo
     error = _revision_error(repo, rev)

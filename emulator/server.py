@@ -19,7 +19,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from openness.emulator import commit_routes, github_routes, hub_routes
 from openness.emulator.answer import Answer
 from openness.emulator.limits import FaultPlan, FaultSpec, FixedWindowLimiter, scaled_clock
-from openness.emulator.store import World
+from openness.emulator.store import World, owner_of, token_key
+
+# The largest answer the emulator sends (a world can hold anything: a page of 1,000 models with
+# megabyte cards would be gigabytes) and the largest write body it reads (the Hub takes files
+# this large inline; above it they go through LFS, which the emulator does not emulate).
+MAX_ANSWER_BYTES = 256 * 2**20
+MAX_WRITE_BYTES = 256 * 2**20
+DRAINED_BYTES = 64 * 2**10  # an unread body this small is read and dropped, keeping the connection
 
 
 def bucket_of(path: str) -> str:
@@ -46,13 +53,16 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, world: World, host: str = "127.0.0.1", port: int = 0, *,
                  rate_limit: dict | None = None, faults: FaultSpec | None = None,
                  log_path: str | None = None, page_size: int = 1000,
-                 github_rate_limit: dict | None = None, uploads: str | None = None, time_scale: float = 1.0):
+                 github_rate_limit: dict | None = None, uploads: str | None = None, time_scale: float = 1.0,
+                 max_answer_bytes: int = MAX_ANSWER_BYTES, max_write_bytes: int = MAX_WRITE_BYTES):
         super().__init__((host, port), EmulatorHandler)
+        self.max_answer_bytes, self.max_write_bytes = max_answer_bytes, max_write_bytes
         self.world = world
         self.uploads = Path(uploads) if uploads else None  # where repos created here are written
         for repo in (r for kind in world.repos.values() for r in kind.values()):
-            # created through an emulator in an earlier run: still the token's own
-            repo.owned = bool(self.uploads) and self.uploads.resolve() in repo.folder.resolve().parents
+            # created through an emulator in an earlier run: still its token's own
+            if self.uploads and self.uploads.resolve() in repo.folder.resolve().parents:
+                repo.owner = owner_of(repo.folder)
         self.page_size = page_size
         # the Hub's windows in seconds of their own: w of them last w * time_scale real seconds (tests
         # of pacing logic run a 2-second window in a fraction of one; the crawl is told the same scale)
@@ -112,6 +122,7 @@ def _web_page(world: World, host_and_path: str) -> Answer:
 class EmulatorHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: EmulatorServer
+    timeout = 120  # seconds a connection may sit idle or mid-body before the emulator closes it
     server_version = "openness-hub-emulator"
 
     def setup(self):
@@ -134,8 +145,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         self._arrived = time.time()
-        length = int(self.headers.get("Content-Length") or 0)
-        self._body = self.rfile.read(length) if length else b""
+        self._body_read = False  # read by a write route once its token is known to be good
         split = urlsplit(self.path)
         path = unquote(split.path)
         query = parse_qs(split.query, keep_blank_values=True)
@@ -162,19 +172,44 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             except Exception as exc:  # the emulator must answer, whatever a world holds
                 answer = Answer.error(500, f"emulator error: {type(exc).__name__}: {exc}")
         answer.headers.update(rate_headers)
+        if len(answer.body) > server.max_answer_bytes:
+            answer = Answer.error(500, f"emulator error: an answer of {len(answer.body):,} bytes is over the "
+                                       f"emulator's limit of {server.max_answer_bytes:,}")
         self._send(method, answer, bucket, fault)
+
+    def _read_body(self) -> bytes | Answer:
+        """The request's body, or the answer refusing it: over the size limit (not read at all) or
+        shorter than its Content-Length (the client went away mid-body: nothing of it is applied)."""
+        self._body_read = True
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            return Answer.error(400, "Content-Length is not a number")
+        if length > self.server.max_write_bytes:
+            self.close_connection = True
+            return Answer.error(413, f"A body of {length:,} bytes is over the emulator's limit of "
+                                     f"{self.server.max_write_bytes:,}")
+        try:
+            body = self.rfile.read(length) if length > 0 else b""
+        except OSError:  # the socket's timeout: the client stopped sending
+            body = b""
+        if len(body) < length:
+            self.close_connection = True
+            return Answer.error(400, f"The body ended after {len(body):,} of its {length:,} bytes: nothing applied")
+        return body
 
     def _route(self, method: str, path: str, raw_path: str, query: dict, bucket: str) -> Answer:
         server = self.server
         if bucket == "web":
             return _web_page(server.world, path[len("/web/"):])
         if bucket != "github":
-            authorized = bool((self.headers.get("Authorization") or "").removeprefix("Bearer").strip())
+            caller = token_key((self.headers.get("Authorization") or "").removeprefix("Bearer").strip())
             segments = [s for s in path.strip("/").split("/") if s]
-            written = commit_routes.route(server.world, server.uploads, method, segments, self._body, authorized,
+            written = commit_routes.route(server.world, server.uploads, method, segments, self._read_body, caller,
                                           self._base_url())
             return written or hub_routes.route(server.world, method, path, query, self._base_url(),
-                                               server.page_size, authorized)
+                                               server.page_size, caller)
         limiter = server.github_limiter
         if raw_path.rstrip("/") == "/api/v3/rate_limit":
             remaining, reset = limiter.peek("github") if limiter else (5000, 3600)
@@ -211,7 +246,24 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         return f"http://{host}"
 
+    def _discard_unread_body(self) -> None:
+        """A body no route read (a refused write, a GET with a body) must not be taken for the next
+        request: a small one is read and dropped, a larger one ends the connection after the answer."""
+        if self._body_read:
+            return
+        self._body_read = True
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if 0 <= length <= DRAINED_BYTES:
+            if length:
+                self.rfile.read(length)
+        else:
+            self.close_connection = True
+
     def _send(self, method: str, answer: Answer, bucket: str, fault: str | None = None) -> None:
+        self._discard_unread_body()
         body = answer.body if method != "HEAD" else b""
         cut = fault == "truncate" and len(body) > 1
         # logged before the body goes out, so a client holding its answer finds the line written

@@ -42,7 +42,9 @@ class Repo:
     folder: Path
     info: dict
     files: dict[str, Path] = field(default_factory=dict)  # stored files by repo path
-    owned: bool = False  # created through the emulator: its private repo shows to a token
+    # created through the emulator: the sha256 of the token that created it, which alone may write
+    # to it and see it while private (None: the world's own, read-only)
+    owner: str | None = None
 
     @property
     def sha(self) -> str:
@@ -126,7 +128,7 @@ class World:
     def add(self, kind: str, folder: Path) -> Repo:
         """Read (again) a repo folder written while serving (emulator/commit_routes.py)."""
         repo = _read_repo(kind, folder)
-        repo.owned = True
+        repo.owner = owner_of(folder)
         self.repos[kind][repo.id] = repo
         self._ids_by_case[kind].setdefault(repo.id.lower(), repo.id)
         return repo
@@ -181,6 +183,22 @@ def _read_repo(kind: str, folder: Path) -> Repo:
                 files[path.relative_to(files_dir).as_posix()] = path
     _derive_keys(kind, repo_id, folder, info, files)
     return Repo(kind=kind, id=repo_id, folder=folder, info=info, files=files)
+
+
+OWNER_FILE = "owner.sha256"  # beside info.json in a repo created through the emulator
+
+
+def token_key(token: str | None) -> str | None:
+    """What the emulator keeps of a token to know its repos again: a digest, never the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest() if token else None
+
+
+def owner_of(folder: Path) -> str | None:
+    try:
+        key = (folder / OWNER_FILE).read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return key if len(key) == 64 else None
 
 
 def _derive_keys(kind: str, repo_id: str, folder: Path, info: dict, files: dict[str, Path]) -> None:

@@ -9,6 +9,10 @@ import yaml
 
 MAX_FRONT_MATTER_CHARS = 1_000_000
 MAX_EXPANDED_NODES = 100_000  # nodes once every alias is expanded; real cards stay under a few thousand
+# characters of scalars once every alias is expanded: one long string named 10,000 times is a bomb
+# of few nodes (a 200 KB string made a 2 GB answer); real cards repeat little, so twice the front
+# matter's own limit is room enough
+MAX_EXPANDED_CHARS = 2 * MAX_FRONT_MATTER_CHARS
 
 
 def yaml_problem(text: str) -> str | None:
@@ -21,15 +25,21 @@ def yaml_problem(text: str) -> str | None:
         return None  # not a bomb; the YAML error is reported by whoever loads it
     except RecursionError:
         return "YAML nested too deeply"
-    if root is not None and expanded_size(root) > MAX_EXPANDED_NODES:
+    if root is None:
+        return None
+    nodes, chars = expanded_size(root)
+    if nodes > MAX_EXPANDED_NODES:
         return f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes"
+    if chars > MAX_EXPANDED_CHARS:
+        return f"YAML aliases expand to more than {MAX_EXPANDED_CHARS:,} characters"
     return None
 
 
-def expanded_size(root: yaml.Node) -> int:
-    """How many nodes root holds once aliases are expanded, counted without expanding them (capped
-    just above the limit; an alias inside its own anchor counts as endless)."""
-    sizes: dict[int, int] = {}
+def expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """(nodes, scalar characters) root holds once aliases are expanded, counted without expanding
+    them (each capped just above its limit; an alias inside its own anchor counts as endless)."""
+    endless = (MAX_EXPANDED_NODES + 1, MAX_EXPANDED_CHARS + 1)
+    sizes: dict[int, tuple[int, int]] = {}
     open_nodes: set[int] = set()
     stack = [(root, False)]
     while stack:
@@ -37,12 +47,15 @@ def expanded_size(root: yaml.Node) -> int:
         children = _children(node)
         if children_done:
             open_nodes.discard(id(node))
-            sizes[id(node)] = min(1 + sum(sizes[id(c)] for c in children), MAX_EXPANDED_NODES + 1)
+            own_chars = len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+            nodes = 1 + sum(sizes[id(c)][0] for c in children)
+            chars = own_chars + sum(sizes[id(c)][1] for c in children)
+            sizes[id(node)] = (min(nodes, endless[0]), min(chars, endless[1]))
             continue
         if id(node) in sizes:
             continue
         if id(node) in open_nodes:  # reached again below itself: a recursive alias
-            return MAX_EXPANDED_NODES + 1
+            return endless
         open_nodes.add(id(node))
         stack.append((node, True))
         stack.extend((c, False) for c in children)

@@ -129,6 +129,15 @@ def _portless(value):
     return re.sub(r"http://127\.0\.0\.1:\d+", "ENDPOINT", value) if isinstance(value, str) else value
 
 
+def rows(path: str, sql: str, params=None) -> list[tuple]:
+    """Every row a query gives, read from a warehouse opened read-only for that one query."""
+    con = duckdb.connect(path, read_only=True)
+    try:
+        return con.execute(sql, list(params or [])).fetchall()
+    finally:
+        con.close()
+
+
 def scalar(path: str, sql: str, params=None):
     con = duckdb.connect(path, read_only=True)
     try:

@@ -27,6 +27,11 @@ def yaml_bomb() -> str:
     return "\n".join(lines) + "\nlicense: mit\n"
 
 
+def scalar_bomb(chars: int = 200_000, aliases: int = 10_000) -> str:
+    """Few nodes, one long string named again and again: 200 KB x 10,000 is a 2 GB value."""
+    return f"long: &s \"{'x' * chars}\"\nagain: [" + ", ".join(["*s"] * aliases) + "]\nlicense: mit\n"
+
+
 def _model(root: Path, folder: str, files: dict[str, bytes | str], info: dict | None = None) -> None:
     base = root / "models" / OWNER / folder
     (base / "files").mkdir(parents=True)
@@ -61,6 +66,8 @@ def build(root: Path) -> Path:
                          {"rfilename": "model.safetensors",
                           "lfs": {"size": 2**64, "sha256": "ab" * 32, "pointerSize": 134}}]})
     _model(root, "yaml-bomb", {"README.md": f"---\n{yaml_bomb()}---\n\n# Laughs\n"})
+    # small enough to be read whole (MAX_DOCUMENT), still 2.4 million characters once expanded
+    _model(root, "scalar-bomb", {"README.md": f"---\n{scalar_bomb(40_000, 60)}---\n\n# One string, many times\n"})
     _model(root, "binary-readme", {"README.md": b"\x89PNG\r\n\x1a\n\x00\x00\x00" + bytes(range(256)) * 8})
     _model(root, "traversal", {"README.md": _card("other", "See the licence.", "license_link: ../../../../etc/passwd\n"),
                                "LICENSE": "MIT License\n\nPermission is hereby granted, free of charge..."},

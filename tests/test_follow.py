@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import REAL_SAMPLE, copy_warehouse, request_log, scalar, world_endpoints
+from conftest import REAL_SAMPLE, copy_warehouse, request_log, rows, scalar, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.emulator.store import World
 
@@ -23,14 +23,6 @@ def crawl(warehouse, server, **options):
     settings = {**FAST, **options.pop("settings", {})}
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings=settings,
                                  **{**world_endpoints(server), **options}))
-
-
-def rows(warehouse, sql, params=None):
-    con = duckdb.connect(warehouse, read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def github_repo_requests(server) -> Counter:

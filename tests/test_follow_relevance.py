@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from conftest import request_log, world_endpoints
+from conftest import request_log, rows, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.emulator.store import World
 from openness.classification.scale.classify import classify_warehouse, explain
@@ -84,14 +83,6 @@ def crawled(world, tmp_path_factory):
     assert result.status == "complete"
     classify_warehouse(path)
     return path, requests
-
-
-def rows(path, sql):
-    con = duckdb.connect(path, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_a_mention_is_recorded_and_not_followed(crawled):

@@ -8,11 +8,10 @@ import json
 import time
 import urllib.request
 
-import duckdb
 import pytest
 
 import hostile_world
-from conftest import world_endpoints
+from conftest import rows, world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.extractors.base import SNIPPET_MAX
 
@@ -26,11 +25,6 @@ def crawl(warehouse, server, **options):
     settings = {"CRAWL_MAX_DOCUMENT_BYTES": hostile_world.MAX_DOCUMENT, "WEB_DELAY": 0.0}
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings=settings, **world_endpoints(server),
                                  **options))
-
-
-def rows(warehouse, sql, params=None):
-    with duckdb.connect(warehouse, read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -143,6 +137,8 @@ def test_a_yaml_bomb_is_invalid_metadata(crawled):
     warehouse, _, _ = crawled
     assert rows(warehouse, "SELECT card_status, card_error, card_data FROM models WHERE model_id = 'hostile/yaml-bomb'") \
         == [("invalid_metadata", "YAML aliases expand to more than 100,000 nodes", None)]
+    assert rows(warehouse, "SELECT card_status, card_error, card_data FROM models WHERE model_id = 'hostile/scalar-bomb'") \
+        == [("invalid_metadata", "YAML aliases expand to more than 2,000,000 characters", None)]
 
 
 def test_an_html_page_is_never_a_datasets_file(crawled):
@@ -196,5 +192,5 @@ def test_the_emulator_answers_a_listing_with_a_yaml_bomb_in_it(world):
         with urllib.request.urlopen(f"{server.base_url}/api/models?author=hostile&expand=cardData", timeout=10) as answer:
             listed = json.loads(answer.read())
         assert time.monotonic() - started < 5
-    bomb = next(m for m in listed if m["id"] == "hostile/yaml-bomb")
-    assert "cardData" not in bomb
+    for bomb in ("hostile/yaml-bomb", "hostile/scalar-bomb"):
+        assert "cardData" not in next(m for m in listed if m["id"] == bomb)

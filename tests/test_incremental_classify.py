@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from conftest import children_of, world_endpoints
+from conftest import children_of, rows, world_endpoints
 from openness.classification.scale import changes
 from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
@@ -41,11 +41,6 @@ def warehouse(classified, tmp_path):
     copy = str(tmp_path / "w.duckdb")
     shutil.copy(classified, copy)
     return copy
-
-
-def rows(path, sql, params=()):
-    with duckdb.connect(path, read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
 
 
 def execute(path, *statements):

@@ -10,7 +10,7 @@ import json
 import duckdb
 from click.testing import CliRunner
 
-from conftest import request_log, world_endpoints
+from conftest import request_log, rows, world_endpoints
 from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
 from openness.pipeline.audit import audit
@@ -33,11 +33,6 @@ def crawl(warehouse, server, **options):
     settings = {"WEB_DELAY": 0.0, "RETRY_BACKOFF_BASE": 0.01, "HUB_TIME_SCALE": SCALE}
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, settings=settings,
                                  **{**world_endpoints(server), **options}))
-
-
-def rows(warehouse, sql):
-    with duckdb.connect(warehouse, read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def requests_since(server, seen: int) -> list[dict]:

@@ -78,6 +78,26 @@ def test_a_snapshot_round_trips_through_the_hub_client_and_duckdb(classified, em
     assert [r for r in request_log(server) if r["path"].endswith("/commit/main")] == commits
     # what the emulator stored is a world repo: a later emulator serves it as it is
     assert (tmp_path / "uploads" / "datasets" / REPO / "files" / "classifications.parquet").is_file()
+    assert not (tmp_path / "uploads" / "datasets" / REPO / "files" / "owner.pid").exists()
+
+
+def test_a_killed_publish_leaves_no_snapshot_behind_for_long(classified, emulator, token, tmp_path, monkeypatch):
+    """A publish killed with -9 never removes its folder (the whole snapshot); the next one does,
+    and leaves alone the folder of a publish still running and folders not ours."""
+    import os
+    import tempfile
+    from openness.outputs.publish import PUBLISH_PREFIX
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for name, pid in (("killed", 2**22 + 7), ("running", os.getpid()), ("foreign", None)):
+        folder = scratch / f"{PUBLISH_PREFIX}{name}"
+        (folder / "snapshot").mkdir(parents=True)
+        if pid is not None:
+            (folder / "owner.pid").write_text(str(pid))
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    assert publish(classified, server).exit_code == 0
+    assert sorted(p.name for p in scratch.iterdir()) == [f"{PUBLISH_PREFIX}foreign", f"{PUBLISH_PREFIX}running"]
 
 
 def test_a_private_dataset_shows_only_to_a_token(classified, emulator, token, tmp_path):
@@ -182,7 +202,8 @@ def test_the_emulator_refuses_hostile_commits(emulator, tmp_path):
                 kind="application/x-ndjson")[0] == 403  # the world's own repos are read-only
     written = sorted(p.relative_to(uploads).as_posix() for p in uploads.rglob("*") if p.is_file())
     assert written == ["datasets/team/data/files/a/b.txt", "datasets/team/data/files/ok.txt",
-                       "datasets/team/data/info.json"]
+                       "datasets/team/data/info.json", "datasets/team/data/owner.sha256"]
+    assert "hf_x" not in (uploads / "datasets/team/data/owner.sha256").read_text()  # a digest, never the token
 
 
 def test_a_publish_raced_by_another_commit_commits_nothing_and_says_so(classified, emulator, token, tmp_path,

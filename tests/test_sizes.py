@@ -3,11 +3,10 @@
 emulator answers HEAD of an LFS file as the Hub does, for the unmodified huggingface_hub client."""
 from __future__ import annotations
 
-import duckdb
 import pytest
 from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
-from conftest import request_log, world_endpoints
+from conftest import request_log, rows, world_endpoints
 from openness.crawler.sizes import BucketLoad, file_row_from_head, size_source, weight_paths
 from openness.pipeline.runner import CrawlConfig, run_crawl
 
@@ -20,11 +19,6 @@ def crawl(warehouse, server, via, **options):
                 "HUB_TIME_SCALE": server.time_scale}
     return run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, follow_depth=0, settings=settings,
                                  **{**world_endpoints(server), **options}))
-
-
-def rows(warehouse, sql):
-    with duckdb.connect(warehouse, read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_the_emulator_answers_head_of_an_lfs_file_as_the_hub_does(sample_world, emulator):

@@ -259,3 +259,17 @@ def test_a_card_value_of_any_type_never_breaks_the_listing(emulator, tmp_path, s
         status, _, body = raw(server, "GET", f"/api/models?{query}")
         assert status == 200, (query, body[:200])
     assert "aurora-labs/aurora-7b" in {m["id"] for m in json.loads(raw(server, "GET", "/api/models?limit=100")[2])}
+
+
+def test_an_answer_over_the_emulators_limit_is_a_clear_500(tmp_path, emulator):
+    """Whatever a world holds, no answer grows past the limit: the emulator says why instead."""
+    for name, notes in (("a-small", "s"), ("z-large", "l" * 200_000)):
+        folder = tmp_path / "world" / "models" / "team" / name
+        (folder / "files").mkdir(parents=True)
+        (folder / "info.json").write_text(json.dumps({"cardData": {"notes": notes}}), "utf-8")
+    server = emulator(tmp_path / "world", max_answer_bytes=100_000)
+    status, headers, _ = raw(server, "GET", "/api/models?expand=cardData")
+    assert status == 500 and "over the emulator's limit of 100,000" in headers["x-error-message"]
+    assert raw(server, "GET", "/api/models/team/z-large?expand=cardData")[0] == 500
+    assert raw(server, "GET", "/api/models/team/a-small?expand=cardData")[0] == 200
+    assert raw(server, "GET", "/api/models?expand=cardData&limit=1")[0] == 200
