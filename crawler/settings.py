@@ -55,6 +55,9 @@ SETTINGS = (
             "they are read only from a bucket's spare capacity (a request that does not push back the "
             "crawl's end); the rest stay pending (models.sizes_pending) for a later crawl's spare "
             "capacity, `audit`, `export --spdx` or a crawl with this set."),
+    Setting("HUB_MAX_PAGE_BYTES", 100_000_000,
+            "A listing page larger than this is not read: it is asked again in halves down to one model, "
+            "and a single model past it is recorded as a failed page (too_large) while the listing goes on."),
     Setting("CRAWL_MAX_DOCUMENT_BYTES", 5_000_000, "Documents are stored up to this size, then cut."),
     Setting("CRAWL_BATCH_MODELS", 500, "Models per staged batch (loaded in one transaction)."),
     Setting("CRAWL_BATCH_SECONDS", 15.0, "Stage and load at least this often while crawling."),
@@ -122,7 +125,7 @@ SCRAPY_BASE = {
         "openness.crawler.web_middleware.WebPolitenessMiddleware": 565,
     },
     "ITEM_PIPELINES": {"openness.crawler.pipelines.StagingPipeline": 300},
-    "EXTENSIONS": {"openness.crawler.progress.Progress": 500},
+    "EXTENSIONS": {"openness.crawler.progress.Progress": 500, "openness.crawler.warehouse_guard.WarehouseGuard": 510},
 }
 
 

@@ -11,6 +11,7 @@ from scrapy.exceptions import DontCloseSpider
 
 from openness.crawler import hub
 from openness.crawler.errors import reason_for_exception, reason_for_status
+from openness.crawler.listing_pages import next_page, page_limit, smaller_page
 from openness.crawler.linked import target_row
 from openness.crawler.payloads import read_model_payload
 from openness.crawler.records import ModelFetch, failure_row, renamed_message, stats_row, utcnow
@@ -40,7 +41,7 @@ class ModelsSpider(scrapy.Spider):
         self.limit = selection.get("limit")
         self.listed = 0
         self.fetching: dict[str, ModelFetch] = {}
-        self.next_pages: list[str] = []
+        self.next_pages: list[tuple[str, int | None, bool]] = []  # _listing_request's arguments
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -52,11 +53,20 @@ class ModelsSpider(scrapy.Spider):
         spider.sizes_now = s.getbool("CRAWL_SIZES_NOW")
         spider.bucket_load = BucketLoad()
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
+        spider.max_page = s.getint("HUB_MAX_PAGE_BYTES")
         spider.run_id = s.get("OPENNESS_RUN_ID")
         spider.following = LinkFollowing(spider, spider.follow_model)
         spider.vanished = VanishedCheck(spider)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         return spider
+
+    def on_headers(self, headers, body_length, request, spider):
+        """A listing page's Link header, kept before its body is read: a body too large to read
+        still says where the listing goes on."""
+        if request.meta.get("listing_page"):
+            link = headers.get(b"Link") or headers.get("Link")
+            request.meta["link"] = link.decode("latin-1") if isinstance(link, bytes) else link
 
     # -- following links, once the selected models are stored ------------------------------
 
@@ -103,7 +113,14 @@ class ModelsSpider(scrapy.Spider):
         for author in sel.get("authors") or [None]:
             url = hub.listing_url(self.endpoint, authors=[author] if author else [], search=sel.get("search"),
                                   filters=sel.get("filters") or [], sort=sel.get("sort"), limit=self.limit)
-            yield scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed)
+            yield self._listing_request(url, page_limit(url))
+
+    def _listing_request(self, url: str, full_limit: int | None, second_half: bool = False) -> scrapy.Request:
+        """full_limit: the listing's own page size; second_half: the page after the first half of a
+        page too large to read (listing_pages.py)."""
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.listing_failed,
+                              meta={"listing_page": True, "full_limit": full_limit, "second_half": second_half,
+                                    "download_maxsize": self.max_page})
 
     def parse_listing(self, response):
         self.bucket_load.spend("api", self._budget())
@@ -126,14 +143,19 @@ class ModelsSpider(scrapy.Spider):
             payload = payload[: max(0, self.limit - self.listed)]
         self.listed += len(payload)
         yield from self._handle_models(payload, response.url)
-        next_url = hub.next_page_url(_text_header(response, "Link"))
+        yield from self._go_on_after(response.request, _text_header(response, "Link"), read=True)
+
+    def _go_on_after(self, request, link_header: str | None, read: bool):
+        full_limit = request.meta.get("full_limit")
+        next_url, second_half = next_page(hub.next_page_url(link_header), request.url, full_limit,
+                                          halved_and_read=not read or request.meta.get("second_half", False))
         if next_url and (self.limit is None or self.listed < self.limit):
-            self.next_pages.append(next_url)
+            self.next_pages.append((next_url, full_limit, second_half))
         yield from self._release_pages()
 
     def _release_pages(self):
         while self.next_pages and len(self.fetching) < LOOKAHEAD_MODELS:
-            yield scrapy.Request(self.next_pages.pop(0), callback=self.parse_listing, errback=self.listing_failed)
+            yield self._listing_request(*self.next_pages.pop(0))
 
     def parse_info(self, response):
         self.bucket_load.spend("api", self._budget())  # a model crawled by id costs an api request
@@ -158,15 +180,24 @@ class ModelsSpider(scrapy.Spider):
 
     def listing_failed(self, failure):
         reason = reason_for_exception(failure.value)
-        model_id = failure.request.meta.get("requested_id")
-        target = failure.request.meta.get("target")
+        request = failure.request
+        model_id = request.meta.get("requested_id")
+        target = request.meta.get("target")
         if target:
             yield self._target_item(target, "failed", reason=reason.reason, transient=reason.transient,
                                     message=_describe(failure.value))
             return
+        if reason.reason == "too_large" and request.meta.get("listing_page"):
+            half = smaller_page(request.url)
+            if half:  # the models beside the too-large one are read from smaller pages
+                self.crawler.stats.inc_value("openness/listing_pages_halved")
+                yield self._listing_request(half, request.meta.get("full_limit"))
+                return
         self.crawler.stats.inc_value("openness/listing_failures")
-        yield self._failure_item(failure.request.url, None, reason.reason, reason.transient,
+        yield self._failure_item(request.url, None, reason.reason, reason.transient,
                                  _describe(failure.value), model_id=model_id)
+        if request.meta.get("listing_page"):  # a page that cannot be read: the listing goes on past it
+            yield from self._go_on_after(request, request.meta.get("link"), read=False)
 
     def _target_item(self, target: Target, status: str, **details) -> dict:
         self.crawler.stats.inc_value(f"openness/targets_{status}")
