@@ -26,7 +26,8 @@ SPDX_FORMATS = ("json", "tag-value", "yaml", "xml", "rdf", "spdx3")
 @click.option("--max-seconds", type=click.FloatRange(min=0.1), default=MAX_SECONDS, show_default=True,
               envvar="OPENNESS_QUERY_MAX_SECONDS", help="Stop a statement that runs longer (env OPENNESS_QUERY_MAX_SECONDS).")
 @click.option("--max-memory-mb", type=click.IntRange(min=64), default=MAX_MEMORY_MB, show_default=True,
-              envvar="OPENNESS_QUERY_MAX_MEMORY_MB", help="DuckDB's memory for the query (env OPENNESS_QUERY_MAX_MEMORY_MB).")
+              envvar="OPENNESS_QUERY_MAX_MEMORY_MB", help="Memory for the query: DuckDB's, and what the process may map beyond what it held "
+                   "(env OPENNESS_QUERY_MAX_MEMORY_MB).")
 @click.pass_context
 def query(ctx: click.Context, sql: str, fmt: str, width: int, max_seconds: float, max_memory_mb: int) -> None:
     """Run SQL on a read-only connection to the warehouse; several statements (separated by ';')
@@ -37,7 +38,8 @@ def query(ctx: click.Context, sql: str, fmt: str, width: int, max_seconds: float
     Works while a crawl runs: a crawl holds the write lock only while it loads a batch, and the
     query waits for that. Its tables and views (docs/schema.md says what each holds) follow.
     """
-    results = run_statements(warehouse_path(ctx), sql, max_seconds=max_seconds, max_memory_mb=max_memory_mb)
+    results = run_statements(warehouse_path(ctx), sql, max_seconds=max_seconds, max_memory_mb=max_memory_mb,
+                             cap_process=True)
     click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt, width or None), nl=False)
 
 

@@ -5,6 +5,7 @@ record, and each document a size budget; past either, what was found is recorded
 """
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 from contextlib import contextmanager
@@ -20,18 +21,29 @@ MAX_DOCUMENT_CHARS = 2_000_000
 class TooComplex(Exception):
     """An extractor ran past its time budget on one record."""
 
+    def __init__(self, message: str = "past its time budget on this record"):
+        super().__init__(message)
+
 
 @contextmanager
 def time_budget(seconds: float):
-    """Raise TooComplex in the block once `seconds` have passed. A timer signal interrupts the
-    extractor between two steps of its work (one regular expression runs to its end: the size
-    budget and the bounded clauses keep each short), so it works in a process's main thread only:
-    the crawl's extraction workers and `openness extract`. Elsewhere (a thread) the block runs
-    unbounded, and the size budget alone applies."""
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    """Raise TooComplex in the block once `seconds` have passed. The extractor is interrupted
+    between two steps of its work (one regular expression runs to its end: the size budget and the
+    bounded clauses keep each short): in a process's main thread by a timer signal (the crawl's
+    extraction workers, `openness extract`), in any other thread (a crawl's extraction thread,
+    EXTRACT_PROCESSES 0) by an exception a watchdog timer raises in it."""
+    if seconds <= 0:
         yield
-        return
+    elif threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        with _signal_budget(seconds):
+            yield
+    else:
+        with _thread_budget(seconds):
+            yield
 
+
+@contextmanager
+def _signal_budget(seconds: float):
     def expire(signum, frame):
         raise TooComplex(f"more than {seconds:g} s on this record")
     previous = signal.signal(signal.SIGALRM, expire)
@@ -41,3 +53,40 @@ def time_budget(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+_THREAD_BUDGETS: dict[int, str] = {}  # thread id -> its budget's seconds, for the message
+
+
+class _ThreadTimeUp(TooComplex):
+    """Raised in a thread from outside, as a class: the message says what the signal's says."""
+
+    def __init__(self):
+        super().__init__(f"more than {_THREAD_BUDGETS.get(threading.get_ident(), '?')} s on this record")
+
+
+@contextmanager
+def _thread_budget(seconds: float):
+    raise_in = getattr(getattr(ctypes, "pythonapi", None), "PyThreadState_SetAsyncExc", None)
+    if raise_in is None:  # not CPython: the size budget alone applies
+        yield
+        return
+    ident = threading.get_ident()
+    lock = threading.Lock()
+    done = False
+
+    def expire():
+        with lock:  # never once the block is left: the exception must land inside it
+            if not done:
+                raise_in(ctypes.c_ulong(ident), ctypes.py_object(_ThreadTimeUp))
+    _THREAD_BUDGETS[ident] = f"{seconds:g}"
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            done = True
+        timer.cancel()
+        _THREAD_BUDGETS.pop(ident, None)

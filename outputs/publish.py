@@ -7,7 +7,6 @@ the client leaves out files whose content the repo already has."""
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -15,6 +14,7 @@ from string import Template
 
 from openness.outputs.errors import PublishFailed
 from openness.outputs.export import export_snapshot
+from openness.scratch import owned_folder
 from openness.warehouse.db import SCHEMA_VERSION, connect
 
 TITLE = "Openness of Hugging Face models"
@@ -31,6 +31,9 @@ class PublishResult:
     private: bool
 
 
+PUBLISH_PREFIX = "openness-publish-"
+
+
 def publish_snapshot(warehouse: str, repo_id: str, endpoint: str, private: bool = False,
                      revision: str | None = None, progress=None) -> PublishResult:
     """Export the warehouse and commit it to the dataset repo `repo_id` (created when missing);
@@ -45,10 +48,12 @@ def publish_snapshot(warehouse: str, repo_id: str, endpoint: str, private: bool 
     except HFValidationError as exc:
         raise PublishFailed(f"{repo_id!r} is not a Hub repo id (owner/name): {_first_line(exc)}") from exc
     api = HfApi(endpoint=endpoint)
-    with tempfile.TemporaryDirectory(prefix="openness-publish-") as folder:
-        stage_snapshot(warehouse, Path(folder), repo_id, progress)
+    with owned_folder(PUBLISH_PREFIX) as scratch:
+        folder = Path(scratch) / "snapshot"  # beside the owner's pid, which is not uploaded
+        folder.mkdir()
+        stage_snapshot(warehouse, folder, repo_id, progress)
         try:
-            return _commit(api, Path(folder), repo_id, private, revision)
+            return _commit(api, folder, repo_id, private, revision)
         except HfHubHTTPError as exc:
             if getattr(getattr(exc, "response", None), "status_code", None) == 412:
                 raise PublishFailed(f"{repo_id} changed while this snapshot was uploading (another publish?); nothing "

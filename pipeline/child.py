@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
+from openness.scratch import owned_folder, remove_stale_folders
 from openness.warehouse.runs import held_lock_fd
 
 
@@ -24,12 +22,9 @@ class Child:
     distributed crawl's lister, worker or follower. Its stats come back through a file."""
 
     def __init__(self, settings: dict, selection: dict, warehouse: str, role: str = "crawl"):
-        remove_stale_job_folders()
-        self.tmp = tempfile.TemporaryDirectory(prefix=JOB_PREFIX)
+        self.tmp = owned_folder(JOB_PREFIX)
         job = os.path.join(self.tmp.name, "job.json")
         self.result_path = os.path.join(self.tmp.name, "stats.json")
-        with open(os.path.join(self.tmp.name, "owner.pid"), "w", encoding="utf-8") as handle:
-            handle.write(str(os.getpid()))
         with open(job, "w", encoding="utf-8") as handle:
             json.dump({"settings": settings, "selection": selection, "warehouse": warehouse, "role": role,
                        "result": self.result_path, "watch_parent": True}, handle)
@@ -64,28 +59,8 @@ JOB_PREFIX = "openness-crawl-"
 
 
 def remove_stale_job_folders(root: str | None = None) -> int:
-    """Remove the job folders (job.json, stats.json) of crawls whose parent process is gone: a
-    parent killed with -9 never reaches its cleanup."""
-    removed = 0
-    for folder in Path(root or tempfile.gettempdir()).glob(JOB_PREFIX + "*"):
-        try:
-            owner = int((folder / "owner.pid").read_text("utf-8").strip())
-        except (OSError, ValueError):
-            continue  # not ours, or still being written
-        if not _alive(owner):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, under another user
-        pass
-    return True
+    """Remove the job folders (job.json, stats.json) of crawls whose parent process is gone."""
+    return remove_stale_folders(JOB_PREFIX, root)
 
 
 def wait_forwarding_interrupts(child: subprocess.Popen) -> int:

@@ -21,6 +21,7 @@ from openness.pipeline.child import Child
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.distributed import run_distributed
 from openness.pipeline.errors import CrawlError, CrawlInterrupted
+from openness.warehouse.db import check_whole
 from openness.warehouse.links import incomplete_targets
 from openness.crawler.settings import HUB_BUDGETS
 from openness.warehouse.load import load_staged
@@ -81,6 +82,7 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
     warehouse = str(Path(config.warehouse).resolve())
     load = partial(load_staged, warehouse, staging_dir(warehouse), memory_limit_mb=config.load_memory_mb())
     with crawl_lock(warehouse):
+        check_whole(warehouse)  # a file cut short fails here, in one line, not half way through the crawl
         leftover = load()  # a killed crawl's staged batches
         run_id = new_run_id()
         interrupted = start_run(warehouse, run_id, config.endpoint, config.selection())

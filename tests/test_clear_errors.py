@@ -2,13 +2,16 @@
 line naming it and what to do: never a traceback, never 35 s of retries."""
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import time
 
 import duckdb
 import pytest
 from click.testing import CliRunner
 
+from conftest import copy_warehouse, request_log, world_flags
 from openness.cli.main import cli
 from openness.pipeline.errors import CrawlError
 from openness.pipeline.runner import CrawlConfig, check_reachable, run_crawl
@@ -109,3 +112,58 @@ def test_a_broken_knowledge_file_is_one_clear_line(tmp_path, monkeypatch):
         knowledge_module.knowledge.cache_clear()
     assert result.exit_code == 1 and "broken.yml" in result.output, result.output
     assert "Traceback" not in result.output and result.output.count("\n") == 1
+
+
+@pytest.mark.parametrize("kept", [0.1, 0.5, 0.99])
+def test_a_crawl_into_a_warehouse_cut_short_stops_before_it_starts(sample_crawled, sample_world, emulator,
+                                                                   tmp_path, kept):
+    """A crawled warehouse cut short opens, and fails only where a read first meets a missing block:
+    the crawl says so in one line before crawling anything, and leaves the file as it was."""
+    warehouse = copy_warehouse(sample_crawled[0], str(tmp_path / "openness.duckdb"))
+    os.truncate(warehouse, int(os.path.getsize(warehouse) * kept))
+    size = os.path.getsize(warehouse)
+    server = emulator(sample_world)
+    result = CliRunner().invoke(cli, ["--warehouse", warehouse, "crawl", *world_flags(server)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot read the warehouse" in result.output and result.output.count("\n") <= 2
+    assert os.path.getsize(warehouse) == size
+    assert not [r for r in request_log(server) if r["path"].startswith("/api/models")]  # nothing crawled
+
+
+@pytest.mark.parametrize("message, damage", [
+    ("Corrupt database file: computed checksum 5381 does not match stored checksum 0 in block at location 7", True),
+    ('IO Error: Could not read enough bytes from file "w.duckdb": attempted to read 4096 bytes from location 4096', True),
+    ("Binder Error: Referenced column \"x\" not found", False),
+    ("IO Error: Could not set lock on file \"w.duckdb\": Conflicting lock is held", False),
+])
+def test_a_warehouse_damaged_mid_crawl_is_said_once_and_stops_the_crawl(message, damage, monkeypatch):
+    """Scrapy logs the errors of its signal handlers and callbacks with their tracebacks; a damaged
+    warehouse's become one line, the first one only, and the crawl is asked to stop."""
+    from openness.crawler import warehouse_guard
+
+    class Stats(dict):
+        def set_value(self, key, value):
+            self[key] = value
+
+    class Crawler:
+        stats, engine = Stats(), None
+
+    stops = []
+    monkeypatch.setattr(warehouse_guard.reactor, "callLater", lambda delay, call: stops.append(call))
+    guard = warehouse_guard.WarehouseGuard(Crawler(), "w.duckdb")
+    records = []
+    for _ in range(3):
+        try:
+            raise duckdb.Error(message)
+        except duckdb.Error:
+            record = logging.getLogger("scrapy.utils.signal").makeRecord(
+                "scrapy.utils.signal", logging.ERROR, __file__, 1, "Error caught on signal handler: %s", ("flush",),
+                sys.exc_info())
+        records.append((guard.filter(record), record))
+    if damage:
+        assert [kept for kept, _ in records] == [True, False, False]
+        first = records[0][1]
+        assert first.exc_info is None and first.getMessage().startswith("cannot read the warehouse w.duckdb")
+        assert len(stops) == 1 and Crawler.stats == {"openness/warehouse_damaged": 1}
+    else:
+        assert all(kept and record.exc_info for kept, record in records) and not stops

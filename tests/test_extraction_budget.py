@@ -65,3 +65,35 @@ def test_a_document_past_its_size_budget_is_read_up_to_it_and_said_to_be_too_com
     assert 0 < len(links) < 50 and any(f.signal == "licence.declared" for f in findings)
     assert extract_all(record) == extract_all(record)  # and without a cut, nothing said
     assert not [f for f in extract_all(record) if f.signal == "extractor.error"]
+
+
+def test_the_time_budget_holds_in_a_thread_too(monkeypatch):
+    """A crawl extracting in a thread (EXTRACT_PROCESSES 0) has no timer signal there: the budget is
+    kept by an exception raised in the thread, and only in the extractor that ran past it."""
+    import threading
+
+    class Slow:
+        NAME, VERSION = "slow", "1"
+
+        @staticmethod
+        def extract(record):
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                pass
+            return []
+    monkeypatch.setattr(extractors, "EXTRACTORS", (Slow,) + extractors.EXTRACTORS)
+    found, took = [], []
+
+    def run():
+        started = time.monotonic()
+        found.extend(extract_all(_card(3), max_seconds=0.2))
+        took.append(time.monotonic() - started)
+        time.sleep(0.4)  # past where the other extractors' timers would strike, had they not been cancelled
+        took.append("finished")
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and took[0] < 4 and took[1:] == ["finished"]
+    errors = [f.value for f in found if f.signal == "extractor.error"]
+    assert errors == [{"extractor": "slow", "error": "too_complex: more than 0.2 s on this record"}]
+    assert {"licence.declared", "code.link"} <= {f.signal for f in found}

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = ("extractors", "warehouse", "crawler", "classification", "outputs", "pipeline", "emulator", "cli")
 # what each room may import of ours
 # (the first prefix a module has decides: a room's sub-rooms before the room); every room may
-# import the root of our errors, openness.errors
+# import the root of our errors, openness.errors, and its owned temporary folders, openness.scratch
 ALLOWED = {
     "extractors": ("extractors", "errors"),
     "warehouse": ("warehouse", "errors"),
@@ -25,9 +25,10 @@ ALLOWED = {
     "classification.taxonomy": ("extractors", "warehouse", "classification.taxonomy", "classification.errors",
                                 "errors"),
     "classification": ("extractors", "warehouse", "classification", "errors"),
-    "outputs": ("extractors", "warehouse", "classification", "outputs", "errors"),
+    "outputs": ("extractors", "warehouse", "classification", "outputs", "errors", "scratch"),
     "emulator": ("emulator", "extractors.card_yaml", "errors"),
-    "pipeline": ("extractors", "warehouse", "crawler", "classification", "outputs", "emulator", "pipeline", "errors"),
+    "pipeline": ("extractors", "warehouse", "crawler", "classification", "outputs", "emulator", "pipeline", "errors",
+                 "scratch"),
     "cli": OURS + ("errors",),
 }
 

@@ -118,6 +118,36 @@ def test_a_query_past_its_memory_is_stopped_with_a_message(stocked):
     assert result.exit_code == 1 and "ran past 0.3 s" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT length(repeat('x', 2000000000))",  # one value of 2 GB, outside DuckDB's buffer pool
+    "SELECT repeat('y', 1500000000) AS v",
+    "SELECT length(string_agg(repeat('z', 100000000), '')) FROM range(20)",
+])
+def test_one_huge_value_is_stopped_at_the_memory_limit_too(stocked, sql):
+    """DuckDB's memory limit misses a single huge allocation; the query process caps its own
+    address space, so the value fails as out of memory at the limit (a process of its own, as
+    the command is: the cap holds for all of it)."""
+    import resource
+    import subprocess
+    import sys
+    command = [sys.executable, "-m", "openness", "--warehouse", stocked, "query", "--max-memory-mb", "256", sql]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
+    assert "more than 256 MB" in done.stderr and "--max-memory-mb" in done.stderr
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert children < 1500  # MB: the process never came near the value's size
+
+
+def test_the_address_space_cap_is_lifted_after_the_query(stocked):
+    import resource
+    before = resource.getrlimit(resource.RLIMIT_AS)
+    assert run_statements(stocked, "SELECT 1", max_memory_mb=128, cap_process=True)[0].rows == [(1,)]
+    with pytest.raises(QueryError, match="more than 128 MB"):
+        run_statements(stocked, "SELECT length(repeat('x', 2000000000))", max_memory_mb=128, cap_process=True)
+    assert resource.getrlimit(resource.RLIMIT_AS) == before
+    assert len(bytearray(2**30)) == 2**30  # the process may map a gigabyte again (past the cap it had)
+
+
 def test_escape_sequences_in_stored_text_never_reach_the_terminal_raw(warehouse):
     """An id or a card may hold ESC (CSI, OSC: a terminal's title, a hyperlink, a clipboard write)
     or their one-byte C1 forms: a table shows them written out, JSON escapes them."""

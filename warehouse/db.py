@@ -56,6 +56,16 @@ def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckD
             raise unreadable(path, exc) from exc
 
 
+DAMAGE_SIGNS = ("corrupt database file", "does not match stored checksum", "could not read enough bytes",
+                "not a valid duckdb database file")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether a DuckDB error says the file itself is damaged (a block's checksum, a block past
+    the file's end), as against a query's own error or a lock."""
+    return isinstance(exc, duckdb.Error) and any(sign in str(exc).lower() for sign in DAMAGE_SIGNS)
+
+
 def unreadable(path, exc: Exception) -> WarehouseError:
     """The one-line error for a warehouse file DuckDB cannot read, with what to do about it. A full
     disk is said as such: the file is intact, and what was committed is kept."""
@@ -66,6 +76,29 @@ def unreadable(path, exc: Exception) -> WarehouseError:
     return WarehouseUnreadable(f"cannot read the warehouse {path} ({cause}): it is damaged, cut short or not a "
                                "DuckDB file; move it aside and restore it from a backup or a Parquet snapshot, "
                                "or give --warehouse another file (a crawl starts a new one)")
+
+
+# DuckDB's file header and its two database headers, before the first block
+FILE_HEADER_BYTES = 3 * 4096
+
+
+def check_whole(path: str | Path) -> None:
+    """Raise WarehouseUnreadable when the file is shorter than the blocks its header says are in
+    use (a copy cut short, a restore that stopped half way): DuckDB opens such a file and fails only
+    where a query first reads a missing block, in the middle of a crawl. Checked once at a crawl's
+    start, from the header alone. Skipped while a write-ahead log is beside the file (its blocks
+    may not be written yet)."""
+    path = Path(path)
+    if not path.exists() or Path(f"{path}.wal").exists():
+        return
+    with connect(path, read_only=True) as con:
+        block_size, used_blocks = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+        ).fetchone()
+    needed = FILE_HEADER_BYTES + int(used_blocks) * int(block_size)
+    size = path.stat().st_size
+    if size < needed:
+        raise unreadable(path, ValueError(f"the file holds {size:,} bytes of the {needed:,} its blocks need"))
 
 
 @contextmanager
