@@ -11,7 +11,7 @@ from openness.cli.progress import progress_bar
 from openness.outputs.diff import as_json as diff_json, diff_runs
 from openness.outputs.export import export_snapshot
 from openness.outputs.snapshots import export_run, retain
-from openness.warehouse.db import TABLES, views
+from openness.warehouse.db import TABLES, latest_views, views
 from openness.warehouse.query import MAX_MEMORY_MB, MAX_SECONDS, run_statements
 
 # outputs.spdx's FORMATS; spdx-tools loads its licence list slowly, so it is imported only when used
@@ -33,6 +33,11 @@ def query(ctx: click.Context, sql: str, fmt: str, width: int, max_seconds: float
     """Run SQL on a read-only connection to the warehouse; several statements (separated by ';')
     each print their result, a JSON list of them with --json.
 
+    For the current state read the latest_* views: one row per model at its newest commit. The
+    tables keep every commit, so after a licence change `classifications` holds a model's cells
+    twice. For example: SELECT label, count(*) FROM latest_classifications WHERE component =
+    'deployment.data.weights' GROUP BY label.
+
     The connection reads the warehouse and nothing else: no file is read or written, no other
     database attached, no extension loaded, no setting changed; such statements are refused.
     Works while a crawl runs: a crawl holds the write lock only while it loads a batch, and the
@@ -43,7 +48,10 @@ def query(ctx: click.Context, sql: str, fmt: str, width: int, max_seconds: float
     click.echo(render_results([(r.statement, r.columns, r.rows) for r in results], fmt, width or None), nl=False)
 
 
-query.help = f"{inspect.cleandoc(query.help or '')}\n\nTables: {', '.join(TABLES)}.\n\nViews: {', '.join(views())}."
+query.help = (f"{inspect.cleandoc(query.help or '')}\n\n"
+              f"Views of the current state: {', '.join(latest_views())}.\n\n"
+              f"Tables (the per-commit ones keep every commit a crawl stored): "
+              f"{', '.join(TABLES)}.\n\nOther views: {', '.join(v for v in views() if v not in latest_views())}.")
 
 
 @click.command()

@@ -5,10 +5,31 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openness.warehouse.db import READ_PARQUET, SCHEMA_VERSION, TABLES, connect, utcnow
+from openness.warehouse.db import READ_PARQUET, SCHEMA_VERSION, TABLES, connect, latest_views, utcnow
 from openness.warehouse.staging import file_sha256
 
 MANIFEST = "manifest.json"
+# Views of the current state a whole snapshot holds as tables of their own, beside the full history:
+# a reader of the Parquet files has no views. Files and documents are left out: they are the bulk
+# of a snapshot, and latest_models' (model_id, sha) picks their current rows.
+LEFT_OUT_LATEST = ("latest_repo_files", "latest_documents")
+
+
+# Each view's key: a view's rows come in no fixed order (a window, a join), and a snapshot of an
+# unchanged warehouse must be the same bytes (publishing it again commits nothing).
+VIEW_ORDER = {"latest_models": "model_id", "latest_classifications": "model_id, component",
+              "latest_summaries": "model_id", "latest_findings": "model_id, finding_id",
+              "latest_links": "model_id, kind, target", "latest_datasets": "dataset_id", "latest_code_repos": "repo"}
+
+
+def snapshot_views() -> list[str]:
+    return [view for view in latest_views() if view not in LEFT_OUT_LATEST]
+
+
+def snapshot_queries() -> dict[str, str]:
+    """Every table as it is, then each view of the current state in its key's order."""
+    return {**{table: f"SELECT * FROM {table}" for table in TABLES},
+            **{view: f"SELECT * FROM {view} ORDER BY {VIEW_ORDER[view]}" for view in snapshot_views()}}
 
 
 @dataclass
@@ -20,12 +41,13 @@ class ExportResult:
 
 
 def export_snapshot(warehouse_path, out_dir, created_at: str | None = None, progress=None) -> ExportResult:
-    """Write <table>.parquet for every table and manifest.json (schema version, run ids, row counts,
-    sha256 per file). Uses a read-only connection, so it can run beside a crawl. created_at: the
-    manifest's time (default: now); progress(tables written, tables) as it goes."""
+    """Write <table>.parquet for every table and for the views of the current state (snapshot_views),
+    and manifest.json (schema version, run ids, row counts, sha256 per file). Uses a read-only
+    connection, so it can run beside a crawl. created_at: the manifest's time (default: now);
+    progress(tables written, tables) as it goes."""
     with connect(warehouse_path, read_only=True) as con:
         run_ids = [r[0] for r in con.execute("SELECT run_id FROM crawl_runs ORDER BY started_at").fetchall()]
-        result = write_tables(con, Path(out_dir), {table: f"SELECT * FROM {table}" for table in TABLES},
+        result = write_tables(con, Path(out_dir), snapshot_queries(),
                               extra={"run_ids": run_ids, **({"created_at": created_at} if created_at else {})},
                               progress=progress)
     result.run_ids = run_ids

@@ -92,9 +92,10 @@ def stage_snapshot(warehouse: str, folder: Path, repo_id: str, progress=None) ->
 def dataset_card(repo_id: str, manifest: dict, facts: dict, columns: dict[str, list[str]]) -> str:
     tables = {entry["table"]: (name, entry["rows"]) for name, entry in sorted(manifest["files"].items())}
     configs = "\n".join(f"- config_name: {table}\n  data_files: {name}"
-                        + ("\n  default: true" if table == "model_summaries" else "")
+                        + ("\n  default: true" if table == "latest_summaries" else "")
                         for table, (name, _) in tables.items())
-    rows = "\n".join(f"| `{table}` | {count:,} | {', '.join(f'`{c}`' for c in columns.get(table, []))} |"
+    rows = "\n".join(f"| `{table}` | {'current state' if table.startswith('latest_') else 'full history'} | "
+                     f"{count:,} | {', '.join(f'`{c}`' for c in columns.get(table, []))} |"
                      for table, (_, count) in tables.items())
     template = Template(files("openness.outputs").joinpath("data/dataset_card.md").read_text(encoding="utf-8"))
     return template.substitute(
@@ -110,7 +111,7 @@ def _crawl_facts(con) -> dict:
         raise PublishFailed("the warehouse holds no finished crawl: nothing to publish")
     selections = sorted({_selection_text(json.loads(s) if isinstance(s, str) else (s or {})) for *_, s in runs})
     models = con.execute("SELECT count(*) FROM latest_models").fetchall()[0][0]
-    classified = con.execute("SELECT count(*) FROM model_summaries s JOIN latest_models USING (model_id, sha)").fetchall()[0][0]
+    classified = con.execute("SELECT count(*) FROM latest_summaries").fetchall()[0][0]
     last = max(r[1] or r[0] for r in runs)
     return {"crawled": f"{runs[0][0]:%Y-%m-%d} to {last:%Y-%m-%d} ({len(runs)} crawls)" if len(runs) > 1
             else f"{runs[0][0]:%Y-%m-%d}", "last_crawl": last.isoformat() + "Z",

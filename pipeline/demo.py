@@ -20,14 +20,14 @@ HIGHLIGHTS = (
      "SELECT model_id, card_status, card_error FROM latest_models WHERE card_status <> 'ok' ORDER BY model_id"),
     ("Where the models' links lead (datasets, base models, code, papers):",
      "SELECT kind, status, coalesce(reason, '') AS reason, count(DISTINCT target) AS targets, count(*) AS links "
-     "FROM links GROUP BY ALL ORDER BY kind, status, reason"),
+     "FROM latest_links GROUP BY ALL ORDER BY kind, status, reason"),
     ("Code repositories and what they are for:",
      "SELECT repo, array_to_string(roles, ', ') AS roles, host_licence, array_to_string(licence_ids, ', ') AS licence "
-     "FROM code_repos ORDER BY repo"),
+     "FROM latest_code_repos ORDER BY repo"),
     ("How open the 12 most open models are (of 12 components; MOF class, OSAID; every model: the report, "
-     "or `openness query \"SELECT * FROM model_summaries\"`):",
+     "or `openness query \"SELECT * FROM latest_summaries\"`):",
      "SELECT model_id, fully_open AS open, semi_open AS semi, closed, unknown, not_applicable AS na, "
-     "coalesce(mof_class, '-') AS mof, osaid FROM model_summaries ORDER BY fully_open DESC, model_id LIMIT 12"),
+     "coalesce(mof_class, '-') AS mof, osaid FROM latest_summaries ORDER BY fully_open DESC, model_id LIMIT 12"),
     ("What could not be fetched, and why:",
      "SELECT coalesce(model_id, '-') AS model_id, coalesce(path, '') AS path, reason, status "
      "FROM fetch_failures WHERE run_id IN (?, ?) ORDER BY reason, model_id, path"),

@@ -18,6 +18,7 @@ from openness.classification.scale.classify import classify_warehouse
 from openness.cli.main import cli
 from openness.emulator import sample_world_path
 from openness.pipeline.runner import CrawlConfig, run_crawl
+from openness.outputs.export import snapshot_views
 from openness.warehouse.db import TABLES
 
 REPO = "openness-audits/hub-openness"
@@ -53,7 +54,7 @@ def test_a_snapshot_round_trips_through_the_hub_client_and_duckdb(classified, em
 
     local = snapshot_download(REPO, repo_type="dataset", endpoint=server.base_url, cache_dir=str(tmp_path / "cache"))
     manifest = json.loads(open(f"{local}/manifest.json", encoding="utf-8").read())
-    assert {entry["table"] for entry in manifest["files"].values()} == set(TABLES)
+    assert {entry["table"] for entry in manifest["files"].values()} == set(TABLES) | set(snapshot_views())
     with duckdb.connect(classified, read_only=True) as warehouse:
         for name, entry in manifest["files"].items():
             data = open(f"{local}/{name}", "rb").read()
@@ -66,8 +67,10 @@ def test_a_snapshot_round_trips_through_the_hub_client_and_duckdb(classified, em
 
     card = open(f"{local}/README.md", encoding="utf-8").read()
     front = yaml.safe_load(card.split("---")[1])
-    assert {c["config_name"]: c["data_files"] for c in front["configs"]} == {t: f"{t}.parquet" for t in TABLES}
-    assert [c["config_name"] for c in front["configs"] if c.get("default")] == ["model_summaries"]
+    assert {c["config_name"]: c["data_files"] for c in front["configs"]} == {
+        t: f"{t}.parquet" for t in (*TABLES, *snapshot_views())}
+    assert [c["config_name"] for c in front["configs"] if c.get("default")] == ["latest_summaries"]
+    assert "| `latest_classifications` | current state |" in card and "| `classifications` | full history |" in card
     assert "| C1 / D1 | not released" in card and "| `classifications` |" in card
     assert "**Selection**: the whole listing" in card and "**Hub endpoint**: http://127.0.0.1:" in card
 
@@ -144,7 +147,8 @@ def test_long_writes_report_their_progress(classified, tmp_path):
     from openness.outputs.spdx import export_spdx
     tables, models = [], []
     export_snapshot(classified, tmp_path / "snap", progress=lambda done, total: tables.append((done, total)))
-    assert tables == [(n, len(TABLES)) for n in range(1, len(TABLES) + 1)]
+    files = len(TABLES) + len(snapshot_views())
+    assert tables == [(n, files) for n in range(1, files + 1)]
     written = export_spdx(classified, tmp_path / "spdx", ["aurora-labs/aurora-7b", "openfield/polyglot-1b"],
                           progress=lambda done, total: models.append((done, total)))
     assert models == [(1, 2), (2, 2)] and len(written.files) == 2

@@ -13,11 +13,12 @@ import duckdb
 
 from openness.warehouse.errors import DiskFull, WarehouseBusy, WarehouseError, WarehouseMissing, WarehouseUnreadable
 
-SCHEMA_VERSION = 14  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
+SCHEMA_VERSION = 15  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
 #                      verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
 #                      8: links' relevance, papers' Hub pages, cells' search; 9: latest_models' ties by sha;
 #                      10: code_repos' paths; 11: what each model's cells were made from; 12: classifications
-#                      without a primary key; 13: models.sizes_pending; 14: classify_runs
+#                      without a primary key; 13: models.sizes_pending; 14: classify_runs; 15: the latest_*
+#                      views of the current state
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries", "vanished_models", "classify_runs")
@@ -37,6 +38,12 @@ def views() -> list[str]:
     """The views schema.sql creates, in its order."""
     found = re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", schema_sql(), re.IGNORECASE)
     return list(dict.fromkeys(found))
+
+
+def latest_views() -> list[str]:
+    """The views of the current state (latest_models first): one row per model at its newest
+    commit, or per followed dataset and code repo, where the tables keep every commit."""
+    return [name for name in views() if name.startswith("latest_")]
 
 
 def _open(path: str, read_only: bool, wait: float, config: dict) -> duckdb.DuckDBPyConnection:

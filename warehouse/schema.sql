@@ -408,5 +408,37 @@ SELECT s.family, c.component, count(*) AS models,
        max(c.level) AS most_open_level, min(c.level) AS least_open_level,
        arg_max(c.label, coalesce(c.level, 0)) AS most_open_label,
        count(*) FILTER (WHERE c.label = 'Unknown') AS unknown, count(*) FILTER (WHERE c.label = 'N/A') AS not_applicable
-FROM classifications c JOIN model_summaries s USING (model_id, sha) JOIN latest_models m USING (model_id, sha)
+FROM classifications c JOIN model_summaries s USING (model_id, sha)
+WHERE (c.model_id, c.sha) IN (SELECT model_id, sha FROM latest_models)
 GROUP BY s.family, c.component;
+
+-- The current state (schema 15). The tables above keep every commit a crawl stored: a model whose
+-- licence changed has cells under its old commit and its new one, and counting `classifications`
+-- counts both. These views keep what latest_models keeps, the newest commit of each model, and for
+-- followed datasets and code repos the row classification reads (a complete fetch first, then the
+-- newest); count and join with them unless the history is the point.
+CREATE OR REPLACE VIEW latest_classifications AS
+SELECT * FROM classifications WHERE (model_id, sha) IN (SELECT model_id, sha FROM latest_models);
+
+CREATE OR REPLACE VIEW latest_summaries AS
+SELECT * FROM model_summaries WHERE (model_id, sha) IN (SELECT model_id, sha FROM latest_models);
+
+CREATE OR REPLACE VIEW latest_findings AS
+SELECT * FROM findings WHERE (model_id, sha) IN (SELECT model_id, sha FROM latest_models);
+
+CREATE OR REPLACE VIEW latest_links AS
+SELECT * FROM links WHERE (model_id, sha) IN (SELECT model_id, sha FROM latest_models);
+
+CREATE OR REPLACE VIEW latest_repo_files AS
+SELECT * FROM repo_files WHERE (model_id, sha) IN (SELECT model_id, sha FROM latest_models);
+
+CREATE OR REPLACE VIEW latest_documents AS
+SELECT * FROM documents WHERE (model_id, sha) IN (SELECT model_id, sha FROM latest_models);
+
+CREATE OR REPLACE VIEW latest_datasets AS
+SELECT * FROM datasets
+QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY complete DESC, last_modified DESC NULLS LAST, sha) = 1;
+
+CREATE OR REPLACE VIEW latest_code_repos AS
+SELECT * FROM code_repos
+QUALIFY row_number() OVER (PARTITION BY repo ORDER BY complete DESC, pushed_at DESC NULLS LAST, tree_sha) = 1;

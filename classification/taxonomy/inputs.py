@@ -23,14 +23,12 @@ from dataclasses import dataclass
 # the crawl's history, not the model's.
 UNRESOLVED_REASON = "CASE WHEN t.status = 'resolved' THEN NULL ELSE t.reason END"
 
-# Which stored row of a followed repo or dataset the engine reads, in a total order: a complete
-# fetch before an incomplete one (which is never read while a complete one exists), then the newest,
-# then the commit id, so two runs over one warehouse read the same row.
-REPO_ORDER = "complete DESC, pushed_at DESC NULLS LAST, tree_sha"
-DATASET_ORDER = "complete DESC, last_modified DESC NULLS LAST, sha"
-CHOSEN_REPOS = f"(SELECT * FROM code_repos QUALIFY row_number() OVER (PARTITION BY repo ORDER BY {REPO_ORDER}) = 1)"
-CHOSEN_DATASETS = (f"(SELECT * FROM datasets QUALIFY row_number() OVER (PARTITION BY dataset_id "
-                   f"ORDER BY {DATASET_ORDER}) = 1)")
+# Which stored row of a followed repo or dataset the engine reads: the warehouse's views of the
+# current state, which a user's queries read too. Their order is total: a complete fetch before an
+# incomplete one (never read while a complete one exists), then the newest, then the commit id, so
+# two runs over one warehouse read the same row.
+CHOSEN_REPOS = "latest_code_repos"
+CHOSEN_DATASETS = "latest_datasets"
 
 TEXT, TEXTS, JSON, FLAG, NUMBER = "text", "texts", "json", "flag", "number"
 FINDING_ID, MARKED = "finding id", "marked"  # identity: a marker per distinct id; the id and commit marked
