@@ -37,6 +37,8 @@ def _log_level(ctx) -> str:
 
 
 def partial_reasons(result) -> str:
+    if result.unreachable:
+        return "links to " + " and ".join(result.unreachable) + " were not followed: their host could not be reached"
     if result.models_not_stored:
         return f"{result.models_not_stored} models could not be stored (see the log); the next crawl fetches them"
     if result.models_left_incomplete:

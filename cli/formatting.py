@@ -94,7 +94,10 @@ def crawl_summary(result) -> str:
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
         f"{result.targets_failed} failed, {result.targets_deferred} deferred; "
         f"{result.base_models_stored} base models stored, {result.linked_files_fetched} files read",
-        f"failures {sum(result.failures.values())}: {failures}",
+        f"failures {sum(result.failures.values())}: {failures}"
+        + (f" ({result.retries_given_up} requests given up after their retries; -v prints each)"
+           if result.retries_given_up else ""),
+        *[f"unreachable {service}: {line}" for service, line in result.unreachable.items()],
         f"requests api {result.requests.get('api', 0)}, resolvers {result.requests.get('resolvers', 0)}, "
         f"github {result.requests.get('github', 0)}"
         + (f" ({result.responses_429} answered 429 and retried)" if result.responses_429 else ""),

@@ -14,8 +14,20 @@ def hub_endpoint(function):
 
 
 def follow_options(function):
-    """How links are followed: depth, GitHub's API, web pages, papers (crawl and audit)."""
+    """How links are followed: depth, GitHub's API, web pages, papers (crawl and audit); and
+    --world-endpoint, which points the Hub, GitHub and web pages at one emulator (the command gets
+    hub_endpoint, github_api and web_base set from it)."""
+    @functools.wraps(function)
+    def pointed(*args, **kwargs):
+        world = kwargs.pop("world_endpoint")
+        if world:
+            kwargs.update(world_endpoints(world, [name for name in ("hub_endpoint", "github_api", "web_base")
+                                                  if _given(name)]))
+        return function(*args, **kwargs)
     options = [
+        click.option("--world-endpoint", metavar="URL", envvar="OPENNESS_WORLD_ENDPOINT",
+                     help="An emulator's base URL (`openness world serve` prints it): the Hub there, GitHub at "
+                          "URL/api/v3, web pages at URL/web. Instead of --hub-endpoint, --github-api, --web-base."),
         click.option("--follow-depth", type=click.IntRange(min=0), default=DEFAULTS["FOLLOW_MAX_DEPTH"], show_default=True,
                      help="Follow links to datasets, base models, GitHub repos and papers this many steps; 0: none."),
         click.option("--github-api", default=DEFAULTS["GITHUB_API"], show_default=True, envvar="OPENNESS_GITHUB_API",
@@ -27,8 +39,22 @@ def follow_options(function):
                      help="Read cited papers' abstract pages where robots.txt allows (ids are recorded either way)."),
     ]
     for option in reversed(options):
-        function = option(function)
-    return function
+        pointed = option(pointed)
+    return pointed
+
+
+def world_endpoints(world: str, given: list[str]) -> dict[str, str]:
+    """hub_endpoint, github_api and web_base of an emulator at `world`; given: those the user set too."""
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise click.UsageError(f"--world-endpoint points every service at the emulator: leave out {flags}")
+    base = world.rstrip("/")
+    return {"hub_endpoint": base, "github_api": f"{base}/api/v3", "web_base": f"{base}/web"}
+
+
+def _given(name: str) -> bool:
+    source = click.get_current_context().get_parameter_source(name)
+    return source in (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
 
 
 FORMATS = ("table", "json", "csv")

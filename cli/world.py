@@ -32,8 +32,9 @@ def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, f
     """Serve WORLD_DIRS (several are served as one world; where two hold the same repo, the first
     given wins); the first line of output is the base URL. Stop with Ctrl-C.
 
-    The Hub's API is at the base URL, GitHub's REST API at <base>/api/v3 (crawl with
-    --github-api), and the world's web/ pages at <base>/web/<host>/<path> (crawl with --web-base).
+    The Hub's API is at the base URL, GitHub's REST API at <base>/api/v3, and the world's web/
+    pages at <base>/web/<host>/<path>: `openness crawl --world-endpoint <base>` points the crawl at
+    all three.
     With --uploads, repos created through it (a token is needed, as on the Hub) are written there.
     """
     try:
@@ -45,7 +46,8 @@ def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, f
     click.echo(server.base_url)
     click.echo(f"serving {', '.join(world_dirs)}: {len(server.world.repos['models'])} models, "
                f"{len(server.world.repos['datasets'])} datasets, {len(server.world.github)} GitHub repos, "
-               f"{len(server.world.papers)} paper pages", err=True)
+               f"{len(server.world.papers)} paper pages; crawl it with: openness crawl --world-endpoint "
+               f"{server.base_url}", err=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

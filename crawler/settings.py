@@ -79,6 +79,10 @@ SETTINGS = (
     Setting("FOLLOW_WAVE_SIZE", 2000,
             "Link targets handed to the downloader at once; the next wave starts when they are settled."),
     Setting("FOLLOW_PAPERS", True, "Read the abstract pages of cited papers (where robots.txt allows)."),
+    Setting("FOLLOW_UNREACHABLE", {},
+            "Followed services (github, web) whose host could not be reached when the crawl started: "
+            "{service: why}. Their links are recorded at once (code targets failed as unreachable, papers "
+            "without their abstract page), for the next crawl, instead of retried one by one."),
     Setting("GITHUB_API", "https://api.github.com",
             "Base URL of GitHub's REST API (GitHub Enterprise and the emulator: <base>/api/v3)."),
     Setting("GITHUB_USE_TOKEN", True, "Send GITHUB_TOKEN (or GH_TOKEN) from the environment to the API host."),
@@ -125,7 +129,8 @@ SCRAPY_BASE = {
         "openness.crawler.web_middleware.WebPolitenessMiddleware": 565,
     },
     "ITEM_PIPELINES": {"openness.crawler.pipelines.StagingPipeline": 300},
-    "EXTENSIONS": {"openness.crawler.progress.Progress": 500, "openness.crawler.warehouse_guard.WarehouseGuard": 510},
+    "EXTENSIONS": {"openness.crawler.progress.Progress": 500, "openness.crawler.log_filters.WarehouseGuard": 510,
+                   "openness.crawler.log_filters.QuietRetries": 520},
 }
 
 

@@ -7,20 +7,19 @@ recorded.
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 from contextlib import contextmanager
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-import urllib.request
 from urllib.parse import urlsplit
 
 from openness.pipeline.child import Child
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.distributed import run_distributed
 from openness.pipeline.errors import CrawlError, CrawlInterrupted
+from openness.pipeline.reach import check_reachable, unreachable_followers
 from openness.warehouse.db import check_whole
 from openness.warehouse.links import incomplete_targets
 from openness.crawler.settings import HUB_BUDGETS
@@ -61,6 +60,10 @@ class CrawlResult:
     # changed models' weight sizes: read by tree or head, pending (left for later), none (no weights)
     sizes_by: dict[str, int] = field(default_factory=dict)
     sizes_revisited: int = 0  # unchanged models whose pending weight sizes this crawl read
+    # followed services (github, web) whose host could not be reached: service -> what to do; the
+    # links to them wait for the next crawl, which is why the crawl is partial
+    unreachable: dict[str, str] = field(default_factory=dict)
+    retries_given_up: int = 0  # requests that failed after all their retries (recorded, not printed)
 
     def counters(self) -> dict:
         data = asdict(self)
@@ -79,6 +82,9 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         if url is not None and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
             raise CrawlError(f"the {name} must be an http(s) URL, got {url!r}")
     check_reachable(config.endpoint)
+    unreachable = unreachable_followers(config)
+    if unreachable:  # their links are recorded as unreachable at once, not retried host by host
+        config = replace(config, settings={**config.settings, "FOLLOW_UNREACHABLE": unreachable})
     warehouse = str(Path(config.warehouse).resolve())
     load = partial(load_staged, warehouse, staging_dir(warehouse), memory_limit_mb=config.load_memory_mb())
     with crawl_lock(warehouse):
@@ -105,8 +111,10 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         result.models_not_stored = not_stored(warehouse, run_id, int(stats.get("openness/models_staged", 0)),
                                               int(stats.get("openness/models_not_staged", 0)))
         result.targets_left_incomplete = incomplete_targets(warehouse, run_id)
-        if ((result.models_left_incomplete or result.models_not_stored or result.targets_left_incomplete)
-                and result.status == "complete"):
+        result.unreachable = {service: line for service, line in unreachable.items()
+                              if int(stats.get(f"openness/unreachable/{service}", 0))}
+        if ((result.models_left_incomplete or result.models_not_stored or result.targets_left_incomplete
+             or result.unreachable) and result.status == "complete"):
             result.status = "partial"  # the next crawl fetches the rest
         if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):
             result.status = "interrupted"
@@ -119,25 +127,6 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         if result.status == "failed":
             raise CrawlError(message)
         return result
-
-
-def check_reachable(url: str, timeout: float = 5.0) -> None:
-    """Fail within seconds when nothing listens at url's host (no such host, connection refused, no
-    answer), instead of after every retry of every request. A TCP connect: no request is spent.
-    Skipped when a proxy is configured for the host: then the proxy decides."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if urllib.request.getproxies().get(parts.scheme) and not urllib.request.proxy_bypass(host):
-        return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        socket.create_connection((host, port), timeout=timeout).close()
-    except socket.gaierror as exc:
-        raise CrawlError(f"could not connect to {url}: no such host ({exc.strerror or exc})") from None
-    except (TimeoutError, socket.timeout):
-        raise CrawlError(f"could not connect to {url}: no answer within {timeout:g} s") from None
-    except OSError as exc:
-        raise CrawlError(f"could not connect to {url}: {exc.strerror or exc}") from None
 
 
 def _ended(exitcode: int, result: CrawlResult) -> str:
@@ -165,7 +154,7 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
         interrupted_runs_found=interrupted, budget=_budget_used(stats),
         sizes_by={how: value(f"sizes_by/{how}") for how in ("tree", "head", "pending", "none") if value(f"sizes_by/{how}")},
-        sizes_revisited=value("sizes_revisited"))
+        sizes_revisited=value("sizes_revisited"), retries_given_up=value("retries_given_up"))
 
 
 def _budget_used(stats: dict) -> dict[str, str]:

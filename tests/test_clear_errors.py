@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from conftest import copy_warehouse, request_log, world_flags
 from openness.cli.main import cli
 from openness.pipeline.errors import CrawlError
-from openness.pipeline.runner import CrawlConfig, check_reachable, run_crawl
+from openness.pipeline.reach import check_reachable
+from openness.pipeline.runner import CrawlConfig, run_crawl
 
 COMMANDS = [
     ["query", "SELECT count(*) FROM models"], ["classify"], ["explain", "a/b"], ["report", "--out", "{tmp}/r"],
@@ -139,7 +140,7 @@ def test_a_crawl_into_a_warehouse_cut_short_stops_before_it_starts(sample_crawle
 def test_a_warehouse_damaged_mid_crawl_is_said_once_and_stops_the_crawl(message, damage, monkeypatch):
     """Scrapy logs the errors of its signal handlers and callbacks with their tracebacks; a damaged
     warehouse's become one line, the first one only, and the crawl is asked to stop."""
-    from openness.crawler import warehouse_guard
+    from openness.crawler import log_filters
 
     class Stats(dict):
         def set_value(self, key, value):
@@ -149,8 +150,8 @@ def test_a_warehouse_damaged_mid_crawl_is_said_once_and_stops_the_crawl(message,
         stats, engine = Stats(), None
 
     stops = []
-    monkeypatch.setattr(warehouse_guard.reactor, "callLater", lambda delay, call: stops.append(call))
-    guard = warehouse_guard.WarehouseGuard(Crawler(), "w.duckdb")
+    monkeypatch.setattr(log_filters.reactor, "callLater", lambda delay, call: stops.append(call))
+    guard = log_filters.WarehouseGuard(Crawler(), "w.duckdb")
     records = []
     for _ in range(3):
         try:

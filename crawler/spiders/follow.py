@@ -27,6 +27,7 @@ class LinkFollowing:
         self.wave_size = s.getint("FOLLOW_WAVE_SIZE")
         self.stale_before = utcnow() - timedelta(days=s.getfloat("FOLLOW_RECHECK_DAYS"))
         self.followers = {f.kind: f for f in (DatasetFollower(spider), GitHubFollower(spider), PaperFollower(spider))}
+        self.unreachable = s.getdict("FOLLOW_UNREACHABLE")  # service -> why, found before the crawl started
         self.settled: set[tuple[str, str]] = set()
         self.waves = 0
 
@@ -68,6 +69,13 @@ class LinkFollowing:
                                                        reason="in_warehouse", resolved_id=target.target)}
         elif target.kind == "base_model":
             yield self.follow_model(target)
+        elif target.kind == "code" and "github" in self.unreachable:
+            stats = self.spider.crawler.stats
+            stats.inc_value("openness/targets_failed")
+            stats.inc_value("openness/unreachable/github")
+            yield {"kind": "target", "row": target_row(target.kind, target.target, "failed", target.depth,
+                                                       reason="unreachable", transient=True,
+                                                       message=self.unreachable["github"])}
         elif target.kind in self.followers:
             yield from self.followers[target.kind].start(target)
         else:

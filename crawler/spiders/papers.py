@@ -26,6 +26,7 @@ class PaperFollower(Follower):
         super().__init__(spider)
         s = spider.settings
         self.fetch_pages = s.getbool("FOLLOW_PAPERS")
+        self.unreachable = s.getdict("FOLLOW_UNREACHABLE").get("web")  # why the web could not be reached
         self.web_base = s.get("WEB_BASE") or None
         self.robots: dict[str, web.Robots | None] = {}     # None: robots.txt could not be read
         self.waiting: dict[str, list[TargetFetch]] = {}
@@ -59,6 +60,10 @@ class PaperFollower(Follower):
     def _abstract_page(self, fetch: TargetFetch):
         if not self.fetch_pages:
             fetch.data["note"] = "recorded; fetching papers is off"
+            return
+        if self.unreachable:  # what the Hub's page says is kept; the abstract page waits for the next crawl
+            self.stats.inc_value("openness/unreachable/web")
+            fetch.data.update(note=f"abstract page not read: {self.unreachable}", outcome=("failed", "unreachable", True))
             return
         host = urlsplit(fetch.data["url"]).netloc
         if host in self.robots:
