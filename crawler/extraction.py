@@ -14,10 +14,9 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from openness.extractors import ModelRecord, extract_all
 
 
-def extract_item(endpoint: str, model: dict, files: list[dict], documents: list[dict]) -> list:
+def extract_item(model: dict, files: list[dict], documents: list[dict]) -> list:
     """The findings of one fetched model (run in a worker process: arguments and result pickle)."""
-    info_url = f"{endpoint}/api/models/{model['model_id']}"
-    return extract_all(ModelRecord.from_rows(model, files, documents, info_url))
+    return extract_all(ModelRecord.from_rows(model, files, documents))
 
 
 def _ignore_interrupts() -> None:
@@ -27,14 +26,13 @@ def _ignore_interrupts() -> None:
 
 
 class Extraction:
-    def __init__(self, endpoint: str, processes: int):
-        self.endpoint = endpoint.rstrip("/")
+    def __init__(self, processes: int):
         self.processes = processes
         self.pool: ProcessPoolExecutor | None = None
 
     async def findings(self, item: dict) -> list:
         # a re-fetch of an incomplete commit: the documents stored before count with the new ones
-        args = (self.endpoint, item["model"], item["repo_files"], item.get("stored_documents", []) + item["documents"])
+        args = (item["model"], item["repo_files"], item.get("stored_documents", []) + item["documents"])
         if self.processes <= 0:
             return await maybe_deferred_to_future(deferToThread(extract_item, *args))
         if self.pool is None:

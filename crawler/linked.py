@@ -26,7 +26,7 @@ def document_row(kind: str, target: str, ref: str, path: str, url: str, body: by
             "fetched_at": utcnow()}
 
 
-def dataset_row(payload: dict, card_status: str, documents: list[dict], complete: bool, info_url: str) -> dict:
+def dataset_row(payload: dict, card_status: str, documents: list[dict], complete: bool) -> dict:
     """A dataset commit, with the licence extractor's findings over its card and licence files."""
     card = payload.get("cardData") if isinstance(payload.get("cardData"), dict) else None
     tags = ModelRecord(payload["id"], payload["sha"], payload, [], {}).tags
@@ -35,7 +35,7 @@ def dataset_row(payload: dict, card_status: str, documents: list[dict], complete
         "last_modified": parse_time(payload.get("lastModified")),
         "gated": gated_value(payload.get("gated")), "private": bool(payload.get("private")),
         "disabled": bool(payload.get("disabled")), "tags": tags, "license": licence_tag(card, tags),
-        **dataset_columns(payload, documents, info_url),
+        **dataset_columns(payload, documents),
         "card_data": json_text(card), "card_status": card_status, "info": json_text(payload), "complete": complete,
     }
 

@@ -23,10 +23,8 @@ logger = logging.getLogger(__name__)
 
 class StagingPipeline:
     def __init__(self, warehouse: str, run_id: str, batch_models: int, batch_seconds: float, stats,
-                 endpoint: str = "", load: bool = True, tag: str = "", extract_processes: int = 0,
-                 load_memory_mb: int = LOAD_MEMORY_MB):
+                 load: bool = True, tag: str = "", extract_processes: int = 0, load_memory_mb: int = LOAD_MEMORY_MB):
         self.warehouse = warehouse
-        self.endpoint = endpoint.rstrip("/")
         self.run_id = run_id
         self.batch_models = batch_models
         self.batch_seconds = batch_seconds
@@ -35,7 +33,7 @@ class StagingPipeline:
         self.writer = BatchWriter(self.root, run_id, tag)
         self.load = load  # a distributed worker only stages; the coordinator loads
         self.load_memory_mb = load_memory_mb
-        self.extraction = Extraction(self.endpoint, extract_processes)
+        self.extraction = Extraction(extract_processes)
         self.models_buffered = 0
         self.last_flush = time.monotonic()
 
@@ -43,8 +41,7 @@ class StagingPipeline:
     def from_crawler(cls, crawler):
         s = crawler.settings
         pipeline = cls(s.get("OPENNESS_WAREHOUSE"), s.get("OPENNESS_RUN_ID"), s.getint("CRAWL_BATCH_MODELS"),
-                       s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.get("HUB_ENDPOINT"),
-                       s.getbool("OPENNESS_LOAD_STAGED", True), s.get("OPENNESS_BATCH_TAG", ""),
+                       s.getfloat("CRAWL_BATCH_SECONDS"), crawler.stats, s.getbool("OPENNESS_LOAD_STAGED", True), s.get("OPENNESS_BATCH_TAG", ""),
                        s.getint("EXTRACT_PROCESSES"), s.getint("WAREHOUSE_LOAD_MEMORY_MB"))
         crawler.signals.connect(pipeline.flush, signal=flush_requested)
         crawler.signals.connect(pipeline.add_items, signal=items_decided)
@@ -98,7 +95,7 @@ class StagingPipeline:
                 self._add(table, row)
         for finding in findings:
             self._add("findings", finding.as_row())
-        for row in link_rows(model["model_id"], model["sha"], findings, item.get("depth", 0) + 1, self.endpoint):
+        for row in link_rows(model["model_id"], model["sha"], findings, item.get("depth", 0) + 1):
             self._add("model_links", row)
         self.models_buffered += 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from openness.extractors import code, evaluation, licenses, papers, training_data, weights
-from openness.extractors.base import Document, Evidence, Finding, ModelRecord
+from openness.extractors.base import Document, Evidence, Finding, ModelRecord, located
 from openness.extractors.budget import MAX_DOCUMENT_CHARS, MAX_SECONDS, TooComplex, time_budget
 
 EXTRACTORS = (weights, licenses, training_data, code, evaluation, papers)
@@ -46,7 +46,7 @@ def _error(record: ModelRecord, extractor: str, error: str) -> Finding:
     module = next((m for m in EXTRACTORS if m.NAME == extractor), None)
     version = module.VERSION if module else "1"
     return Finding(record.model_id, record.sha, "extractor.error", {"extractor": extractor, "error": error}, 1.0,
-                   (Evidence(record.info_url, None, None, None, extractor, extractor, version),))
+                   (located(record, None, None, None, extractor, extractor, version),))
 
 
 __all__ = ["Document", "Evidence", "Finding", "ModelRecord", "extract_all", "EXTRACTORS"]

@@ -12,10 +12,12 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 
+from openness.extractors import locations
+
 
 @dataclass(frozen=True)
 class Evidence:
-    url: str | None           # where the text was read (resolve URL at the commit), or the API URL
+    url: str | None           # the public page of that file at those lines (extractors/locations.py), or the API's
     path: str | None          # the repo path ('README.md', 'config.json'), or None for API metadata
     line_start: int | None    # 1-based, inclusive; None when the evidence is a file's presence
     line_end: int | None
@@ -23,6 +25,11 @@ class Evidence:
     extractor: str
     version: str
     column: int | None = None  # 1-based column of the snippet's start in line_start when the lines were cut
+    # where it is, whatever endpoint it was read from: model, dataset or code; the repo's id
+    # (github.com/owner/name for code); the revision read (a commit, or a code repo's tree)
+    source: str | None = None
+    repo: str | None = None
+    revision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,13 +70,13 @@ class ModelRecord:
     info: dict = field(default_factory=dict)                  # the listing payload
     files: list[dict] = field(default_factory=list)           # {path, size, lfs_sha256}
     documents: dict[str, Document] = field(default_factory=dict)
-    info_url: str | None = None
+    kind: str = "model"  # what the record is (model, dataset, or code: a code repository read as one)
     # what it derives from (extractors/lineage.py), read once for the extractors that ask
     lineage: object = field(default=None, repr=False, compare=False)
     lineage_read: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
-    def from_rows(cls, model: dict, files: list[dict], documents: list[dict], info_url: str | None = None):
+    def from_rows(cls, model: dict, files: list[dict], documents: list[dict]):
         """A record from warehouse-shaped rows (the crawl's items, or rows read back)."""
         try:
             info = json.loads(model.get("info") or "{}")
@@ -78,7 +85,7 @@ class ModelRecord:
         docs = {d["path"]: Document(d["path"], d.get("url"), d.get("text")) for d in documents}
         return cls(model["model_id"], model["sha"], info if isinstance(info, dict) else {},
                    [{"path": f["path"], "size": f.get("size"), "lfs_sha256": f.get("lfs_sha256")} for f in files],
-                   docs, info_url)
+                   docs)
 
     @property
     def card_data(self) -> dict:
@@ -124,8 +131,7 @@ class Located:
         self.record, self.extractor, self.version = record, extractor, version
 
     def file(self, path: str) -> Evidence:
-        doc = self.record.documents.get(path)
-        return Evidence(doc.url if doc else None, path, None, None, path, self.extractor, self.version)
+        return self._at(path, None, None, path)
 
     def lines(self, path: str, start: int, end: int, focus: tuple[int, int] | None = None) -> Evidence:
         """Evidence for lines start..end of a document; cut to SNIPPET_MAX characters around focus
@@ -136,7 +142,7 @@ class Located:
         if column is not None:  # cut: the lines and column of what is shown
             start += skipped
             end = start + snippet.count("\n")
-        return Evidence(doc.url, path, start, end, snippet, self.extractor, self.version, column)
+        return self._at(path, start, end, snippet, column)
 
     def match(self, path: str, offset_start: int, offset_end: int) -> Evidence:
         """Evidence for the lines that hold text[offset_start:offset_end] of a document."""
@@ -156,11 +162,25 @@ class Located:
                 found = pattern.search(readme.text, block[0], block[1])
                 if found:
                     return self.match("README.md", found.start(), _value_end(readme.text, found.end(), block[1]))
-        return Evidence(self.record.info_url, None, None, None, f"cardData.{key}", self.extractor, self.version)
+        return self._at(None, None, None, f"cardData.{key}")
 
     def info_key(self, key: str) -> Evidence:
         value = json.dumps(self.record.info.get(key), sort_keys=True, default=str)[:200]
-        return Evidence(self.record.info_url, None, None, None, f"{key}: {value}", self.extractor, self.version)
+        return self._at(None, None, None, f"{key}: {value}")
+
+    def _at(self, path: str | None, start: int | None, end: int | None, snippet: str,
+            column: int | None = None) -> Evidence:
+        return located(self.record, path, start, end, snippet, self.extractor, self.version, column)
+
+
+def located(record: ModelRecord, path: str | None, start: int | None, end: int | None, snippet: str,
+            extractor: str, version: str, column: int | None = None) -> Evidence:
+    """Evidence in a record's file (or, path None, in its metadata), with where it is: the record's
+    repo and revision, and the public address built from them (never the address it was read from)."""
+    kind, repo, revision = record.kind, record.model_id, record.sha
+    url = (locations.file_url(kind, repo, revision, path, start, end) if path
+           else locations.repo_url(kind, repo) if kind == "code" else locations.info_url(kind, repo, revision))
+    return Evidence(url, path, start, end, snippet, extractor, version, column, kind, repo, revision)
 
 
 def front_matter_span(text: str) -> tuple[int, int] | None:

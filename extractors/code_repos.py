@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from openness.extractors import licenses, training_data
-from openness.extractors.base import SNIPPET_MAX, Document, Evidence, Finding, ModelRecord, cap_snippet, headings
+from openness.extractors.base import SNIPPET_MAX, Document, Finding, ModelRecord, cap_snippet, headings, located
 from openness.extractors.knowledge import RepoRole, evaluations, model_licence_words, repo_roles
 
 NAME, VERSION = "code_repos", "2"
@@ -247,7 +247,7 @@ def licence_findings(files: RepoFiles) -> list[Finding]:
     if found:
         number, line, match = found
         snippet, _, column = cap_snippet(line, match.start(), match.end())
-        evidence = Evidence(readme.url, readme.path, number, number, snippet, NAME, VERSION, column)
+        evidence = located(_as_record(files), readme.path, number, number, snippet, NAME, VERSION, column)
         findings.append(Finding(files.repo, files.ref, "licence.covers_models", {"statement": match.group(0)},
                                 confidence, (evidence,)))
     return findings
@@ -288,4 +288,4 @@ def document_findings(files: RepoFiles) -> dict[str, list[Finding]]:
 
 def _as_record(files: RepoFiles) -> ModelRecord:
     """The repo read as a model repo without a card, for the extractors that read one."""
-    return ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents)
+    return ModelRecord(files.repo, files.ref, {}, [{"path": p} for p in files.paths], files.documents, kind="code")

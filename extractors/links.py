@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from openness.extractors import locations
 from openness.extractors.base import Evidence, Finding
 
 # The Hub's repo ids: an optional namespace, a name; letters, digits, '-', '_', '.'; at most 96 characters.
@@ -75,15 +76,14 @@ def unfollowable(kind: str, target: str) -> str | None:
     return None
 
 
-def link_rows(model_id: str, sha: str, findings: list[Finding], depth: int, endpoint: str) -> list[dict]:
-    """Warehouse rows (model_links) for a commit's links; Hub targets get their page URL."""
+def link_rows(model_id: str, sha: str, findings: list[Finding], depth: int) -> list[dict]:
+    """Warehouse rows (model_links) for a commit's links; Hub targets get their page on the public
+    Hub, whatever endpoint the crawl read (extractors/locations.py)."""
     rows = []
     for link in links_from(findings):
         url = link.url
-        if link.kind == "dataset":
-            url = f"{endpoint}/datasets/{link.target}"
-        elif link.kind == "base_model":
-            url = f"{endpoint}/{link.target}"
+        if link.kind in ("dataset", "base_model"):
+            url = locations.repo_url("dataset" if link.kind == "dataset" else "model", link.target)
         rows.append({"model_id": model_id, "sha": sha, "kind": link.kind, "target": link.target, "url": url,
                      "context": link.evidence.snippet[:500], "path": link.evidence.path,
                      "line_start": link.evidence.line_start, "signal": link.signal, "depth": depth,

@@ -12,12 +12,12 @@ from openness.extractors.code_repos import (RepoFiles, document_findings, eviden
                                             licence_findings, roles)
 
 
-def dataset_columns(payload: dict, documents: list[dict], info_url: str | None) -> dict:
+def dataset_columns(payload: dict, documents: list[dict]) -> dict:
     """A dataset commit's licences, from its payload (card data, tags, siblings) and its fetched
     files (documents: rows with path, url and text)."""
     siblings = [s.get("rfilename") for s in _list(payload.get("siblings")) if isinstance(s, dict)]
     record = ModelRecord(payload["id"], payload["sha"], payload, [{"path": p} for p in siblings if isinstance(p, str)],
-                         _documents(documents), info_url)
+                         _documents(documents), kind="dataset")
     findings = licenses.extract(record)
     return {"licence_ids": _licence_ids(findings), "licence_findings": findings_json(findings)}
 

@@ -27,6 +27,7 @@ class Part:
     resolved: bool = True     # False: linked, but following it failed
     note: str | None = None   # why not resolved; roles of a code repo; the base model relation
     parent: str | None = None  # the model whose card links it (ancestors link their own bases)
+    written: str | None = None  # the id as the card wrote it, where it differs (a rename, another case)
 
 
 @dataclass
@@ -41,6 +42,7 @@ class ModelBom:
     parts: list[Part] = field(default_factory=list)
     explained: dict | None = None  # openness explain's shape, when classified
     licence_texts: dict[str, dict] = field(default_factory=dict)  # knowledge id -> {text, url} of a stored licence file
+    endpoint: str = "https://huggingface.co"  # the Hub whose addresses the document gives
 
 
 def gather(warehouse_path, model_id: str, endpoint: str = "https://huggingface.co") -> ModelBom:
@@ -54,7 +56,25 @@ def gather(warehouse_path, model_id: str, endpoint: str = "https://huggingface.c
         bom.explained = explain(warehouse_path, model_id)
     except NotClassified:
         bom.explained = None
+    _conclude_as_the_cells(bom)
     return bom
+
+
+def _conclude_as_the_cells(bom: ModelBom) -> None:
+    """A dataset whose licence the verdicts read where its own row names none (the knowledge base
+    knows a dataset the Hub tags with nothing) concludes that licence here too: a document must not
+    say NOASSERTION for the dataset a cell rates D4 by its licence."""
+    read: dict[str, set[str]] = {}
+    for cell in (bom.explained or {}).get("components", {}).values():
+        for licence in cell.get("licenses") or []:
+            source = licence.get("source") or ""
+            if source.startswith("dataset ") and licence.get("id"):
+                read.setdefault(source.split(" ")[1], set()).add(licence["id"])
+    for part in bom.parts:
+        names = read.get(part.id, set()) | read.get(part.written, set())
+        if part.kind == "dataset" and not part.licence_ids and names:
+            part.licence_ids = sorted(names)
+            part.note = "; ".join(filter(None, (part.note, "licence concluded as the classification read it")))
 
 
 def _model(con, model_id: str, endpoint: str) -> ModelBom:
@@ -65,7 +85,7 @@ def _model(con, model_id: str, endpoint: str) -> ModelBom:
     model, sha, author, licence, card = rows[0]
     card = json.loads(card) if isinstance(card, str) else (card or {})
     name = card.get("license_name") if isinstance(card, dict) and isinstance(card.get("license_name"), str) else None
-    return ModelBom(model, sha, author, licence, name, f"{endpoint}/{model}")
+    return ModelBom(model, sha, author, licence, name, f"{endpoint}/{model}", endpoint=endpoint)
 
 
 def _weights(con, model_id: str, sha: str) -> list[dict]:
@@ -107,7 +127,7 @@ def _parts(con, model_id: str, sha: str, endpoint: str) -> list[Part]:
                 continue  # an ancestor's own datasets and code are its document's business
             seen.add(key)
             part = _part(con, kind, resolved_id or target, status, reason, endpoint)
-            part.parent = owner
+            part.parent, part.written = owner, target if target != part.id else None
             if kind == "base_model" and part.resolved:
                 part.note = relation  # how the owner derives from it: a card states it of its own base
             parts.append(part)

@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from openness.extractors.locations import evidence_url
 from openness.warehouse.db import connect
 from openness.outputs.errors import NothingToReport
 from openness.outputs.report_html import page_name, render
@@ -103,12 +104,13 @@ def _cells(con, commits: list[tuple[str, str]], evidence: bool = True) -> dict:
 
 def evidence_entry(item: dict) -> dict:
     """What the report shows of one piece of evidence: where (path, line), the snippet, and a link
-    only where it leads somewhere lasting: the public Hub's address of that file at that commit
-    and line. An address the crawl read from another endpoint (an emulator, a mirror) is shown as
-    text: a link to it would break once that endpoint is gone."""
-    url, line = item.get("url") or "", item.get("line_start")
+    to that file at that commit and line on the public Hub or GitHub (built from where the evidence
+    is, extractors/locations.py, whatever endpoint the crawl read). Evidence stored with only the
+    address it was read from links there only when that is the public Hub, GitHub or arXiv; another
+    (an emulator, a mirror) is shown as text, since a link to it would break once it is gone."""
+    url, line = evidence_url(item) or "", item.get("line_start")
     link = None
-    if url.startswith(PUBLIC_HUB) and "/resolve/" in url:
+    if not item.get("repo") and url.startswith(PUBLIC_HUB) and "/resolve/" in url:
         link = url.replace("/resolve/", "/blob/", 1) + (f"#L{line}" if isinstance(line, int) and line > 0 else "")
     elif url.startswith(("https://github.com/", "https://arxiv.org/", PUBLIC_HUB)):
         link = url

@@ -107,7 +107,7 @@ def build_document(bom: ModelBom, created: datetime | None = None) -> Document:
         creation_info=CreationInfo("SPDX-2.3", "SPDXRef-DOCUMENT", f"openness audit of {bom.model_id}",
                                    document_namespace(bom, created), [tool], created, creator_comment=DOCUMENT_COMMENT),
         packages=builder.packages, relationships=relations,
-        annotations=_annotations(bom.explained, model.spdx_id, tool, created),
+        annotations=_annotations(bom.explained, bom.endpoint, model.spdx_id, tool, created),
         extracted_licensing_info=builder.extracted())
 
 
@@ -166,6 +166,6 @@ def _parsed(expression: str | None):
     return spdx_licensing.parse(expression) if expression else SpdxNoAssertion()
 
 
-def _annotations(explained: dict | None, spdx_id: str, tool: Actor, created: datetime) -> list[Annotation]:
+def _annotations(explained: dict | None, hub: str, spdx_id: str, tool: Actor, created: datetime) -> list[Annotation]:
     kind = AnnotationType.REVIEW if explained else AnnotationType.OTHER
-    return [Annotation(spdx_id, kind, tool, created, note) for note in annotation_notes(explained)]
+    return [Annotation(spdx_id, kind, tool, created, note) for note in annotation_notes(explained, hub)]

@@ -49,7 +49,7 @@ def build_document3(bom: ModelBom, created: datetime | None = None) -> spdx3.SHA
         else:
             builder.relate(owner, {"dataset": "trainedOn", "code": "dependsOn"}.get(part.kind, "descendantOf"),
                            element, part.note)
-    for note in annotation_notes(bom.explained):
+    for note in annotation_notes(bom.explained, bom.endpoint):
         builder.add(spdx3.Annotation(spdxId=builder.numbered("Annotation"), creationInfo=builder.info, subject=model,
                                      annotationType=spdx3.AnnotationType.review, statement=note))
     return builder.document(model)

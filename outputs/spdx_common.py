@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from spdx_tools.common.spdx_licensing import spdx_licensing
 
 from openness.extractors.knowledge import knowledge, lookup
+from openness.extractors.locations import PUBLIC_HUB, evidence_url
 from openness.outputs.bom import ModelBom, Part
 
 UNNAMED = ("other", "unknown")  # knowledge-base ids that name no licence
@@ -131,7 +132,7 @@ def part_purl(part: Part) -> str | None:
     return None
 
 
-def annotation_notes(explained: dict | None) -> list[str]:
+def annotation_notes(explained: dict | None, hub: str = PUBLIC_HUB) -> list[str]:
     """The twelve cells, one note each, and the verdicts: what a reader of the BOM needs to see."""
     if not explained:
         return ["openness: not classified yet"]
@@ -139,7 +140,7 @@ def annotation_notes(explained: dict | None) -> list[str]:
     for key, cell in explained["components"].items():
         licences = ", ".join(dict.fromkeys(f"{l['id']} ({l['points']}/5)" for l in cell["licenses"] if l.get("id"))) or "none"
         evidence = cell["evidence"][0] if cell["evidence"] else {}
-        where = evidence.get("url") or evidence.get("path") or ""
+        where = evidence_url(evidence, hub) or evidence.get("path") or ""
         inherited = f", inherited from {cell['inherited_from']}" if cell.get("inherited_from") else ""
         notes.append(f"openness {key}: {cell['label']} ({cell['reason']}{inherited}); licences: {licences}"
                      + (f"; evidence: {where}" if where else ""))

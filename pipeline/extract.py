@@ -15,7 +15,6 @@ import pyarrow as pa
 from openness.extractors import ModelRecord, extract_all
 from openness.extractors.links import link_rows
 from openness.extractors.targets import code_repo_columns, dataset_columns
-from openness.crawler.hub import dataset_info_url
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.warehouse.staging import arrow_schema
@@ -49,11 +48,11 @@ def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_siz
         chunk = commits[start:start + batch_size]
         with connect(warehouse_path) as con:
             rows, links = [], []
-            for record, endpoint, depth in _records(con, chunk):
+            for record, depth in _records(con, chunk):
                 findings = extract_all(record)
                 rows += [{**finding.as_row(), "run_id": result.run_id} for finding in findings]
                 links += [{**link, "run_id": result.run_id}
-                          for link in link_rows(record.model_id, record.sha, findings, depth, endpoint)]
+                          for link in link_rows(record.model_id, record.sha, findings, depth)]
             _replace(con, chunk, rows, links)
         result.commits += len(chunk)
         result.findings += len(rows)
@@ -66,11 +65,10 @@ def extract_stored(warehouse_path, model_ids: list[str] | None = None, batch_siz
     return result
 
 
-def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, str, int]]:
-    """(record, the endpoint it was crawled from, the depth of its links) per commit."""
+def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, int]]:
+    """(record, the depth of its links) per commit."""
     with batch_keys(con, "wanted", chunk):
-        models = _dicts(con, "SELECT m.*, r.endpoint FROM models m JOIN wanted USING (model_id, sha) "
-                             "LEFT JOIN crawl_runs r ON r.run_id = m.run_id")
+        models = _dicts(con, "SELECT m.* FROM models m JOIN wanted USING (model_id, sha)")
         files = _grouped(con, "SELECT f.model_id, f.sha, f.path, f.size, f.lfs_sha256 FROM repo_files f "
                               "JOIN wanted USING (model_id, sha)")
         docs = _grouped(con, "SELECT d.model_id, d.sha, d.path, d.url, d.text FROM documents d "
@@ -82,10 +80,8 @@ def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, str, 
     records = []
     for model in models:
         key = (model["model_id"], model["sha"])
-        endpoint = (model.get("endpoint") or "").rstrip("/")
-        info_url = f"{endpoint}/api/models/{model['model_id']}" if endpoint else None
-        record = ModelRecord.from_rows(model, files.get(key, []), docs.get(key, []), info_url)
-        records.append((record, endpoint, depths.get(key, 1)))
+        record = ModelRecord.from_rows(model, files.get(key, []), docs.get(key, []))
+        records.append((record, depths.get(key, 1)))
     return records
 
 
@@ -140,19 +136,16 @@ def _rederive_targets(warehouse_path, model_ids: list[str] | None, result: Extra
 def _rederive_batch(con, kind: str, chunk: list[tuple[str, str]], result: ExtractResult) -> None:
     table, key, ref = TARGETS[kind]
     with batch_keys(con, "wanted", chunk, (key, ref)):
-        rows = _dicts(con, f"SELECT t.*, r.endpoint AS _endpoint FROM {table} t JOIN wanted USING ({key}, {ref}) "
-                           "LEFT JOIN crawl_runs r ON r.run_id = t.run_id")
+        rows = _dicts(con, f"SELECT t.* FROM {table} t JOIN wanted USING ({key}, {ref})")
         docs = _grouped(con, f"SELECT d.target AS model_id, d.ref AS sha, d.path, d.url, d.text "
                              f"FROM linked_documents d JOIN wanted w ON d.target = w.{key} AND d.ref = w.{ref} "
                              f"WHERE d.kind = '{kind}'")
     redone = []
     for row in rows:
-        endpoint = row.pop("_endpoint") or ""
         documents = docs.get((row[key], row[ref]), [])
         if kind == "dataset":
             payload = json.loads(row["info"] or "{}")
-            info_url = dataset_info_url(endpoint, row[key]) if endpoint else None
-            row.update(dataset_columns({**payload, "id": row[key], "sha": row[ref]}, documents, info_url))
+            row.update(dataset_columns({**payload, "id": row[key], "sha": row[ref]}, documents))
             result.datasets += 1
         elif row["paths"] is None:
             result.code_repos_without_paths += 1

@@ -34,6 +34,7 @@ from openness.classification.taxonomy.inputs import BASE_LINKS, INPUTS, JSON, TE
 from openness.classification.taxonomy.rules import rules
 from openness.extractors import Document, ModelRecord, extract_all
 from openness.extractors.links import link_rows
+from openness.extractors.locations import evidence_url
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.staging import arrow_schema
 
@@ -70,11 +71,17 @@ def _identities(n: int, model_id: str) -> list[str]:
     return [f"{owner or 'solo'}-c{n}a/{name}", f"c{n}b/{name}"]
 
 
+def _moved(evidence: dict, model_id: str, sha: str) -> dict:
+    """Evidence of the case's model as the same file of the copy under another id and commit says it."""
+    moved = {**evidence, "repo": model_id, "revision": sha}
+    return {**moved, "url": evidence_url(moved)}
+
+
 def _extracted(model_id: str, case: dict):
     """The case's findings and links as the taxonomy cases extract them (tests/test_taxonomy_cases.py)."""
     docs = {p: Document(p, f"{HUB}/{model_id}/resolve/abc/{p}", text) for p, text in (case.get("documents") or {}).items()}
     files = case.get("files") or [{"path": p} for p in docs]
-    record = ModelRecord(model_id, "abc", case.get("info") or {}, files, docs, f"{HUB}/api/models/{model_id}")
+    record = ModelRecord(model_id, "abc", case.get("info") or {}, files, docs)
     return record, extract_all(record), ("README.md" in docs)
 
 
@@ -103,11 +110,10 @@ class _Rows:
                             "last_modified": NOW, "complete": True})
         for finding in findings:
             row = finding.as_row()
-            evidence = row["evidence"].replace(f"{HUB}/{original}/resolve/abc/", f"{HUB}/{model_id}/resolve/{sha}/")
-            evidence = evidence.replace(f"{HUB}/api/models/{original}", f"{HUB}/api/models/{model_id}")
+            evidence = json.dumps([_moved(entry, model_id, sha) for entry in json.loads(row["evidence"])], sort_keys=True)
             self.add("findings", {**row, "finding_id": _sha(row["finding_id"] + model_id)[:20], "model_id": model_id,
                                   "sha": sha, "evidence": evidence})
-        links = {(link["kind"], link["target"]): link for link in link_rows(model_id, sha, findings, 1, HUB)}
+        links = {(link["kind"], link["target"]): link for link in link_rows(model_id, sha, findings, 1)}
         for dataset in case.get("datasets") or {}:  # what the case says its dataset links led to
             links.setdefault(("dataset", dataset), self._link(model_id, sha, "dataset", dataset, "data.card_datasets"))
         for base in case.get("bases") or {}:
@@ -187,7 +193,7 @@ def _shared(case: dict) -> dict[tuple, str]:
     what its links name (a target it says nothing of is unfollowed), and its bases' too."""
     model_id = case.get("model_id", "case/x")
     _, findings, _ = _extracted(model_id, case)
-    named = {(_KINDS[link["kind"]], link["target"]) for link in link_rows(model_id, "abc", findings, 1, HUB)
+    named = {(_KINDS[link["kind"]], link["target"]) for link in link_rows(model_id, "abc", findings, 1)
              if link["kind"] in _KINDS}
     told = {(kind, key.lower() if kind == "repos" else key): json.dumps(body, sort_keys=True, default=str)
             for kind in _KINDS.values() for key, body in (case.get(kind) or {}).items()}

@@ -15,7 +15,7 @@ from conftest import world_endpoints
 from openness.pipeline.runner import CrawlConfig, run_crawl
 from openness.warehouse.db import SCHEMA_VERSION, TABLES, connect
 from openness.warehouse.errors import CrawlLocked, QueryError, WarehouseMissing
-from openness.outputs.export import export_snapshot
+from openness.outputs.export import export_snapshot, snapshot_views
 from openness.warehouse.load import load_staged
 from openness.warehouse.query import run_query
 from openness.warehouse.runs import crawl_lock
@@ -146,7 +146,7 @@ def test_export_writes_every_table_with_a_checkable_manifest(sample_world, emula
     result = export_snapshot(warehouse, tmp_path / "snap")
     manifest = json.loads((tmp_path / "snap" / "manifest.json").read_text())
     assert manifest["schema_version"] == SCHEMA_VERSION and manifest["run_ids"] == [run.run_id]
-    assert set(manifest["files"]) == {f"{t}.parquet" for t in TABLES}
+    assert set(manifest["files"]) == {f"{t}.parquet" for t in (*TABLES, *snapshot_views())}
     for name, entry in manifest["files"].items():
         path = tmp_path / "snap" / name
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]

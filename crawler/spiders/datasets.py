@@ -34,7 +34,7 @@ class DatasetFollower(Follower):
                                              http_status=200, message=str(exc))
             yield from self.settle(fetch)
             return
-        fetch.data.update(payload=payload, resolved_id=payload["id"], info_url=response.url)
+        fetch.data.update(payload=payload, resolved_id=payload["id"])
         if (payload["id"], payload["sha"]) not in self.stored:
             siblings = [s.get("rfilename") for s in payload.get("siblings") or [] if isinstance(s, dict)]
             paths = [p for p in siblings if isinstance(p, str)]
@@ -64,6 +64,6 @@ class DatasetFollower(Follower):
         payload = fetch.data["payload"]
         readme = next((d for d in fetch.documents if d["path"] == "README.md"), None)
         status = hub.card_status(readme["text"])[0] if readme else "no_readme"
-        row = dataset_row(payload, status, fetch.documents, not fetch.transient_failures, fetch.data["info_url"])
+        row = dataset_row(payload, status, fetch.documents, not fetch.transient_failures)
         yield {"kind": "dataset", "row": row, "documents": fetch.documents}
         yield self.resolved_item(fetch)
