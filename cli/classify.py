@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import click
 
-from openness.cli.formatting import format_agreement, format_explanation
+from openness.cli.formatting import counted, format_agreement, format_explanation
 from openness.cli.progress import progress_bar
 from openness.cli.options import follow_options, hub_endpoint, json_flag, warehouse_path
 from openness.pipeline.audit import audit as run_audit
@@ -39,7 +39,7 @@ def classify(ctx, model_ids, full, workers, as_json) -> None:
     if as_json:
         click.echo(json.dumps(asdict(result), indent=2))
         return
-    click.echo(f"run {result.run_id}: {result.models} models classified, {result.unchanged} unchanged, with rules "
+    click.echo(f"run {result.run_id}: {counted(result.models, 'model')} classified, {result.unchanged} unchanged, with rules "
                f"version {result.rules_version} (classifier {result.classifier_version}) in {result.seconds:.1f}s"
                + (f" by {result.workers} worker processes" if result.workers > 1 else ""))
     for reason, count in sorted(result.redone.items()):

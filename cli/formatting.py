@@ -14,6 +14,11 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _C1 = re.compile("[\x7f-\x9f]")
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 model", "2 models": a count with its noun in the number it takes."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def visible(text: str) -> str:
     """The text with every control character a terminal would act on written out (as \\x1b)."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
@@ -86,6 +91,7 @@ def crawl_summary(result) -> str:
         f"models   {result.models_seen} seen: {result.models_new} new, {result.models_changed} changed, "
         f"{result.models_unchanged} unchanged"
         + (f", {result.models_retried} fetched again to complete" if result.models_retried else "")
+        + (f", {result.models_again} fetched again whole (--full)" if result.models_again else "")
         + (f"; {result.models_left_incomplete} still incomplete (files the next crawl fetches)"
            if result.models_left_incomplete else "")
         + (f"; {result.models_not_stored} not stored (the next crawl fetches them)" if result.models_not_stored else "")

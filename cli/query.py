@@ -5,7 +5,7 @@ import inspect
 
 import click
 
-from openness.cli.formatting import render_results
+from openness.cli.formatting import counted, render_results
 from openness.cli.options import hub_endpoint, output_format, warehouse_path
 from openness.cli.progress import progress_bar
 from openness.outputs.diff import as_json as diff_json, diff_runs
@@ -92,7 +92,7 @@ def export(ctx: click.Context, out_dir, run_id, spdx_dir, model_ids, fmt, read_p
             _read_pending_sizes(warehouse_path(ctx), list(model_ids))
         with progress_bar("spdx", " models") as progress:
             written = export_spdx(warehouse_path(ctx), spdx_dir, list(model_ids), fmt, hub_endpoint, progress)
-        click.echo(f"{len(written.files)} SPDX documents ({written.packages} packages) in {spdx_dir}")
+        click.echo(f"{counted(len(written.files), 'SPDX document')} ({counted(written.packages, 'package')}) in {spdx_dir}")
         return
     with progress_bar("export", " tables") as progress:
         result = (export_run(warehouse_path(ctx), run_id, out_dir, progress) if run_id
@@ -166,7 +166,7 @@ def diff(ctx, run_a, run_b, as_json) -> None:
         click.echo(diff_json(result))
         return
     counts = ", ".join(f"{kind} {n}" for kind, n in sorted(result.counts.items()))
-    click.echo(f"{result.run_a} -> {result.run_b}: " + (f"{len(result.models)} models changed ({counts})"
+    click.echo(f"{result.run_a} -> {result.run_b}: " + (f"{counted(len(result.models), 'model')} changed ({counts})"
                                                          if counts else "no changes"))
     if result.note:
         click.echo(f"note: {result.note}")

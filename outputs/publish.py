@@ -55,10 +55,12 @@ def publish_snapshot(warehouse: str, repo_id: str, endpoint: str, private: bool 
         try:
             return _commit(api, folder, repo_id, private, revision)
         except HfHubHTTPError as exc:
-            if getattr(getattr(exc, "response", None), "status_code", None) == 412:
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            if status == 412:
                 raise PublishFailed(f"{repo_id} changed while this snapshot was uploading (another publish?); nothing "
                                     "was committed: publish again") from exc
-            raise PublishFailed(f"the Hub at {endpoint} refused to publish {repo_id}: {_first_line(exc)}") from exc
+            raise PublishFailed(f"the Hub at {endpoint} refused to publish {repo_id}: {_first_line(exc)}"
+                                + (f"; {_token_hint()}" if status in (401, 403) else "")) from exc
         except (*_transport_errors(), OSError) as exc:
             raise PublishFailed(f"could not reach the Hub at {endpoint}: {_first_line(exc)}") from exc
 
@@ -141,6 +143,14 @@ def _transport_errors() -> tuple[type[Exception], ...]:
         except (ImportError, AttributeError):
             continue
     return tuple(found)
+
+
+def _token_hint() -> str:
+    """What to do about a refused write: publishing needs a token with write access."""
+    from huggingface_hub import get_token
+    if get_token() is None:
+        return "no Hub token was found: set HF_TOKEN or run `huggingface-cli login` (a token with write access)"
+    return "the token (HF_TOKEN, else the `huggingface-cli login` one) may lack write access to this repo"
 
 
 def _first_line(exc: Exception) -> str:

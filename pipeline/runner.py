@@ -38,6 +38,7 @@ class CrawlResult:
     models_changed: int = 0
     models_unchanged: int = 0
     models_retried: int = 0         # stored incomplete by an earlier crawl: the rest of their files fetched
+    models_again: int = 0           # stored complete, fetched again whole (crawl --full)
     models_left_incomplete: int = 0  # of the models this crawl listed or reached, still incomplete after it
     models_not_stored: int = 0       # staged by this crawl, yet not in the warehouse after it (a batch lost)
     targets_left_incomplete: int = 0  # followed repos and datasets stored incomplete only (followed again next time)
@@ -143,7 +144,7 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
     return CrawlResult(
         run_id=run_id, status=status, models_seen=value("models_seen"), models_new=value("models_new"),
         models_changed=value("models_changed"), models_unchanged=value("models_unchanged"),
-        models_retried=value("models_retried"), models_vanished=value("models_vanished"), files_fetched=value("files_fetched"),
+        models_retried=value("models_retried"), models_again=value("models_again"), models_vanished=value("models_vanished"), files_fetched=value("files_fetched"),
         targets_followed=value("targets_followed"), targets_resolved=value("targets_resolved"),
         targets_failed=value("targets_failed"), targets_deferred=value("targets_deferred"),
         linked_files_fetched=value("linked_files_fetched"),

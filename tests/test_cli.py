@@ -160,3 +160,9 @@ def test_the_demo_hint_names_a_command_that_runs_from_here(tmp_path, monkeypatch
     monkeypatch.setattr("shutil.which", lambda name: str(script))
     assert command_name(str(script)) == "openness"
     assert command_name("-c").endswith(" -m openness")  # started some other way
+
+
+def test_counts_take_the_number_of_their_noun():
+    from openness.cli.formatting import counted
+    assert [counted(n, "model") for n in (0, 1, 2, 1200)] == ["0 models", "1 model", "2 models", "1,200 models"]
+    assert counted(1, "SPDX document") == "1 SPDX document" and counted(3, "repository", "repositories") == "3 repositories"

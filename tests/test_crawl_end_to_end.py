@@ -114,3 +114,18 @@ def test_models_by_id_record_why_they_were_not_stored(sample_world, emulator, wa
     assert stored == (1 if reason == "renamed" else 0)
     if reason == "renamed":
         assert scalar(warehouse, "SELECT model_id FROM models") == "tinystack/tinygpt-v2"
+
+
+def test_full_fetches_every_model_again_whole(sample_crawled, sample_world, emulator, tmp_path):
+    """--full reads every listed model's files again, not just what an incomplete commit lacks, and
+    an unchanged world gives the same rows."""
+    from conftest import copy_warehouse
+    first = sample_crawled[1]
+    warehouse = copy_warehouse(sample_crawled[0], str(tmp_path / "openness.duckdb"))
+    server = emulator(sample_world)
+    again = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, full=True, follow_depth=0,
+                                  **world_endpoints(server)))
+    assert again.models_again == first.models_seen and again.models_retried == 0
+    assert again.files_fetched == first.files_fetched > 0
+    assert len([r for r in request_log(server) if "/resolve/" in r["path"]]) >= first.files_fetched
+    assert warehouse_content(warehouse) == warehouse_content(sample_crawled[0])

@@ -124,6 +124,7 @@ def test_refusals_are_one_clear_line(classified, emulator, token, monkeypatch, t
     monkeypatch.delenv("HF_TOKEN")
     anonymous = publish(classified, writable)
     assert anonymous.exit_code == 1 and "Traceback" not in anonymous.output and "refused" in anonymous.output
+    assert "no Hub token was found: set HF_TOKEN or run `huggingface-cli login`" in anonymous.output
 
     gone = CliRunner().invoke(cli, ["--warehouse", classified, "publish", REPO, "--hub-endpoint", "http://127.0.0.1:9"])
     assert gone.exit_code == 1 and "could not reach the Hub at http://127.0.0.1:9" in gone.output
@@ -229,3 +230,12 @@ def test_a_publish_raced_by_another_commit_commits_nothing_and_says_so(classifie
     assert "Traceback" not in result.output
     head = rival.hf_hub_download(REPO, "manifest.json", repo_type="dataset", cache_dir=str(tmp_path / "c"))
     assert open(head, "rb").read() == b"another run's file"  # the rival's commit stands alone
+
+
+def test_a_token_without_rights_to_the_repo_is_told_so(classified, emulator, token, monkeypatch, tmp_path):
+    server = emulator(sample_world_path(), uploads=str(tmp_path / "uploads"))
+    assert publish(classified, server).exit_code == 0
+    monkeypatch.setenv("HF_TOKEN", "hf_someone_else")
+    refused = publish(classified, server)
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    assert "may lack write access to this repo" in refused.output

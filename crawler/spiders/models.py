@@ -268,6 +268,8 @@ class ModelsSpider(scrapy.Spider):
             state = "sizes"
         else:
             state = "new" if not prior else ("incomplete" if info.sha in prior else "changed")
+            if state == "incomplete" and stored.complete:  # --full: a complete commit, read again whole
+                state = "again"
             stats.inc_value(f"{counter}_{'retried' if state == 'incomplete' else state}")
         fetch = ModelFetch(info, payload, state, depth=depth)
         if state in ("incomplete", "sizes"):
