@@ -41,8 +41,12 @@ def diff_runs(warehouse_path, run_a: str | None = None, run_b: str | None = None
         selections = dict(con.execute("SELECT run_id, selection FROM crawl_runs WHERE run_id IN (?, ?)",
                                       [run_a, run_b]).fetchall())
         if selections.get(run_a) != selections.get(run_b):
-            result.note = "the two runs selected different models: 'new' and 'removed' follow from that too"
-        result.changes += _membership(con, run_a, run_b)
+            # an audit of one model after a crawl of thousands did not remove the others: what one
+            # selection listed and the other did not ask for says nothing of the Hub
+            result.note = ("the two runs selected different models: only the models both listed are compared "
+                           "(none is called new or removed)")
+        else:
+            result.changes += _membership(con, run_a, run_b)
         result.changes += _renames(con, run_b)
         result.changes += _metadata(con, run_a, run_b)
         result.changes += _classifications(con, run_a, run_b)

@@ -91,3 +91,21 @@ def test_by_default_a_run_is_compared_with_the_last_one_that_selected_the_same_m
     assert (diff_runs(warehouse, run_b=by_id).run_a, diff_runs(warehouse, listing).run_b) == (listing, again)
     text = CliRunner().invoke(cli, ["--warehouse", warehouse, "diff"]).output
     assert text.startswith(f"{listing} -> {again}: no changes")
+
+
+def test_an_audit_after_a_crawl_calls_no_model_removed(sample_crawled, sample_world, emulator, warehouse, tmp_path):
+    """The latest run audited one model (crawled by id) after a crawl of the whole listing: the
+    default comparison pairs them, and the models the audit did not ask for are not 'removed'; a
+    change to the audited model still shows."""
+    world = tmp_path / "world"
+    shutil.copytree(sample_world, world)
+    listing = first_night(sample_crawled, warehouse)
+    card = world / "models" / "tinystack" / "tiny-bert-sentiment" / "files" / "README.md"
+    card.write_text(card.read_text("utf-8") + "\nMore words.\n", "utf-8")
+    audit = run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, model_ids=["tinystack/tiny-bert-sentiment"],
+                                  follow_depth=0, **world_endpoints(emulator(world)))).run_id
+    result = diff_runs(warehouse)
+    assert (result.run_a, result.run_b) == (listing, audit)
+    assert not [c for c in result.changes if c.kind in ("new", "removed")]
+    assert [(c.model_id, c.kind) for c in result.changes] == [("tinystack/tiny-bert-sentiment", "updated")]
+    assert "only the models both listed are compared" in result.note

@@ -93,3 +93,20 @@ def test_evaluate_text_output(calibrated):
     result = CliRunner().invoke(cli, ["--warehouse", calibrated, "evaluate", str(GOLD)])
     assert result.exit_code == 0
     assert "gold cells: exact" in result.output and "by component:" in result.output and "confusion" in result.output
+
+
+def test_a_model_asked_for_by_its_old_id_is_scored_under_its_new_one(sample_world, emulator, tmp_path):
+    """Gold names a model by the id it had; crawled by that id, it answered under its new one (the
+    Hub redirects): its cells are scored, not counted missing."""
+    from conftest import world_endpoints
+    from openness.classification.scale.classify import classify_warehouse
+    from openness.classification.taxonomy.evaluate import evaluate_warehouse
+    from openness.pipeline.runner import CrawlConfig, run_crawl
+    warehouse = str(tmp_path / "openness.duckdb")
+    run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, model_ids=["tinystack/tiny-gpt"], follow_depth=0,
+                          **world_endpoints(emulator(sample_world))))
+    classify_warehouse(warehouse)
+    gold_file = tmp_path / "gold.csv"
+    gold_file.write_text("model_id,component,level\ntinystack/tiny-gpt,deployment.data.weights,5\n", "utf-8")
+    result = evaluate_warehouse(warehouse, gold_file)
+    assert result.missing == 0 and result.cells == 1

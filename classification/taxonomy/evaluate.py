@@ -163,7 +163,10 @@ def _stored_names(con, ids: list[str]) -> dict[str, str]:
     renamed = {}
     for old, new in con.execute("""
             SELECT target, resolved_id FROM link_targets WHERE kind = 'base_model' AND resolved_id IS NOT NULL
-            UNION ALL SELECT model_id, now_id FROM vanished_models WHERE now_id IS NOT NULL""").fetchall():
+            UNION ALL SELECT model_id, now_id FROM vanished_models WHERE now_id IS NOT NULL
+            -- asked for by id (crawl --model, audit), it answered under its new id: "old is now new"
+            UNION ALL SELECT model_id, regexp_extract(message, ' is now (.+)$', 1) FROM fetch_failures
+            WHERE reason = 'renamed' AND model_id IS NOT NULL AND message LIKE '% is now %'""").fetchall():
         renamed.setdefault(old.lower(), new)
     names = {}
     for model_id in ids:
