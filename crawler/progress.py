@@ -1,6 +1,11 @@
-"""A crawl's progress bar on a terminal, refreshed every second from the crawl's stats: models seen,
-of the selection's total when it has one (`--model` ids, `--limit`), with their rate and the time
-left (tqdm); what they were (new, changed, unchanged), files and requests beside it."""
+"""A crawl's progress bar on a terminal, refreshed every second from the crawl's stats (tqdm), with
+what the models were (new, changed, unchanged), files and requests beside it.
+
+The bar counts the crawl's steps, not only the models listed: listing a model is one step, reading
+a new or changed one's files another, and following a link target one more. Listing ends in the
+first second of a crawl that then spends its time fetching and following; a bar of models seen
+stood at 100% for the rest. The total grows as the crawl finds more to do (a whole listing's
+length is not known in advance; a selection's ids or limit give its first part)."""
 from __future__ import annotations
 
 import sys
@@ -39,9 +44,11 @@ class Progress:
     def show(self):
         if self.bar is None:
             from tqdm import tqdm
-            self.bar = tqdm(total=self.total, desc="crawl", unit=" models", file=self.stream, leave=False,
+            self.bar = tqdm(total=self.total, desc="crawl", unit=" steps", file=self.stream, leave=False,
                             dynamic_ncols=True)
-        self.bar.update(self.stats.get_value("openness/models_seen", 0) - self.bar.n)
+        done, total = steps(self.stats.get_value, self.total)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
         self.bar.set_postfix_str(self.details(), refresh=True)
 
     def closed(self, spider):
@@ -49,6 +56,24 @@ class Progress:
             self.loop.stop()
         if self.bar is not None:
             self.bar.close()
+
+
+FETCHED = ("models_new", "models_changed", "models_retried", "models_again", "base_models_new",
+           "base_models_changed", "base_models_retried")
+SETTLED = ("targets_resolved", "targets_failed", "targets_deferred")
+
+
+def steps(value, listed_total: int | None = None) -> tuple[int, int]:
+    """(steps done, steps known) from a crawl's stats (value(key, default)): each model listed, each
+    model whose files are fetched, each link target followed."""
+    def count(*keys):
+        return sum(int(value(f"openness/{key}", 0) or 0) for key in keys)
+    seen = count("models_seen")
+    to_fetch, fetched = count(*FETCHED), count("models_staged")
+    followed, settled = count("targets_followed"), count(*SETTLED)
+    total = max(listed_total or 0, seen) + to_fetch + followed
+    done = seen + min(fetched, to_fetch) + min(settled, followed)
+    return done, max(total, done)
 
 
 def selection_total(selection: dict) -> int | None:

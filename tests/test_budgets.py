@@ -100,10 +100,23 @@ def test_progress_bar_reads_the_crawl_stats():
     progress.show()
     progress.closed(None)
     drawn = stream.getvalue()
-    assert "crawl" in drawn and "12/20" in drawn and "models" in drawn  # of the selection's total
+    assert "crawl" in drawn and "12/25" in drawn and "steps" in drawn  # of the selection's 20, and 5 to fetch
     assert "5 new, 0 changed, 0 unchanged" in drawn and "requests api 3 resolvers 0" in drawn
     assert selection_total({"model_ids": ["a/b", "c/d"]}) == 2 and selection_total({"limit": 50}) == 50
     assert selection_total({"authors": ["x"]}) is None  # a listing's length is not known in advance
+
+
+def test_the_bar_stands_short_of_its_end_while_files_are_fetched_and_links_followed():
+    from openness.crawler.progress import steps
+    listed = {"openness/models_seen": 31, "openness/models_new": 31}
+    assert steps(listed.get) == (31, 62)  # listing done in a second; the fetches are the work left
+    fetched = {**listed, "openness/models_staged": 31, "openness/targets_followed": 38}
+    assert steps(fetched.get) == (62, 100)  # the models stored; the links found are followed next
+    settled = {**fetched, "openness/targets_resolved": 11, "openness/targets_failed": 27}
+    assert steps(settled.get) == (100, 100)
+    unchanged = {"openness/models_seen": 31, "openness/models_unchanged": 31}
+    assert steps(unchanged.get) == (31, 31)  # a nightly crawl of an unchanged Hub: listing is the work
+    assert steps({"openness/models_seen": 2}.get, 20) == (2, 20)  # of a selection's 20
 
 def test_a_time_scale_runs_the_hubs_windows_in_a_share_of_real_time():
     """HUB_TIME_SCALE (tests of pacing logic): the emulator's windows and the crawl's budget both
