@@ -23,16 +23,24 @@ _SHORT = {"research": "R", "commercial": "C", "modify": "M", "copyright_derivati
 def licenses(ctx: click.Context, as_json: bool) -> None:
     """List the licence knowledge base: each licence's SPDX id (or LicenseRef), its five rubric answers
     (research, commercial use, modification, copyright in derivatives, derivatives under other terms)
-    and points out of 5. Columns R C M D O in the table; --json adds the justifications."""
+    and points out of 5, and whether it is OSI-approved and on FSF's free list (as the SPDX License
+    List marks them; - where no fact is recorded). Columns R C M D O OSI FSF in the table; --json adds
+    the justifications and the facts' sources. A classified warehouse holds the same as its
+    `licences` table."""
     if ctx.invoked_subcommand is not None:
         return
     rows = [licence.as_row() for licence in sorted(knowledge().values(), key=lambda l: l.id)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    columns = ["id", "spdx_id"] + [_SHORT[c] for c in CRITERIA] + ["points", "name"]
-    table = [(r["id"], r["spdx_id"], *("✓" if r[c] else "·" for c in CRITERIA), r["points"], r["name"]) for r in rows]
+    columns = ["id", "spdx_id"] + [_SHORT[c] for c in CRITERIA] + ["points", "OSI", "FSF", "name"]
+    table = [(r["id"], r["spdx_id"], *("✓" if r[c] else "·" for c in CRITERIA), r["points"],
+              *_fact(r["osi_approved"]), *_fact(r["fsf_libre"]), r["name"]) for r in rows]
     click.echo(render_rows(columns, table, "table", max_width=48), nl=False)
+
+
+def _fact(value: bool | None) -> tuple[str]:
+    return ("-" if value is None else "✓" if value else "·",)
 
 
 @licenses.command("identify")

@@ -14,7 +14,8 @@ from openness.extractors.errors import KnowledgeError
 CRITERIA = ("research", "commercial", "modify", "copyright_derivative", "other_license_derivative")
 KINDS = {"code", "data", "model", "content", "documentation", "font", "any"}
 _SPDX = re.compile(r"^(NOASSERTION|LicenseRef-[A-Za-z0-9.\-]+|[A-Za-z0-9][A-Za-z0-9.+\-]*)$")
-_REQUIRED = ("id", "name", "spdx_id", "hub_id", "kind", "family", "aliases", "fingerprints", "rubric")
+_REQUIRED = ("id", "name", "spdx_id", "hub_id", "kind", "family", "osi_approved", "fsf_libre", "category",
+             "facts_source", "aliases", "fingerprints", "rubric")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,13 @@ class Licence:
     rubric: dict[str, Criterion]
     url: str | None = None
     note: str | None = None
+    # facts about the licence from outside the audit, with where they come from: OSI approval and
+    # FSF's free-licence list as the SPDX License List marks them (None: no fact recorded), and
+    # the licence's category (Permissive, Copyleft, ...) as ScanCode's LicenseDB gives it
+    osi_approved: bool | None = None
+    fsf_libre: bool | None = None
+    category: str | None = None
+    facts_source: str = ""
 
     @property
     def points(self) -> int:
@@ -47,7 +55,9 @@ class Licence:
         row.update({c: self.rubric[c].allowed for c in CRITERIA})
         row["points"] = self.points
         row["justification"] = {c: self.rubric[c].why for c in CRITERIA}
-        row.update({"hub_id": self.hub_id, "kind": self.kind, "family": self.family, "aliases": list(self.aliases)})
+        row.update({"hub_id": self.hub_id, "kind": self.kind, "family": self.family, "aliases": list(self.aliases),
+                    "osi_approved": self.osi_approved, "fsf_libre": self.fsf_libre, "category": self.category,
+                    "facts_source": self.facts_source})
         return row
 
 
@@ -124,13 +134,21 @@ def _parse(path: Path) -> Licence:
         raise KnowledgeError(f"{path.name}: kind must be one of {sorted(KINDS)}")
     if not isinstance(data["family"], bool):
         raise KnowledgeError(f"{path.name}: family must be true or false")
+    for key in ("osi_approved", "fsf_libre"):
+        if data[key] not in (True, False, None):
+            raise KnowledgeError(f"{path.name}: {key} must be true, false or null (no fact recorded)")
+    if data["category"] is not None and not isinstance(data["category"], str):
+        raise KnowledgeError(f"{path.name}: category must be text or null")
+    if not isinstance(data["facts_source"], str) or not data["facts_source"].strip():
+        raise KnowledgeError(f"{path.name}: facts_source must say where osi_approved, fsf_libre and category come from")
     for key in ("aliases", "fingerprints"):
         if not isinstance(data[key], list) or not all(isinstance(v, str) and v.strip() for v in data[key]):
             raise KnowledgeError(f"{path.name}: {key} must be a list of non-empty strings")
     return Licence(id=data["id"], name=str(data["name"]), spdx_id=str(data["spdx_id"]), hub_id=data["hub_id"],
                    kind=data["kind"], family=data["family"], aliases=tuple(data["aliases"]),
                    fingerprints=tuple(data["fingerprints"]), rubric=_rubric(path, data["rubric"]),
-                   url=data.get("url"), note=data.get("note"))
+                   url=data.get("url"), note=data.get("note"), osi_approved=data["osi_approved"],
+                   fsf_libre=data["fsf_libre"], category=data["category"], facts_source=data["facts_source"])
 
 
 def _rubric(path: Path, rubric) -> dict[str, Criterion]:

@@ -19,7 +19,8 @@ LEFT_OUT_LATEST = ("latest_repo_files", "latest_documents")
 # unchanged warehouse must be the same bytes (publishing it again commits nothing).
 VIEW_ORDER = {"latest_models": "model_id", "latest_classifications": "model_id, component",
               "latest_summaries": "model_id", "latest_findings": "model_id, finding_id",
-              "latest_links": "model_id, kind, target", "latest_datasets": "dataset_id", "latest_code_repos": "repo"}
+              "latest_links": "model_id, kind, target", "latest_datasets": "dataset_id", "latest_code_repos": "repo",
+              "latest_cell_licences": "model_id, component, licence_id, source, points"}
 
 
 def snapshot_views() -> list[str]:

@@ -83,6 +83,9 @@ def test_lookup_by_alias_ignores_case_and_spacing():
     (lambda t: t.replace("  research:", "  reading:"), "rubric must answer exactly"),
     (lambda t: t.replace("kind: code", "kind: vibes"), "kind must be one of"),
     (lambda t: t + "\n: [", "not YAML"),
+    (lambda t: t.replace("osi_approved: true", "osi_approved: maybe"), "osi_approved must be true, false or null"),
+    (lambda t: t.replace("fsf_libre: true\n", ""), "missing fsf_libre"),
+    (lambda t: t.replace('facts_source: "SPDX', 'facts_source: " "\nx: "SPDX'), "facts_source must say where"),
 ])
 def test_broken_knowledge_files_are_named(tmp_path, mutation, message):
     shutil.copy(licences_dir() / "apache-2.0.yml", tmp_path)
@@ -161,3 +164,23 @@ def test_the_sentence_knowledge_files_are_validated(tmp_path, monkeypatch, name,
     finally:
         for loader in loaders:
             loader.cache_clear()
+
+
+@pytest.mark.parametrize("licence_id, osi, fsf", [
+    ("apache-2.0", True, True), ("mit", True, True), ("gpl-3.0", True, True),
+    ("cc-by-4.0", False, True), ("cc-by-nc-4.0", False, False),
+    ("llama3", False, None), ("gemma", False, None),  # model licences: not OSI-approved, no FSF position
+    ("cc-by", None, None), ("other", None, None),     # a family, an unnamed licence: no fact
+])
+def test_outside_facts_and_where_they_come_from(licence_id, osi, fsf):
+    licence = knowledge()[licence_id]
+    assert (licence.osi_approved, licence.fsf_libre) == (osi, fsf)
+    assert licence.facts_source and ("SPDX License List" in licence.facts_source or "none" in licence.facts_source)
+
+
+def test_every_licence_states_its_outside_facts():
+    for licence in knowledge().values():
+        assert licence.osi_approved in (True, False, None) and licence.fsf_libre in (True, False, None)
+        assert licence.facts_source.strip(), licence.id
+        if licence.osi_approved:  # an approved licence has an SPDX id, as the list marks it
+            assert not licence.spdx_id.startswith("LicenseRef-"), licence.id

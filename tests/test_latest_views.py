@@ -94,3 +94,20 @@ def test_a_snapshot_holds_the_current_state_beside_the_history_in_the_same_bytes
     assert first.tables["classifications"] == first.tables["latest_classifications"] + 12
     manifests = [json.loads((tmp_path / name / "manifest.json").read_text("utf-8"))["files"] for name in "ab"]
     assert manifests[0] == manifests[1]  # an unchanged warehouse exports the same bytes
+
+
+def test_licences_join_the_current_cells(relicensed):
+    """"Weights under an OSI-approved licence, training data not released" is one join; the model
+    whose licence changed to a non-commercial one left the answer with its new commit."""
+    from openness.extractors.knowledge import knowledge
+    assert rows(relicensed, "SELECT count(*) FROM licences")[0][0] == len(knowledge())
+    assert rows(relicensed, "SELECT osi_approved, fsf_libre, points FROM licences WHERE licence_id = 'apache-2.0'") \
+        == [(True, True, 5)]
+    answer = {r[0] for r in rows(relicensed, """
+        SELECT model_id FROM latest_cell_licences JOIN licences USING (licence_id)
+        WHERE component = 'deployment.data.weights' AND deciding AND osi_approved
+          AND model_id IN (SELECT model_id FROM latest_classifications
+                           WHERE component = 'training.data.pretraining' AND level = 1)""")}
+    assert answer and MODEL not in answer
+    assert rows(relicensed, "SELECT licence_id FROM latest_cell_licences WHERE model_id = ? "
+                            "AND component = 'deployment.data.weights' AND deciding", [MODEL]) == [("cc-by-nc-4.0",)]

@@ -412,6 +412,31 @@ FROM classifications c JOIN model_summaries s USING (model_id, sha)
 WHERE (c.model_id, c.sha) IN (SELECT model_id, sha FROM latest_models)
 GROUP BY s.family, c.component;
 
+-- The licence knowledge base the verdicts read (schema 16), one row per licence id that the cells'
+-- `licences` name: its rubric answers and points (with why), and facts from outside the audit with
+-- their source: OSI approval and FSF's free-licence list as the SPDX License List marks them (NULL:
+-- no fact recorded) and its category. Written by every `openness classify`, so that a question such
+-- as "weights under an OSI-approved licence" is one join.
+CREATE TABLE IF NOT EXISTS licences (
+    licence_id                VARCHAR PRIMARY KEY,
+    name                      VARCHAR NOT NULL,
+    spdx_id                   VARCHAR NOT NULL,  -- an SPDX id, or LicenseRef-...
+    kind                      VARCHAR NOT NULL,  -- code, data, content, model, ...: what it is written for
+    is_family                 BOOLEAN NOT NULL,  -- a family of licences (cc-by, gpl) rather than one text
+    points                    INTEGER NOT NULL,  -- the 5-point rubric: one per freedom granted
+    research                  BOOLEAN NOT NULL,
+    commercial                BOOLEAN NOT NULL,
+    modify                    BOOLEAN NOT NULL,
+    copyright_derivative      BOOLEAN NOT NULL,
+    other_license_derivative  BOOLEAN NOT NULL,
+    justification             JSON NOT NULL,     -- {criterion: why}
+    osi_approved              BOOLEAN,
+    fsf_libre                 BOOLEAN,
+    category                  VARCHAR,           -- Permissive, Copyleft, Source-available, ...
+    facts_source              VARCHAR NOT NULL,
+    url                       VARCHAR
+);
+
 -- The current state (schema 15). The tables above keep every commit a crawl stored: a model whose
 -- licence changed has cells under its old commit and its new one, and counting `classifications`
 -- counts both. These views keep what latest_models keeps, the newest commit of each model, and for
@@ -442,3 +467,15 @@ QUALIFY row_number() OVER (PARTITION BY dataset_id ORDER BY complete DESC, last_
 CREATE OR REPLACE VIEW latest_code_repos AS
 SELECT * FROM code_repos
 QUALIFY row_number() OVER (PARTITION BY repo ORDER BY complete DESC, pushed_at DESC NULLS LAST, tree_sha) = 1;
+
+-- The licences each current cell read, a row each (with its points, where it was read, and whether
+-- it decided the cell's level: the lowest points in play), to join with `licences`. "Weights whose
+-- deciding licence is OSI-approved" is
+-- SELECT model_id FROM latest_cell_licences JOIN licences USING (licence_id)
+-- WHERE component = 'deployment.data.weights' AND deciding AND osi_approved
+CREATE OR REPLACE VIEW latest_cell_licences AS
+SELECT c.model_id, c.sha, c.component, c.label, json_extract_string(u.entry, '$.id') AS licence_id,
+       CAST(json_extract(u.entry, '$.points') AS INTEGER) AS points,
+       CAST(json_extract(u.entry, '$.points') AS INTEGER) IS NOT DISTINCT FROM c.points AS deciding,
+       json_extract_string(u.entry, '$.source') AS source
+FROM latest_classifications c, unnest(from_json(coalesce(c.licences, '[]'), '["json"]')) AS u(entry);

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.classification.scale import changes, fill
+from openness.classification.scale.licence_table import write_licences
 from openness.classification.scale.changes import BASE
 from openness.classification.scale.chunk import ChunkInput, cycle_collector_paused, decoded
 from openness.classification.taxonomy.engine import stages_in
@@ -98,6 +99,7 @@ def _classify_warehouse(warehouse_path, model_ids, batch_size, full, workers, mi
         else:
             redo = stale
         unfinished = changes.start_run(con, result.run_id)
+        write_licences(con)  # the knowledge the cells are made with, for queries to join
         # a run killed after a base level was written left derivatives built on the old cells
         for model in changes.descendants(changes.written_by(con, unfinished), bases):
             if model in latest:
