@@ -7,6 +7,8 @@ import json
 import re
 from datetime import date, datetime
 
+from openness.outputs.search_text import format_search
+
 # Control characters a terminal acts on (ESC starts CSI and OSC sequences; C1's CSI and OSC are
 # single bytes): stored ids and card text are untrusted, so a table shows them as \x1b, never raw.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -120,25 +122,6 @@ def _sizes_summary(result) -> str:
     if result.sizes_revisited:
         parts.append(f"pending weight sizes of {result.sizes_revisited} unchanged models read")
     return "".join("; " + part for part in parts)
-
-
-def format_search(search: dict) -> str:
-    """One line of what was searched for a not-found or Unknown cell."""
-    parts = [f"card {search.get('card')}"]
-    links = search.get("links")
-    if links is not None:
-        parts.append("own links: " + (", ".join(
-            f"{l['target']} ({l['status']}{': ' + ', '.join(l['roles']) if l.get('roles') else ''}"
-            f"{'; found by name' if l.get('relevance') == 'guess' else ''})" for l in links) or "none"))
-    if search.get("papers"):
-        parts.append("papers: " + ", ".join(f"{p['paper']} ({p['hub_page']})" for p in search["papers"]))
-    if search.get("mentions"):
-        parts.append("mentions, not counted: " + ", ".join(f"{m['target']} ({m['why']})" for m in search["mentions"]))
-    if search.get("excluded"):
-        parts.append("named as excluded: " + ", ".join(f"{e['corpus']} ('{e['why']}')" for e in search["excluded"]))
-    if search.get("gaps"):
-        parts.append("not settled: " + "; ".join(search["gaps"]))
-    return "; ".join(parts)
 
 
 def licence_text(licence: dict) -> str:

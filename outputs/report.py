@@ -11,8 +11,10 @@ from pathlib import Path
 from openness.extractors.locations import evidence_url
 from openness.warehouse.db import connect
 from openness.outputs.errors import NothingToReport
-from openness.outputs.report_html import page_name, render
+from openness.outputs.report_html import column_names, page_name, render
+from openness.outputs.search_text import format_search
 
+INDEX_FILE = "report-index.js"  # every shown model's page, read by each page's filters and search
 MAX_EVIDENCE = 3     # per cell in the report; `openness explain` shows them all
 MAX_SNIPPET = 400    # characters of each snippet shown inline
 TOP_FAMILIES, MAX_MEMBERS = 50, 50
@@ -53,6 +55,10 @@ def write_report(warehouse_path, out_dir, limit: int = 500, page_size: int = 100
     out.mkdir(parents=True, exist_ok=True)
     models = data["models"]
     pages = max(1, -(-len(models) // page_size))
+    # one index of every shown model for every page's filters and search (beside the pages: embedded
+    # in each, a report of the whole Hub would repeat it a thousand times)
+    index = [[m["model_id"], m["author"], m["license"], m["family"], 1 + i // page_size] for i, m in enumerate(models)]
+    (out / INDEX_FILE).write_text("window.OPENNESS_INDEX = " + _script_json(index) + ";\n", "utf-8")
     for number in range(1, pages + 1):
         name = page_name(number)
         page = {**data, "models": models[(number - 1) * page_size:number * page_size],
@@ -81,7 +87,8 @@ def gather(con, limit: int) -> dict:
     cells = _cells(con, [(m["model_id"], m["sha"]) for m in models])
     for model in models:
         model["cells"] = [cells.get((model["model_id"], model["sha"], key)) for key in COLUMNS]
-    return {"components": list(COLUMNS), "figure": FIGURE, "models": models, "totals": _totals(con),
+    return {"components": list(COLUMNS), "component_names": column_names(FIGURE), "figure": FIGURE,
+            "models": models, "totals": _totals(con),
             "labels": _label_counts(con), "licences": _licence_counts(con), "families": _families(con)}
 
 
@@ -90,15 +97,17 @@ def _cells(con, commits: list[tuple[str, str]], evidence: bool = True) -> dict:
         return {}
     rows = con.execute("""
         SELECT c.model_id, c.sha, c.component, c.label, c.level, c.reason, c.licences, c.points, c.confidence,
-               c.inherited_from, """ + ("c.evidence" if evidence else "NULL") + """
+               c.inherited_from, """ + ("c.evidence, c.search" if evidence else "NULL, NULL") + """
         FROM classifications c JOIN (SELECT unnest(?::VARCHAR[]) AS model_id, unnest(?::VARCHAR[]) AS sha) w
              USING (model_id, sha)""", [[m for m, _ in commits], [s for _, s in commits]]).fetchall()
     found = {}
-    for model_id, sha, component, label, level, reason, licences, points, confidence, inherited, shown in rows:
+    for model_id, sha, component, label, level, reason, licences, points, confidence, inherited, shown, search in rows:
         found[(model_id, sha, component)] = {
             "label": label, "level": level, "reason": reason, "licences": json.loads(licences or "[]"), "points": points,
             "confidence": confidence, "inherited_from": inherited,
-            "evidence": [evidence_entry(e) for e in json.loads(shown or "[]")[:MAX_EVIDENCE]]}
+            "evidence": [evidence_entry(e) for e in json.loads(shown or "[]")[:MAX_EVIDENCE]],
+            # what was looked for where nothing was found (a base model's cell: its own search)
+            "search": format_search(json.loads(search)) if search and not inherited else None}
     return found
 
 
@@ -117,6 +126,11 @@ def evidence_entry(item: dict) -> dict:
     snippet = item.get("snippet") or ""
     return {"path": item.get("path"), "line": line, "link": link, "read_from": None if link else url,
             "snippet": snippet[:MAX_SNIPPET] + ("…" if len(snippet) > MAX_SNIPPET else "")}
+
+
+def _script_json(value) -> str:
+    """JSON that can sit inside a script: no card text closes the element or opens a comment."""
+    return json.dumps(value, default=str, separators=(",", ":")).replace("</", "<\\/").replace("<!--", "<\\!--")
 
 
 def _totals(con) -> dict:

@@ -43,7 +43,7 @@ def render(data: dict) -> str:
         style=STYLE + _palette_css(), payload=payload, script=SCRIPT, legend=_legend(), header=_matrix_header(data),
         summary=_summary(data) if first else f'<p><a href="index.html">Counts, charts and families of all '
                                               f'{totals["models"]:,} models</a></p>',
-        families=FAMILIES.format(header=_matrix_header(data, "family")) if first else "",
+        families=FAMILIES.format(header=_matrix_header(data, "family")) if first and data.get("families") else "",
         pager=_pager(page, totals["models"]))
 
 
@@ -108,19 +108,30 @@ def _summary(data: dict) -> str:
                           licence_chart=_licence_chart(data["licences"]))
 
 
+CHART_LEGEND = (("5", "5 fully open"), ("4", "4"), ("3", "3"), ("2", "2"), ("1", "1 not released"),
+                ("N/A", "n/a"), ("Unknown", "? unknown"))
+
+
 def _label_chart(data: dict) -> str:
-    """Per column of the figure, a bar split by level: how open every classified model is there."""
-    width, row, left = 680, 22, 170
+    """Per column of the figure, a bar split by level: how open every classified model is there,
+    each part's count written in it where it fits, with a legend of the levels above."""
+    width, row, left, top = 680, 22, 170, 26
     names = column_names(data["figure"])
     parts = [f'<svg class="chart" role="img" aria-label="levels per component" width="{width}" '
-             f'height="{row * len(names) + 10}" xmlns="http://www.w3.org/2000/svg">']
+             f'height="{top + row * len(names) + 10}" xmlns="http://www.w3.org/2000/svg">']
+    x = left
+    for level, text in CHART_LEGEND:  # the legend: a swatch and its level's name
+        parts.append(f'<rect x="{x}" y="4" width="12" height="12" fill="{PALETTE[level][0]}" stroke="#57606a" '
+                     f'stroke-width="0.5"/><text x="{x + 16}" y="14" font-size="11" fill="{PAGE_TEXT}">'
+                     f'{html.escape(text)}</text>')
+        x += 22 + 6.5 * len(text)
     for i, (key, name) in enumerate(zip(data["components"], names)):
         counts: dict[str, int] = {}
         for label, n in data["labels"].get(key, {}).items():
             level = label[1:] if label[:1] in ("C", "D") else label
             counts[level] = counts.get(level, 0) + n
         total = sum(counts.values()) or 1
-        x, y = left, i * row + 4
+        x, y = left, top + i * row + 4
         parts.append(f'<text x="0" y="{y + 13}" font-size="12" fill="{PAGE_TEXT}">{html.escape(name)}</text>')
         for level in PALETTE:
             share = counts.get(level, 0) / total * (width - left - 10)
@@ -128,6 +139,9 @@ def _label_chart(data: dict) -> str:
                 parts.append(f'<rect x="{x:.1f}" y="{y}" width="{share:.1f}" height="16" fill="{PALETTE[level][0]}" '
                              f'stroke="#57606a" stroke-width="0.5"><title>{html.escape(name)}: {counts[level]:,} '
                              f'{"level " + level if level.isdigit() else level}</title></rect>')
+                if share >= 8 * len(f"{counts[level]:,}") + 4:  # the count, where it fits
+                    parts.append(f'<text class="count" x="{x + share / 2:.1f}" y="{y + 12}" font-size="11" '
+                                 f'text-anchor="middle" fill="{PALETTE[level][1]}">{counts[level]:,}</text>')
                 x += share
     parts.append("</svg>")
     return "".join(parts)
@@ -172,6 +186,8 @@ table.matrix{{border-collapse:collapse;font-size:12px}}
 .swatch{{display:inline-block;min-width:48px;text-align:center;font-weight:600;padding:1px 4px;margin-right:6px}}
 #panel{{position:fixed;right:0;top:0;bottom:0;width:440px;overflow:auto;background:#f6f8fa;border-left:1px solid #d0d7de;padding:16px;display:none}}
 #panel pre{{white-space:pre-wrap;background:#fff;border:1px solid #d0d7de;padding:6px;font-size:12px}}
+#panel p,#panel a,#panel pre{{overflow-wrap:anywhere}}
+.matrix td.model a{{color:inherit}} #elsewhere li{{margin:2px 0}}
 """
 
 SUMMARY = """<div class="cards">
@@ -196,9 +212,8 @@ PAGE = """<!DOCTYPE html>
 <body>
 <h1>How open are these models?</h1>
 <p class="muted">Each cell is one component of the openness taxonomy (C: code, D: data; 5 fully open, 1 not
-released), from evidence a reader can follow: click a cell.</p>
-{summary}
-<h2>Models by component</h2>
+released), from evidence a reader can follow: click a cell. Counts and charts of every classified
+model follow the matrix.</p>
 {pager}
 <div class="filters">
 <label>Author <select id="f-author"><option value="">all</option></select></label>
@@ -207,13 +222,16 @@ released), from evidence a reader can follow: click a cell.</p>
 <label>Search <input id="f-text" type="search" placeholder="model id"></label>
 <span id="count" class="muted"></span>
 </div>
+<div id="elsewhere" hidden><p class="muted">On other pages:</p><ul></ul></div>
 <div class="figure">
 <table class="matrix" id="matrix"><thead>{header}</thead><tbody></tbody></table>
 {legend}
 </div>
 {families}
+{summary}
 <aside id="panel" aria-live="polite"></aside>
 <script type="application/json" id="data">{payload}</script>
+<script src="report-index.js"></script>
 <script>{script}</script>
 </body></html>
 """
@@ -222,6 +240,13 @@ SCRIPT = r"""
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("data").textContent);
+  // every shown model of the report: [id, author, licence, family, page] (report-index.js, beside
+  // the pages); without it, the filters and search cover this page only
+  var index = window.OPENNESS_INDEX || data.models.map(function (m) {
+    return [m.model_id, m.author, m.license, m.family, data.page.number];
+  });
+  var HUB = "https://huggingface.co/";
+  function pageName(n) { return n === 1 ? "index.html" : "models-" + n + ".html"; }
   function el(tag, text, attrs) {
     var node = document.createElement(tag);
     if (text !== undefined && text !== null) { node.textContent = String(text); }
@@ -240,11 +265,13 @@ SCRIPT = r"""
     td.className = "cell " + kind(label);
     td.title = (label || "not classified") + (reason ? ": " + reason.replace(/_/g, " ") : "");
   }
-  function options(id, values) {
-    var select = document.getElementById(id);
-    values.filter(function (v, i, all) { return v && all.indexOf(v) === i; }).sort().forEach(function (v) {
-      select.appendChild(el("option", v, {"value": v}));
-    });
+  function options(id, column) {
+    var select = document.getElementById(id), seen = {};
+    index.map(function (entry) { return entry[column]; }).filter(function (v) {
+      if (!v || seen[v]) { return false; }
+      seen[v] = true;
+      return true;
+    }).sort().forEach(function (v) { select.appendChild(el("option", v, {"value": v})); });
     select.addEventListener("change", draw);
   }
   function evidence(panel, e) {
@@ -262,31 +289,61 @@ SCRIPT = r"""
     var close = el("button", "close");
     close.addEventListener("click", function () { panel.style.display = "none"; });
     panel.appendChild(close);
-    panel.appendChild(el("h3", model.model_id));
-    panel.appendChild(el("p", data.components[index] + ": " + (cell ? cell.label : "not classified")));
+    var title = el("h3");
+    title.appendChild(el("a", model.model_id, {"href": HUB + model.model_id, "rel": "noopener"}));
+    panel.appendChild(title);
+    panel.appendChild(el("p", data.component_names[index] + ": " + (cell ? cell.label : "not classified"),
+                         {"title": data.components[index]}));
     if (!cell) { return; }
     panel.appendChild(el("p", "why: " + cell.reason.replace(/_/g, " ") + (cell.inherited_from ? " (from " + cell.inherited_from + ")" : "")));
+    if (cell.search) { panel.appendChild(el("p", "searched: " + cell.search, {"class": "search"})); }
     panel.appendChild(el("p", "confidence: " + cell.confidence));
     cell.licences.forEach(function (l) {
       panel.appendChild(el("p", "licence: " + (l.id || "unknown") + " (" + (l.points === null ? "not scored" : l.points + " points") + "), " + l.source));
     });
     cell.evidence.forEach(function (e) { evidence(panel, e); });
   }
-  function nameRow(name, cls) {
+  function nameRow(name, cls, link) {
     var row = el("tr", null, cls ? {"class": cls} : {});
-    row.appendChild(el("td", name, {"class": "model", "title": name}));
+    var cell = el("td", link ? null : name, {"class": "model", "title": name});
+    if (link) { cell.appendChild(el("a", name, {"href": HUB + name, "rel": "noopener"})); }
+    row.appendChild(cell);
     return row;
   }
+  function chosen() {
+    return {author: document.getElementById("f-author").value, licence: document.getElementById("f-licence").value,
+            family: document.getElementById("f-family").value,
+            text: document.getElementById("f-text").value.toLowerCase()};
+  }
+  function matches(f, id, author, licence, family) {
+    return !((f.author && author !== f.author) || (f.licence && licence !== f.licence) ||
+             (f.family && family !== f.family) || (f.text && id.toLowerCase().indexOf(f.text) < 0));
+  }
+  function elsewhere(f) {
+    // the models of the other pages that the filters and search let through, each a link to its page
+    var box = document.getElementById("elsewhere"), list = box.getElementsByTagName("ul")[0], found = 0;
+    list.textContent = "";
+    if (f.author || f.licence || f.family || f.text) {
+      index.forEach(function (entry) {
+        if (entry[4] === data.page.number || !matches(f, entry[0], entry[1], entry[2], entry[3])) { return; }
+        found += 1;
+        if (found > 200) { return; }
+        var item = el("li");
+        item.appendChild(el("a", entry[0], {"href": pageName(entry[4]) + "#search=" + encodeURIComponent(entry[0])}));
+        item.appendChild(document.createTextNode(" (page " + entry[4] + ")"));
+        list.appendChild(item);
+      });
+    }
+    box.hidden = found === 0;
+    return found;
+  }
   function draw() {
-    var author = document.getElementById("f-author").value, licence = document.getElementById("f-licence").value;
-    var family = document.getElementById("f-family").value, text = document.getElementById("f-text").value.toLowerCase();
-    var body = document.getElementById("matrix").tBodies[0], shown = 0;
+    var f = chosen(), body = document.getElementById("matrix").tBodies[0], shown = 0;
     body.textContent = "";
     data.models.forEach(function (model) {
-      if ((author && model.author !== author) || (licence && model.license !== licence) ||
-          (family && model.family !== family) || (text && model.model_id.toLowerCase().indexOf(text) < 0)) { return; }
+      if (!matches(f, model.model_id, model.author, model.license, model.family)) { return; }
       shown += 1;
-      var row = nameRow(model.model_id);
+      var row = nameRow(model.model_id, null, true);
       row.appendChild(el("td", model.license));
       model.cells.forEach(function (cell, index) {
         var td = el("td", null, {"tabindex": "0"});
@@ -297,7 +354,22 @@ SCRIPT = r"""
       });
       body.appendChild(row);
     });
-    document.getElementById("count").textContent = shown + " of the " + data.models.length + " models on this page";
+    var others = elsewhere(f);
+    document.getElementById("count").textContent = shown + " of the " + data.models.length + " models on this page" +
+      (others ? "; " + others + " more on other pages (below)" : "");
+  }
+  function fromHash() {
+    // #search=ID, #author=..., #licence=..., #family=..., #cell=MODEL|COMPONENT: a page opened
+    // from another page's list, or a link to one cell
+    var params = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (pair) {
+      var at = pair.indexOf("=");
+      if (at > 0) { params[pair.slice(0, at)] = decodeURIComponent(pair.slice(at + 1)); }
+    });
+    [["search", "f-text"], ["author", "f-author"], ["licence", "f-licence"], ["family", "f-family"]].forEach(function (p) {
+      if (params[p[0]] !== undefined) { document.getElementById(p[1]).value = params[p[0]]; }
+    });
+    return params;
   }
   function families() {
     var table = document.getElementById("families");
@@ -327,11 +399,18 @@ SCRIPT = r"""
       });
     });
   }
-  options("f-author", data.models.map(function (m) { return m.author; }));
-  options("f-licence", data.models.map(function (m) { return m.license; }));
-  options("f-family", data.models.map(function (m) { return m.family; }));
+  options("f-author", 1);
+  options("f-licence", 2);
+  options("f-family", 3);
   document.getElementById("f-text").addEventListener("input", draw);
+  var params = fromHash();
   draw();
   families();
+  if (params.cell) {
+    var at = params.cell.lastIndexOf("|"), id = params.cell.slice(0, at), key = params.cell.slice(at + 1);
+    var model = data.models.filter(function (m) { return m.model_id === id; })[0];
+    var column = data.components.indexOf(key);
+    if (model && column >= 0) { show(model, column); }
+  }
 })();
 """

@@ -37,9 +37,14 @@ def chromium() -> str:
     return found
 
 
-def browse(chromium: str, page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+def browse_args(chromium: str, tmp_path: Path) -> list[str]:
     profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
+    profile.mkdir()
+    return [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+
+
+def browse(chromium: str, page: Path, tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*browse_args(chromium, tmp_path), *extra, page.as_uri()],
                           capture_output=True, text=True, timeout=120)
 
 
@@ -80,11 +85,11 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
-def count_colour(path: Path, rgb: tuple[int, int, int], from_row: int = 0) -> int:
+def count_colour(path: Path, rgb: tuple[int, int, int], from_row: int = 0, to_row: int | None = None) -> int:
     width, height, rows = png_pixels(path)
     size = len(rows[0]) // width
     target = bytes(rgb)
-    return sum(1 for row in rows[from_row:] for i in range(0, len(row), size) if row[i:i + 3] == target)
+    return sum(1 for row in rows[from_row:to_row] for i in range(0, len(row), size) if row[i:i + 3] == target)
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +175,9 @@ def test_the_matrix_is_paged_and_says_so(report, tmp_path):
 
 def test_the_page_is_self_contained_and_escapes_card_data(report):
     page = report.read_text("utf-8")
-    assert "<script src" not in page and "<link" not in page and "http://127.0.0.1" not in page.split('id="data"')[0]
+    # nothing from the network: the one script beside the page is the report's own index of its models
+    assert re.findall(r'<script src="([^"]+)"', page) == ["report-index.js"] and (report.parent / "report-index.js").is_file()
+    assert "<link" not in page and "http://127.0.0.1" not in page.split('id="data"')[0]
     payload = page.split('id="data">', 1)[1].split("</script>", 1)[0]
     assert "</" not in payload  # no card text can close the data block
     assert "aurora-labs/aurora-7b" in payload and "training.code.pretraining" in page
@@ -213,11 +220,66 @@ def test_the_console_check_sees_errors(chromium, tmp_path):
     assert len(console_errors(run.stderr)) >= 1, run.stderr[-2000:]
 
 
-def test_a_screenshot_shows_the_coloured_matrix(chromium, report, tmp_path):
+def test_the_first_screen_holds_the_coloured_matrix(chromium, report, tmp_path):
     shot = tmp_path / "report.png"
-    run = browse(chromium, report, tmp_path, "--window-size=1400,1800", f"--screenshot={shot}")
+    run = browse(chromium, report, tmp_path, "--window-size=1600,1200", f"--screenshot={shot}")
     assert shot.exists(), run.stderr[-2000:]
     width, height, _ = png_pixels(shot)
-    assert (width, height) == (1400, 1800)
-    # below the charts, the matrix's fully open cells are painted in the level-5 blue
-    assert count_colour(shot, (0x08, 0x51, 0x9C), from_row=1000) > 2000
+    assert (width, height) == (1600, 1200)
+    # above the fold, the matrix's fully open cells painted in the level-5 blue; the charts come after it
+    assert count_colour(shot, (0x08, 0x51, 0x9C), to_row=600) > 2000
+    page = report.read_text("utf-8")
+    assert page.index('id="matrix"') < page.index("Levels per component")
+
+
+def test_the_level_chart_has_a_legend_and_its_counts():
+    from openness.outputs.report_html import _label_chart
+    from openness.outputs.report import COLUMNS, FIGURE
+    labels = {key: {} for key in COLUMNS}
+    labels["deployment.data.weights"] = {"D5": 15, "D4": 5, "D1": 3, "Unknown": 7}
+    chart = _label_chart({"components": list(COLUMNS), "figure": FIGURE, "labels": labels})
+    assert all(f">{text}</text>" in chart for text in ("5 fully open", "1 not released", "n/a", "? unknown"))
+    counts = re.findall(r'<text class="count"[^>]*>([\d,]+)</text>', chart)
+    assert counts == ["15", "5", "3", "7"]
+
+
+def test_a_page_without_families_shows_no_families_table(report, tmp_path):
+    from openness.outputs.report_html import render
+    page = json.loads(report.read_text("utf-8").split('id="data">', 1)[1].split("</script>", 1)[0].replace("<\\/", "</"))
+    page["families"] = []
+    assert 'id="families"' not in render(page) and 'id="families"' in report.read_text("utf-8")
+
+
+def test_search_and_filters_reach_the_models_of_every_page(chromium, report, tmp_path):
+    from openness.outputs.report import write_report
+    write_report(str(report.parent.parent / "openness.duckdb"), tmp_path / "paged", limit=0, page_size=10)
+    # the page's address carries the search (as another page's list links to it): #search=tiny
+    run = subprocess.run([*browse_args(chromium, tmp_path), "--dump-dom",
+                          (tmp_path / "paged" / "index.html").as_uri() + "#search=tiny"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and console_errors(run.stderr) == [], run.stderr[-2000:]
+    listed = re.findall(r'<li><a href="(models-\d\.html)#search=([^"]+)">([^<]+)</a> \(page (\d)\)</li>', run.stdout)
+    assert listed and all(name.startswith("models-") and "tiny" in model for name, _, model, _ in listed)
+    count = re.search(r'id="count" class="muted">(\d+) of the 10 models on this page; (\d+) more on other pages', run.stdout)
+    assert count and int(count.group(2)) == len(listed)
+    everything = json.loads((tmp_path / "paged" / "report-index.js").read_text("utf-8").split("= ", 1)[1].rstrip(";\n"))
+    assert int(count.group(1)) + len(listed) == sum("tiny" in entry[0] for entry in everything)
+
+
+def test_the_cell_panel_shows_the_search_the_component_and_the_hub(chromium, report, tmp_path):
+    warehouse = str(report.parent.parent / "openness.duckdb")
+    import duckdb
+    with duckdb.connect(warehouse, read_only=True) as con:
+        model, component = con.execute(
+            "SELECT model_id, component FROM latest_classifications WHERE search IS NOT NULL AND inherited_from IS NULL "
+            "AND component = 'evaluation.code.safety' ORDER BY model_id LIMIT 1").fetchone()
+    run = subprocess.run([*browse_args(chromium, tmp_path), "--dump-dom", report.as_uri() + f"#cell={model}|{component}"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and console_errors(run.stderr) == [], run.stderr[-2000:]
+    panel = re.search(r'<aside id="panel"[^>]*>(.*?)</aside>', run.stdout, re.S).group(1)
+    assert f'<a href="https://huggingface.co/{model}" rel="noopener">{model}</a>' in panel
+    assert f'<p title="{component}">Safety code: C1</p>' in panel  # a reader's name, not the key
+    assert '<p class="search">searched: card ' in panel
+    assert "overflow-wrap:anywhere" in report.read_text("utf-8")  # long addresses wrap in the panel
+    rows = re.findall(r'<td class="model" title="([^"]+)"><a href="https://huggingface.co/([^"]+)"', run.stdout)
+    assert rows and all(title == link for title, link in rows)  # each model links to its Hub page
