@@ -43,6 +43,9 @@ def partial_reasons(result) -> str:
         return f"{result.models_not_stored} models could not be stored (see the log); the next crawl fetches them"
     if result.models_left_incomplete:
         return f"{result.models_left_incomplete} models still incomplete (see fetch_failures)"
+    if result.targets_failed_for_now:
+        return (f"{result.targets_failed_for_now} followed links failed for now (a server error, a reset, a timeout; "
+                "see link_targets); the next crawl follows them again")
     if result.targets_left_incomplete:
         return (f"{result.targets_left_incomplete} followed repositories or datasets stored incomplete "
                 "(see fetch_failures); the next crawl follows them again")

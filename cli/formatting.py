@@ -100,7 +100,9 @@ def crawl_summary(result) -> str:
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
         f"files    {result.files_fetched} fetched" + _sizes_summary(result),
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
-        f"{result.targets_failed} failed, {result.targets_deferred} deferred; "
+        f"{result.targets_failed} failed"
+        + (f" ({result.targets_failed_for_now} for now: followed again next time)" if result.targets_failed_for_now else "")
+        + f", {result.targets_deferred} deferred; "
         f"{result.base_models_stored} base models stored, {result.linked_files_fetched} files read",
         f"failures {sum(result.failures.values())}: {failures}"
         + (f" ({result.retries_given_up} requests given up after their retries; -v prints each)"

@@ -21,7 +21,7 @@ from openness.pipeline.distributed import run_distributed
 from openness.pipeline.errors import CrawlError, CrawlInterrupted
 from openness.pipeline.reach import check_reachable, unreachable_followers
 from openness.warehouse.db import check_whole
-from openness.warehouse.links import incomplete_targets
+from openness.warehouse.links import failed_for_now, incomplete_targets
 from openness.crawler.settings import HUB_BUDGETS
 from openness.warehouse.load import load_staged
 from openness.warehouse.runs import (crawl_lock, failures_by_reason, finish_run, incomplete_after, new_run_id,
@@ -42,6 +42,7 @@ class CrawlResult:
     models_left_incomplete: int = 0  # of the models this crawl listed or reached, still incomplete after it
     models_not_stored: int = 0       # staged by this crawl, yet not in the warehouse after it (a batch lost)
     targets_left_incomplete: int = 0  # followed repos and datasets stored incomplete only (followed again next time)
+    targets_failed_for_now: int = 0   # followed targets that failed for a passing reason (followed again next time)
     models_vanished: int = 0       # listed by the previous crawl of this selection, not by this one
     files_fetched: int = 0
     targets_followed: int = 0      # link targets (datasets, base models, code repos, papers) asked for
@@ -112,10 +113,11 @@ def run_crawl(config: CrawlConfig) -> CrawlResult:
         result.models_not_stored = not_stored(warehouse, run_id, int(stats.get("openness/models_staged", 0)),
                                               int(stats.get("openness/models_not_staged", 0)))
         result.targets_left_incomplete = incomplete_targets(warehouse, run_id)
+        result.targets_failed_for_now = failed_for_now(warehouse, run_id)
         result.unreachable = {service: line for service, line in unreachable.items()
                               if int(stats.get(f"openness/unreachable/{service}", 0))}
         if ((result.models_left_incomplete or result.models_not_stored or result.targets_left_incomplete
-             or result.unreachable) and result.status == "complete"):
+             or result.targets_failed_for_now or result.unreachable) and result.status == "complete"):
             result.status = "partial"  # the next crawl fetches the rest
         if stats.get("finish_reason") == "shutdown" or (exitcode != 0 and stats):
             result.status = "interrupted"

@@ -77,3 +77,21 @@ def test_requests_given_up_after_their_retries_are_counted_not_printed(sample_wo
     assert "requests given up after their retries; -v prints each" in result.output
     terminal = capfd.readouterr().err  # the crawl process writes its log there
     assert ("Gave up retrying" in terminal) is verbose
+
+
+@pytest.mark.parametrize("fault", ["reset=1", "truncate=1", "error=1"])
+def test_a_followed_repo_whose_tree_failed_for_now_makes_the_crawl_partial(sample_world, emulator, warehouse, fault):
+    """The repo answered, its file tree did not (a reset, a cut body, a 503): the target failed for
+    now, never a bad payload for good, the crawl is partial, and the next crawl reads it whole."""
+    flaky = emulator(sample_world, faults=f"{fault},only=/git/trees/")
+    first = crawl(warehouse, *world_flags(flaky), "--json")
+    assert first.exit_code == 75, first.output
+    # failed for now, or read without its files and stored incomplete: either way followed again
+    unsettled = rows(warehouse, "SELECT count(*) FROM link_targets WHERE kind = 'code' AND status = 'failed' AND transient")[0][0]
+    incomplete = rows(warehouse, "SELECT count(*) FROM code_repos WHERE NOT complete")[0][0]
+    assert unsettled + incomplete > 0
+    assert rows(warehouse, "SELECT count(*) FROM link_targets WHERE reason = 'bad_payload'") == [(0,)]
+    again = crawl(warehouse, *world_flags(emulator(sample_world)))
+    assert again.exit_code == 0, again.output
+    assert rows(warehouse, "SELECT kind, target, reason FROM link_targets WHERE status = 'failed' AND transient") == []
+    assert rows(warehouse, "SELECT count(*) FROM latest_code_repos WHERE NOT complete") == [(0,)]  # read whole

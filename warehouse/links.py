@@ -76,6 +76,15 @@ def incomplete_targets(warehouse_path, run_id: str) -> int:
                            "WHERE t.run_id = ?", [run_id]).fetchall()[0][0]
 
 
+def failed_for_now(warehouse_path, run_id: str) -> int:
+    """How many targets this run followed failed for a reason that passes (a 5xx, a reset, a
+    timeout, a host not reached): the audit could not read them, their models' cells say so, and the
+    next crawl follows them again, so the crawl is not complete."""
+    with connect(warehouse_path, read_only=True) as con:
+        return con.execute("SELECT count(*) FROM link_targets WHERE run_id = ? AND status = 'failed' AND transient",
+                           [run_id]).fetchall()[0][0]
+
+
 def observed_models(warehouse_path, model_ids: list[str], since: datetime) -> set[str]:
     """Models the warehouse saw listed or fetched since then: a base model among them needs no
     request of its own."""

@@ -92,6 +92,10 @@ class GitHubFollower(Follower):
 
     def finish(self, fetch: TargetFetch):
         data = fetch.data
+        if "tree_sha" not in data:  # the tree's request got no answer (a reset, a cut body): read it next time
+            failure = fetch.failures[-1] if fetch.failures else {"reason": "connection_error", "message": None}
+            yield self.target_item(fetch, "failed", reason=failure["reason"], transient=True, message=failure["message"])
+            return
         row = code_repo_row(data["resolved_id"], data["fields"], data["tree_sha"], data["paths"], data["truncated"],
                             fetch.documents, not fetch.transient_failures, data["info"])
         yield {"kind": "code_repo", "row": row, "documents": fetch.documents}
