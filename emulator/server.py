@@ -100,6 +100,12 @@ class EmulatorServer(ThreadingHTTPServer):
             self._log_file.close()
 
 
+def etag_of(body: bytes, base_url: str = "") -> str:
+    """A strong ETag of an answer's bytes, as GitHub sends one with every answer; the emulator's own
+    address left out, so that the same repo served again (on another port) keeps its ETag."""
+    return '"' + hashlib.sha256(body.replace(base_url.encode(), b"")).hexdigest()[:32] + '"'
+
+
 def _fingerprint(authorization: str | None) -> str | bool:
     """False without credentials; else 8 hex digits of the header's sha256, so a test can tell
     which token came without any log holding one."""
@@ -158,6 +164,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             self._log(method, 0, bucket, "reset")
             self._reset_connection()
             return
+        not_modified = self._not_modified(method, path, split.path, query, bucket) if fault is None else None
+        if not_modified is not None:  # as GitHub: a conditional request answered 304 costs none of the budget
+            self._send(method, not_modified, bucket)
+            return
         rejected, rate_headers = self._rate_check(bucket, split.path)
         if rejected is not None:
             self._send(method, rejected, bucket)
@@ -172,10 +182,35 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             except Exception as exc:  # the emulator must answer, whatever a world holds
                 answer = Answer.error(500, f"emulator error: {type(exc).__name__}: {exc}")
         answer.headers.update(rate_headers)
+        if bucket == "github" and answer.status == 200:
+            answer.headers["ETag"] = etag_of(answer.body, self._base_url())
         if len(answer.body) > server.max_answer_bytes:
             answer = Answer.error(500, f"emulator error: an answer of {len(answer.body):,} bytes is over the "
                                        f"emulator's limit of {server.max_answer_bytes:,}")
         self._send(method, answer, bucket, fault)
+
+    def _not_modified(self, method: str, path: str, raw_path: str, query: dict, bucket: str) -> Answer | None:
+        """GitHub's 304 for a GET whose If-None-Match names the answer's current ETag, with the rate
+        headers as they stand (not spent); None when the request must be answered in full."""
+        wanted = self.headers.get("If-None-Match")
+        if bucket != "github" or method != "GET" or not wanted:
+            return None
+        try:
+            answer = self._route(method, path, raw_path, query, bucket)
+        except Exception:
+            return None
+        etag = etag_of(answer.body, self._base_url())
+        if answer.status != 200 or etag not in [tag.strip() for tag in wanted.split(",")]:
+            return None
+        limiter = self.server.github_limiter
+        headers = {"ETag": etag, "X-GitHub-Media-Type": "github.v3; format=json"}
+        if limiter is not None:
+            remaining, reset = limiter.peek("github")
+            limit = (limiter.limit_for("github") or (10**9, 1))[0]
+            headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
+                            "X-RateLimit-Reset": str(int(time.time()) + reset), "X-RateLimit-Resource": "core",
+                            "X-RateLimit-Used": str(limit - remaining)})
+        return Answer(304, b"", headers)
 
     def _read_body(self) -> bytes | Answer:
         """The request's body, or the answer refusing it: over the size limit (not read at all) or

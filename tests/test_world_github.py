@@ -135,3 +135,46 @@ def test_a_moved_repo_answers_301_to_its_id_as_github_does(emulator, tmp_path, r
     status, _, tree = get(server, urlsplit(headers["location"]).path + "?recursive=1")
     assert status == 200 and any(e["path"] == "README.md" for e in tree["tree"])
     assert get(server, "/api/v3/repos/never/existed")[0] == 404
+
+
+def test_a_conditional_request_for_an_unchanged_repo_is_a_304_that_costs_nothing(sample_world, emulator, tmp_path):
+    """As GitHub: every answer carries an ETag; a GET that sends it back as If-None-Match gets a 304
+    while nothing changed, and the rate limit's remaining count does not move."""
+    import urllib.request
+    server = emulator(sample_world, github_rate_limit="60/3600")
+    url = f"{server.base_url}/api/v3/repos/aurora-labs/aurora-train"
+
+    def get(headers=None):
+        request = urllib.request.Request(url, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, dict(answer.headers)
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers)
+    status, first = get()
+    assert status == 200 and first["ETag"].startswith('"')
+    status, again = get({"If-None-Match": first["ETag"]})
+    assert status == 304 and again["ETag"] == first["ETag"]
+    assert again["X-RateLimit-Remaining"] == first["X-RateLimit-Remaining"]  # not spent
+    status, other = get({"If-None-Match": '"something-else"'})
+    assert status == 200 and int(other["X-RateLimit-Remaining"]) == int(first["X-RateLimit-Remaining"]) - 1
+    restarted = emulator(sample_world)  # another port: the same repo keeps its ETag
+    with urllib.request.urlopen(url.replace(server.base_url, restarted.base_url), timeout=10) as answer:
+        assert answer.headers["ETag"] == first["ETag"]
+
+
+def test_a_recrawl_asks_github_conditionally_and_keeps_what_it_stored(sample_crawled, sample_world, emulator, tmp_path):
+    from conftest import copy_warehouse, request_log, rows, world_endpoints
+    from openness.pipeline.runner import CrawlConfig, run_crawl
+    warehouse = copy_warehouse(sample_crawled[0], str(tmp_path / "openness.duckdb"))
+    stored = rows(warehouse, "SELECT repo, tree_sha, etag FROM code_repos ORDER BY ALL")
+    assert stored and all(etag for _, _, etag in stored)
+    server = emulator(sample_world)
+    run_crawl(CrawlConfig(warehouse=warehouse, use_token=False, settings={"WEB_DELAY": 0.0, "FOLLOW_RECHECK_DAYS": 0.0},
+                          **world_endpoints(server)))
+    repos = [r for r in request_log(server) if r["bucket"] == "github" and r["path"].count("/") == 5]
+    assert repos and all(r["status"] in (304, 404, 301) for r in repos)
+    assert sum(r["status"] == 304 for r in repos) == len(stored)
+    assert rows(warehouse, "SELECT repo, tree_sha, etag FROM code_repos ORDER BY ALL") == stored
+    assert rows(warehouse, "SELECT DISTINCT reason FROM link_targets WHERE kind = 'code' AND status = 'resolved' "
+                           "AND target IN (SELECT repo FROM code_repos)") == [("unchanged",)]

@@ -107,14 +107,17 @@ def stored_dataset_commits(warehouse_path, dataset_ids: list[str]) -> set[tuple[
     return {(a, b) for a, b in rows}
 
 
-def stored_code_repos(warehouse_path, repos: list[str]) -> dict[str, datetime]:
-    """repo -> pushed_at of its newest complete row: a repo pushed no later needs no tree fetched."""
+def stored_code_repos(warehouse_path, repos: list[str]) -> dict[str, tuple[datetime | None, str | None]]:
+    """repo -> (pushed_at, ETag) of its newest complete row: a repo pushed no later needs no tree
+    fetched, and one whose answer has the same ETag needs nothing at all (GitHub answers 304)."""
     if not repos:
         return {}
     with connect(warehouse_path, read_only=True) as con:
-        rows = con.execute("SELECT repo, max(pushed_at) FROM code_repos WHERE complete AND pushed_at IS NOT NULL "
-                           "AND repo IN (SELECT unnest(?::VARCHAR[])) GROUP BY repo", [repos]).fetchall()
-    return dict(rows)
+        rows = con.execute("SELECT repo, pushed_at, etag FROM code_repos WHERE complete "
+                           "AND repo IN (SELECT unnest(?::VARCHAR[])) "
+                           "QUALIFY row_number() OVER (PARTITION BY repo ORDER BY pushed_at DESC NULLS LAST, tree_sha) = 1",
+                           [repos]).fetchall()
+    return {repo: (pushed_at, etag) for repo, pushed_at, etag in rows}
 
 
 def linked_paths(warehouse_path, targets: list[str]) -> dict[str, list[str]]:

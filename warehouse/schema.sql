@@ -283,6 +283,9 @@ ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS doc_findings JSON;
 -- The tree's file paths (schema 10), so `openness extract` can judge roles again; NULL for a tree
 -- crawled before they were kept (extract leaves its derived columns as they are and counts it).
 ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS paths VARCHAR[];
+-- schema 17: the ETag of GitHub's repo answer, sent back as If-None-Match by the next crawl (a 304
+-- costs none of GitHub's rate limit)
+ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS etag VARCHAR;
 
 -- Texts read from link targets: dataset cards and licences, code READMEs and licences, paper pages.
 CREATE TABLE IF NOT EXISTS linked_documents (

@@ -25,7 +25,11 @@ class GitHubFollower(Follower):
     def start(self, target: Target):
         fetch = TargetFetch(target)
         full_name = target.target.split("/", 1)[1]
-        yield self.request(fetch, github.repo_url(self.api, full_name), self.parse_repo)
+        request = self.request(fetch, github.repo_url(self.api, full_name), self.parse_repo)
+        etag = (self.stored.get(target.target) or (None, None))[1]
+        if etag:  # stored whole before: GitHub answers 304 if nothing changed, at no cost to its rate limit
+            request.headers["If-None-Match"] = etag
+        yield request
 
     def parse_repo(self, response):
         fetch: TargetFetch = response.meta["target_fetch"]
@@ -36,6 +40,10 @@ class GitHubFollower(Follower):
 
     def _tree_request(self, fetch: TargetFetch, response):
         """The tree request for a repo answer, or None when the answer settles the target."""
+        if response.status == 304:  # the ETag stored is current: so is the row
+            fetch.data.update(unchanged=True, resolved_id=fetch.target.target)
+            self.stats.inc_value("openness/github_not_modified")
+            return None
         if response.status != 200:
             fetch.outcome = self.fail_on_status(fetch, response)
             return None
@@ -48,9 +56,11 @@ class GitHubFollower(Follower):
             fetch.outcome = self.target_item(fetch, "failed", reason="bad_payload", transient=True,
                                              http_status=200, message=str(exc))
             return None
+        etag = response.headers.get(b"ETag")
+        fields["etag"] = etag.decode("latin-1") if etag else None
         fetch.data.update(fields=fields, info=payload, resolved_id=f"github.com/{fields['full_name']}".lower())
-        stored = self.stored.get(fetch.target.target)
-        if stored is not None and fields["pushed_at"] is not None and fields["pushed_at"] <= stored:
+        pushed_at = (self.stored.get(fetch.target.target) or (None, None))[0]
+        if pushed_at is not None and fields["pushed_at"] is not None and fields["pushed_at"] <= pushed_at:
             fetch.data["unchanged"] = True
             return None
         return self.request(fetch, github.tree_url(self.api, fields["full_name"], fields["default_branch"]),
