@@ -100,6 +100,14 @@ class EmulatorServer(ThreadingHTTPServer):
             self._log_file.close()
 
 
+def github_rate_headers(limiter: FixedWindowLimiter, bucket: str, remaining: int, reset: int) -> dict[str, str]:
+    """GitHub's X-RateLimit-* headers for a bucket's window as it stands."""
+    limit = (limiter.limit_for(bucket) or (10**9, 1))[0]
+    return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(int(time.time()) + reset), "X-RateLimit-Resource": "core",
+            "X-RateLimit-Used": str(limit - remaining)}
+
+
 def etag_of(body: bytes, base_url: str = "") -> str:
     """A strong ETag of an answer's bytes, as GitHub sends one with every answer; the emulator's own
     address left out, so that the same repo served again (on another port) keeps its ETag."""
@@ -205,11 +213,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         limiter = self.server.github_limiter
         headers = {"ETag": etag, "X-GitHub-Media-Type": "github.v3; format=json"}
         if limiter is not None:
-            remaining, reset = limiter.peek("github")
-            limit = (limiter.limit_for("github") or (10**9, 1))[0]
-            headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
-                            "X-RateLimit-Reset": str(int(time.time()) + reset), "X-RateLimit-Resource": "core",
-                            "X-RateLimit-Used": str(limit - remaining)})
+            headers.update(github_rate_headers(limiter, "github", *limiter.peek("github")))
         return Answer(304, b"", headers)
 
     def _read_body(self) -> bytes | Answer:
@@ -264,10 +268,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
             return None, headers
         admitted, remaining, reset = limiter.admit(bucket)
         if github:
-            limit = (limiter.limit_for(bucket) or (10**9, 1))[0]
-            headers.update({"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(remaining),
-                            "X-RateLimit-Reset": str(int(time.time()) + reset), "X-RateLimit-Resource": "core",
-                            "X-RateLimit-Used": str(limit - remaining)})
+            headers.update(github_rate_headers(limiter, bucket, remaining, reset))
             refusal = Answer.json({"message": "API rate limit exceeded for 127.0.0.1.",
                                    "documentation_url": github_routes.DOCS}, 403, headers)
         else:

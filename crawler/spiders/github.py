@@ -26,7 +26,7 @@ class GitHubFollower(Follower):
         fetch = TargetFetch(target)
         full_name = target.target.split("/", 1)[1]
         request = self.request(fetch, github.repo_url(self.api, full_name), self.parse_repo)
-        etag = (self.stored.get(target.target) or (None, None))[1]
+        _, etag = self.stored.get(target.target, (None, None))
         if etag:  # stored whole before: GitHub answers 304 if nothing changed, at no cost to its rate limit
             request.headers["If-None-Match"] = etag
         yield request
@@ -59,7 +59,7 @@ class GitHubFollower(Follower):
         etag = response.headers.get(b"ETag")
         fields["etag"] = etag.decode("latin-1") if etag else None
         fetch.data.update(fields=fields, info=payload, resolved_id=f"github.com/{fields['full_name']}".lower())
-        pushed_at = (self.stored.get(fetch.target.target) or (None, None))[0]
+        pushed_at, _ = self.stored.get(fetch.target.target, (None, None))
         if pushed_at is not None and fields["pushed_at"] is not None and fields["pushed_at"] <= pushed_at:
             fetch.data["unchanged"] = True
             return None
