@@ -31,8 +31,10 @@ UNLIMITED = {"api": (10**9, 1), "resolvers": (10**9, 1)}
 HUB_RATIO = {"api": (100, 20.0), "resolvers": (600, 20.0)}
 
 
-def serve(world: Path, log: Path, options: list[str] = ()) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "openness", "world", "serve", str(world), "--log-requests", str(log),
+def serve(world: Path | list[Path], log: Path, options: list[str] = ()) -> tuple[subprocess.Popen, str]:
+    """`openness world serve` of a world (or several, served as one) in its own process; its URL."""
+    worlds = [str(w) for w in (world if isinstance(world, list) else [world])]
+    process = subprocess.Popen([sys.executable, "-m", "openness", "world", "serve", *worlds, "--log-requests", str(log),
                                 *options],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     return process, process.stdout.readline().strip()
@@ -167,13 +169,14 @@ def at_hub_ratio(world: Path, work: Path, model_ids: list[str]) -> dict:
         log = work / f"ratio-{name}.log"
         process, endpoint = serve(world, log, ["--rate-limit", spec])
         try:
-            started = time.perf_counter()
+            started, wall_start = time.perf_counter(), time.time()
             if name == "crawl":
                 result = run_crawl(CrawlConfig(warehouse=str(work / "ratio.duckdb"), endpoint=endpoint, use_token=False,
                                                follow_depth=0, settings={"CONCURRENT_REQUESTS": 32}))
                 extra = {"budget": result.budget, "unanswered_429": result.failures.get("rate_limited", 0),
                          "sizes_by": result.sizes_by, "sizes_pending_after": _pending(work / "ratio.duckdb")}
                 seconds = time.perf_counter() - started
+                extra["idle"] = idle_accounting(log, wall_start, wall_start + seconds)
                 extra["recrawl"] = _recrawl(work / "ratio.duckdb", endpoint, log)
             else:
                 naive(endpoint, model_ids, work / "hf-cache-ratio")
@@ -191,6 +194,29 @@ def at_hub_ratio(world: Path, work: Path, model_ids: list[str]) -> dict:
                         **extra}
     report["speedup"] = round(report["crawl"]["models_per_s"] / report["naive"]["models_per_s"], 2)
     return report
+
+
+def idle_accounting(log: Path, start: float, end: float) -> dict:
+    """Where a crawl's time goes besides sending its binding bucket's requests at the pace the
+    bucket allows: before the first one, waits past each window's edge, after the last one. The
+    binding bucket is the one whose requests need the most windows; `paced_share` is the share of
+    the crawl's time its fastest allowed pace needs (the windows before the last batch)."""
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    entries = [e for e in entries if start <= e["ts"] <= end]
+    counts = {b: sum(1 for e in entries if e["bucket"] == b) for b in HUB_RATIO}
+    binding = max(HUB_RATIO, key=lambda b: counts[b] / HUB_RATIO[b][0])
+    quota, window = HUB_RATIO[binding]
+    stamps = sorted(e["ts"] for e in entries if e["bucket"] == binding)
+    if not stamps:
+        return {}
+    batches = -(-len(stamps) // quota)
+    paced = (batches - 1) * window  # the last batch may go out as soon as the window before it ends
+    return {"binding_bucket": binding, "requests": len(stamps), "windows_needed": batches,
+            "seconds": round(end - start, 2), "paced_seconds": paced,
+            "paced_share": round(paced / (end - start), 3) if end > start else None,
+            "before_first_request_s": round(stamps[0] - start, 2),
+            "first_to_last_request_s": round(stamps[-1] - stamps[0], 2),
+            "after_last_request_s": round(end - stamps[-1], 2)}
 
 
 def _pending(warehouse: Path) -> int:

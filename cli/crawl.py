@@ -61,6 +61,12 @@ def partial_reasons(result) -> str:
 @click.option("--limit", type=click.IntRange(min=1), help="Stop after this many models.")
 @click.option("--model", "model_ids", multiple=True, help="Crawl exactly this model (repeatable).")
 @click.option("--full", is_flag=True, help="Fetch every model again, changed or not.")
+@click.option("--bootstrap", default=DEFAULTS["CRAWL_BOOTSTRAP"], show_default=True, metavar="DATASET|auto|off",
+              help="Read the cards of new models from a Hub card dump (a dataset of Parquet files with "
+                   "modelId, last_modified, card) instead of one request each. 'auto': the Hub's daily dump "
+                   f"({DEFAULTS['CRAWL_BOOTSTRAP_DATASET']}) for a first crawl of more than "
+                   f"{DEFAULTS['CRAWL_BOOTSTRAP_MIN_MODELS']:,} models. A card older there than the listing "
+                   "says is fetched from the repo.")
 @click.option("--file-sizes/--no-file-sizes", default=DEFAULTS["CRAWL_FETCH_FILE_SIZES"], show_default=True,
               help="Read the sizes and LFS sha256 of changed repos' weight files (a file tree, one api "
                    "request, or a HEAD per file), from spare capacity unless --sizes-now.")
@@ -81,7 +87,7 @@ def partial_reasons(result) -> str:
               help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context
-def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, file_sizes, sizes_now,
+def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, bootstrap, file_sizes, sizes_now,
           rate_budget, follow_depth, github_api, web_base, papers, concurrency, redis_url, workers, batch_size,
           as_json) -> None:
     """Crawl Hub models into the warehouse.
@@ -100,7 +106,7 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
     """
     config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, authors=list(authors),
                          search=search, filters=list(filters), sort=sort, limit=limit,
-                         model_ids=list(model_ids), full=full, fetch_file_sizes=file_sizes,
+                         model_ids=list(model_ids), full=full, bootstrap=bootstrap, fetch_file_sizes=file_sizes,
                          sizes_now=sizes_now, rate_budget=rate_budget, follow_depth=follow_depth, github_api=github_api,
                          web_base=web_base, fetch_papers=papers, redis_url=redis_url, workers=workers,
                          settings={"CONCURRENT_REQUESTS": concurrency, "CRAWL_BATCH_MODELS": batch_size,

@@ -99,6 +99,7 @@ def crawl_summary(result) -> str:
         + (f"; {result.models_not_stored} not stored (the next crawl fetches them)" if result.models_not_stored else "")
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
         f"files    {result.files_fetched} fetched" + _sizes_summary(result),
+        *_cards_summary(result),
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
         f"{result.targets_failed} failed"
         + (f" ({result.targets_failed_for_now} for now: followed again next time)" if result.targets_failed_for_now else "")
@@ -113,6 +114,17 @@ def crawl_summary(result) -> str:
         + (f" ({result.responses_429} answered 429 and retried)" if result.responses_429 else ""),
         *(["budget   " + ", ".join(f"{bucket} {used}" for bucket, used in result.budget.items())] if result.budget else []),
     ]) + "\n"
+
+
+def _cards_summary(result) -> list[str]:
+    """What the Hub's card dump gave, when a crawl asked for one or 'auto' weighed it."""
+    if not result.bootstrap:
+        return []
+    line = f"cards    {result.bootstrap.removeprefix('cards ')}"
+    if result.bootstrap.startswith("cards from"):
+        line += (f": {result.cards_from_dump} read from it, {result.cards_stale_in_dump} older there than the "
+                 f"listing and {result.cards_not_in_dump} not in it or not readable there (fetched from their repos)")
+    return [line]
 
 
 def _sizes_summary(result) -> str:
@@ -138,6 +150,9 @@ def format_explanation(explained: dict) -> str:
     """The text form of an explanation: a line per cell, its first evidence, the verdicts."""
     out = []
     out.append(f"{explained['model_id']} @ {explained['sha'][:12]} (rules v{explained['rules_version']})")
+    own_card = explained.get("card_read_from")
+    if own_card:
+        out.append(f"README.md: {own_card}")
     for key, cell in explained["components"].items():
         licences = ", ".join(dict.fromkeys(licence_text(l) for l in cell["licenses"] if l.get("id"))) or "-"
         inherited = f" from {cell['inherited_from']}" if cell["inherited_from"] else ""
@@ -148,6 +163,8 @@ def format_explanation(explained: dict) -> str:
                 where = f"{cell['inherited_from']}: {where}"  # the base model's file, not this model's
             line = f":{evidence['line_start']}" if evidence.get("line_start") else ""
             out.append(f"    {where}{line}  {str(evidence.get('snippet', ''))[:100]!r}")
+            if evidence.get("read_from") and evidence["read_from"] != own_card:  # a base model's card
+                out.append(f"      ({evidence['read_from']})")
         if cell.get("search") and not cell["inherited_from"]:
             out.append(f"    searched: {format_search(cell['search'])}")
     for link in explained.get("links") or []:  # whose each code and paper link is, and why

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from openness.emulator import make_server
+from openness.emulator.card_dump import DEFAULT_DATASET, write_card_dump
 
 
 @click.group()
@@ -54,3 +55,26 @@ def serve(world_dirs, host, port, log_requests, rate_limit, github_rate_limit, f
         pass
     finally:
         server.server_close()
+
+
+@world.command("dump-cards")
+@click.argument("world_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="A world folder to write the dataset into (serve it beside WORLD_DIRS).")
+@click.option("--dataset", "dataset_id", default=DEFAULT_DATASET, show_default=True, help="The dataset's id.")
+@click.option("--stale", default=0.0, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Share of models given a card and last_modified older than the world's.")
+@click.option("--seed", default=0, show_default=True, help="Which models are stale.")
+@click.option("--date", help="The dump's date (ISO 8601, e.g. 2026-12-04T00:00:00.000Z); default: the day "
+                             "after the world's newest model.")
+def dump_cards(world_dirs, out, dataset_id, stale, seed, date) -> None:
+    """Write a world's model cards as the Hub's daily card dumps hold them: a dataset of Parquet
+    files (one row per model: modelId, author, last_modified, createdAt, downloads, likes,
+    library_name, tags, pipeline_tag, card), for `openness crawl --bootstrap`."""
+    try:
+        written = write_card_dump(list(world_dirs), out, dataset_id, stale=stale, seed=seed, date=date)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{written.folder}: {written.rows} cards in {written.files} Parquet "
+               f"{'file' if written.files == 1 else 'files'}, {written.stale} stale; dump of {written.date}; "
+               f"serve it with: openness world serve {' '.join(world_dirs)} {out}")

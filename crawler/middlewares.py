@@ -66,6 +66,15 @@ class RateBudgetMiddleware:
         budget = self.budgets.get(bucket)
         return budget.quota_window if budget else 0.0
 
+    def count_outside(self, bucket: str, requests: int) -> None:
+        """Requests another client of the crawl sent (huggingface_hub reading a card dump): they
+        take their places in the bucket's window, and count in the stats."""
+        budget = self.budgets.get(bucket)
+        for _ in range(requests):
+            if budget:
+                budget.take(self.clock())
+            self.stats.inc_value(f"openness/requests/{bucket}")
+
     def _learn(self, bucket: str, headers) -> None:
         for name, (quota, window) in rate_limit_policies(headers).items():
             budget = self.budgets.get(name)

@@ -37,7 +37,8 @@ class Progress:
 
     def details(self) -> str:
         v = self.stats.get_value
-        return (f"{v('openness/models_new', 0)} new, {v('openness/models_changed', 0)} changed, "
+        reading = "reading the card dump | " if v("openness/bootstrap_reading") else ""
+        return (f"{reading}{v('openness/models_new', 0)} new, {v('openness/models_changed', 0)} changed, "
                 f"{v('openness/models_unchanged', 0)} unchanged | files {v('openness/files_fetched', 0)} | "
                 f"requests api {v('openness/requests/api', 0)} resolvers {v('openness/requests/resolvers', 0)}")
 

@@ -30,6 +30,7 @@ class Setting:
 SETTINGS = (
     Setting("HUB_ENDPOINT", constants.ENDPOINT,
             "Base URL of the Hub (or of an emulator); huggingface_hub's own default, which honours HF_ENDPOINT."),
+    Setting("HUB_USE_TOKEN", True, "Send the Hub token (HF_TOKEN or the huggingface_hub login) to the Hub's host."),
     Setting("HUB_RATE_BUDGET", HUB_BUDGETS["anonymous"],
             "Requests allowed per bucket: {bucket: (count, window seconds)}; never exceeded in any "
             "window. Defaults to the anonymous budget, or the free one when a token is found."),
@@ -55,6 +56,20 @@ SETTINGS = (
             "they are read only from a bucket's spare capacity (a request that does not push back the "
             "crawl's end); the rest stay pending (models.sizes_pending) for a later crawl's spare "
             "capacity, `audit`, `export --spdx` or a crawl with this set."),
+    Setting("CRAWL_BOOTSTRAP", "auto",
+            "Where a first crawl reads model cards: 'auto' (from CRAWL_BOOTSTRAP_DATASET, the Hub's daily card "
+            "dump, when the listing brings more than CRAWL_BOOTSTRAP_MIN_MODELS models, most of them new), "
+            "'off' (every card from its repo), or a dump dataset's id (always from it). A dump's card counts "
+            "only when it is as new as the listing's lastModified; the rest are fetched."),
+    Setting("CRAWL_BOOTSTRAP_DATASET", "librarian-bots/model_cards_with_metadata",
+            "The card dump 'auto' reads: a Hub dataset of Parquet files with the columns modelId, "
+            "last_modified and card."),
+    Setting("CRAWL_BOOTSTRAP_MIN_MODELS", 3000,
+            "'auto' uses a dump only for a listing of more than this many models (it holds that many before it decides)."),
+    Setting("CRAWL_BOOTSTRAP_CACHE", None,
+            "Where the dump's Parquet files are kept between crawls; None: huggingface_hub's cache (HF_HUB_CACHE)."),
+    Setting("CRAWL_WORK_DIR", None,
+            "The crawl process's own folder (its job folder, removed when it ends); the dump's index goes there."),
     Setting("HUB_MAX_PAGE_BYTES", 100_000_000,
             "A listing page larger than this is not read: it is asked again in halves down to one model, "
             "and a single model past it is recorded as a failed page (too_large) while the listing goes on."),

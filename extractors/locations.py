@@ -48,3 +48,12 @@ def evidence_url(evidence: dict, hub: str = PUBLIC_HUB) -> str | None:
     if not path:
         return repo_url(kind, repo, hub) if kind == "code" else info_url(kind, repo, revision, hub)
     return file_url(kind, repo, revision, path, evidence.get("line_start"), evidence.get("line_end"), hub)
+
+
+def dump_note(dataset: str, revision: str | None, file: str | None, row: int | None, date, commit: str | None) -> str:
+    """How a card read from one of the Hub's daily card dumps (crawl --bootstrap) is named wherever
+    its evidence is shown: the dump's date, dataset, revision and row, and the model commit the
+    listing gave (the card is that commit's: the dump's row was at least as new)."""
+    day = date.strftime("%Y-%m-%d") if hasattr(date, "strftime") else str(date or "an unknown date")[:10]
+    where = f"{dataset}@{(revision or '')[:12]}" + (f", {file} row {row}" if file is not None else "")
+    return f"card read from the Hub's daily dump of {day} ({where}); model commit {(commit or '')[:12]} from the listing"

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from openness.extractors.locations import evidence_url
+from openness.extractors.locations import dump_note, evidence_url
 from openness.warehouse.db import connect
 from openness.outputs.errors import NothingToReport
 from openness.outputs.report_html import column_names, page_name, render
@@ -108,7 +108,26 @@ def _cells(con, commits: list[tuple[str, str]], evidence: bool = True) -> dict:
             "evidence": [evidence_entry(e) for e in json.loads(shown or "[]")[:MAX_EVIDENCE]],
             # what was looked for where nothing was found (a base model's cell: its own search)
             "search": format_search(json.loads(search)) if search and not inherited else None}
+    _note_dump_cards(con, found)
     return found
+
+
+def _note_dump_cards(con, cells: dict) -> None:
+    """Evidence in a card that a crawl read from the Hub's card dump says so (a note beside it)."""
+    wanted = {(e["repo"], e["revision"]) for cell in cells.values() for e in cell["evidence"]
+              if e.get("path") == "README.md" and e.get("repo") and e.get("revision")}
+    if not wanted:
+        return
+    notes = {(m, s): dump_note(dataset, revision, file, row, date, s) for m, s, dataset, revision, file, row, date in con.execute(
+        "SELECT model_id, sha, dump_dataset, dump_revision, dump_file, dump_row, dump_date FROM documents "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS model_id, unnest(?::VARCHAR[]) AS sha) USING (model_id, sha) "
+        "WHERE path = 'README.md' AND dump_dataset IS NOT NULL",
+        [[m for m, _ in wanted], [s for _, s in wanted]]).fetchall()}
+    for cell in cells.values():
+        for entry in cell["evidence"]:
+            note = notes.get((entry.pop("repo", None), entry.pop("revision", None)))
+            if note and entry.get("path") == "README.md":
+                entry["card"] = note
 
 
 def evidence_entry(item: dict) -> dict:
@@ -125,6 +144,7 @@ def evidence_entry(item: dict) -> dict:
         link = url
     snippet = item.get("snippet") or ""
     return {"path": item.get("path"), "line": line, "link": link, "read_from": None if link else url,
+            "repo": item.get("repo"), "revision": item.get("revision"),  # for _note_dump_cards, then dropped
             "snippet": snippet[:MAX_SNIPPET] + ("…" if len(snippet) > MAX_SNIPPET else "")}
 
 

@@ -280,6 +280,7 @@ SCRIPT = r"""
     if (e.link && /^https:\/\//.test(e.link)) { p.appendChild(el("a", where || e.link, {"href": e.link, "rel": "noopener"})); }
     else { p.textContent = where + (e.read_from ? " (read from " + e.read_from + ")" : ""); }
     panel.appendChild(p);
+    if (e.card) { panel.appendChild(el("p", e.card, {"class": "note"})); }
     if (e.snippet) { panel.appendChild(el("pre", e.snippet)); }
   }
   function show(model, index) {

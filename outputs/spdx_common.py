@@ -136,7 +136,7 @@ def annotation_notes(explained: dict | None, hub: str = PUBLIC_HUB) -> list[str]
     """The twelve cells, one note each, and the verdicts: what a reader of the BOM needs to see."""
     if not explained:
         return ["openness: not classified yet"]
-    notes = []
+    notes = [f"openness README.md: {explained['card_read_from']}"] if explained.get("card_read_from") else []
     for key, cell in explained["components"].items():
         licences = ", ".join(dict.fromkeys(f"{l['id']} ({l['points']}/5)" for l in cell["licenses"] if l.get("id"))) or "none"
         evidence = cell["evidence"][0] if cell["evidence"] else {}

@@ -25,6 +25,7 @@ class Child:
         self.tmp = owned_folder(JOB_PREFIX)
         job = os.path.join(self.tmp.name, "job.json")
         self.result_path = os.path.join(self.tmp.name, "stats.json")
+        settings = {**settings, "CRAWL_WORK_DIR": self.tmp.name}
         with open(job, "w", encoding="utf-8") as handle:
             json.dump({"settings": settings, "selection": selection, "warehouse": warehouse, "role": role,
                        "result": self.result_path, "watch_parent": True}, handle)

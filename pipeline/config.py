@@ -19,6 +19,7 @@ class CrawlConfig:
     limit: int | None = None
     model_ids: list[str] = field(default_factory=list)
     full: bool = False
+    bootstrap: str = DEFAULTS["CRAWL_BOOTSTRAP"]  # a card dump's dataset id, 'auto' or 'off' (crawler/spiders/bootstrap.py)
     fetch_file_sizes: bool = DEFAULTS["CRAWL_FETCH_FILE_SIZES"]
     sizes_now: bool = DEFAULTS["CRAWL_SIZES_NOW"]  # every weight size in this crawl, not from spare capacity only
     rate_budget: dict | None = None  # {bucket: (count, seconds)}; None: by token presence

@@ -38,7 +38,9 @@ def run_distributed(config, warehouse: str, run_id: str, settings: dict) -> tupl
     # token may, and fixed shares would waste what an idle one leaves
     prefix = budget_prefix(run_id)
     seed(server, prefix, settings["HUB_RATE_BUDGET"])
-    shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0, "HUB_RATE_BUDGET_SHARED": prefix}
+    # the workers read every card from its repo: a frontier unit carries no card read from a dump
+    shared = {**settings, "REDIS_URL": config.redis_url, "FOLLOW_MAX_DEPTH": 0, "HUB_RATE_BUDGET_SHARED": prefix,
+              "CRAWL_BOOTSTRAP": "off"}
     selection = config.selection()
     try:
         with ExitStack() as stack:

@@ -66,6 +66,12 @@ class CrawlResult:
     # links to them wait for the next crawl, which is why the crawl is partial
     unreachable: dict[str, str] = field(default_factory=dict)
     retries_given_up: int = 0  # requests that failed after all their retries (recorded, not printed)
+    # the Hub's card dump (crawl --bootstrap): which one and whether it was used, or why not; cards
+    # read from it; cards fetched from the repo because its row was older than the listing, or absent
+    bootstrap: str | None = None
+    cards_from_dump: int = 0
+    cards_stale_in_dump: int = 0
+    cards_not_in_dump: int = 0
 
     def counters(self) -> dict:
         data = asdict(self)
@@ -157,7 +163,9 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         peak_rss_mb=float(stats.get("openness/peak_rss_mb", 0.0)),
         interrupted_runs_found=interrupted, budget=_budget_used(stats),
         sizes_by={how: value(f"sizes_by/{how}") for how in ("tree", "head", "pending", "none") if value(f"sizes_by/{how}")},
-        sizes_revisited=value("sizes_revisited"), retries_given_up=value("retries_given_up"))
+        sizes_revisited=value("sizes_revisited"), retries_given_up=value("retries_given_up"),
+        bootstrap=stats.get("openness/bootstrap"), cards_from_dump=value("dump_cards_read"),
+        cards_stale_in_dump=value("dump_cards_stale"), cards_not_in_dump=value("dump_cards_missing"))
 
 
 def _budget_used(stats: dict) -> dict[str, str]:
@@ -176,6 +184,7 @@ def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
     settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_RATE_BUDGET_SOURCE": source,
                 "HUB_USE_TOKEN": config.use_token,
                 "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "CRAWL_SIZES_NOW": config.sizes_now,
+                "CRAWL_BOOTSTRAP": config.bootstrap,
                 "OPENNESS_WAREHOUSE": warehouse,
                 "OPENNESS_RUN_ID": run_id, "FOLLOW_MAX_DEPTH": config.follow_depth, "GITHUB_API": config.github_api,
                 "GITHUB_USE_TOKEN": config.use_token, "WEB_BASE": config.web_base,

@@ -54,6 +54,20 @@ def test_scale_benchmark_stays_within_the_budget(tmp_path):
     assert report["whole_hub_projection"]["openness"] and report["speedup_vs_naive"] > 0
 
 
+def test_bootstrap_benchmark_reads_cards_from_the_dump_with_the_same_verdicts(tmp_path):
+    from benchmarks.bootstrap import measure
+    report = measure(120, 1.0, 0.05, tmp_path, classify=True)
+    plain, boot = report["per_model"], report["bootstrap"]
+    assert plain["models"] == boot["models"] == 120 and plain["status"] == boot["status"] == "complete"
+    assert (boot["cards_from_dump"], boot["cards_stale_in_dump"]) == (114, 6) and plain["cards_from_dump"] == 0
+    # the dump's own requests: its info, a HEAD and a GET of its one file
+    assert boot["dump_requests"] == {"api": 1, "resolvers": 2}
+    assert boot["requests"]["resolvers"] == plain["requests"]["resolvers"] - 114 + 2
+    assert report["verdicts"] == {"equal": True, "rows": {"classifications": 1440, "model_summaries": 120}}
+    hub = report["whole_hub_projection"]
+    assert hub["bootstrap"]["anonymous"]["hours"] < hub["per_model"]["anonymous"]["hours"]
+
+
 def test_licence_benchmark_scores_and_times_identification(real_sample):
     from benchmarks.licenses import measure
     report = measure(real_sample, stream_size=200)
@@ -71,7 +85,8 @@ def test_report_benchmark_writes_pages_and_opens_the_first(tmp_path):
         assert report["chromium"]["rows_drawn"] >= 100 and report["chromium"]["console_errors"] == []
 
 
-@pytest.mark.parametrize("name", ["classify", "follow", "harvest", "scale", "licenses", "faults", "agreement", "report"])
+@pytest.mark.parametrize("name", ["classify", "follow", "harvest", "scale", "licenses", "faults", "agreement", "report",
+                                  "bootstrap"])
 def test_every_benchmark_has_a_measure_function_and_a_main(name):
     import importlib
     module = importlib.import_module(f"benchmarks.{name}")

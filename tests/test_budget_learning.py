@@ -12,6 +12,7 @@ from conftest import request_log, world_endpoints
 from openness.crawler.budget import rate_limit_policies, rate_limit_state
 from openness.crawler.middlewares import RateBudgetMiddleware
 from openness.pipeline.runner import CrawlConfig, run_crawl
+from tests.conftest import FakeStats
 
 
 @pytest.mark.parametrize("header,expected", [
@@ -34,17 +35,6 @@ def test_rate_limit_header():
     assert rate_limit_state({"RateLimit": '"api";t=9'}) == ("api", None, 9)
 
 
-class Stats:
-    def __init__(self):
-        self.values = {}
-
-    def set_value(self, key, value):
-        self.values[key] = value
-
-    def inc_value(self, key, count=1):
-        self.values[key] = self.values.get(key, 0) + count
-
-
 class Answer:
     def __init__(self, headers, status=200):
         self.headers, self.status = headers, status
@@ -56,7 +46,7 @@ class Asked:
 
 
 def middleware(source, clock):
-    return RateBudgetMiddleware({"api": (500, 300), "resolvers": (3000, 300)}, 3, 0.01, 1.0, Stats(),
+    return RateBudgetMiddleware({"api": (500, 300), "resolvers": (3000, 300)}, 3, 0.01, 1.0, FakeStats(),
                                 clock=lambda: clock[0], source=source)
 
 

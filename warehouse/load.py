@@ -14,13 +14,24 @@ from openness.warehouse.staging import STAGED_TABLES, discard_partial, ready_bat
 # Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
 # an incomplete commit only adds what the first fetch missed (a file tree that failed, say), and
 # never erases what it had.
+_SELECT_PARQUET = f"SELECT * FROM {READ_PARQUET}"
 _INSERT = {
     "models": f"INSERT OR REPLACE INTO models BY NAME SELECT * FROM {READ_PARQUET}",
     "repo_files": f"INSERT INTO repo_files BY NAME SELECT * FROM {READ_PARQUET} "
                   "ON CONFLICT (model_id, sha, path) DO UPDATE SET size = coalesce(EXCLUDED.size, repo_files.size), "
                   "lfs_sha256 = coalesce(EXCLUDED.lfs_sha256, repo_files.lfs_sha256), "
                   "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id)",
-    "documents": f"INSERT OR IGNORE INTO documents BY NAME SELECT * FROM {READ_PARQUET}",
+    # ... except a README read from a card dump: the file fetched from the repo itself replaces it
+    # (a batch staged before schema 18 has no dump columns: the union gives it them, NULL)
+    "documents": f"INSERT INTO documents BY NAME SELECT * FROM ({_SELECT_PARQUET} "
+                 "UNION ALL BY NAME SELECT NULL::VARCHAR AS dump_dataset, NULL::VARCHAR AS dump_revision, "
+                 "NULL::VARCHAR AS dump_file, NULL::BIGINT AS dump_row, NULL::TIMESTAMP AS dump_date WHERE false) "
+                 "QUALIFY row_number() OVER (PARTITION BY model_id, sha, path ORDER BY dump_dataset NULLS FIRST) = 1 "
+                 "ON CONFLICT (model_id, sha, path) DO UPDATE SET " + ", ".join(
+                     f"{c} = EXCLUDED.{c}" for c in ("url", "http_status", "sha256", "size_bytes", "encoding",
+                                                     "truncated", "text", "fetched_at", "run_id", "dump_dataset",
+                                                     "dump_revision", "dump_file", "dump_row", "dump_date"))
+                 + " WHERE documents.dump_dataset IS NOT NULL AND EXCLUDED.dump_dataset IS NULL",
     "fetch_failures": f"INSERT INTO fetch_failures BY NAME SELECT * FROM {READ_PARQUET}",
     "vanished_models": f"INSERT OR REPLACE INTO vanished_models BY NAME SELECT * FROM {READ_PARQUET}",
     "model_stats": f"INSERT OR IGNORE INTO model_stats BY NAME SELECT * FROM {READ_PARQUET}",

@@ -286,6 +286,14 @@ ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS paths VARCHAR[];
 -- schema 17: the ETag of GitHub's repo answer, sent back as If-None-Match by the next crawl (a 304
 -- costs none of GitHub's rate limit)
 ALTER TABLE code_repos ADD COLUMN IF NOT EXISTS etag VARCHAR;
+-- schema 18: a README read from the Hub's daily card dump (crawl --bootstrap) instead of the repo:
+-- the dataset, its commit, the Parquet file and 0-based row, and the dump's date. NULL for a file
+-- read from the model's own repo; a later crawl that fetches the file itself replaces the row.
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_dataset VARCHAR;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_revision VARCHAR;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_file VARCHAR;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_row BIGINT;
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_date TIMESTAMP;
 
 -- Texts read from link targets: dataset cards and licences, code READMEs and licences, paper pages.
 CREATE TABLE IF NOT EXISTS linked_documents (

@@ -22,6 +22,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from openness.extractors.locations import dump_note
 from openness.warehouse.db import batch_keys, connect, write_registered
 from openness.warehouse.runs import new_run_id
 from openness.classification.scale import changes, fill
@@ -406,6 +407,7 @@ def explain(warehouse_path, model_id: str) -> dict:
                  "not_applicable", "mof_class", "mof_missing", "osaid", "osaid_missing")
         totals = con.execute(f"SELECT {', '.join(names)} FROM model_summaries WHERE model_id = ? AND sha = ?",
                              [model_id, sha]).fetchall()[0]
+        read_from = _dump_notes(con, model_id, sha, [json.loads(c[8] or "[]") for c in cells])
         links = [{"kind": k, "target": t, "relevance": r, "why": w, "status": st} for k, t, r, w, st in con.execute(
             "SELECT kind, target, relevance, relevance_why, status FROM links WHERE model_id = ? AND sha = ? "
             "AND kind IN ('code', 'paper') ORDER BY kind, relevance, target", [model_id, sha]).fetchall()]
@@ -415,7 +417,28 @@ def explain(warehouse_path, model_id: str) -> dict:
             cells, key=lambda c: order.get(c[0], 99)):
         components[key] = {"level": level, "label": label, "reason": reason, "licenses": json.loads(licences or "[]"),
                            "points": points, "confidence": confidence, "inherited_from": inherited,
-                           "finding_ids": list(finding_ids or []), "evidence": json.loads(evidence or "[]"),
+                           "finding_ids": list(finding_ids or []),
+                           "evidence": [_with_note(e, read_from) for e in json.loads(evidence or "[]")],
                            "search": json.loads(search) if search else None}
     return {"model_id": model_id, "sha": sha, "rules_version": cells[0][10] if cells else None,
+            "card_read_from": read_from.get((model_id, sha)),
             "components": components, "summary": dict(zip(names, totals)), "links": links}
+
+
+def _dump_notes(con, model_id: str, sha: str, evidence_lists: list[list[dict]]) -> dict[tuple[str, str], str]:
+    """{(model, commit): note} for the cards among a model's evidence (its own, and its bases' for
+    inherited cells) that a crawl read from a card dump rather than from the repo."""
+    commits = {(model_id, sha)} | {(e.get("repo"), e.get("revision")) for items in evidence_lists for e in items
+                                   if e.get("source") == "model" and e.get("path") == "README.md"}
+    commits = [(m, s) for m, s in commits if isinstance(m, str) and isinstance(s, str)]
+    found = con.execute(
+        "SELECT model_id, sha, dump_dataset, dump_revision, dump_file, dump_row, dump_date FROM documents "
+        "JOIN (SELECT unnest(?::VARCHAR[]) AS model_id, unnest(?::VARCHAR[]) AS sha) USING (model_id, sha) "
+        "WHERE path = 'README.md' AND dump_dataset IS NOT NULL",
+        [[m for m, _ in commits], [s for _, s in commits]]).fetchall()
+    return {(m, s): dump_note(dataset, revision, file, row, date, s) for m, s, dataset, revision, file, row, date in found}
+
+
+def _with_note(evidence: dict, notes: dict[tuple[str, str], str]) -> dict:
+    note = notes.get((evidence.get("repo"), evidence.get("revision"))) if evidence.get("path") == "README.md" else None
+    return {**evidence, "read_from": note} if note else evidence

@@ -17,6 +17,7 @@ from openness.crawler.payloads import read_model_payload
 from openness.crawler.records import ModelFetch, failure_row, renamed_message, stats_row, utcnow
 from openness.crawler.signals import flush_requested, items_decided
 from openness.crawler.sizes import BucketLoad, file_row_from_head, file_row_from_tree, weight_paths
+from openness.crawler.spiders.bootstrap import Bootstrap
 from openness.crawler.spiders.follow import LinkFollowing
 from openness.crawler.spiders.targets import response_headers
 from openness.crawler.spiders.vanished import VanishedCheck
@@ -42,6 +43,7 @@ class ModelsSpider(scrapy.Spider):
         self.listed = 0
         self.fetching: dict[str, ModelFetch] = {}
         self.next_pages: list[tuple[str, int | None, bool]] = []  # _listing_request's arguments
+        self.listing_goes_on = True
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -57,6 +59,8 @@ class ModelsSpider(scrapy.Spider):
         spider.run_id = s.get("OPENNESS_RUN_ID")
         spider.following = LinkFollowing(spider, spider.follow_model)
         spider.vanished = VanishedCheck(spider)
+        spider.bootstrap = Bootstrap.from_crawler(spider, crawler)
+        crawler.signals.connect(spider.bootstrap.close, signal=signals.spider_closed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
         return spider
@@ -98,6 +102,7 @@ class ModelsSpider(scrapy.Spider):
     # -- listing ---------------------------------------------------------------------------
 
     async def start(self):
+        await self.bootstrap.open_if_due()  # a dump asked for by name: open before the first page
         for request in self.start_requests():
             yield request
 
@@ -122,7 +127,23 @@ class ModelsSpider(scrapy.Spider):
                               meta={"listing_page": True, "full_limit": full_limit, "second_half": second_half,
                                     "download_maxsize": self.max_page})
 
-    def parse_listing(self, response):
+    async def parse_listing(self, response):
+        for item in self._read_listing(response):
+            yield item
+        payload = response.meta.pop("models", None)
+        if payload is None:
+            return
+        link = _text_header(response, "Link")
+        pages = self.bootstrap.hold(payload, response.url, more=hub.next_page_url(link) is not None)
+        await self.bootstrap.open_if_due()
+        for models, url in pages:
+            for item in self._handle_models(models, url):
+                yield item
+        for request in self._go_on_after(response.request, link, read=True):
+            yield request
+
+    def _read_listing(self, response):
+        """A listing page's failure, or its models in response.meta['models']."""
         self.bucket_load.spend("api", self._budget())
         payload, failure = self._json_or_failure(response)
         if failure and failure["reason"] == "bad_payload" and response.meta.get("page_retries", 0) < LISTING_RETRIES:
@@ -142,14 +163,14 @@ class ModelsSpider(scrapy.Spider):
         if self.limit is not None:
             payload = payload[: max(0, self.limit - self.listed)]
         self.listed += len(payload)
-        yield from self._handle_models(payload, response.url)
-        yield from self._go_on_after(response.request, _text_header(response, "Link"), read=True)
+        response.meta["models"] = payload
 
     def _go_on_after(self, request, link_header: str | None, read: bool):
         full_limit = request.meta.get("full_limit")
         next_url, second_half = next_page(hub.next_page_url(link_header), request.url, full_limit,
                                           halved_and_read=not read or request.meta.get("second_half", False))
-        if next_url and (self.limit is None or self.listed < self.limit):
+        self.listing_goes_on = bool(next_url and (self.limit is None or self.listed < self.limit))
+        if self.listing_goes_on:
             self.next_pages.append((next_url, full_limit, second_half))
         yield from self._release_pages()
 
@@ -198,6 +219,9 @@ class ModelsSpider(scrapy.Spider):
                                  _describe(failure.value), model_id=model_id)
         if request.meta.get("listing_page"):  # a page that cannot be read: the listing goes on past it
             yield from self._go_on_after(request, request.meta.get("link"), read=False)
+            if not self.listing_goes_on:  # pages held for the card dump's decision are handled now
+                for models, url in self.bootstrap.release():
+                    yield from self._handle_models(models, url)
 
     def _target_item(self, target: Target, status: str, **details) -> dict:
         self.crawler.stats.inc_value(f"openness/targets_{status}")
@@ -219,15 +243,16 @@ class ModelsSpider(scrapy.Spider):
     def _handle_models(self, payloads: list, url: str, depth: int = 0):
         ids = [p["id"] for p in payloads if isinstance(p, dict) and isinstance(p.get("id"), str)]
         known = known_commits(self.warehouse, ids)
+        cards = self.bootstrap.cards(payloads, known)
         for payload in payloads:
             # payloads are untrusted: one bad entry is recorded and never stops the page
             try:
-                yield from self._handle_model(payload, known, url, depth)
+                yield from self._handle_model(payload, known, url, depth, cards)
             except Exception as exc:
                 yield self._failure_item(url, 200, "bad_payload", False, _describe(exc),
                                          model_id=_id_and_sha(payload)[0])
 
-    def _handle_model(self, payload, known: dict, url: str, depth: int):
+    def _handle_model(self, payload, known: dict, url: str, depth: int, cards: dict):
         stats = self.crawler.stats
         counter = "openness/models" if depth == 0 else "openness/base_models"  # selected, or reached by links
         model_id, sha = _id_and_sha(payload)
@@ -274,6 +299,7 @@ class ModelsSpider(scrapy.Spider):
         fetch = ModelFetch(info, payload, state, depth=depth)
         if state in ("incomplete", "sizes"):
             fetch.stored_documents, fetch.stored_files = stored_fetch(self.warehouse, info.id, info.sha)
+        self.bootstrap.use(fetch, cards.get(info.id), self.max_document)
         yield from self.dispatch(fetch)
 
     def dispatch(self, fetch: ModelFetch):
@@ -292,7 +318,8 @@ class ModelsSpider(scrapy.Spider):
         stored = {d["path"]: d for d in fetch.stored_documents}
         if "README.md" in stored:
             fetch.card = hub.card_status(stored["README.md"]["text"])
-        documents = list(dict.fromkeys(p for p in wanted if p not in stored))  # fetched before: it counts
+        read = set(stored) | {d["path"] for d in fetch.documents}  # fetched before, or read from a card dump
+        documents = list(dict.fromkeys(p for p in wanted if p not in read))
         if fetch.state == "sizes":  # a complete commit: what it lacks failed for good (a gated licence, a 404)
             documents = []
         requests = self._size_requests(fetch, paths, len(documents))
