@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from openness.extractors.locations import dump_note, evidence_url
+from openness.classification.scale.classify import card_dump_notes
+from openness.extractors.locations import evidence_url
 from openness.warehouse.db import connect
 from openness.outputs.errors import NothingToReport
 from openness.outputs.report_html import column_names, page_name, render
@@ -116,13 +117,7 @@ def _note_dump_cards(con, cells: dict) -> None:
     """Evidence in a card that a crawl read from the Hub's card dump says so (a note beside it)."""
     wanted = {(e["repo"], e["revision"]) for cell in cells.values() for e in cell["evidence"]
               if e.get("path") == "README.md" and e.get("repo") and e.get("revision")}
-    if not wanted:
-        return
-    notes = {(m, s): dump_note(dataset, revision, file, row, date, s) for m, s, dataset, revision, file, row, date in con.execute(
-        "SELECT model_id, sha, dump_dataset, dump_revision, dump_file, dump_row, dump_date FROM documents "
-        "JOIN (SELECT unnest(?::VARCHAR[]) AS model_id, unnest(?::VARCHAR[]) AS sha) USING (model_id, sha) "
-        "WHERE path = 'README.md' AND dump_dataset IS NOT NULL",
-        [[m for m, _ in wanted], [s for _, s in wanted]]).fetchall()}
+    notes = card_dump_notes(con, wanted)
     for cell in cells.values():
         for entry in cell["evidence"]:
             note = notes.get((entry.pop("repo", None), entry.pop("revision", None)))

@@ -430,7 +430,15 @@ def _dump_notes(con, model_id: str, sha: str, evidence_lists: list[list[dict]]) 
     inherited cells) that a crawl read from a card dump rather than from the repo."""
     commits = {(model_id, sha)} | {(e.get("repo"), e.get("revision")) for items in evidence_lists for e in items
                                    if e.get("source") == "model" and e.get("path") == "README.md"}
+    return card_dump_notes(con, commits)
+
+
+def card_dump_notes(con, commits) -> dict[tuple[str, str], str]:
+    """{(model, commit): note} for those (model, commit) pairs whose README a crawl read from a card
+    dump (crawl --bootstrap); explain and the report say so beside its evidence."""
     commits = [(m, s) for m, s in commits if isinstance(m, str) and isinstance(s, str)]
+    if not commits:
+        return {}
     found = con.execute(
         "SELECT model_id, sha, dump_dataset, dump_revision, dump_file, dump_row, dump_date FROM documents "
         "JOIN (SELECT unnest(?::VARCHAR[]) AS model_id, unnest(?::VARCHAR[]) AS sha) USING (model_id, sha) "
