@@ -16,6 +16,7 @@ from openness.pipeline.demo import run_demo
 from openness.pipeline.errors import CrawlInterrupted
 from openness.pipeline.config import CrawlConfig
 from openness.pipeline.runner import run_crawl
+from openness.crawler.licence_files import MODES as LICENCE_MODES
 from openness.crawler.settings import DEFAULTS, parse_budget
 
 SORTS = ["downloads", "likes", "lastModified", "createdAt", "trendingScore"]
@@ -67,6 +68,12 @@ def partial_reasons(result) -> str:
                    f"({DEFAULTS['CRAWL_BOOTSTRAP_DATASET']}) for a first crawl of more than "
                    f"{DEFAULTS['CRAWL_BOOTSTRAP_MIN_MODELS']:,} models. A card older there than the listing "
                    "says is fetched from the repo.")
+@click.option("--licence-files", type=click.Choice(LICENCE_MODES), default=DEFAULTS["CRAWL_LICENCE_FILES"],
+              show_default=True,
+              help="When new models' licence files are read: now (with the card); spare (only from spare "
+                   "capacity, the rest left for the next crawl, which reads them first); later (all left for "
+                   "it); auto: spare when cards come from a card dump, else now. Until a licence file is "
+                   "read, no licence it could change is called (nearly) restriction-free.")
 @click.option("--file-sizes/--no-file-sizes", default=DEFAULTS["CRAWL_FETCH_FILE_SIZES"], show_default=True,
               help="Read the sizes and LFS sha256 of changed repos' weight files (a file tree, one api "
                    "request, or a HEAD per file), from spare capacity unless --sizes-now.")
@@ -87,7 +94,8 @@ def partial_reasons(result) -> str:
               help="Models per staged batch; each batch is loaded in one short transaction.")
 @json_flag
 @click.pass_context
-def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, bootstrap, file_sizes, sizes_now,
+def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, full, bootstrap, licence_files,
+          file_sizes, sizes_now,
           rate_budget, follow_depth, github_api, web_base, papers, concurrency, redis_url, workers, batch_size,
           as_json) -> None:
     """Crawl Hub models into the warehouse.
@@ -106,7 +114,8 @@ def crawl(ctx, hub_endpoint, authors, search, filters, sort, limit, model_ids, f
     """
     config = CrawlConfig(warehouse=warehouse_path(ctx), endpoint=hub_endpoint, authors=list(authors),
                          search=search, filters=list(filters), sort=sort, limit=limit,
-                         model_ids=list(model_ids), full=full, bootstrap=bootstrap, fetch_file_sizes=file_sizes,
+                         model_ids=list(model_ids), full=full, bootstrap=bootstrap, licence_files=licence_files,
+                         fetch_file_sizes=file_sizes,
                          sizes_now=sizes_now, rate_budget=rate_budget, follow_depth=follow_depth, github_api=github_api,
                          web_base=web_base, fetch_papers=papers, redis_url=redis_url, workers=workers,
                          settings={"CONCURRENT_REQUESTS": concurrency, "CRAWL_BATCH_MODELS": batch_size,

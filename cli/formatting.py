@@ -98,7 +98,7 @@ def crawl_summary(result) -> str:
            if result.models_left_incomplete else "")
         + (f"; {result.models_not_stored} not stored (the next crawl fetches them)" if result.models_not_stored else "")
         + (f", {result.models_vanished} left the listing (see vanished_models)" if result.models_vanished else ""),
-        f"files    {result.files_fetched} fetched" + _sizes_summary(result),
+        f"files    {result.files_fetched} fetched" + _licence_files_summary(result) + _sizes_summary(result),
         *_cards_summary(result),
         f"links    {result.targets_followed} targets followed: {result.targets_resolved} resolved, "
         f"{result.targets_failed} failed"
@@ -125,6 +125,16 @@ def _cards_summary(result) -> list[str]:
         line += (f": {result.cards_from_dump} read from it, {result.cards_stale_in_dump} older there than the "
                  f"listing and {result.cards_not_in_dump} not in it or not readable there (fetched from their repos)")
     return [line]
+
+
+def _licence_files_summary(result) -> str:
+    parts = []
+    if result.licence_files_deferred:
+        parts.append(f"{counted(result.licence_files_deferred, 'licence file')} left for the next crawl, which "
+                     "reads them first (until then their models' licences say 'not read yet')")
+    if result.licence_files_revisited:
+        parts.append(f"pending licence files of {counted(result.licence_files_revisited, 'unchanged model')} read")
+    return "".join("; " + part for part in parts)
 
 
 def _sizes_summary(result) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from huggingface_hub import ModelInfo
 
+from openness.crawler.licence_files import PENDING
 from openness.extractors.licenses import declared_licences
 from openness.warehouse.db import utcnow
 
@@ -99,8 +100,9 @@ class ModelFetch:
     """One changed model while its files are being fetched; becomes rows when nothing is pending."""
     info: ModelInfo
     payload: dict
-    # new, changed, incomplete (a stored commit whose documents were not all fetched) or sizes (a
-    # stored commit whose weight sizes were left for later)
+    # new, changed, incomplete (a stored commit whose documents were not all fetched), again
+    # (--full), sizes (a stored commit whose weight sizes were left for later) or licences (one whose
+    # licence files were)
     state: str
     depth: int = 0  # 0: selected by the crawl; n: reached by following links n deep
     pending: int = 0
@@ -112,11 +114,23 @@ class ModelFetch:
     stored_documents: list[dict] = field(default_factory=list)
     stored_files: dict[str, dict] = field(default_factory=dict)  # path -> repo_files row (the tree was read)
     sizes_pending: int = 0  # weight files whose size is left for a later crawl (crawler/sizes.py)
+    licence_files: list[str] = field(default_factory=list)  # the licence-like files the audit reads
+    deferred: list[str] = field(default_factory=list)  # of them, left for a later crawl (crawler/licence_files.py)
 
     def add_failure(self, url: str, path: str | None, status: int | None, reason: str, transient: bool,
                     error_code: str | None = None, message: str | None = None) -> None:
         self.failures.append(failure_row(self.info.id, self.info.sha, url, path, status, reason, transient,
                                          error_code, message))
+
+    def _unread(self, path: str) -> str | None:
+        """Why a licence file the audit reads is not read at this commit: left for later, this
+        fetch's failure, or what an earlier fetch said (a revisit that did not ask for it again)."""
+        if path not in self.licence_files or any(d["path"] == path for d in self.documents + self.stored_documents):
+            return None
+        if path in self.deferred:
+            return PENDING
+        failed = [f["reason"] for f in self.failures if f["path"] == path]
+        return failed[-1] if failed else (self.stored_files.get(path) or {}).get("unread")
 
     def item(self) -> dict:
         paths = [s.rfilename for s in self.info.siblings or []]
@@ -130,7 +144,9 @@ class ModelFetch:
         files = [self.files.get(p) or self.stored_files.get(p) or {"model_id": self.info.id, "sha": self.info.sha, "path": p}
                  for p in paths]
         files += [row for p, row in self.files.items() if p not in set(paths)]
-        model = {**model_row(self.info, self.payload, status, error, complete), "sizes_pending": self.sizes_pending}
+        files = [{**row, "unread": self._unread(row["path"])} for row in files]
+        model = {**model_row(self.info, self.payload, status, error, complete), "sizes_pending": self.sizes_pending,
+                 "licence_files_pending": len(self.deferred)}
         return {"kind": "model", "model": model,
                 "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
                 "stored_documents": self.stored_documents, "state": self.state, "depth": self.depth}

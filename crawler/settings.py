@@ -56,6 +56,12 @@ SETTINGS = (
             "they are read only from a bucket's spare capacity (a request that does not push back the "
             "crawl's end); the rest stay pending (models.sizes_pending) for a later crawl's spare "
             "capacity, `audit`, `export --spdx` or a crawl with this set."),
+    Setting("CRAWL_LICENCE_FILES", "auto",
+            "When a new or changed model's licence files are read: 'now' (with its card), 'spare' (only "
+            "from spare capacity: while the resolvers bucket's work ends no later than the api bucket's; "
+            "the rest are left pending for the next crawl, which reads them first), 'later' (all "
+            "pending), or 'auto' ('spare' in a crawl that reads its cards from a card dump, else 'now'). "
+            "Until a licence file is read, no licence it could change is called (nearly) restriction-free."),
     Setting("CRAWL_BOOTSTRAP", "auto",
             "Where a first crawl reads model cards: 'auto' (from CRAWL_BOOTSTRAP_DATASET, the Hub's daily card "
             "dump, when the listing brings more than CRAWL_BOOTSTRAP_MIN_MODELS models, most of them new), "

@@ -19,6 +19,7 @@ the pace.
 """
 from __future__ import annotations
 
+from openness.crawler.licence_files import read_now
 from openness.crawler.records import as_int, as_str
 from openness.extractors.weights import weight_files
 
@@ -55,6 +56,14 @@ class BucketLoad:
             self.committed["api"] += cost["api"] if how == "tree" else 0.0
             self.committed["resolvers"] += cost["resolvers"] * (documents + (weights if how == "head" else 0))
         return how
+
+
+    def licence_files_now(self, mode: str, files: int, budget=None) -> bool:
+        """Whether a model's licence files are read in this crawl (crawler/licence_files.py). Not
+        counted here: the caller spends what it fetches."""
+        cost = _costs(budget)
+        windows = {b: budget.window(b) if budget and cost[b] else 0.0 for b in cost}
+        return read_now(mode, files, self.committed, cost, windows)
 
 
 def _costs(budget) -> dict[str, float]:

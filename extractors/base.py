@@ -84,7 +84,8 @@ class ModelRecord:
             info = {}
         docs = {d["path"]: Document(d["path"], d.get("url"), d.get("text")) for d in documents}
         return cls(model["model_id"], model["sha"], info if isinstance(info, dict) else {},
-                   [{"path": f["path"], "size": f.get("size"), "lfs_sha256": f.get("lfs_sha256")} for f in files],
+                   [{"path": f["path"], "size": f.get("size"), "lfs_sha256": f.get("lfs_sha256"),
+                     "unread": f.get("unread")} for f in files],
                    docs)
 
     @property

@@ -11,7 +11,11 @@ from openness.extractors.base import Finding, Located, ModelRecord, front_matter
 from openness.extractors.identify import default_identifier
 from openness.extractors.knowledge import lookup
 
-NAME, VERSION = "licenses", "5"
+NAME, VERSION = "licenses", "6"
+# Why a licence file was not read that says nothing is there to read (the listing named a file its
+# commit does not serve): no licence is in play. Any other reason (left for a later crawl, gated,
+# a server error) leaves one in play whose terms are not known.
+NOTHING_THERE = frozenset({"missing_file", "not_in_snapshot", "not_found"})
 _OPERATOR = re.compile(r"\s(and|or|with)\s", re.IGNORECASE)
 _LICENCE_FILE = re.compile(r"^(licen[cs]e|copying|use[_-]?policy|notice|(model|weights?)[_-]?licen[cs]e)", re.IGNORECASE)
 # A licence file for the model, not the code beside it (MODEL_LICENSE, WEIGHTS_LICENSE, LICENSE_MODEL).
@@ -57,6 +61,8 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("licence.identified", value, match.score if match else 1.0, [_first_line(at, path)])
         if match and match.licence_id:
             identified.append((path, match.licence_id))
+    for path, why in _unread(record, files):
+        add("licence.unread", {"path": path, "why": why}, 1.0, [at.file(path)])
     for number, component, name, statement in _component_statements(record):
         add("licence.component", {"component": component, "licence": _resolve(name), "statement": statement}, 0.8,
             [at.lines("README.md", number, number)])
@@ -68,6 +74,13 @@ def extract(record: ModelRecord) -> list[Finding]:
         add("licence.mismatch", mismatch, 0.9, [at.card_key("license" if "license" in card else "licenses")]
             + [_first_line(at, p) for p, _ in identified])
     return findings
+
+
+def _unread(record: ModelRecord, files: list[str]) -> list[tuple[str, str]]:
+    """The licence files the crawl wanted and did not read, with why (repo_files.unread)."""
+    why = {f["path"]: f.get("unread") for f in record.files}
+    return [(path, why[path]) for path in files
+            if why.get(path) and why[path] not in NOTHING_THERE and path not in record.documents]
 
 
 def _first_line(at: Located, path: str):

@@ -20,6 +20,7 @@ class CrawlConfig:
     model_ids: list[str] = field(default_factory=list)
     full: bool = False
     bootstrap: str = DEFAULTS["CRAWL_BOOTSTRAP"]  # a card dump's dataset id, 'auto' or 'off' (crawler/spiders/bootstrap.py)
+    licence_files: str = DEFAULTS["CRAWL_LICENCE_FILES"]  # now, spare, later or auto (crawler/licence_files.py)
     fetch_file_sizes: bool = DEFAULTS["CRAWL_FETCH_FILE_SIZES"]
     sizes_now: bool = DEFAULTS["CRAWL_SIZES_NOW"]  # every weight size in this crawl, not from spare capacity only
     rate_budget: dict | None = None  # {bucket: (count, seconds)}; None: by token presence
@@ -49,7 +50,8 @@ class CrawlConfig:
                      search=sel.get("search"), filters=sel.get("filters", []), sort=sel.get("sort"),
                      limit=sel.get("limit"), model_ids=sel.get("model_ids", []), web_base=ends.get("web_base"),
                      rate_budget=crawl.get("rate_budget"))
-        for key, name in (("file_sizes", "fetch_file_sizes"), ("sizes_now", "sizes_now"), ("papers", "fetch_papers"), ("follow_depth", "follow_depth")):
+        for key, name in (("file_sizes", "fetch_file_sizes"), ("sizes_now", "sizes_now"), ("papers", "fetch_papers"),
+                          ("follow_depth", "follow_depth"), ("licence_files", "licence_files")):
             if key in crawl:
                 setattr(config, name, crawl[key])
         if "github_api" in ends:

@@ -69,7 +69,7 @@ def _records(con, chunk: list[tuple[str, str]]) -> list[tuple[ModelRecord, int]]
     """(record, the depth of its links) per commit."""
     with batch_keys(con, "wanted", chunk):
         models = _dicts(con, "SELECT m.* FROM models m JOIN wanted USING (model_id, sha)")
-        files = _grouped(con, "SELECT f.model_id, f.sha, f.path, f.size, f.lfs_sha256 FROM repo_files f "
+        files = _grouped(con, "SELECT f.model_id, f.sha, f.path, f.size, f.lfs_sha256, f.unread FROM repo_files f "
                               "JOIN wanted USING (model_id, sha)")
         docs = _grouped(con, "SELECT d.model_id, d.sha, d.path, d.url, d.text FROM documents d "
                              "JOIN wanted USING (model_id, sha)")

@@ -13,7 +13,8 @@
     [selection]                           # as `openness crawl`: authors, search, filters, sort, limit, model_ids
     sort = "downloads"
     [endpoints]                           # hub, github_api, web_base
-    [crawl]                               # follow_depth, papers, file_sizes, sizes_now, concurrency, rate_budget = {api = "2500/300"}
+    [crawl]                               # follow_depth, papers, file_sizes, sizes_now, licence_files,
+                                          # concurrency, rate_budget = {api = "2500/300"}
 
 Relative paths are relative to the profile file, so a profile and its warehouse can move together.
 """
@@ -25,12 +26,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from openness.pipeline.errors import ProfileError
+from openness.crawler.licence_files import MODES as LICENCE_MODES
 from openness.crawler.settings import DEFAULTS, parse_budget
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SELECTION = {"authors": list, "search": str, "filters": list, "sort": str, "limit": int, "model_ids": list}
 _ENDPOINTS = {"hub": str, "github_api": str, "web_base": str}
-_CRAWL = {"follow_depth": int, "papers": bool, "file_sizes": bool, "sizes_now": bool, "concurrency": int, "rate_budget": dict}
+_CRAWL = {"follow_depth": int, "papers": bool, "file_sizes": bool, "sizes_now": bool, "licence_files": str,
+          "concurrency": int, "rate_budget": dict}
 _TOP = {"name", "warehouse", "export_dir", "keep_runs", "report_dir", "log", "env_file", "classify",
         "schedule", "selection", "endpoints", "crawl"}
 
@@ -85,6 +88,8 @@ def load_profile(path) -> Profile:
             profile.crawl["rate_budget"] = {b: parse_budget(b, v) for b, v in profile.crawl["rate_budget"].items()}
         except ValueError as exc:
             raise ProfileError(f"profile {path}: [crawl] rate_budget: {exc}") from None
+    if profile.crawl.get("licence_files", "auto") not in LICENCE_MODES:
+        raise ProfileError(f"profile {path}: [crawl] licence_files must be one of {', '.join(LICENCE_MODES)}")
     return profile
 
 

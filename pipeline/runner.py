@@ -72,6 +72,10 @@ class CrawlResult:
     cards_from_dump: int = 0
     cards_stale_in_dump: int = 0
     cards_not_in_dump: int = 0
+    # licence files of new or changed models left for the next crawl (crawler/licence_files.py), and
+    # unchanged models whose pending licence files this crawl read
+    licence_files_deferred: int = 0
+    licence_files_revisited: int = 0
 
     def counters(self) -> dict:
         data = asdict(self)
@@ -165,7 +169,8 @@ def _result(run_id: str, stats: dict, seconds: float, extra_rows: int, interrupt
         sizes_by={how: value(f"sizes_by/{how}") for how in ("tree", "head", "pending", "none") if value(f"sizes_by/{how}")},
         sizes_revisited=value("sizes_revisited"), retries_given_up=value("retries_given_up"),
         bootstrap=stats.get("openness/bootstrap"), cards_from_dump=value("dump_cards_read"),
-        cards_stale_in_dump=value("dump_cards_stale"), cards_not_in_dump=value("dump_cards_missing"))
+        cards_stale_in_dump=value("dump_cards_stale"), cards_not_in_dump=value("dump_cards_missing"),
+        licence_files_deferred=value("licence_files_deferred"), licence_files_revisited=value("licence_files_revisited"))
 
 
 def _budget_used(stats: dict) -> dict[str, str]:
@@ -184,7 +189,7 @@ def _crawl_settings(config: CrawlConfig, warehouse: str, run_id: str) -> dict:
     settings = {"HUB_ENDPOINT": config.endpoint, "HUB_RATE_BUDGET": budget, "HUB_RATE_BUDGET_SOURCE": source,
                 "HUB_USE_TOKEN": config.use_token,
                 "CRAWL_FETCH_FILE_SIZES": config.fetch_file_sizes, "CRAWL_SIZES_NOW": config.sizes_now,
-                "CRAWL_BOOTSTRAP": config.bootstrap,
+                "CRAWL_BOOTSTRAP": config.bootstrap, "CRAWL_LICENCE_FILES": config.licence_files,
                 "OPENNESS_WAREHOUSE": warehouse,
                 "OPENNESS_RUN_ID": run_id, "FOLLOW_MAX_DEPTH": config.follow_depth, "GITHUB_API": config.github_api,
                 "GITHUB_USE_TOKEN": config.use_token, "WEB_BASE": config.web_base,

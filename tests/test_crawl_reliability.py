@@ -256,7 +256,9 @@ def test_files_fetched_in_earlier_runs_count_until_the_model_is_complete(emulato
     calm_path = str(tmp_path / "calm.duckdb")
     crawl(calm_path, emulator(world))
     findings = lambda path: sorted(r[0] for r in duckdb.connect(path, read_only=True).execute(  # noqa: E731
-        "SELECT finding_id FROM findings").fetchall())
+        "SELECT finding_id FROM findings WHERE signal <> 'licence.unread'").fetchall())
+    unread = lambda path: sorted(r[0] for r in duckdb.connect(path, read_only=True).execute(  # noqa: E731
+        "SELECT value->>'path' FROM findings WHERE signal = 'licence.unread'").fetchall())
     expected = findings(calm_path)
     path = str(tmp_path / "faulty.duckdb")
     fetched: list[str] = []
@@ -270,8 +272,10 @@ def test_files_fetched_in_earlier_runs_count_until_the_model_is_complete(emulato
             break
         counted = findings(path)
         assert set(counted) <= set(expected)  # never replaced by less than what is stored
+        stored = {r[0] for r in duckdb.connect(path, read_only=True).execute("SELECT path FROM documents").fetchall()}
+        assert unread(path) and not set(unread(path)) & stored  # what is still missing is said, and only that
     assert statuses[-1] == ("complete", 0) and len(statuses) > 1
     assert all(status == ("partial", 1) for status in statuses[:-1])
     assert len(fetched) == len(set(fetched)) == 13  # each file read once, across the runs
-    assert findings(path) == expected
+    assert findings(path) == expected and unread(path) == unread(calm_path) == []
     assert scalar(path, "SELECT bool_and(complete) FROM models")

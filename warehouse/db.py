@@ -13,13 +13,13 @@ import duckdb
 
 from openness.warehouse.errors import DiskFull, WarehouseBusy, WarehouseError, WarehouseMissing, WarehouseUnreadable
 
-SCHEMA_VERSION = 18  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
+SCHEMA_VERSION = 19  # 2: findings; 3: links, datasets, code_repos, papers; 4: classifications; 5: summaries'
 #                      verdicts; 6: gating per run in model_stats; 7: depth in model_stats, vanished_models;
 #                      8: links' relevance, papers' Hub pages, cells' search; 9: latest_models' ties by sha;
 #                      10: code_repos' paths; 11: what each model's cells were made from; 12: classifications
 #                      without a primary key; 13: models.sizes_pending; 14: classify_runs; 15: the latest_*
 #                      views of the current state; 16: licences; 17: code_repos.etag;
-#                      18: documents read from a card dump
+#                      18: documents read from a card dump; 19: licence files left unread, and why
 TABLES = ("crawl_runs", "models", "repo_files", "documents", "fetch_failures", "model_stats", "findings",
           "model_links", "link_targets", "datasets", "code_repos", "linked_documents", "papers",
           "classifications", "model_summaries", "vanished_models", "classify_runs", "licences")

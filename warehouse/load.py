@@ -13,14 +13,15 @@ from openness.warehouse.staging import STAGED_TABLES, discard_partial, ready_bat
 
 # Commits are immutable, so a row already stored for a key describes the same thing; a re-fetch of
 # an incomplete commit only adds what the first fetch missed (a file tree that failed, say), and
-# never erases what it had.
+# never erases what it had. A file's `unread` is the newest fetch's word: it carries on what the
+# earlier ones said of the files it did not ask for, and clears it for a file it read.
 _SELECT_PARQUET = f"SELECT * FROM {READ_PARQUET}"
 _INSERT = {
     "models": f"INSERT OR REPLACE INTO models BY NAME SELECT * FROM {READ_PARQUET}",
     "repo_files": f"INSERT INTO repo_files BY NAME SELECT * FROM {READ_PARQUET} "
                   "ON CONFLICT (model_id, sha, path) DO UPDATE SET size = coalesce(EXCLUDED.size, repo_files.size), "
                   "lfs_sha256 = coalesce(EXCLUDED.lfs_sha256, repo_files.lfs_sha256), "
-                  "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id)",
+                  "blob_id = coalesce(EXCLUDED.blob_id, repo_files.blob_id), unread = EXCLUDED.unread",
     # ... except a README read from a card dump: the file fetched from the repo itself replaces it
     # (a batch staged before schema 18 has no dump columns: the union gives it them, NULL)
     "documents": f"INSERT INTO documents BY NAME SELECT * FROM ({_SELECT_PARQUET} "

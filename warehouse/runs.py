@@ -79,6 +79,7 @@ def finish_run(warehouse_path, run_id: str, status: str, counters: dict, message
 class StoredCommit(NamedTuple):
     complete: bool      # every document was fetched
     sizes_pending: int  # weight files whose size a crawl left for later (0: none, or not known)
+    licence_files_pending: int = 0  # licence files a crawl left for later (crawler/deferral.py)
 
 
 def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, StoredCommit]]:
@@ -87,26 +88,28 @@ def known_commits(warehouse_path, model_ids: list[str]) -> dict[str, dict[str, S
     if not model_ids or not Path(warehouse_path).exists():
         return {}
     with connect(warehouse_path, read_only=True) as con:
-        rows = con.execute("SELECT model_id, sha, complete, coalesce(sizes_pending, 0) FROM models WHERE model_id IN "
+        rows = con.execute("SELECT model_id, sha, complete, coalesce(sizes_pending, 0), "
+                           "coalesce(licence_files_pending, 0) FROM models WHERE model_id IN "
                            "(SELECT unnest(?::VARCHAR[]))", [model_ids]).fetchall()
     known: dict[str, dict[str, StoredCommit]] = {}
-    for model_id, sha, complete, pending in rows:
-        known.setdefault(model_id, {})[sha] = StoredCommit(complete, pending)
+    for model_id, sha, complete, sizes, licences in rows:
+        known.setdefault(model_id, {})[sha] = StoredCommit(complete, sizes, licences)
     return known
 
 
 def stored_fetch(warehouse_path, model_id: str, sha: str) -> tuple[list[dict], dict[str, dict]]:
     """What earlier fetches of an incomplete commit stored: its documents (path, url, text), and the
-    files its tree gave sizes or LFS sha256 for (none when the tree was not read). A re-fetch asks
-    only for the rest, and the findings are extracted from all of it."""
+    files its tree gave sizes or LFS sha256 for (none when the tree was not read) or that were left
+    unread, and why. A re-fetch asks only for the rest, and the findings are extracted from all of it."""
     with connect(warehouse_path, read_only=True) as con:
         documents = con.execute("SELECT path, url, text FROM documents WHERE model_id = ? AND sha = ? ORDER BY path",
                                 [model_id, sha]).fetchall()
-        files = con.execute("SELECT path, size, lfs_sha256, blob_id FROM repo_files WHERE model_id = ? AND sha = ? "
-                            "AND (size IS NOT NULL OR lfs_sha256 IS NOT NULL) ORDER BY path", [model_id, sha]).fetchall()
+        files = con.execute("SELECT path, size, lfs_sha256, blob_id, unread FROM repo_files WHERE model_id = ? "
+                            "AND sha = ? AND (size IS NOT NULL OR lfs_sha256 IS NOT NULL OR unread IS NOT NULL) "
+                            "ORDER BY path", [model_id, sha]).fetchall()
     return ([{"path": p, "url": u, "text": t} for p, u, t in documents],
-            {p: {"model_id": model_id, "sha": sha, "path": p, "size": size, "lfs_sha256": lfs, "blob_id": blob}
-             for p, size, lfs, blob in files})
+            {p: {"model_id": model_id, "sha": sha, "path": p, "size": size, "lfs_sha256": lfs, "blob_id": blob,
+                 "unread": unread} for p, size, lfs, blob, unread in files})
 
 
 def incomplete_after(warehouse_path, run_id: str) -> int:

@@ -294,6 +294,12 @@ ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_revision VARCHAR;
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_file VARCHAR;
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_row BIGINT;
 ALTER TABLE documents ADD COLUMN IF NOT EXISTS dump_date TIMESTAMP;
+-- schema 19: why a licence-like file the audit reads was not read at this commit: 'pending' (a
+-- crawl that read its cards from a dump left it for later capacity; see models.licence_files_pending),
+-- or the reason its fetch failed (gated, server_error, ...). NULL: read, not one the audit reads, or
+-- stored before schema 19. The licence extractor turns it into a licence.unread finding.
+ALTER TABLE repo_files ADD COLUMN IF NOT EXISTS unread VARCHAR;
+ALTER TABLE models ADD COLUMN IF NOT EXISTS licence_files_pending INTEGER;
 
 -- Texts read from link targets: dataset cards and licences, code READMEs and licences, paper pages.
 CREATE TABLE IF NOT EXISTS linked_documents (

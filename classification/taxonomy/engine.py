@@ -31,7 +31,8 @@ class Cell:
     component: str
     level: int | None          # 1-5; None for N/A and Unknown
     label: str                 # C1-C5, D1-D5, N/A or Unknown
-    reason: str                # licence, not_found, stated_closed, api_only, inherited, no_stage, licence_unknown, ...
+    reason: str                # licence, not_found, stated_closed, api_only, inherited, no_stage, licence_unknown,
+    #                            licence_unread, ...
     licences: list[dict] = field(default_factory=list)  # every licence in play: {id, points, source}
     points: int | None = None  # the deciding (lowest) rubric points
     confidence: float = 0.0
@@ -50,6 +51,7 @@ class Source:
     finding_id: str | None
     evidence: list[dict]
     released: bool = True      # False: where the data came from, not the data (a filtered subset of it)
+    unread: bool = False       # a licence file of the repo not read (yet): its terms are not known
 
 
 def classify(dossier: Dossier, rules: Rules) -> dict[str, Cell]:
@@ -104,14 +106,14 @@ def _code_sources(component: Component, dossier: Dossier, rules: Rules) -> list[
         sources.append(Source(what, _repo_licence(repo), round(confidence, 3), repo.finding_id, evidence))
     if component.custom_code:
         for finding in dossier.of("code.custom"):  # the repo's own code, under the repo's licence
-            for licence, _, _ in _model_licences(dossier):
+            for licence, _, said in _model_licences(dossier):
                 sources.append(Source("custom code in the model repo", licence, 0.9, finding["finding_id"],
-                                      finding["evidence"]))
+                                      finding["evidence"], unread=_is_unread(said)))
     for finding in dossier.of("code.scripts"):  # scripts shipped with the weights, under the repo's licence
         if set(_script_roles(finding, dossier)) & set(component.roles):
-            for licence, _, _ in _model_licences(dossier):
+            for licence, _, said in _model_licences(dossier):
                 sources.append(Source("scripts in the model repo", licence, 0.8, finding["finding_id"],
-                                      finding["evidence"]))
+                                      finding["evidence"], unread=_is_unread(said)))
     if component.libraries:
         for library, finding in _runners(dossier, rules):
             sources.append(Source(f"library {library}", rules.libraries[library], 0.6, finding["finding_id"],
@@ -316,7 +318,8 @@ def _weights(component: Component, dossier: Dossier, rules: Rules) -> Cell:
     if not release or release[0]["value"] == "none":
         return _not_found(component, dossier)
     sources = [Source(source, licence, 1.0 if finding and finding["finding_id"] else 0.7,
-                      finding["finding_id"] if finding else None, finding["evidence"] if finding else [])
+                      finding["finding_id"] if finding else None, finding["evidence"] if finding else [],
+                      unread=_is_unread(finding))
                for licence, source, finding in _model_licences(dossier)]
     for base, cells in sorted(dossier.bases.items()):  # terms that bind derivatives come along the chain
         for licence in cells.get(component.key, Cell("", None, "", "")).licences:
@@ -335,7 +338,31 @@ def _weights(component: Component, dossier: Dossier, rules: Rules) -> Cell:
     return cell
 
 
+# Why a licence file was not read, as a cell's licence source says it (repo_files.unread).
+_UNREAD_WHY = {"pending": "not read yet: left for the next crawl", "gated": "not readable: behind the gate"}
+
+
 def _model_licences(dossier: Dossier) -> list[tuple[str | None, str, dict | None]]:
+    """The model's own licences (_stated_licences), and beside them each licence file of the repo
+    the crawl did not read, as a licence of unknown terms: until it is read, it could be the one
+    that decides."""
+    stated = _stated_licences(dossier)
+    unread = [(None, _unread_source(f["value"]), f) for f in dossier.of("licence.unread")]
+    if not unread:
+        return stated
+    return unread if stated == [(None, "no licence stated", None)] else stated + unread
+
+
+def _unread_source(value: dict) -> str:
+    why = value.get("why")
+    return f"licence file {value.get('path')} ({_UNREAD_WHY.get(why, f'not read: {why}')})"
+
+
+def _is_unread(finding: dict | None) -> bool:
+    return bool(finding) and finding.get("signal") == "licence.unread"
+
+
+def _stated_licences(dossier: Dossier) -> list[tuple[str | None, str, dict | None]]:
     """(licence id or None, where it comes from, the finding that says it) for the model's own
     licence, in an auditor's order: the card's metadata (each part of an expression; its
     license_name when the tag is just 'other'), with the licence files of the repo beside it; else
@@ -403,13 +430,16 @@ def _from_sources(component: Component, sources: list[Source], rules: Rules) -> 
     finding_ids = list(dict.fromkeys(s.finding_id for s in sources if s.finding_id))
     evidence = _unique([e for s in sources for e in s.evidence])
     confidence = max(s.confidence for s in sources)
+    unknown = [s for s in sources if _points(s.licence) is None]
+    # could not tell: only because a licence file is not read (yet), or because a licence is unknown
+    undecided = "licence_unread" if unknown and all(s.unread for s in unknown) else "licence_unknown"
     if not known:
-        return Cell(component.key, None, UNKNOWN, "licence_unknown", licences, None, confidence * 0.5, finding_ids, evidence)
+        return Cell(component.key, None, UNKNOWN, undecided, licences, None, confidence * 0.5, finding_ids, evidence)
     points = min(known)
     level = rules.level(component.kind, points)
     if len(known) < len(licences):
         if level >= 4:  # an unread licence could decide: nothing can be called (nearly) restriction-free
-            return Cell(component.key, None, UNKNOWN, "licence_unknown", licences, None, round(confidence * 0.5, 3),
+            return Cell(component.key, None, UNKNOWN, undecided, licences, None, round(confidence * 0.5, 3),
                         finding_ids, evidence)
         confidence *= 0.8  # some licence in play could not be read: it could only make it less open
     return Cell(component.key, level, _label(component, level), "licence", licences, points, round(confidence, 3),

@@ -11,6 +11,7 @@ from scrapy.exceptions import DontCloseSpider
 
 from openness.crawler import hub
 from openness.crawler.errors import reason_for_exception, reason_for_status
+from openness.crawler.licence_files import effective_mode
 from openness.crawler.listing_pages import next_page, page_limit, smaller_page
 from openness.crawler.linked import target_row
 from openness.crawler.payloads import read_model_payload
@@ -53,6 +54,8 @@ class ModelsSpider(scrapy.Spider):
         spider.fetch_sizes = s.getbool("CRAWL_FETCH_FILE_SIZES")
         spider.sizes_via = s.get("CRAWL_FILE_SIZES_VIA")
         spider.sizes_now = s.getbool("CRAWL_SIZES_NOW")
+        spider.licence_files = s.get("CRAWL_LICENCE_FILES")
+        effective_mode(spider.licence_files, False)  # a value it does not know fails here, not mid-crawl
         spider.bucket_load = BucketLoad()
         spider.max_document = s.getint("CRAWL_MAX_DOCUMENT_BYTES")
         spider.max_page = s.getint("HUB_MAX_PAGE_BYTES")
@@ -268,7 +271,8 @@ class ModelsSpider(scrapy.Spider):
         prior = known.get(model_id, {})
         stored = prior.get(sha)
         unchanged = sha is not None and stored is not None and stored.complete and not self.selection.get("full")
-        revisit = unchanged and self._sizes_due(payload, stored.sizes_pending)
+        licences_due = unchanged and self._licence_files_due(stored.licence_files_pending)
+        revisit = licences_due or (unchanged and self._sizes_due(payload, stored.sizes_pending))
         try:
             # a stored complete commit parsed fine when it was fetched: a nightly crawl of an
             # unchanged Hub skips huggingface_hub's parsing of every entry
@@ -288,7 +292,10 @@ class ModelsSpider(scrapy.Spider):
             stats.inc_value(f"{counter}_unchanged")
         if unchanged and not revisit:
             return
-        if revisit:  # an unchanged commit whose weight sizes were left for later: only they are read
+        if licences_due:  # an unchanged commit whose licence files were left for later: they are read
+            stats.inc_value("openness/licence_files_revisited")
+            state = "licences"
+        elif revisit:  # an unchanged commit whose weight sizes were left for later: only they are read
             stats.inc_value("openness/sizes_revisited")
             state = "sizes"
         else:
@@ -297,7 +304,7 @@ class ModelsSpider(scrapy.Spider):
                 state = "again"
             stats.inc_value(f"{counter}_{'retried' if state == 'incomplete' else state}")
         fetch = ModelFetch(info, payload, state, depth=depth)
-        if state in ("incomplete", "sizes"):
+        if state in ("incomplete", "sizes", "licences"):
             fetch.stored_documents, fetch.stored_files = stored_fetch(self.warehouse, info.id, info.sha)
         self.bootstrap.use(fetch, cards.get(info.id), self.max_document)
         yield from self.dispatch(fetch)
@@ -319,10 +326,13 @@ class ModelsSpider(scrapy.Spider):
         if "README.md" in stored:
             fetch.card = hub.card_status(stored["README.md"]["text"])
         read = set(stored) | {d["path"] for d in fetch.documents}  # fetched before, or read from a card dump
+        fetch.licence_files = [p for p in wanted if p != "README.md"]
         documents = list(dict.fromkeys(p for p in wanted if p not in read))
         if fetch.state == "sizes":  # a complete commit: what it lacks failed for good (a gated licence, a 404)
             documents = []
-        requests = self._size_requests(fetch, paths, len(documents))
+        documents = self._defer_licence_files(fetch, documents)
+        self.bucket_load.spend("resolvers", self._budget(), len(documents))
+        requests = self._size_requests(fetch, paths)
         for path in documents:
             request = self._model_request(fetch, hub.file_url(self.endpoint, info.id, info.sha, path),
                                           self.parse_document, path)
@@ -335,7 +345,26 @@ class ModelsSpider(scrapy.Spider):
         self.fetching[info.id] = fetch
         yield from requests
 
-    def _size_requests(self, fetch: ModelFetch, paths: list[str], documents: int) -> list[scrapy.Request]:
+    def _licence_mode(self) -> str:
+        return effective_mode(self.licence_files, self.bootstrap.state == "open")
+
+    def _defer_licence_files(self, fetch: ModelFetch, documents: list[str]) -> list[str]:
+        """The documents to fetch now: a new or changed model's licence files are left pending when
+        they do not fit in spare capacity (crawler/licence_files.py); a revisit reads its own."""
+        licences = [p for p in documents if p != "README.md"]
+        if fetch.state not in ("new", "changed") or not licences or \
+                self.bucket_load.licence_files_now(self._licence_mode(), len(licences), self._budget()):
+            return documents
+        fetch.deferred = licences
+        self.crawler.stats.inc_value("openness/licence_files_deferred", len(licences))
+        return [p for p in documents if p not in set(licences)]
+
+    def _licence_files_due(self, pending: int) -> bool:
+        """Whether an unchanged commit's pending licence files are read in this crawl: always,
+        unless this crawl defers licence files too (then from spare capacity only)."""
+        return bool(pending) and self.bucket_load.licence_files_now(self._licence_mode(), pending, self._budget())
+
+    def _size_requests(self, fetch: ModelFetch, paths: list[str]) -> list[scrapy.Request]:
         """A tree, or a HEAD per weight file not stored yet, or nothing: none to read, or left
         pending for later (crawler/sizes.py)."""
         info = fetch.info
@@ -344,8 +373,9 @@ class ModelsSpider(scrapy.Spider):
         if not self.fetch_sizes or info.disabled:
             fetch.sizes_pending = 0 if info.disabled else len(missing)  # a disabled repo serves no file
             return []
-        how = self.bucket_load.choose(len(missing), documents, bool(info.gated), self.sizes_via,
-                                      self._budget(), self.sizes_now, first_window=fetch.state != "sizes")
+        how = self.bucket_load.choose(len(missing), 0, bool(info.gated), self.sizes_via,
+                                      self._budget(), self.sizes_now,
+                                      first_window=fetch.state not in ("sizes", "licences"))
         self.crawler.stats.inc_value(f"openness/sizes_by/{how or 'none'}")
         if how == "pending":
             fetch.sizes_pending = len(missing)
