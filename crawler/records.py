@@ -145,8 +145,9 @@ class ModelFetch:
                  for p in paths]
         files += [row for p, row in self.files.items() if p not in set(paths)]
         files = [{**row, "unread": self._unread(row["path"])} for row in files]
+        # counted from the rows: a revisit for sizes alone keeps what an earlier fetch left pending
         model = {**model_row(self.info, self.payload, status, error, complete), "sizes_pending": self.sizes_pending,
-                 "licence_files_pending": len(self.deferred)}
+                 "licence_files_pending": sum(1 for row in files if row["unread"] == PENDING)}
         return {"kind": "model", "model": model,
                 "repo_files": files, "documents": self.documents, "fetch_failures": self.failures,
                 "stored_documents": self.stored_documents, "state": self.state, "depth": self.depth}

@@ -153,3 +153,17 @@ def test_the_cli_and_a_profile_take_the_mode_and_refuse_others(tmp_path):
     profile.write_text('warehouse = "w.duckdb"\nexport_dir = "out"\n[crawl]\nlicence_files = "never"\n')
     with pytest.raises(ProfileError, match="licence_files must be one of"):
         load_profile(profile)
+
+
+def test_a_revisit_for_sizes_alone_keeps_the_pending_licence_files_pending():
+    from huggingface_hub import ModelInfo
+    from openness.crawler.records import ModelFetch
+    info = ModelInfo(id="o/m", sha="abc", siblings=[{"rfilename": p} for p in ("README.md", "LICENSE", "NOTICE")])
+    fetch = ModelFetch(info, {"id": "o/m", "sha": "abc"}, "sizes", licence_files=["LICENSE", "NOTICE"],
+                       stored_documents=[{"path": "README.md", "url": "u", "text": "# card"}],
+                       stored_files={"LICENSE": {"model_id": "o/m", "sha": "abc", "path": "LICENSE", "unread": "pending"},
+                                     "NOTICE": {"model_id": "o/m", "sha": "abc", "path": "NOTICE", "unread": "gated"}})
+    item = fetch.item()
+    assert item["model"]["licence_files_pending"] == 1
+    assert {f["path"]: f["unread"] for f in item["repo_files"]} == {"README.md": None, "LICENSE": "pending",
+                                                                     "NOTICE": "gated"}
