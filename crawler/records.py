@@ -122,10 +122,11 @@ class ModelFetch:
         self.failures.append(failure_row(self.info.id, self.info.sha, url, path, status, reason, transient,
                                          error_code, message))
 
-    def _unread(self, path: str) -> str | None:
-        """Why a licence file the audit reads is not read at this commit: left for later, this
-        fetch's failure, or what an earlier fetch said (a revisit that did not ask for it again)."""
-        if path not in self.licence_files or any(d["path"] == path for d in self.documents + self.stored_documents):
+    def _unread(self, path: str, read: set[str]) -> str | None:
+        """Why a licence file the audit reads is not read at this commit (read: the paths that are):
+        left for later, this fetch's failure, or what an earlier fetch said (a revisit that did not
+        ask for it again)."""
+        if path not in self.licence_files or path in read:
             return None
         if path in self.deferred:
             return PENDING
@@ -144,7 +145,8 @@ class ModelFetch:
         files = [self.files.get(p) or self.stored_files.get(p) or {"model_id": self.info.id, "sha": self.info.sha, "path": p}
                  for p in paths]
         files += [row for p, row in self.files.items() if p not in set(paths)]
-        files = [{**row, "unread": self._unread(row["path"])} for row in files]
+        read = {d["path"] for d in self.documents + self.stored_documents}
+        files = [{**row, "unread": self._unread(row["path"], read)} for row in files]
         # counted from the rows: a revisit for sizes alone keeps what an earlier fetch left pending
         model = {**model_row(self.info, self.payload, status, error, complete), "sizes_pending": self.sizes_pending,
                  "licence_files_pending": sum(1 for row in files if row["unread"] == PENDING)}

@@ -57,7 +57,6 @@ class BucketLoad:
             self.committed["resolvers"] += cost["resolvers"] * (documents + (weights if how == "head" else 0))
         return how
 
-
     def licence_files_now(self, mode: str, files: int, budget=None) -> bool:
         """Whether a model's licence files are read in this crawl (crawler/licence_files.py). Not
         counted here: the caller spends what it fetches."""

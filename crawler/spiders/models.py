@@ -328,8 +328,8 @@ class ModelsSpider(scrapy.Spider):
         read = set(stored) | {d["path"] for d in fetch.documents}  # fetched before, or read from a card dump
         fetch.licence_files = [p for p in wanted if p != "README.md"]
         documents = list(dict.fromkeys(p for p in wanted if p not in read))
-        if fetch.state == "sizes":  # a complete commit: what it lacks failed for good (a gated licence, a 404)
-            documents = []
+        if fetch.state == "sizes":  # what it lacks failed for good (a gated licence, a 404), or is licence
+            documents = []          # files this crawl leaves pending too (repo_files.unread keeps them)
         documents = self._defer_licence_files(fetch, documents)
         self.bucket_load.spend("resolvers", self._budget(), len(documents))
         requests = self._size_requests(fetch, paths)
